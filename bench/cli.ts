@@ -1,0 +1,173 @@
+#!/usr/bin/env node
+// kiteq-bench: roundtrip against a running kiteq-ts broker, and compare with RabbitMQ and NATS.
+import { writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { runKiteqConsumer, runKiteqProducer } from './kiteq-one-side';
+import { runKiteqRoundtrip, type KiteqRoundtripOptions } from './kiteq-roundtrip';
+import { runNatsRoundtrip } from './peers/nats';
+import { runRabbitRoundtrip } from './peers/rabbitmq';
+import { renderReportHtml, type ReportRun } from './report-html';
+import { isUnavailable, type PeerUnavailable, type RoundtripOptions, type RoundtripResult } from './result';
+
+const PACKAGE_ROOT = resolve(__dirname, '..', '..');
+
+function registryUri(value: string): string {
+  if (!value.startsWith('file://')) return value;
+  const path = value.slice('file://'.length);
+  return `file://${existsSync(path) ? resolve(path) : resolve(PACKAGE_ROOT, path)}`;
+}
+
+const int = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`expected a number ≥ 0, got "${value}"`);
+  return n;
+};
+
+function workloadOptions(command: Command): Command {
+  return command
+    .option('--size <bytes>', 'message size', int, 512)
+    .addOption(new Option('-k, --clients <n>', 'producer connections').argParser(int).default(8))
+    .addOption(new Option('-c, --concurrency <n>', 'messages in flight per producer connection').argParser(int).default(25))
+    .option('--messages <n>', 'messages to publish (default 100000 unless --duration)', int)
+    .option('--duration <seconds>', 'publish for this long', int)
+    .option('--rate <msgs/s>', 'fixed offered load; latency measured from each intended send time', int)
+    .option('--warmup <messages>', 'messages published and discarded before measuring', int, 0)
+    .option('--drain-ms <ms>', 'wait this long without a delivery before counting the rest as lost', int, 10_000)
+    .option('--json', 'print only the result, as one JSON line')
+    .option('--report <file.html>', 'write a self-contained HTML report');
+}
+
+function workload(o: Record<string, unknown>): RoundtripOptions {
+  const messages = o.messages as number | undefined;
+  const durationSec = o.duration as number | undefined;
+  return {
+    producers: o.clients as number,
+    inFlight: o.concurrency as number,
+    messageSize: o.size as number,
+    messages: messages ?? (durationSec === undefined ? 100_000 : undefined),
+    durationSec,
+    rate: o.rate as number | undefined,
+    drainTimeoutMs: o.drainMs as number,
+  };
+}
+
+function kiteqOptions(o: Record<string, unknown>, base: RoundtripOptions): KiteqRoundtripOptions {
+  return {
+    ...base,
+    registry: registryUri(String(o.registry)),
+    topic: String(o.topic),
+    messageType: String(o.messageType),
+    producerGroup: String(o.producerGroup),
+    consumerGroup: String(o.consumerGroup),
+    secretKey: String(o.secretKey),
+    tx: Boolean(o.tx),
+  };
+}
+
+function summaryLine(r: RoundtripResult): string {
+  return `${r.system}: sent ${r.sent} acked ${r.acked} failed ${r.failed} received ${r.received} dup ${r.duplicates} lost ${r.lost} | ${r.tps} msg/s | publish→ack p50 ${r.publishAck.p50.toFixed(2)} ms p99 ${r.publishAck.p99.toFixed(2)} ms | publish→deliver p50 ${r.deliver.p50.toFixed(2)} p90 ${r.deliver.p90.toFixed(2)} p99 ${r.deliver.p99.toFixed(2)} p999 ${r.deliver.p999.toFixed(2)} max ${r.deliver.max.toFixed(2)} ms`;
+}
+
+function compact(r: RoundtripResult): Record<string, number> {
+  return { sent: r.sent, acked: r.acked, failed: r.failed, received: r.received, duplicates: r.duplicates, lost: r.lost, tps: r.tps, p50Ms: r.p50Ms, p99Ms: r.p99Ms };
+}
+
+async function warmup(o: Record<string, unknown>, base: RoundtripOptions): Promise<void> {
+  const n = o.warmup as number;
+  if (n > 0) await runKiteqRoundtrip({ ...kiteqOptions(o, base), messages: n, durationSec: undefined, rate: undefined });
+}
+
+function kiteqFlags(command: Command): Command {
+  return command
+    .option('--registry <uri>', 'zk://host:port or file://path.yaml', 'file://conf/registry.yaml')
+    .option('--topic <topic>', 'topic', 'trade')
+    .option('--message-type <type>', 'message type', 'pay-succ')
+    .option('--producer-group <group>', 'publishing group', 'p-bench')
+    .option('--consumer-group <group>', 'consumer group (must be bound in the registry)', 's-bench')
+    .option('--secret-key <key>', 'secret key of both groups', '123456')
+    .option('--tx', 'transactional messages: prepared, local tx, commit');
+}
+
+async function roundtrip(o: Record<string, unknown>): Promise<void> {
+  const base = workload(o);
+  await warmup(o, base);
+  const tty = process.stderr.isTTY && !o.json;
+  const result = await runKiteqRoundtrip({
+    ...kiteqOptions(o, base),
+    onProgress: o.json ? undefined : (p) => {
+      const line = `[${p.second}s] acked ${p.acked}  in flight ${p.inFlight}  publish p99 ${p.p99Ms.toFixed(2)} ms`;
+      process.stderr.write(tty ? `\r${line}   ` : `${line}\n`);
+    },
+  });
+  if (tty) process.stderr.write('\n');
+  if (o.report) writeFileSync(String(o.report), renderReportHtml([{ name: 'kiteq-ts', result }], 'kiteq-bench roundtrip'));
+  if (!o.json) process.stdout.write(`${summaryLine(result)}\n`);
+  process.stdout.write(`${JSON.stringify(compact(result))}\n`);
+  if (result.lost > 0) process.exitCode = 1;
+}
+
+async function compare(o: Record<string, unknown>): Promise<void> {
+  const base = workload(o);
+  await warmup(o, base);
+  const runs: ReportRun[] = [];
+  const kiteq = await runKiteqRoundtrip(kiteqOptions(o, base));
+  runs.push({ name: 'kiteq-ts', result: kiteq });
+  runs.push({ name: `rabbitmq (${o.rabbitQueue})`, result: await runRabbitRoundtrip({ ...base, queueType: o.rabbitQueue as 'quorum' | 'classic' }) });
+  runs.push({ name: 'nats jetstream', result: await runNatsRoundtrip(base) });
+  const rows = runs.map(({ name, result }) => formatRow(name, result, kiteq));
+  const header = ['system', 'acked/s', 'p50 ms', 'p99 ms', 'p999 ms', 'lost', 'dup', 'kiteq-ts ÷ it'];
+  const table = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...table.map((r) => r[i].length)));
+  if (!o.json) for (const row of table) process.stdout.write(`${row.map((c, i) => c.padEnd(widths[i])).join('  ')}\n`);
+  if (o.report) writeFileSync(String(o.report), renderReportHtml(runs, 'kiteq-bench compare'));
+  process.stdout.write(`${JSON.stringify(Object.fromEntries(runs.map(({ name, result }) => [name, isUnavailable(result) ? result : compact(result)])))}\n`);
+}
+
+function formatRow(name: string, result: RoundtripResult | PeerUnavailable, kiteq: RoundtripResult): string[] {
+  if (isUnavailable(result)) return [name, `not running: ${result.unavailable}`, '', '', '', '', '', ''];
+  const ratio = result.tps > 0 ? (kiteq.tps / result.tps).toFixed(2) : '-';
+  return [name, String(result.tps), result.deliver.p50.toFixed(2), result.deliver.p99.toFixed(2), result.deliver.p999.toFixed(2), String(result.lost), String(result.duplicates), ratio];
+}
+
+async function producer(o: Record<string, unknown>): Promise<void> {
+  const base = workload(o);
+  const k = kiteqOptions(o, base);
+  const result = await runKiteqProducer({ ...base, registry: k.registry, topic: k.topic, messageType: k.messageType, groupId: k.producerGroup, secretKey: k.secretKey, tx: k.tx });
+  if (!o.json) {
+    process.stdout.write(`producer: sent ${result.sent} acked ${result.acked} failed ${result.failed} | ${result.tps} msg/s | publish→ack p50 ${result.publishAck.p50.toFixed(2)} p99 ${result.publishAck.p99.toFixed(2)} p999 ${result.publishAck.p999.toFixed(2)} ms${result.firstError ? ` | first error: ${result.firstError}` : ''}\n`);
+  }
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+async function consumer(o: Record<string, unknown>): Promise<void> {
+  const k = kiteqOptions(o, workload({ ...o, messages: 1 }));
+  const result = await runKiteqConsumer({ registry: k.registry, topic: k.topic, messageType: k.messageType, groupId: k.consumerGroup, secretKey: k.secretKey, durationSec: (o.duration as number | undefined) ?? 30 });
+  if (!o.json) process.stdout.write(`consumer: received ${result.received} dup ${result.duplicates} | ${result.ratePerSec} msg/s | publish→deliver p50 ${result.deliver.p50.toFixed(2)} p99 ${result.deliver.p99.toFixed(2)} ms\n`);
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+export function buildBenchCommand(): Command {
+  const program = new Command('kiteq-bench').description('benchmarks for kiteq-ts');
+  kiteqFlags(workloadOptions(program.command('producer').description('publish only: tps and publish→store-ack latency'))).action(producer);
+  kiteqFlags(program.command('consumer').description('receive for --duration seconds (default 30): rate and publish→deliver latency'))
+    .option('--duration <seconds>', 'how long to receive', int, 30)
+    .option('--json', 'print only the result, as one JSON line')
+    .action(consumer);
+  kiteqFlags(workloadOptions(program.command('roundtrip').description('producers publish, one consumer group receives; prints tps and latency'))).action(roundtrip);
+  kiteqFlags(workloadOptions(program.command('compare').description('the roundtrip workload on kiteq-ts, RabbitMQ and NATS JetStream')))
+    .addOption(new Option('--rabbit-queue <type>', 'RabbitMQ queue type').choices(['quorum', 'classic']).default('quorum'))
+    .action(compare);
+  return program;
+}
+
+if (require.main === module) {
+  buildBenchCommand()
+    .parseAsync(process.argv)
+    .then(() => process.exit(process.exitCode ?? 0))
+    .catch((error) => {
+      process.stderr.write(`kiteq-bench: ${(error as Error).message}\n`);
+      process.exit(1);
+    });
+}

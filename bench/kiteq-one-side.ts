@@ -1,0 +1,85 @@
+// One side of the roundtrip on its own: `kiteq-bench producer` publishes (tps and store-ack
+// latency only), `kiteq-bench consumer` receives for a while (rate and publish→deliver latency
+// of messages stamped by a bench producer on the same machine).
+import { directBinding } from '../binding/binding';
+import { buildBytesMessage, KiteQClient } from '../client';
+import { LatencyRecorder } from './latency';
+import { nowMs, readPayload } from './peers/payload';
+import { runPublishLoop } from './peers/publish-loop';
+import { ReceiptTracker } from './peers/receipts';
+import type { LatencySummary, RoundtripOptions } from './result';
+
+export interface SideOptions {
+  registry: string;
+  topic: string;
+  messageType: string;
+  groupId: string;
+  secretKey: string;
+  tx?: boolean;
+}
+
+export interface ProducerResult {
+  sent: number;
+  acked: number;
+  failed: number;
+  tps: number;
+  publishAck: LatencySummary;
+  perSecond: number[];
+  firstError?: string;
+}
+
+export async function runKiteqProducer(options: SideOptions & RoundtripOptions): Promise<ProducerResult> {
+  const producers = Array.from({ length: options.producers }, () => new KiteQClient({ registry: options.registry, groupId: options.groupId, secretKey: options.secretKey, publishTopics: [options.topic] }));
+  try {
+    await Promise.all(producers.map((p) => p.start()));
+    const phase = await runPublishLoop(options, async (producer, payload) => {
+      const message = buildBytesMessage({ topic: options.topic, messageType: options.messageType, body: payload });
+      if (options.tx) await producers[producer].sendTxMessage(message, () => true);
+      else await producers[producer].send(message);
+    }, new ReceiptTracker());
+    return {
+      sent: phase.sent, acked: phase.acked, failed: phase.failed,
+      tps: phase.durationMs > 0 ? Math.round((phase.acked * 1000) / phase.durationMs) : 0,
+      publishAck: phase.publishAck.summary(), perSecond: phase.perSecond, firstError: phase.firstError,
+    };
+  } finally {
+    await Promise.all(producers.map((p) => p.close()));
+  }
+}
+
+export interface ConsumerResult {
+  received: number;
+  duplicates: number;
+  ratePerSec: number;
+  deliver: LatencySummary;
+  perSecond: number[];
+}
+
+export async function runKiteqConsumer(options: SideOptions & { durationSec: number }): Promise<ConsumerResult> {
+  const receipts = new ReceiptTracker();
+  const deliver = new LatencyRecorder();
+  const perSecond: number[] = [];
+  const start = nowMs();
+  const consumer = new KiteQClient({
+    registry: options.registry, groupId: options.groupId, secretKey: options.secretKey,
+    bindings: [directBinding(options.groupId, options.topic, options.messageType, { watermark: 1_000_000 })],
+    listener: (message) => {
+      const body = message.body as Buffer;
+      if (body.length >= 12) {
+        const { id, intendedMs } = readPayload(body);
+        if (receipts.markReceived(id)) deliver.recordMs(nowMs() - intendedMs);
+      }
+      const second = Math.floor((nowMs() - start) / 1000);
+      while (perSecond.length <= second) perSecond.push(0);
+      perSecond[second]++;
+      return true;
+    },
+  });
+  try {
+    await consumer.start();
+    await new Promise((resolve) => setTimeout(resolve, options.durationSec * 1000)); // the measuring window itself
+  } finally {
+    await consumer.close();
+  }
+  return { received: receipts.received, duplicates: receipts.duplicates, ratePerSec: Math.round(receipts.received / options.durationSec), deliver: deliver.summary(), perSecond };
+}

@@ -1,0 +1,74 @@
+// The kiteq roundtrip: K producer clients × C in flight each publish to a running broker; one
+// consumer group receives. Same workload and result as the peers (bench/peers/), so
+// `kiteq-bench compare` can put them side by side.
+import { directBinding } from '../binding/binding';
+import { buildBytesMessage, KiteQClient } from '../client';
+import { LatencyRecorder } from './latency';
+import { nowMs, readPayload } from './peers/payload';
+import { runPublishLoop } from './peers/publish-loop';
+import { ReceiptTracker } from './peers/receipts';
+import { resultOf } from './peers/result-of';
+import type { RoundtripOptions, RoundtripResult } from './result';
+
+export interface KiteqRoundtripOptions extends RoundtripOptions {
+  registry: string;
+  topic: string;
+  messageType: string;
+  producerGroup: string;
+  consumerGroup: string;
+  secretKey: string;
+  /** publish transactional messages: prepared, then committed (design §7) */
+  tx?: boolean;
+  /** called once a second during the publish phase (the live progress line) */
+  onProgress?: (p: { second: number; acked: number; inFlight: number; p99Ms: number }) => void;
+}
+
+export async function runKiteqRoundtrip(options: KiteqRoundtripOptions): Promise<RoundtripResult> {
+  const { registry, topic, messageType, producerGroup, consumerGroup, secretKey } = options;
+  const receipts = new ReceiptTracker();
+  const deliver = new LatencyRecorder();
+  const consumer = new KiteQClient({
+    registry,
+    groupId: consumerGroup,
+    secretKey,
+    bindings: [directBinding(consumerGroup, topic, messageType, { watermark: 1_000_000 })],
+    listener: (message) => {
+      const { id, intendedMs } = readPayload(message.body as Buffer);
+      if (receipts.markReceived(id)) deliver.recordMs(nowMs() - intendedMs);
+      return true;
+    },
+  });
+  const producers = Array.from({ length: options.producers }, () => new KiteQClient({ registry, groupId: producerGroup, secretKey, publishTopics: [topic] }));
+  try {
+    await consumer.start();
+    await Promise.all(producers.map((p) => p.start()));
+    if (consumer.readyConnections === 0) throw new Error(`the consumer could not connect to a broker for "${topic}" (registry ${registry})`);
+    const live = { sent: 0, acked: 0, latency: new LatencyRecorder() };
+    let progress: NodeJS.Timeout | undefined;
+    if (options.onProgress) {
+      let second = 0;
+      progress = setInterval(() => {
+        options.onProgress!({ second: ++second, acked: live.acked, inFlight: live.sent - live.acked, p99Ms: live.latency.percentileMs(99) });
+      }, 1000);
+    }
+    const publish = async (producer: number, payload: Buffer): Promise<void> => {
+      const message = buildBytesMessage({ topic, messageType, body: payload });
+      const started = nowMs();
+      live.sent++;
+      try {
+        if (options.tx) await producers[producer].sendTxMessage(message, () => true);
+        else await producers[producer].send(message);
+      } finally {
+        live.acked++;
+        live.latency.recordMs(nowMs() - started);
+      }
+    };
+    const loop = runPublishLoop(options, publish, receipts);
+    const phase = await loop;
+    clearInterval(progress);
+    await receipts.whenDrained(options.drainTimeoutMs ?? 10_000);
+    return resultOf('kiteq', { ...options, onProgress: undefined, tx: options.tx ?? false } as RoundtripOptions & Record<string, unknown>, phase, receipts, deliver);
+  } finally {
+    await Promise.all([consumer.close(), ...producers.map((p) => p.close())]);
+  }
+}

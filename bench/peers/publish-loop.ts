@@ -1,0 +1,68 @@
+// The producer side of a roundtrip run, the same for every peer: K producers × C lanes (the
+// in-flight window), N messages or D seconds, optionally at a fixed offered rate with latency
+// measured from each message's intended send time (no coordinated omission).
+import { setTimeout as delay } from 'node:timers/promises';
+import { LatencyRecorder } from '../latency';
+import type { RoundtripOptions } from '../result';
+import { makePayload, nowMs } from './payload';
+import type { ReceiptTracker } from './receipts';
+
+/** Sends one message through producer `producer`; resolves when the broker acks it, rejects when refused. */
+export type PublishFn = (producer: number, payload: Buffer) => Promise<void>;
+
+export interface PublishPhase {
+  sent: number;
+  acked: number;
+  failed: number;
+  durationMs: number;
+  perSecond: number[];
+  publishAck: LatencyRecorder;
+  /** the first refusal, to tell why `failed` is not 0 */
+  firstError?: string;
+}
+
+export async function runPublishLoop(options: RoundtripOptions, publish: PublishFn, receipts: ReceiptTracker): Promise<PublishPhase> {
+  const { producers, inFlight, messageSize, rate } = options;
+  const limit = options.messages ?? Number.POSITIVE_INFINITY;
+  if (options.messages === undefined && options.durationSec === undefined) throw new Error('give messages or durationSec');
+  const start = nowMs();
+  const deadline = options.durationSec === undefined ? Number.POSITIVE_INFINITY : start + options.durationSec * 1000;
+  const phase: PublishPhase = { sent: 0, acked: 0, failed: 0, durationMs: 0, perSecond: [], publishAck: new LatencyRecorder() };
+  let next = 0;
+  let lastSettled = start;
+
+  async function lane(producer: number): Promise<void> {
+    for (;;) {
+      if (next >= limit) return;
+      const intended = rate === undefined ? nowMs() : start + (next * 1000) / rate;
+      if (intended >= deadline) return;
+      const id = next++;
+      const wait = intended - nowMs();
+      if (wait > 0) await delay(wait); // scheduling an open-loop send, not waiting for an event
+      phase.sent++;
+      try {
+        await publish(producer, makePayload(id, intended, messageSize));
+        const ackedAt = nowMs();
+        phase.acked++;
+        receipts.markAcked(id);
+        phase.publishAck.recordMs(ackedAt - intended);
+        const second = Math.floor((ackedAt - start) / 1000);
+        while (phase.perSecond.length <= second) phase.perSecond.push(0);
+        phase.perSecond[second]++;
+        lastSettled = ackedAt;
+      } catch (error) {
+        phase.failed++;
+        phase.firstError ??= (error as Error).message ?? String(error);
+        lastSettled = nowMs();
+      }
+    }
+  }
+
+  const lanes: Promise<void>[] = [];
+  for (let producer = 0; producer < producers; producer++) {
+    for (let slot = 0; slot < inFlight; slot++) lanes.push(lane(producer));
+  }
+  await Promise.all(lanes);
+  phase.durationMs = lastSettled - start;
+  return phase;
+}

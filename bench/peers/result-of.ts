@@ -1,0 +1,32 @@
+// Puts a peer run's counts and histograms into the common RoundtripResult (bench/result.ts).
+import type { LatencyRecorder } from '../latency';
+import type { RoundtripOptions, RoundtripResult } from '../result';
+import type { PublishPhase } from './publish-loop';
+import type { ReceiptTracker } from './receipts';
+
+export function resultOf(
+  system: string,
+  options: RoundtripOptions & Record<string, unknown>,
+  phase: PublishPhase,
+  receipts: ReceiptTracker,
+  deliver: LatencyRecorder,
+): RoundtripResult {
+  const deliverSummary = deliver.summary();
+  return {
+    system,
+    sent: phase.sent,
+    acked: phase.acked,
+    failed: phase.failed,
+    received: receipts.received,
+    duplicates: receipts.duplicates,
+    lost: receipts.lost,
+    tps: phase.durationMs > 0 ? Math.round((phase.acked * 1000) / phase.durationMs) : 0,
+    p50Ms: deliverSummary.p50,
+    p99Ms: deliverSummary.p99,
+    publishAck: phase.publishAck.summary(),
+    deliver: deliverSummary,
+    perSecond: phase.perSecond,
+    deliverCurve: deliver.curve(),
+    options: phase.firstError === undefined ? options : { ...options, firstError: phase.firstError },
+  };
+}

@@ -1,0 +1,81 @@
+// What one roundtrip benchmark run reports, the same for kiteq and for the peers it is compared
+// with (RabbitMQ, NATS JetStream), so `kiteq-bench compare` can put them side by side.
+
+/** Latency percentiles in milliseconds (µs precision), from an HDR histogram (bench/latency.ts). */
+export interface LatencySummary {
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+  count: number;
+}
+
+/** One point of a latency percentile curve: `ms` at `percentile` (0–100). */
+export interface PercentilePoint {
+  percentile: number;
+  ms: number;
+}
+
+/** The workload of a roundtrip run: K producer connections × C in flight each (design: issue "Benchmark harness"). */
+export interface RoundtripOptions {
+  /** K: producer connections */
+  producers: number;
+  /** C: messages in flight per producer connection (the concurrency window) */
+  inFlight: number;
+  /** S: message size in bytes (at least 12: send time and id travel in the first bytes) */
+  messageSize: number;
+  /** N: messages to publish; with durationSec too, whichever ends first */
+  messages?: number;
+  /** D: seconds to publish for */
+  durationSec?: number;
+  /**
+   * Offered load in messages/s over all producers. Each message has an intended send time
+   * (start + i / rate) and latency is measured from it, so a stalled broker is charged for the
+   * messages it kept waiting (no coordinated omission). Absent: closed loop, as fast as acks come.
+   */
+  rate?: number;
+  /** How long to wait for deliveries after the last ack before counting the rest as lost. Default 10 s. */
+  drainTimeoutMs?: number;
+}
+
+export interface RoundtripResult {
+  /** which system ran: 'kiteq', 'rabbitmq', 'nats' */
+  system: string;
+  /** published: every message handed to the broker */
+  sent: number;
+  /** confirmed durable by the broker (store-ack true, publisher confirm, PubAck) */
+  acked: number;
+  /** refused, nacked or errored; sent = acked + failed */
+  failed: number;
+  /** distinct messages the consumer received */
+  received: number;
+  /** deliveries of a message already received */
+  duplicates: number;
+  /** acked but never received */
+  lost: number;
+  /** acked messages per second of the publish phase */
+  tps: number;
+  /** end-to-end (intended send → delivered) percentiles, the same as deliver.p50 / deliver.p99 */
+  p50Ms: number;
+  p99Ms: number;
+  /** intended send → broker's ack (store-ack, confirm, PubAck) */
+  publishAck: LatencySummary;
+  /** intended send → consumer received */
+  deliver: LatencySummary;
+  /** acks in each second of the publish phase (throughput over time) */
+  perSecond: number[];
+  /** the deliver latency curve, for the HTML report */
+  deliverCurve?: PercentilePoint[];
+  /** the run's parameters and anything system-specific (queue type, storage) */
+  options?: RoundtripOptions & Record<string, unknown>;
+}
+
+/** The system could not be reached; never numbers made up in its place. */
+export interface PeerUnavailable {
+  unavailable: string;
+}
+
+export function isUnavailable(result: RoundtripResult | PeerUnavailable): result is PeerUnavailable {
+  return 'unavailable' in result;
+}

@@ -1,0 +1,131 @@
+// file://path.yaml — the single-machine registry in KiteQ's format (design §3):
+//   brokers:  [{address, topics: [...], env}]
+//   bindings: [{groupIds: [...], topic, messageType, bindType: direct|regx|fanout, watermark, persistent}]
+// Read-only for clients (subscribe/publish only log), re-read when the file changes.
+import { readFileSync, watchFile, unwatchFile } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { type Binding, parseBinding } from './binding';
+import type { Registry } from './registry';
+
+export interface FileRegistryData {
+  brokers: { address: string; topics: string[]; env?: string }[];
+  bindings: Binding[];
+}
+
+export interface RegistryLogger {
+  warn(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+}
+
+const silent: RegistryLogger = { warn() {}, info() {} };
+
+/** Parses the YAML text; a bad binding is reported through onBad and skipped (design §3: per group). */
+export function parseRegistryYaml(text: string, onBad: (what: string, error: Error) => void = () => {}): FileRegistryData {
+  const doc = (parseYaml(text) ?? {}) as { brokers?: unknown[]; bindings?: unknown[] };
+  const brokers: FileRegistryData['brokers'] = [];
+  for (const raw of doc.brokers ?? []) {
+    const b = raw as { address?: unknown; topics?: unknown; env?: unknown };
+    if (typeof b.address !== 'string' || !Array.isArray(b.topics)) {
+      onBad(`broker ${JSON.stringify(raw)}`, new Error('needs address and topics'));
+      continue;
+    }
+    brokers.push({ address: b.address, topics: b.topics.map(String), env: typeof b.env === 'string' ? b.env : undefined });
+  }
+  const bindings: Binding[] = [];
+  for (const raw of doc.bindings ?? []) {
+    const entry = raw as Record<string, unknown>;
+    const groupIds = Array.isArray(entry.groupIds) ? entry.groupIds : [entry.groupId];
+    for (const groupId of groupIds) {
+      try {
+        bindings.push(parseBinding({ ...entry, groupId }));
+      } catch (error) {
+        onBad(`binding of group ${String(groupId)} on ${String(entry.topic)}`, error as Error);
+      }
+    }
+  }
+  return { brokers, bindings };
+}
+
+export class FileRegistry implements Registry {
+  private data: FileRegistryData;
+  private readonly bindingWatchers: { topics: Set<string>; onChange: (b: Binding[]) => void }[] = [];
+  private readonly brokerWatchers: { topic: string; onChange: (a: string[]) => void }[] = [];
+  private watching = false;
+
+  constructor(
+    readonly path: string,
+    private readonly log: RegistryLogger = silent,
+    /** how often to look for changes to the file */
+    private readonly pollMs = 1000,
+  ) {
+    this.data = this.read();
+  }
+
+  private read(): FileRegistryData {
+    return parseRegistryYaml(readFileSync(this.path, 'utf8'), (what, error) =>
+      this.log.warn({ path: this.path, what, err: error.message }, 'registry: ignoring bad entry'),
+    );
+  }
+
+  private ensureWatching(): void {
+    if (this.watching) return;
+    this.watching = true;
+    watchFile(this.path, { interval: this.pollMs, persistent: false }, () => this.reload());
+  }
+
+  /** Re-reads the file and notifies watchers; a file that fails to parse keeps the last good data. */
+  reload(): void {
+    try {
+      this.data = this.read();
+    } catch (error) {
+      this.log.warn({ path: this.path, err: (error as Error).message }, 'registry: file unreadable, keeping last good data');
+      return;
+    }
+    this.log.info({ path: this.path, bindings: this.data.bindings.length }, 'registry: file reloaded');
+    for (const w of this.bindingWatchers) w.onChange(this.bindingsOf(w.topics));
+    for (const w of this.brokerWatchers) w.onChange(this.brokersOf(w.topic));
+  }
+
+  private bindingsOf(topics: Set<string>): Binding[] {
+    return this.data.bindings.filter((b) => topics.has(b.topic));
+  }
+
+  private brokersOf(topic: string): string[] {
+    return this.data.brokers.filter((b) => b.topics.includes(topic)).map((b) => b.address);
+  }
+
+  async registerBroker(): Promise<void> {}
+  async unregisterBroker(): Promise<void> {}
+
+  async watchBindings(topics: string[], onChange: (bindings: Binding[]) => void): Promise<void> {
+    const watcher = { topics: new Set(topics), onChange };
+    this.bindingWatchers.push(watcher);
+    this.ensureWatching();
+    onChange(this.bindingsOf(watcher.topics));
+  }
+
+  async publishTopics(): Promise<void> {}
+
+  async subscribe(groupId: string, bindings: Binding[]): Promise<void> {
+    for (const wanted of bindings) {
+      const found = this.data.bindings.some((b) => b.groupId === groupId && b.topic === wanted.topic && b.messageType === wanted.messageType);
+      if (!found) {
+        this.log.warn({ path: this.path, groupId, topic: wanted.topic, messageType: wanted.messageType },
+          'registry: file registry is read-only; add this binding to the file');
+      }
+    }
+  }
+
+  async watchBrokers(topic: string, onChange: (addresses: string[]) => void): Promise<void> {
+    this.brokerWatchers.push({ topic, onChange });
+    this.ensureWatching();
+    onChange(this.brokersOf(topic));
+  }
+
+  async close(): Promise<void> {
+    if (this.watching) unwatchFile(this.path);
+    this.watching = false;
+    this.bindingWatchers.length = 0;
+    this.brokerWatchers.length = 0;
+  }
+}

@@ -1,0 +1,177 @@
+// One TCP connection from a client to one broker: the CONN_META handshake, heartbeats, and the
+// requests of THIS connection by opaque (design §2). Server-initiated packets (deliveries,
+// tx check-backs) go to the handlers; the client answers them with the server's opaque.
+import { isIP, connect as tcpConnect, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import { CmdType, isReplyForClient } from '../protocol/commands';
+import { ProtocolError } from '../protocol/errors';
+import { type Frame, FrameDecoder } from '../protocol/frame-decoder';
+import { FrameWriter } from '../protocol/frame-writer';
+import { decodeConnAuthAck } from '../protocol/messages/conn-auth-ack';
+import { encodeConnMeta } from '../protocol/messages/conn-meta';
+import { encodeHeartBeat } from '../protocol/messages/heartbeat';
+import { BrokerRejectedError, ConnectionClosedError, TimeoutError } from './errors';
+
+/** TLS to the broker (broker started with --tls-cert/--tls-key): node's tls.connect options. */
+export type ClientTlsOptions = Pick<TlsConnectionOptions, 'ca' | 'cert' | 'key' | 'rejectUnauthorized' | 'servername' | 'minVersion'>;
+
+export interface ConnectionOptions {
+  /** connect over TLS with these options; absent = plain TCP */
+  tls?: ClientTlsOptions;
+  groupId: string;
+  secretKey: string;
+  warmingupSec: number;
+  requestTimeoutMs: number;
+  heartbeatMs: number;
+  connectTimeoutMs: number;
+  /** a delivery or a tx check-back from the broker */
+  onServerRequest: (connection: BrokerConnection, frame: Frame) => void;
+  onClose: (connection: BrokerConnection, error?: Error) => void;
+}
+
+interface PendingRequest {
+  resolve: (frame: Frame) => void;
+  reject: (error: Error) => void;
+  sentAtMs: number;
+  what: string;
+}
+
+const MAX_OPAQUE = 0x7fffffff;
+
+export class BrokerConnection {
+  private socket: Socket | null = null;
+  private writer: FrameWriter | null = null;
+  private readonly decoder = new FrameDecoder(64 * 1024 * 1024);
+  private readonly pending = new Map<number, PendingRequest>();
+  private nextOpaque = 1;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  ready = false;
+  closed = false;
+
+  constructor(
+    readonly address: string,
+    private readonly options: ConnectionOptions,
+  ) {}
+
+  /** Connects and authenticates; rejects BrokerRejectedError (not retriable) on a wrong key. */
+  async connect(): Promise<void> {
+    const [host, port] = [this.address.slice(0, this.address.lastIndexOf(':')), Number(this.address.slice(this.address.lastIndexOf(':') + 1))];
+    const tls = this.options.tls;
+    // SNI takes a host name only; for an IP address the certificate is matched against its IP SAN.
+    const socket = tls ? tlsConnect({ host, port, ...tls, servername: tls.servername ?? (isIP(host) ? undefined : host) }) : tcpConnect({ host, port });
+    this.socket = socket;
+    socket.setNoDelay(true);
+    this.writer = new FrameWriter(socket);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new TimeoutError(`connect to ${this.address}`, this.options.connectTimeoutMs));
+      }, this.options.connectTimeoutMs);
+      socket.once(tls ? 'secureConnect' : 'connect', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      socket.once('error', (error) => {
+        clearTimeout(timer);
+        reject(new ConnectionClosedError(`connect to ${this.address}: ${error.message}`));
+      });
+    });
+    socket.on('data', (chunk) => this.onData(chunk));
+    socket.on('error', () => undefined); // 'close' follows and carries the outcome
+    socket.on('close', () => this.shutdown(new ConnectionClosedError(`connection to ${this.address} closed`)));
+    this.sweepTimer = setInterval(() => this.expireRequests(), 100);
+    const { groupId, secretKey, warmingupSec } = this.options;
+    const reply = await this.request(CmdType.CONN_META, encodeConnMeta({ groupId, secretKey, warmingupSec }), 'CONN_META');
+    const auth = decodeConnAuthAck(reply.body);
+    if (!auth.status) {
+      this.shutdown();
+      throw new BrokerRejectedError(auth.feedback || 'authentication failed', false, this.address);
+    }
+    this.ready = true;
+    this.heartbeatTimer = setInterval(() => this.heartbeat(), this.options.heartbeatMs);
+  }
+
+  private onData(chunk: Buffer): void {
+    try {
+      this.decoder.push(chunk, (frame) => this.onFrame(frame));
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      this.shutdown(new ConnectionClosedError(`protocol error from ${this.address}: ${error.message}`));
+      this.socket?.destroy();
+    }
+  }
+
+  private onFrame(frame: Frame): void {
+    if (isReplyForClient(frame.cmdType)) {
+      const request = this.pending.get(frame.opaque);
+      if (!request) return; // a reply after its timeout
+      this.pending.delete(frame.opaque);
+      request.resolve(frame);
+      return;
+    }
+    this.options.onServerRequest(this, frame);
+  }
+
+  /** Sends a request and resolves with the reply frame carrying the same opaque. */
+  request(cmdType: number, body: Uint8Array, what: string): Promise<Frame> {
+    if (this.closed || !this.writer) return Promise.reject(new ConnectionClosedError(`not connected to ${this.address}`));
+    const opaque = this.nextOpaque;
+    this.nextOpaque = opaque >= MAX_OPAQUE ? 1 : opaque + 1;
+    return new Promise<Frame>((resolve, reject) => {
+      this.pending.set(opaque, { resolve, reject, sentAtMs: Date.now(), what });
+      this.writer!.send(opaque, cmdType, body);
+    });
+  }
+
+  /** A packet that needs no reply (DeliverAck, a TX_ACK decision or check-back answer). */
+  send(opaque: number, cmdType: number, body: Uint8Array): void {
+    if (!this.closed) this.writer?.send(opaque, cmdType, body);
+  }
+
+  /** A fresh opaque for a request sent with send() (a TX_ACK decision). */
+  allocOpaque(): number {
+    const opaque = this.nextOpaque;
+    this.nextOpaque = opaque >= MAX_OPAQUE ? 1 : opaque + 1;
+    return opaque;
+  }
+
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  private heartbeat(): void {
+    this.request(CmdType.HEARTBEAT, encodeHeartBeat({ version: Math.floor(Date.now() / 1000) }), 'HEARTBEAT').catch(() => undefined);
+  }
+
+  /** Requests time out in send order, so the sweep stops at the first one still in time. */
+  private expireRequests(): void {
+    const now = Date.now();
+    for (const [opaque, request] of this.pending) {
+      if (now - request.sentAtMs < this.options.requestTimeoutMs) break;
+      this.pending.delete(opaque);
+      request.reject(new TimeoutError(`${request.what} to ${this.address}`, this.options.requestTimeoutMs));
+    }
+  }
+
+  private shutdown(error?: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.ready = false;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.writer?.close();
+    const failure = error ?? new ConnectionClosedError(`connection to ${this.address} closed`);
+    for (const request of this.pending.values()) request.reject(failure);
+    this.pending.clear();
+    this.options.onClose(this, error);
+  }
+
+  close(): void {
+    this.writer?.flush();
+    this.shutdown();
+    const socket = this.socket;
+    socket?.end();
+    if (socket) setTimeout(() => socket.destroy(), 1000).unref();
+  }
+}

@@ -1,0 +1,72 @@
+// Message builders: a uuid messageId (32 hex, design §2) and KiteQ's header defaults.
+import { randomUUID } from 'node:crypto';
+import type { MessageHeader } from '../protocol/messages/header';
+
+export interface MessageOptions {
+  topic: string;
+  messageType: string;
+  /** the publishing group; the client fills in its own when empty */
+  groupId?: string;
+  /** false: a transactional (prepared) message; use sendTxMessage */
+  commit?: boolean;
+  /** unix seconds; default: the broker's default (now + 7 days) */
+  expiredTime?: number;
+  deliverLimit?: number;
+  /** deliver without storing (only with commit) */
+  fly?: boolean;
+  properties?: Record<string, string>;
+  /** compress the body with snappy (header.snappy) */
+  snappy?: boolean;
+  messageId?: string;
+}
+
+export interface StringMessage {
+  kind: 'string';
+  header: MessageHeader;
+  body: string;
+}
+
+export interface BytesMessage {
+  kind: 'bytes';
+  header: MessageHeader;
+  body: Buffer;
+}
+
+export type Message = StringMessage | BytesMessage;
+
+/** A UUID v4 as 32 hex characters (design §2). randomUUID draws its entropy in batches already. */
+export function newMessageId(): string {
+  const u = randomUUID();
+  return u.slice(0, 8) + u.slice(9, 13) + u.slice(14, 18) + u.slice(19, 23) + u.slice(24);
+}
+
+function headerOf(o: MessageOptions): MessageHeader {
+  return {
+    messageId: o.messageId ?? newMessageId(),
+    topic: o.topic,
+    messageType: o.messageType,
+    expiredTime: o.expiredTime ?? -1,
+    deliverLimit: o.deliverLimit ?? 100,
+    groupId: o.groupId ?? '',
+    commit: o.commit ?? true,
+    fly: o.fly ?? false,
+    properties: Object.entries(o.properties ?? {}).map(([key, value]) => ({ key, value })),
+    createTime: Math.floor(Date.now() / 1000),
+    ...(o.snappy ? { snappy: true } : {}),
+  };
+}
+
+export function buildStringMessage(options: MessageOptions & { body: string }): StringMessage {
+  return { kind: 'string', header: headerOf(options), body: options.body };
+}
+
+export function buildBytesMessage(options: MessageOptions & { body: Uint8Array }): BytesMessage {
+  return { kind: 'bytes', header: headerOf(options), body: Buffer.from(options.body) };
+}
+
+/** The message's properties as a plain object. */
+export function messageProperties(message: { header: MessageHeader }): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const { key, value } of message.header.properties) out[key] = value;
+  return out;
+}

@@ -1,0 +1,36 @@
+// design §5 "access": CONN_META must be a connection's first packet; the group's secret key is
+// checked (KiteQ never checks it, design §12) and answered with CONN_AUTH. A wrong key gets
+// ConnAuthAck{status false} and the connection is closed; the broker carries on.
+import type { ConnMeta } from '../protocol/messages/conn-meta';
+import type { SessionPort } from './session-port';
+
+export interface AuthenticatingSession extends SessionPort {
+  replyConnAuth(opaque: number, status: boolean, feedback: string): void;
+  markAuthenticated(meta: ConnMeta): void;
+}
+
+export interface AccessDeps {
+  /** null when allowed, else the reason */
+  authenticate: (groupId: string, secretKey: string, remote: string) => string | null;
+  onAuthenticated: (session: AuthenticatingSession) => void;
+  onRejected: (session: AuthenticatingSession, groupId: string, reason: string) => void;
+}
+
+export function createAccessStage({ authenticate, onAuthenticated, onRejected }: AccessDeps) {
+  return function access(session: AuthenticatingSession, opaque: number, meta: ConnMeta): void {
+    if (session.authenticated) {
+      session.close('CONN_META sent twice on one connection');
+      return;
+    }
+    const refusal = authenticate(meta.groupId, meta.secretKey, session.remote);
+    if (refusal !== null) {
+      session.replyConnAuth(opaque, false, refusal);
+      onRejected(session, meta.groupId, refusal);
+      session.close(`authentication failed for group ${meta.groupId}: ${refusal}`);
+      return;
+    }
+    session.markAuthenticated(meta);
+    session.replyConnAuth(opaque, true, 'secret key ok');
+    onAuthenticated(session);
+  };
+}

@@ -1,0 +1,57 @@
+// design §5 "check-message": header normalisation and the rejections of design §4.
+import { Reasons } from '../protocol/reasons';
+import type { StoredMessage } from '../store/contract';
+import type { CheckedPublish, PublishEvent } from './events';
+
+export const MAX_DELIVER_LIMIT = 100;
+export const MAX_EXPIRY_SEC = 7 * 24 * 3600;
+
+const MESSAGE_ID = /^[0-9a-fA-F]{32}$/;
+
+export interface CheckMessageDeps {
+  /** topics this broker serves */
+  servesTopic: (topic: string) => boolean;
+  /** may this group publish to this topic (access control) */
+  mayPublish: (groupId: string, topic: string) => boolean;
+  serverName: string;
+  nowMs: () => number;
+  toPersist: (event: CheckedPublish) => void;
+}
+
+export function createCheckMessageStage(deps: CheckMessageDeps) {
+  const { servesTopic, mayPublish, serverName, nowMs, toPersist } = deps;
+  return function checkMessage(event: PublishEvent): void {
+    const { session, opaque, message } = event;
+    const header = message.header; // freshly decoded for this publish: normalised in place
+    const reject = (text: string) => session.sendStoreAck(opaque, header.messageId, false, text);
+    const now = Math.floor(nowMs() / 1000);
+
+    if (!MESSAGE_ID.test(header.messageId)) return reject(Reasons.invalidMessageId.text);
+    if (!servesTopic(header.topic)) return reject(`${Reasons.topicNotServed.text} (${header.topic})`);
+    if (!mayPublish(session.groupId, header.topic)) return reject(`${Reasons.forbidden.text} (${session.groupId} → ${header.topic})`);
+    // design §4: createTime ≤ 0 → now; deliverLimit ≤ 0 or > 100 → 100;
+    // expiredTime ≤ 0 or more than 7 days ahead → now + 7 days; already past → "Expired Message!".
+    if (!(Number(header.createTime) > 0)) header.createTime = now;
+    if (header.deliverLimit <= 0 || header.deliverLimit > MAX_DELIVER_LIMIT) header.deliverLimit = MAX_DELIVER_LIMIT;
+    if (header.expiredTime <= 0 || header.expiredTime > now + MAX_EXPIRY_SEC) header.expiredTime = now + MAX_EXPIRY_SEC;
+    else if (header.expiredTime < now) return reject(Reasons.expired.text);
+    if (header.fly && !header.commit) header.fly = false; // design §4: fly only with commit
+    header.messageId = header.messageId.toLowerCase();
+
+    const stored: StoredMessage = {
+      header,
+      msgType: message.cmdType,
+      body: message.body instanceof Uint8Array ? Buffer.from(message.body.buffer, message.body.byteOffset, message.body.length) : message.body,
+      publishTime: now,
+      deliverCount: 0,
+      succGroups: [],
+      failGroups: [],
+      nextDeliverTime: now,
+      checkCount: 0,
+      kiteServer: serverName,
+    };
+    const checked = event as CheckedPublish;
+    checked.stored = stored;
+    toPersist(checked);
+  };
+}

@@ -1,0 +1,79 @@
+// design §5 "deliver-result": once every target group of an attempt has answered (ack, nack or
+// timeout), record succeeded and failed groups and either finish the message, retry it per the
+// schedule of design §6, or dead-letter it at its deliverLimit.
+//
+// The message stays in flight (InFlightSet) until the store has taken the outcome, so a recovery
+// scan reading the store meanwhile cannot start a second attempt from a stale copy (in-flight
+// dedup, design §6). Acked groups go into succGroups and are never targeted again.
+import type { DeliveryResult, StoredMessage } from '../store/contract';
+import type { InFlightSet } from './delivery-in-flight';
+import type { DeliveryJob } from './delivery-job';
+import type { DeliveryRequest } from './events';
+import { retryDelaySec } from './retry-schedule';
+
+export interface DeliverResultDeps {
+  inFlight: InFlightSet;
+  nowMs: () => number;
+  /** every group acked: delete from the store; resolves once done (never rejects: it logs) */
+  finish: (request: DeliveryRequest) => Promise<void> | void;
+  /** persist the attempt's outcome (store.recordDelivery) */
+  record: (messageId: string, result: DeliveryResult) => Promise<void>;
+  /** retry now (attempts 2 and 3) */
+  toDeliverPrepare: (request: DeliveryRequest) => void;
+  /** retry at atMs (the retry heap); false when the heap is full (the recovery scan takes it) */
+  schedule: (messageId: string, atMs: number) => unknown;
+  /** resolves once stored in the dead-letter area (never rejects: it logs) */
+  deadLetter: (request: DeliveryRequest, reason: string) => Promise<void> | void;
+  onError: (error: unknown, messageId: string) => void;
+  onGroupResult?: (job: DeliveryJob, groupId: string, ok: boolean) => void;
+  /** the attempt is complete (before finish/retry/dead-letter) */
+  onJobDone?: (job: DeliveryJob) => void;
+}
+
+/** When the store cannot take an attempt's outcome, look at the message again after this. */
+const STORE_ERROR_RETRY_MS = 1000;
+
+export function createDeliverResultStage(deps: DeliverResultDeps) {
+  const { inFlight, nowMs, finish, record, toDeliverPrepare, schedule, deadLetter, onError, onGroupResult, onJobDone } = deps;
+
+  async function complete(job: DeliveryJob): Promise<void> {
+    const id = job.messageId;
+    onJobDone?.(job);
+    const message: StoredMessage = { ...job.message, succGroups: job.succeeded, failGroups: job.failed, deliverCount: job.attempt };
+    const request: DeliveryRequest = { message, attempt: job.attempt, fly: job.fly };
+    // fly messages are never stored, so never recorded nor retried (design §4)
+    if (job.fly) return inFlight.release(id);
+    if (job.failed.length === 0) {
+      await finish(request);
+      return inFlight.release(id);
+    }
+    const exhausted = job.attempt >= message.header.deliverLimit;
+    const delaySec = exhausted ? 0 : retryDelaySec(job.attempt);
+    const dueMs = nowMs() + delaySec * 1000;
+    message.nextDeliverTime = Math.floor(dueMs / 1000);
+    const result: DeliveryResult = { succGroups: job.succeeded, failGroups: job.failed, deliverCount: job.attempt, nextDeliverTime: message.nextDeliverTime };
+    try {
+      await record(id, result);
+    } catch (error) {
+      onError(error, id);
+      schedule(id, nowMs() + STORE_ERROR_RETRY_MS); // re-read from the store once it answers again
+      return inFlight.release(id);
+    }
+    if (exhausted) {
+      // Recorded first, so the dead letter names the groups that acked (listing per group).
+      await deadLetter(request, `deliverLimit ${message.header.deliverLimit} reached; failed groups: ${job.failed.join(',')}`);
+      return inFlight.release(id);
+    }
+    if (delaySec > 0) {
+      schedule(id, dueMs); // on the heap before leaving flight: never both idle and unscheduled
+      return inFlight.release(id);
+    }
+    inFlight.release(id);
+    toDeliverPrepare({ message, attempt: job.attempt + 1, fly: false });
+  }
+
+  return function settle(job: DeliveryJob, groupId: string, ok: boolean): void {
+    onGroupResult?.(job, groupId, ok);
+    if (job.settle(groupId, ok)) void complete(job);
+  };
+}

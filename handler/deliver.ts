@@ -1,0 +1,60 @@
+// design §5 "deliver": one consumer per group. Consumers inside their warm-up window are
+// picked with probability seconds-since-auth / warmingupSec (design §5, §6).
+import type { Binding } from '../binding/binding';
+import type { DeliveryJob } from './delivery-job';
+import type { PendingReply, SessionPort } from './session-port';
+
+export interface DeliverDeps {
+  /** authenticated, open sessions of a group */
+  consumersOf: (groupId: string) => readonly SessionPort[];
+  nowMs: () => number;
+  random: () => number;
+  /** one group's outcome for this attempt (deliver-result) */
+  settle: (job: DeliveryJob, groupId: string, ok: boolean) => void;
+}
+
+/** Weight of a consumer: 1 when warm, growing linearly from ~0 during its warm-up window. */
+export function warmupWeight(session: SessionPort, nowMs: number): number {
+  if (session.warmingupSec <= 0) return 1;
+  const elapsedSec = (nowMs - session.authAtMs) / 1000;
+  if (elapsedSec >= session.warmingupSec) return 1;
+  return Math.max(0.01, elapsedSec / session.warmingupSec);
+}
+
+export function pickConsumer(candidates: readonly SessionPort[], nowMs: number, random: () => number): SessionPort | undefined {
+  if (candidates.length <= 1) return candidates[0];
+  // Two passes instead of a weights array: no allocation per message (hot path).
+  let total = 0;
+  for (let i = 0; i < candidates.length; i++) total += warmupWeight(candidates[i], nowMs);
+  let r = random() * total;
+  for (let i = 0; i < candidates.length; i++) {
+    r -= warmupWeight(candidates[i], nowMs);
+    if (r < 0) return candidates[i];
+  }
+  return candidates[candidates.length - 1];
+}
+
+class GroupReply implements PendingReply {
+  constructor(
+    private readonly job: DeliveryJob,
+    private readonly groupId: string,
+    private readonly settle: DeliverDeps['settle'],
+  ) {}
+
+  resolve(status: boolean): void {
+    this.settle(this.job, this.groupId, status);
+  }
+}
+
+export function createDeliverStage(deps: DeliverDeps) {
+  const { consumersOf, nowMs, random, settle } = deps;
+  return function deliver(job: DeliveryJob, binding: Binding): void {
+    const consumer = pickConsumer(consumersOf(binding.groupId), nowMs(), random);
+    if (consumer === undefined) {
+      // design §3: persistent=false → with no consumer online the group counts as delivered.
+      settle(job, binding.groupId, !binding.persistent);
+      return;
+    }
+    consumer.deliver(job.message.msgType, job.body(), new GroupReply(job, binding.groupId, settle));
+  };
+}

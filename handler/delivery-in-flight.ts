@@ -1,0 +1,43 @@
+// In-flight dedup (design §5 deliver-prepare, §6): the messageIds with an attempt under way. A
+// message is in flight from deliver-prepare until the store has recorded the attempt's outcome
+// (recordDelivery, delete or dead-letter), so nothing reading the store in between (the recovery
+// scan) can start a second attempt from a stale copy.
+//
+// Readers that page the store (recovery) open a watch: every id released while the watch is open
+// is noted, and the reader skips those, since its page may predate their latest store write.
+export class InFlightSet {
+  private readonly ids = new Set<string>();
+  private readonly watches = new Set<Set<string>>();
+
+  get size(): number {
+    return this.ids.size;
+  }
+
+  has(messageId: string): boolean {
+    return this.ids.has(messageId);
+  }
+
+  /** false when already in flight (the caller must not start a second attempt) */
+  add(messageId: string): boolean {
+    if (this.ids.has(messageId)) return false;
+    this.ids.add(messageId);
+    return true;
+  }
+
+  release(messageId: string): void {
+    if (!this.ids.delete(messageId)) return;
+    if (this.watches.size === 0) return; // hot path: no reader paging the store
+    for (const watch of this.watches) watch.add(messageId);
+  }
+
+  /** Starts noting released ids; call closeWatch with the returned set when done. */
+  openWatch(): Set<string> {
+    const watch = new Set<string>();
+    this.watches.add(watch);
+    return watch;
+  }
+
+  closeWatch(watch: Set<string>): void {
+    this.watches.delete(watch);
+  }
+}

@@ -1,0 +1,29 @@
+// Events passed between pipeline stages (design §5). Each stage takes one and hands the next.
+import type { KiteMessage } from '../protocol/messages/message';
+import type { StoredMessage } from '../store/contract';
+import type { SessionPort } from './session-port';
+
+/** A publish that passed access and the rate limiter (accept). */
+export interface PublishEvent {
+  session: SessionPort;
+  opaque: number;
+  message: KiteMessage;
+  /** process.hrtime-based ms when the packet was decoded, for latency stats */
+  receivedAtMs: number;
+}
+
+/** A publish whose header was normalised and checked (check-message). */
+export interface CheckedPublish extends PublishEvent {
+  stored: StoredMessage;
+}
+
+/** A message to (re)deliver: from persist, tx commit, the retry scheduler or recovery. */
+export interface DeliveryRequest {
+  message: StoredMessage;
+  /** 1-based attempt number this delivery is (deliverCount + 1) */
+  attempt: number;
+  /** fly messages are delivered without a store: nothing to record afterwards */
+  fly: boolean;
+  /** ms the publish was received, for the publish→deliver histogram (first attempt only) */
+  publishedAtMs?: number;
+}

@@ -1,0 +1,40 @@
+// design §5 "persist": a true store-ack only once the store says durable (§4, §8).
+import type { MessageStore } from '../store/contract';
+import { DuplicateMessageError } from '../store/errors';
+import type { CheckedPublish, DeliveryRequest } from './events';
+import { feedbackFor } from './feedback';
+
+export interface PersistDeps {
+  store: MessageStore;
+  /** prepared (commit=false) messages: check-back due after this many seconds (design §7) */
+  txCheckAgeSec: number;
+  onStoreError: (error: unknown, messageId: string) => void;
+  onStored: (event: CheckedPublish) => void;
+  toDeliverPrepare: (request: DeliveryRequest) => void;
+}
+
+export function createPersistStage(deps: PersistDeps) {
+  const { store, txCheckAgeSec, onStoreError, onStored, toDeliverPrepare } = deps;
+  return async function persist(event: CheckedPublish): Promise<void> {
+    const { session, opaque, stored } = event;
+    const id = stored.header.messageId;
+    // design §4: fly = true (only with commit) delivers without storing.
+    if (stored.header.fly) {
+      session.sendStoreAck(opaque, id, true, '');
+      toDeliverPrepare({ message: stored, attempt: 1, fly: true, publishedAtMs: event.receivedAtMs });
+      return;
+    }
+    if (!stored.header.commit) stored.nextDeliverTime = stored.publishTime + txCheckAgeSec;
+    try {
+      await store.save(stored);
+    } catch (error) {
+      // A producer retrying after a lost ack: the first copy is stored and being handled.
+      if (error instanceof DuplicateMessageError) return session.sendStoreAck(opaque, id, true, 'duplicate: already stored');
+      onStoreError(error, id);
+      return session.sendStoreAck(opaque, id, false, feedbackFor(error)); // never a false "stored"
+    }
+    session.sendStoreAck(opaque, id, true, '');
+    onStored(event);
+    if (stored.header.commit) toDeliverPrepare({ message: stored, attempt: 1, fly: false, publishedAtMs: event.receivedAtMs }); // prepared: wait for TX_ACK (§7)
+  };
+}

@@ -1,0 +1,28 @@
+// protocol/: bytes in, typed messages out. No sockets here (design §1).
+export { CmdType, cmdName, isKnownCmdType, isMessageCmd, isReplyForClient, isReplyForServer } from './commands';
+export type { CmdTypeCode } from './commands';
+export { ProtocolError } from './errors';
+export { HEADER_LEN, DEFAULT_MAX_BODY_BYTES, encodePacket, readHeader, writeHeader } from './header';
+export type { PacketHeader } from './header';
+export { FrameDecoder } from './frame-decoder';
+export type { Frame } from './frame-decoder';
+export { FrameWriter } from './frame-writer';
+export type { ByteSink } from './frame-writer';
+export { encodeHeader, decodeHeader, toMessageHeader, propertiesOf } from './messages/header';
+export type { Entry, MessageHeader } from './messages/header';
+export { encodeHeartBeat, decodeHeartBeat } from './messages/heartbeat';
+export type { HeartBeat } from './messages/heartbeat';
+export { encodeConnMeta, decodeConnMeta } from './messages/conn-meta';
+export type { ConnMeta } from './messages/conn-meta';
+export { encodeConnAuthAck, decodeConnAuthAck } from './messages/conn-auth-ack';
+export type { ConnAuthAck } from './messages/conn-auth-ack';
+export { encodeStoreAck, decodeStoreAck } from './messages/store-ack';
+export type { MessageStoreAck } from './messages/store-ack';
+export { encodeDeliverAck, decodeDeliverAck } from './messages/deliver-ack';
+export type { DeliverAck } from './messages/deliver-ack';
+export { encodeTxAck, decodeTxAck, TxStatus } from './messages/tx-ack';
+export type { TxAck, TxStatusCode } from './messages/tx-ack';
+export { encodeMessage, decodeMessage } from './messages/message';
+export type { KiteMessage, MessageCmd } from './messages/message';
+export { Reasons, isRetriableFeedback } from './reasons';
+export type { Reason, ReasonName } from './reasons';

@@ -1,0 +1,71 @@
+// Groups, their secret keys and the topics they may use (design §12: KiteQ never checks keys).
+// Keys are compared in constant time so response timing does not leak a key's prefix.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+
+export interface GroupConfig {
+  groupId: string;
+  secretKey: string;
+  /** topics it may publish to; absent = every topic this broker serves */
+  publish?: string[];
+  /** topics it may bind to; absent = every topic this broker serves */
+  subscribe?: string[];
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+export class GroupAccess {
+  private readonly byId: Map<string, GroupConfig & { keyDigest: Buffer }>;
+
+  /** groups === null: no access control configured, every group and key is accepted */
+  constructor(private readonly groups: GroupConfig[] | null) {
+    this.byId = new Map((groups ?? []).map((g) => [g.groupId, { ...g, keyDigest: digest(g.secretKey) }]));
+  }
+
+  get enforced(): boolean {
+    return this.groups !== null;
+  }
+
+  /** null when the group may connect with this key, else the reason. */
+  authenticate(groupId: string, secretKey: string): string | null {
+    if (!this.enforced) return null;
+    const group = this.byId.get(groupId);
+    // Hash both sides so the comparison takes the same time whatever the lengths.
+    const ok = timingSafeEqual(digest(secretKey), group?.keyDigest ?? digest(`\u0000${secretKey}`));
+    if (!group) return `unknown group "${groupId}"`;
+    return ok ? null : `wrong secret key for group "${groupId}"`;
+  }
+
+  mayPublish(groupId: string, topic: string): boolean {
+    const group = this.byId.get(groupId);
+    return !this.enforced || group?.publish === undefined || group.publish.includes(topic);
+  }
+
+  maySubscribe(groupId: string, topic: string): boolean {
+    const group = this.byId.get(groupId);
+    // A group the broker does not know cannot connect, so its binding would only keep messages waiting.
+    return !this.enforced || (group !== undefined && (group.subscribe === undefined || group.subscribe.includes(topic)));
+  }
+}
+
+/** Reads `groups: [{groupId, secretKey, publish?, subscribe?}]` from a YAML file. */
+export function loadGroupsFile(path: string): GroupConfig[] {
+  const doc = (parseYaml(readFileSync(path, 'utf8')) ?? {}) as { groups?: unknown };
+  if (!Array.isArray(doc.groups)) throw new Error(`${path}: expected a "groups:" list of {groupId, secretKey}`);
+  return doc.groups.map((raw, i) => {
+    const g = raw as Record<string, unknown>;
+    if (typeof g.groupId !== 'string' || g.groupId === '') throw new Error(`${path}: groups[${i}].groupId must be a non-empty string`);
+    if (typeof g.secretKey !== 'string' && typeof g.secretKey !== 'number') {
+      throw new Error(`${path}: groups[${i}].secretKey must be a string (group ${g.groupId})`);
+    }
+    const list = (key: string): string[] | undefined => {
+      if (g[key] === undefined) return undefined;
+      if (!Array.isArray(g[key])) throw new Error(`${path}: groups[${i}].${key} must be a list of topics`);
+      return (g[key] as unknown[]).map(String);
+    };
+    return { groupId: g.groupId, secretKey: String(g.secretKey), publish: list('publish'), subscribe: list('subscribe') };
+  });
+}

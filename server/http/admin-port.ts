@@ -1,0 +1,41 @@
+// What the admin HTTP endpoints need from the broker (design §10): a narrow port, so the
+// endpoint files never reach into broker internals (nats.js' PH habit). server/broker.ts builds it.
+import type { Binding } from '../../binding/binding';
+import type { BrokerStats } from '../../stat/broker-stats';
+import type { DeadLetter, DeadLetterQuery, StoredMessage } from '../../store/contract';
+
+export interface ReachableResult {
+  ok: boolean;
+  reason?: string;
+}
+
+export interface ReloadResult {
+  /** keys whose new value is in force now */
+  applied: string[];
+  /** keys that changed in the config but only take effect after a restart */
+  restartRequired: string[];
+}
+
+export interface AdminPort {
+  readonly serverName: string;
+  topics(): readonly string[];
+  stats: BrokerStats;
+  connections(): number;
+  inFlightCount(): number;
+  isInFlight(messageId: string): boolean;
+  /** groupId → remote addresses of its open, authenticated connections */
+  onlineGroups(): Record<string, string[]>;
+  bindings(): readonly Binding[];
+  /** publishes accepted per second (0 = unlimited): KiteQ's recievePermitsPerSecond */
+  publishPermitsPerSecond(): number;
+  getMessage(messageId: string): Promise<StoredMessage | undefined>;
+  listDeadLetters(query: DeadLetterQuery): Promise<DeadLetter[]>;
+  /** Moves a dead letter back and hands it to deliver-prepare at once; false when it is not a dead letter. */
+  redrive(messageId: string): Promise<boolean>;
+  storeReachable(): Promise<ReachableResult>;
+  registryReachable(): Promise<ReachableResult>;
+  /** null when no config source is known (a broker built in code) */
+  reload: (() => Promise<ReloadResult>) | null;
+  /** bearer token of mutating endpoints; undefined = they are refused (403) */
+  httpToken(): string | undefined;
+}

@@ -1,0 +1,62 @@
+// Builds the AdminPort (server/http/admin-port.ts) from the broker's parts, so server/broker.ts
+// only hands over references. A re-driven dead letter goes straight to deliver-prepare (design §6:
+// re-drivable), not to the next recovery scan.
+import type { Binding } from '../../binding/binding';
+import type { DeliveryRequest } from '../../handler/events';
+import type { BrokerStats } from '../../stat/broker-stats';
+import type { MessageStore } from '../../store/contract';
+import type { BrokerConfig } from '../config';
+import type { Logger } from '../logger';
+import type { AdminPort, ReloadResult } from './admin-port';
+import { registryReachable } from './reachability';
+
+export interface BrokerPortDeps {
+  config: () => BrokerConfig;
+  serverName: string;
+  stats: BrokerStats;
+  store: MessageStore;
+  log: Logger;
+  nowMs: () => number;
+  connections: () => number;
+  inFlight: { readonly size: number; has(messageId: string): boolean };
+  /** authenticated sessions by group */
+  consumers: () => ReadonlyMap<string, readonly { remote: string }[]>;
+  bindings: () => readonly Binding[];
+  deliverPrepare: (request: DeliveryRequest) => void;
+  reload: (() => Promise<ReloadResult>) | null;
+}
+
+export function createBrokerPort(deps: BrokerPortDeps): AdminPort {
+  const { stats, store, log } = deps;
+  return {
+    serverName: deps.serverName,
+    stats,
+    topics: () => deps.config().topics,
+    connections: deps.connections,
+    inFlightCount: () => deps.inFlight.size,
+    isInFlight: (id) => deps.inFlight.has(id),
+    onlineGroups() {
+      const out: Record<string, string[]> = {};
+      for (const [groupId, sessions] of deps.consumers()) out[groupId] = sessions.map((s) => s.remote);
+      return out;
+    },
+    bindings: deps.bindings,
+    publishPermitsPerSecond: () => deps.config().publishPermitsPerSecond,
+    getMessage: (id) => store.get(id),
+    listDeadLetters: (query) => store.listDeadLetters(query),
+    async redrive(id) {
+      const message = await store.redrive(id, Math.floor(deps.nowMs() / 1000));
+      if (!message) return false;
+      log.debug({ messageId: id, topic: message.header.topic }, 'dead letter re-driven');
+      deps.deliverPrepare({ message, attempt: message.deliverCount + 1, fly: false });
+      return true;
+    },
+    async storeReachable() {
+      const health = await stats.storeProbe.probe();
+      return health.ok ? { ok: true } : { ok: false, reason: `store probe failed: ${health.lastError}` };
+    },
+    registryReachable: () => registryReachable(deps.config().registry),
+    reload: deps.reload,
+    httpToken: () => deps.config().httpToken,
+  };
+}

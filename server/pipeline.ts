@@ -1,0 +1,202 @@
+// The only place that knows the order of the stages (design §5): decode → access → validate →
+// accept → check-message → persist → tx-ack → deliver-prepare → deliver-qos → deliver →
+// deliver-result. Each stage is built once and handed its next.
+import type { BindingTable } from '../binding/matcher';
+import { createAcceptStage } from '../handler/accept';
+import { createAccessStage } from '../handler/access';
+import { createCheckMessageStage } from '../handler/check-message';
+import { decodeClientFrame } from '../handler/decode';
+import { createDeliverStage } from '../handler/deliver';
+import { createDeliverPrepareStage } from '../handler/deliver-prepare';
+import { DeliverQos } from '../handler/deliver-qos';
+import { createDeliverResultStage } from '../handler/deliver-result';
+import type { InFlightSet } from '../handler/delivery-in-flight';
+import type { DeliveryJob } from '../handler/delivery-job';
+import type { DeliveryRequest } from '../handler/events';
+import { createPersistStage } from '../handler/persist';
+import type { SessionPort } from '../handler/session-port';
+import { createTxAckStage } from '../handler/tx-ack';
+import type { TxCheckRegistry } from '../handler/tx-check-registry';
+import type { TxSerial } from '../handler/tx-serial';
+import { validatePacket } from '../handler/validate';
+import { ProtocolError } from '../protocol/errors';
+import type { Frame } from '../protocol/frame-decoder';
+import type { MessageStore } from '../store/contract';
+import type { FlowCounters } from '../stat/counters';
+import type { Clock } from './clock';
+import type { BrokerConfig } from './config';
+import type { GroupAccess } from './groups';
+import type { Logger } from './logger';
+import type { Session } from './session';
+
+export interface PipelineContext {
+  config: BrokerConfig;
+  serverName: string;
+  store: MessageStore;
+  log: Logger;
+  access: GroupAccess;
+  counters: FlowCounters;
+  nowMs: () => number;
+  /** the timers of the delivery engine (watermark drain); virtual in tests */
+  clock: Clock;
+  random: () => number;
+  bindings: () => BindingTable;
+  consumersOf: (groupId: string) => readonly SessionPort[];
+  onAuthenticated: (session: Session) => void;
+  /** publish admission: rate limit and undelivered-bytes bound */
+  admitPublish: (bodyBytes: number) => boolean;
+  inFlight: InFlightSet;
+  onJobStart: (job: DeliveryJob) => void;
+  onJobDone: (job: DeliveryJob) => void;
+  schedule: (messageId: string, atMs: number) => void;
+  /** check-backs awaiting an answer and the per-message decision lock, shared with server/tx-checker.ts */
+  txChecks: TxCheckRegistry;
+  txSerial: TxSerial;
+  onPublishLatency?: (ms: number) => void;
+  /** publish received → its first delivery packet written (design §10 latency histograms) */
+  onFirstDelivery?: (ms: number) => void;
+  /** true once the broker is shutting down: immediate retries are left to the next start */
+  isStopping?: () => boolean;
+}
+
+export interface Pipeline {
+  onFrame: (session: Session, frame: Frame) => void;
+  deliverPrepare: (request: DeliveryRequest) => void;
+  qos: DeliverQos;
+}
+
+export function buildPipeline(ctx: PipelineContext): Pipeline {
+  const { config, store, log, counters, nowMs } = ctx;
+  const topics = new Set(config.topics);
+
+  const logStoreError = (error: unknown, messageId: string) => log.error({ err: error, messageId }, 'store operation failed');
+  const storeOp = (what: string, messageId: string, op: Promise<unknown>) =>
+    op.catch((error) => log.error({ err: error, messageId, op: what }, 'store operation failed'));
+
+  // finish and deadLetter resolve once the store has the outcome (deliver-result keeps the message
+  // in flight until then); they never reject.
+  const finish = async ({ message, fly }: DeliveryRequest): Promise<void> => {
+    if (!fly) await storeOp('delete', message.header.messageId, store.delete(message.header.messageId));
+  };
+  const deadLetter = async ({ message, fly }: DeliveryRequest, reason: string): Promise<void> => {
+    counters.bump('deadLettered', message.header.topic);
+    log.warn({ messageId: message.header.messageId, topic: message.header.topic, reason }, 'dead letter');
+    if (!fly) await storeOp('deadLetter', message.header.messageId, store.deadLetter(message.header.messageId, reason));
+  };
+  const park = ({ message, fly }: DeliveryRequest) => {
+    if (fly) return; // nobody bound, nothing stored: a fly message is gone by design
+    const next = Math.floor(nowMs() / 1000) + config.noGroupRecheckSec;
+    // failGroups [] marks it parked: a binding change re-drives it at once (server/recovery.ts)
+    void storeOp('park', message.header.messageId, store.recordDelivery(message.header.messageId, {
+      succGroups: message.succGroups, failGroups: [], deliverCount: message.deliverCount, nextDeliverTime: next,
+    }));
+  };
+
+  const settle = createDeliverResultStage({
+    inFlight: ctx.inFlight,
+    nowMs,
+    finish,
+    record: (id, result) => store.recordDelivery(id, result),
+    toDeliverPrepare: (request) => {
+      // Shutting down: the attempt's outcome is recorded (due now); the next broker start retries it
+      // instead of burning attempts 2 and 3 on connections that are closing (doc/operations.md).
+      if (ctx.isStopping?.()) return;
+      counters.bump('retried', request.message.header.topic);
+      deliverPrepare(request);
+    },
+    schedule: ctx.schedule,
+    deadLetter,
+    onError: logStoreError,
+    onGroupResult: (job, groupId, ok) => counters.bump(ok ? 'acked' : 'failed', job.message.header.topic, groupId),
+    onJobDone: ctx.onJobDone,
+  });
+  const deliver = createDeliverStage({
+    consumersOf: ctx.consumersOf,
+    nowMs,
+    random: ctx.random,
+    settle: (job, groupId, ok) => settle(job, groupId, ok),
+  });
+  const qos = new DeliverQos({
+    clock: ctx.clock,
+    toDeliver: (job, binding) => {
+      counters.bump('delivered', job.message.header.topic, binding.groupId);
+      if (job.publishedAtMs !== undefined && ctx.onFirstDelivery) {
+        ctx.onFirstDelivery(nowMs() - job.publishedAtMs);
+        job.publishedAtMs = undefined;
+      }
+      deliver(job, binding);
+    },
+  });
+  const deliverPrepare = createDeliverPrepareStage({
+    bindings: ctx.bindings,
+    isOnline: (groupId) => ctx.consumersOf(groupId).length > 0,
+    inFlight: ctx.inFlight,
+    nowMs,
+    deadLetter,
+    park,
+    finish,
+    toDeliverQos: (job) => {
+      ctx.onJobStart(job);
+      qos.submit(job);
+    },
+  });
+  const txAck = createTxAckStage({
+    store,
+    checks: ctx.txChecks,
+    serial: ctx.txSerial,
+    toDeliverPrepare: deliverPrepare,
+    // design §10: no per-message log line on the hot path; refusals and late answers matter.
+    onOutcome: (messageId, outcome, feedback, answeredCheck) => {
+      // unknownMessage is routine: kiteq-ts clients send a decision to every broker of the topic.
+      if (outcome === 'refused') log.warn({ messageId, outcome, feedback, answeredCheck }, 'tx decision not applied');
+      else log.debug({ messageId, outcome, feedback, answeredCheck }, 'tx decision');
+    },
+    onError: logStoreError,
+  });
+  const persist = createPersistStage({
+    store,
+    txCheckAgeSec: config.txCheckAgeSec,
+    onStoreError: logStoreError,
+    onStored: (event) => {
+      counters.bump('stored', event.stored.header.topic);
+      ctx.onPublishLatency?.(nowMs() - event.receivedAtMs);
+    },
+    toDeliverPrepare: deliverPrepare,
+  });
+  const checkMessage = createCheckMessageStage({
+    servesTopic: (topic) => topics.has(topic),
+    mayPublish: (groupId, topic) => ctx.access.mayPublish(groupId, topic),
+    serverName: ctx.serverName,
+    nowMs,
+    toPersist: (event) => void persist(event),
+  });
+  const accept = createAcceptStage({
+    admitPublish: ctx.admitPublish,
+    nowMs,
+    toCheckMessage: (event) => {
+      counters.bump('received', event.message.header.topic);
+      checkMessage(event);
+    },
+    toTxAck: (ack, session) => void txAck(ack, session),
+    onLateAck: (session, messageId) => log.debug({ remote: session.remote, messageId }, 'late or unknown DeliverAck'),
+  });
+  const access = createAccessStage({
+    authenticate: (groupId, secretKey) => ctx.access.authenticate(groupId, secretKey),
+    onAuthenticated: (session) => ctx.onAuthenticated(session as Session),
+    onRejected: (session, groupId, reason) => log.warn({ remote: session.remote, groupId, reason }, 'authentication refused'),
+  });
+
+  const onFrame = (session: Session, frame: Frame): void => {
+    try {
+      const packet = decodeClientFrame(frame);
+      validatePacket(session, packet);
+      if (packet.kind === 'connMeta') access(session, packet.opaque, packet.meta);
+      else accept(session, packet);
+    } catch (error) {
+      if (error instanceof ProtocolError) session.protocolViolation(error);
+      else throw error;
+    }
+  };
+
+  return { onFrame, deliverPrepare, qos };
+}

@@ -1,0 +1,162 @@
+// The recovery manager (design §6): re-drives stored, committed, unfinished messages whose
+// nextDeliverTime is due: at start (after a restart), every `intervalMs`, and when bindings change
+// (messages kept because no group was bound). Pages by cursor (nextDeliverTime, messageId), never
+// an offset. A message due before the next scan goes on the retry heap at its exact time, so a
+// schedule interrupted by a restart resumes where it stood.
+//
+// Rate: paging pauses while more than `maxInFlight` deliveries (new traffic included) are in
+// flight, so a backlog of 10^5 stored messages is fed as fast as consumers ack it and new
+// publishes always find room. Dead-letter re-drive lives here too: it is a re-drive.
+import type { InFlightSet } from '../handler/delivery-in-flight';
+import type { DeliveryRequest } from '../handler/events';
+import type { DeadLetterQuery, DueCursor, MessageStore, StoredMessage } from '../store/contract';
+import { cursorOf } from '../store/due-order';
+import type { Clock, TimerHandle } from './clock';
+import type { Logger } from './logger';
+
+export interface RecoveryDeps {
+  store: MessageStore;
+  log: Logger;
+  clock: Clock;
+  inFlight: InFlightSet;
+  /** on the retry heap already */
+  isScheduled: (messageId: string) => boolean;
+  /** put on the retry heap; false when the heap is full (a later scan takes it) */
+  schedule: (messageId: string, dueMs: number) => boolean;
+  toDeliverPrepare: (request: DeliveryRequest) => void;
+  pageSize: number;
+  /** pause paging while more deliveries than this are in flight */
+  maxInFlight: number;
+  intervalMs: number;
+}
+
+export interface ScanMode {
+  /** also look at messages due within this many seconds (they go on the retry heap) */
+  lookaheadSec: number;
+  /** bindings changed: a parked message (no failed group, design §6) due within lookahead goes now */
+  redriveParked: boolean;
+}
+
+export interface ScanResult {
+  redriven: number;
+  scheduled: number;
+}
+
+const WAIT_MS = 20;
+
+export class RecoveryManager {
+  private timer: TimerHandle | null = null;
+  private running: Promise<ScanResult> | null = null;
+  private again: ScanMode | null = null;
+  private stopped = false;
+
+  constructor(private readonly deps: RecoveryDeps) {}
+
+  start(): void {
+    void this.scan(this.periodic());
+  }
+
+  private periodic(): ScanMode {
+    return { lookaheadSec: Math.ceil(this.deps.intervalMs / 1000), redriveParked: false };
+  }
+
+  /** Scan now (or right after the running scan). */
+  scan(mode: ScanMode): Promise<ScanResult> {
+    if (this.running) {
+      const prev = this.again;
+      this.again = prev ? { lookaheadSec: Math.max(prev.lookaheadSec, mode.lookaheadSec), redriveParked: prev.redriveParked || mode.redriveParked } : mode;
+      return this.running;
+    }
+    if (this.timer !== null) this.deps.clock.clearTimeout(this.timer);
+    this.timer = null;
+    this.running = this.run(mode).finally(() => {
+      this.running = null;
+      if (this.stopped) return;
+      const next = this.again;
+      this.again = null;
+      if (next) void this.scan(next);
+      else this.timer = this.deps.clock.setTimeout(() => void this.scan(this.periodic()), this.deps.intervalMs);
+    });
+    return this.running;
+  }
+
+  private async run(mode: ScanMode): Promise<ScanResult> {
+    const { store, log, clock, inFlight, pageSize } = this.deps;
+    const nowSec = Math.floor(clock.nowMs() / 1000);
+    const dueBy = nowSec + mode.lookaheadSec;
+    let after: DueCursor | undefined;
+    const result: ScanResult = { redriven: 0, scheduled: 0 };
+    try {
+      for (;;) {
+        await this.waitForRoom();
+        if (this.stopped) break;
+        // Ids released while the page is read may be stale in it: skip them (delivery-in-flight.ts).
+        const released = inFlight.openWatch();
+        let page: StoredMessage[];
+        try {
+          page = await store.pageDue({ dueBy, after, limit: pageSize, committed: true });
+        } finally {
+          inFlight.closeWatch(released);
+        }
+        for (const message of page) this.take(message, nowSec, mode, released, result);
+        if (page.length < pageSize) break;
+        after = cursorOf(page[page.length - 1]);
+      }
+    } catch (error) {
+      log.error({ err: error }, 'recovery scan failed; will retry');
+    }
+    if (result.redriven > 0 || result.scheduled > 0) log.info(result, 'recovery: re-drove due messages');
+    return result;
+  }
+
+  private take(message: StoredMessage, nowSec: number, mode: ScanMode, released: Set<string>, result: ScanResult): void {
+    const id = message.header.messageId;
+    if (this.deps.inFlight.has(id) || released.has(id) || this.deps.isScheduled(id)) return;
+    const parked = message.failGroups.length === 0;
+    if (message.nextDeliverTime > nowSec && !(mode.redriveParked && parked)) {
+      if (this.deps.schedule(id, message.nextDeliverTime * 1000)) result.scheduled++;
+      return;
+    }
+    this.deps.toDeliverPrepare({ message, attempt: message.deliverCount + 1, fly: false });
+    result.redriven++;
+  }
+
+  private async waitForRoom(): Promise<void> {
+    const { inFlight, maxInFlight, clock } = this.deps;
+    while (!this.stopped && inFlight.size > maxInFlight) await new Promise<void>((r) => clock.setTimeout(r, WAIT_MS));
+  }
+
+  /** design §6, §10: moves dead letters back and delivers them at once; resolves with how many. */
+  async redrive(messageIds: readonly string[]): Promise<number> {
+    const { store, clock } = this.deps;
+    let count = 0;
+    for (const id of messageIds) {
+      const message = await store.redrive(id, Math.floor(clock.nowMs() / 1000));
+      if (!message) continue;
+      this.deps.toDeliverPrepare({ message, attempt: message.deliverCount + 1, fly: false });
+      count++;
+    }
+    if (count > 0) this.deps.log.info({ count }, 'dead letters re-driven');
+    return count;
+  }
+
+  /** Re-drives every dead letter of a topic and/or group (not acked by that group). */
+  async redriveWhere(filter: Pick<DeadLetterQuery, 'topic' | 'groupId'>): Promise<number> {
+    let count = 0;
+    let afterId: string | undefined;
+    for (;;) {
+      await this.waitForRoom();
+      const page = await this.deps.store.listDeadLetters({ ...filter, afterId, limit: this.deps.pageSize });
+      count += await this.redrive(page.map((letter) => letter.message.header.messageId));
+      if (page.length < this.deps.pageSize) return count;
+      afterId = page[page.length - 1].message.header.messageId;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== null) this.deps.clock.clearTimeout(this.timer);
+    this.timer = null;
+    await this.running?.catch(() => undefined);
+  }
+}

@@ -1,0 +1,67 @@
+// Delayed redeliveries (design §6): message ids on a min-heap under one timer. Only ids are
+// held in memory; the message is read back from the store when it is due, so a large backlog of
+// retries costs a few dozen bytes each. Past `maxScheduled` ids the recovery scan of the store
+// picks them up instead (their nextDeliverTime is in the store).
+import type { Clock, TimerHandle } from './clock';
+import { DueHeap } from './min-heap';
+
+export interface RetrySchedulerOptions {
+  clock: Clock;
+  onDue: (messageId: string) => void;
+  maxScheduled: number;
+}
+
+export class RetryScheduler {
+  private readonly heap = new DueHeap();
+  private readonly scheduled = new Set<string>();
+  private timer: TimerHandle | null = null;
+  private timerDueMs = Infinity;
+  private stopped = false;
+
+  constructor(private readonly options: RetrySchedulerOptions) {}
+
+  get size(): number {
+    return this.scheduled.size;
+  }
+
+  has(messageId: string): boolean {
+    return this.scheduled.has(messageId);
+  }
+
+  /** false when full: the store's nextDeliverTime and the recovery scan take over. */
+  schedule(messageId: string, dueMs: number): boolean {
+    if (this.stopped || this.scheduled.has(messageId)) return true;
+    if (this.scheduled.size >= this.options.maxScheduled) return false;
+    this.scheduled.add(messageId);
+    this.heap.push(dueMs, messageId);
+    this.arm();
+    return true;
+  }
+
+  private arm(): void {
+    const next = this.heap.peekDue();
+    if (next === undefined || next >= this.timerDueMs) return;
+    const { clock } = this.options;
+    if (this.timer !== null) clock.clearTimeout(this.timer);
+    this.timerDueMs = next;
+    this.timer = clock.setTimeout(this.fire, Math.max(0, next - clock.nowMs()));
+  }
+
+  private readonly fire = (): void => {
+    this.timer = null;
+    this.timerDueMs = Infinity;
+    const now = this.options.clock.nowMs();
+    while (this.heap.size > 0 && this.heap.peekDue()! <= now) {
+      const { id } = this.heap.pop()!;
+      this.scheduled.delete(id);
+      this.options.onDue(id);
+    }
+    if (!this.stopped) this.arm();
+  };
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== null) this.options.clock.clearTimeout(this.timer);
+    this.timer = null;
+  }
+}

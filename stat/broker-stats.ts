@@ -1,0 +1,111 @@
+// Everything /stat, /metrics and /healthz read (design §10), kept by one object per broker:
+// flow counters (bumped by the pipeline), the per-second meter, latency histograms, the cached
+// backlog, the store probe, and network totals. Its timers run off the hot path.
+import type { MessageStore } from '../store/contract';
+import { BacklogCache } from './backlog';
+import { FlowCounters } from './counters';
+import { FlowRateMeter, type FlowRates } from './flow-rates';
+import { LatencyHistogram } from './latency-histogram';
+import { type StoreHealth, StoreProbe } from './store-health';
+
+export interface NetworkTotals {
+  /** bytes read from / written to client sockets since start */
+  readBytes: number;
+  writeBytes: number;
+}
+
+export interface NetworkRates {
+  readCount: number;
+  readBytes: number;
+  writeCount: number;
+  writeBytes: number;
+}
+
+export interface BrokerStatsOptions {
+  store: Pick<MessageStore, 'get' | 'countsByTopic'>;
+  nowMs: () => number;
+  /** socket byte totals (live sockets plus closed ones), read once a second */
+  networkTotals: () => NetworkTotals;
+  onBacklogError: (error: unknown) => void;
+  backlogRefreshMs?: number;
+  storeProbeMs?: number;
+  storeProbeTimeoutMs?: number;
+}
+
+export class BrokerStats {
+  readonly counters: FlowCounters;
+  readonly rates: FlowRateMeter;
+  /** publish packet decoded → store-ack written (design §4: after the store says durable) */
+  readonly publishToStoreAck = new LatencyHistogram();
+  /** publish packet decoded → first delivery packet written to a consumer */
+  readonly publishToDeliver = new LatencyHistogram();
+  readonly backlog: BacklogCache;
+  readonly storeProbe: StoreProbe;
+  /** packets decoded from clients since start (bumped by the broker's frame hook) */
+  framesIn = 0;
+  private lastFramesIn = 0;
+  private lastNetwork: NetworkTotals = { readBytes: 0, writeBytes: 0 };
+  private lastWrites = 0;
+  private network: NetworkRates = { readCount: 0, readBytes: 0, writeCount: 0, writeBytes: 0 };
+  private timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    private readonly options: BrokerStatsOptions,
+    counters = new FlowCounters(),
+  ) {
+    this.counters = counters;
+    this.rates = new FlowRateMeter(counters);
+    this.backlog = new BacklogCache(options.store, options.nowMs, options.onBacklogError);
+    this.storeProbe = new StoreProbe(options.store, options.nowMs, options.storeProbeTimeoutMs ?? 2000);
+  }
+
+  get flowsLastSecond(): FlowRates {
+    return this.rates.lastSecond;
+  }
+
+  get networkLastSecond(): NetworkRates {
+    return this.network;
+  }
+
+  get storeHealth(): StoreHealth {
+    return this.storeProbe.last;
+  }
+
+  /** Packets written: store-acks (stored + rejected) and deliveries; heartbeats are not counted. */
+  private writesTotal(): number {
+    const t = this.counters.total;
+    return t.stored + t.rejected + t.delivered;
+  }
+
+  private tick(): void {
+    this.rates.tick();
+    const net = this.options.networkTotals();
+    const writes = this.writesTotal();
+    this.network = {
+      readCount: this.framesIn - this.lastFramesIn,
+      readBytes: net.readBytes - this.lastNetwork.readBytes,
+      writeCount: writes - this.lastWrites,
+      writeBytes: net.writeBytes - this.lastNetwork.writeBytes,
+    };
+    this.lastFramesIn = this.framesIn;
+    this.lastNetwork = net;
+    this.lastWrites = writes;
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([this.backlog.refresh(), this.storeProbe.probe()]);
+    const every = (ms: number, fn: () => unknown) => {
+      const timer = setInterval(fn, ms);
+      timer.unref();
+      this.timers.push(timer);
+    };
+    every(1000, () => this.tick());
+    every(this.options.backlogRefreshMs ?? 5000, () => void this.backlog.refresh());
+    every(this.options.storeProbeMs ?? 5000, () => void this.storeProbe.probe());
+  }
+
+  stop(): void {
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+  }
+}

@@ -1,0 +1,108 @@
+// /metrics in Prometheus text format via prom-client (design §10). The metrics are filled at scrape
+// time from the plain counters (collect()), so the hot path never touches prom-client. Labels are
+// topic and group, each capped (stat/label-cap.ts) so a misbehaving client cannot blow up the series.
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { BrokerStats } from './broker-stats';
+import type { Flow } from './counters';
+import { LabelCap } from './label-cap';
+import type { LatencyHistogram } from './latency-histogram';
+
+export interface MetricsSource {
+  stats: BrokerStats;
+  topics: () => readonly string[];
+  connections: () => number;
+  inFlight: () => number;
+}
+
+export interface MetricsOptions {
+  maxTopicLabels?: number;
+  maxGroupLabels?: number;
+  /** process_* and nodejs_* metrics of prom-client (event-loop lag, heap, GC) */
+  processMetrics?: boolean;
+}
+
+type Labels = Record<string, string>;
+
+/** Sums values per capped label set (several folded values land on one "other" series). */
+function folded(): Map<string, { labels: Labels; value: number }> {
+  return new Map();
+}
+
+function add(into: ReturnType<typeof folded>, labels: Labels, value: number): void {
+  const key = JSON.stringify(labels);
+  const entry = into.get(key);
+  if (entry) entry.value += value;
+  else into.set(key, { labels, value });
+}
+
+const TOPIC_FLOWS: readonly [Flow, string, string][] = [
+  ['received', 'kiteq_messages_received_total', 'Publishes received (before checks), by topic'],
+  ['stored', 'kiteq_messages_stored_total', 'Publishes stored and store-acked true, by topic'],
+  ['rejected', 'kiteq_messages_rejected_total', 'Publishes refused (store-ack false), by topic'],
+  ['retried', 'kiteq_messages_retried_total', 'Delivery attempts after the first, by topic'],
+  ['deadLettered', 'kiteq_messages_dead_lettered_total', 'Messages moved to the dead-letter area, by topic'],
+];
+const GROUP_FLOWS: readonly [Flow, string, string][] = [
+  ['delivered', 'kiteq_messages_delivered_total', 'Delivery packets sent, by topic and group'],
+  ['acked', 'kiteq_messages_acked_total', 'Deliveries acknowledged (DeliverAck true), by topic and group'],
+  ['failed', 'kiteq_messages_failed_total', 'Deliveries failed (nack, timeout, closed connection), by topic and group'],
+];
+const QUANTILES: readonly [string, 'p50' | 'p99' | 'p999'][] = [['0.5', 'p50'], ['0.99', 'p99'], ['0.999', 'p999']];
+
+export function createMetricsRegistry(source: MetricsSource, options: MetricsOptions = {}): Registry {
+  const registry = new Registry();
+  const topicCap = new LabelCap(options.maxTopicLabels ?? 100);
+  const groupCap = new LabelCap(options.maxGroupLabels ?? 200);
+  const { stats } = source;
+
+  for (const [flow, name, help] of TOPIC_FLOWS) {
+    new Counter({
+      name, help, labelNames: ['topic'], registers: [registry],
+      collect() {
+        this.reset();
+        const sums = folded();
+        for (const topic of source.topics()) add(sums, { topic: topicCap.label(topic) }, 0);
+        for (const [topic, flows] of stats.counters.byTopic) add(sums, { topic: topicCap.label(topic) }, flows[flow]);
+        for (const { labels, value } of sums.values()) this.inc(labels, value);
+      },
+    });
+  }
+  for (const [flow, name, help] of GROUP_FLOWS) {
+    new Counter({
+      name, help, labelNames: ['topic', 'group'], registers: [registry],
+      collect() {
+        this.reset();
+        const sums = folded();
+        for (const [topic, groups] of stats.counters.byTopicGroup) {
+          for (const [group, flows] of groups) add(sums, { topic: topicCap.label(topic), group: groupCap.label(group) }, flows[flow]);
+        }
+        for (const { labels, value } of sums.values()) this.inc(labels, value);
+      },
+    });
+  }
+  new Gauge({
+    name: 'kiteq_backlog_messages', help: 'Unfinished messages in the store, by topic (refreshed every few seconds)', labelNames: ['topic'], registers: [registry],
+    collect() {
+      this.reset();
+      const sums = folded();
+      for (const [topic, n] of Object.entries(stats.backlog.byTopic(source.topics()))) add(sums, { topic: topicCap.label(topic) }, n);
+      for (const { labels, value } of sums.values()) this.set(labels, value);
+    },
+  });
+  new Gauge({ name: 'kiteq_connections', help: 'Open client connections', registers: [registry], collect() { this.set(source.connections()); } });
+  new Gauge({ name: 'kiteq_deliveries_in_flight', help: 'Messages with a delivery attempt awaiting acks', registers: [registry], collect() { this.set(source.inFlight()); } });
+  const latency = (name: string, help: string, histogram: LatencyHistogram) =>
+    new Gauge({
+      name, help, labelNames: ['quantile'], registers: [registry],
+      collect() {
+        const p = histogram.percentiles();
+        for (const [quantile, key] of QUANTILES) this.set({ quantile }, p[key] / 1000);
+      },
+    });
+  latency('kiteq_publish_to_store_ack_seconds', 'Publish received → store-ack written, quantiles since start', stats.publishToStoreAck);
+  latency('kiteq_publish_to_deliver_seconds', 'Publish received → first delivery written, quantiles since start', stats.publishToDeliver);
+  new Gauge({ name: 'kiteq_store_up', help: '1 when the last store probe answered, else 0', registers: [registry], collect() { this.set(stats.storeHealth.ok ? 1 : 0); } });
+  new Gauge({ name: 'kiteq_store_probe_seconds', help: 'Latency of the last store probe (one lookup by id)', registers: [registry], collect() { this.set(stats.storeHealth.probeMs / 1000); } });
+  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
+  return registry;
+}

@@ -1,0 +1,115 @@
+// What every message store owes the broker (design §8). One async contract for memory://,
+// file:// and mysql://; every backend passes test/store-contract.spec.ts.
+//
+// Rules every backend keeps:
+// - save()/saveBatch() resolve only once the message is durable for that backend
+//   (fsynced for file://, committed for mysql://); on failure they reject with a StoreError.
+// - Methods reject with the typed errors of store/errors.ts, never resolve a bare `false`.
+// - Times are unix seconds, like KiteQ's columns (next_deliver_time, expired_time).
+import type { MessageHeader } from '../protocol/messages/header';
+import type { MessageCmd } from '../protocol/messages/message';
+
+export interface StoredMessage {
+  header: MessageHeader;
+  /** BYTES_MESSAGE (0x11) or STRING_MESSAGE (0x12): KiteQ's msg_type column */
+  msgType: MessageCmd;
+  /** Buffer for bytes messages, string for string messages */
+  body: Buffer | string;
+  /** unix seconds the broker accepted it (KiteQ: publish_time) */
+  publishTime: number;
+  /** delivery attempts so far (KiteQ: deliver_count) */
+  deliverCount: number;
+  /** groups that acked (KiteQ: succ_groups) */
+  succGroups: string[];
+  /** groups whose last attempt failed (KiteQ: fail_groups) */
+  failGroups: string[];
+  /** unix seconds when the next delivery (or tx check for a prepared message) is due */
+  nextDeliverTime: number;
+  /** tx check-backs sent for a prepared message so far (design §7: kept with the message) */
+  checkCount: number;
+  /** the broker that owns the message (KiteQ: kite_server), host:port */
+  kiteServer: string;
+}
+
+/** design §6: the outcome of one delivery attempt, recorded before the next one is scheduled. */
+export interface DeliveryResult {
+  succGroups: string[];
+  failGroups: string[];
+  deliverCount: number;
+  nextDeliverTime: number;
+}
+
+/** Recovery paging cursor (design §6): (nextDeliverTime, messageId), never an offset. */
+export interface DueCursor {
+  nextDeliverTime: number;
+  messageId: string;
+}
+
+export interface DueQuery {
+  /** only messages whose nextDeliverTime <= this (unix seconds) */
+  dueBy: number;
+  /** strictly after this cursor in (nextDeliverTime, messageId) order; from the start when absent */
+  after?: DueCursor;
+  limit: number;
+  /** true: committed, unfinished messages (delivery); false: prepared ones (tx check-back) */
+  committed: boolean;
+}
+
+export interface DeadLetter {
+  message: StoredMessage;
+  reason: string;
+  /** unix seconds it was dead-lettered */
+  deadTime: number;
+}
+
+export interface DeadLetterQuery {
+  topic?: string;
+  /** only dead letters that this group has not acked (it was bound and did not succeed) */
+  groupId?: string;
+  /** page after this messageId (ascending id order) */
+  afterId?: string;
+  limit: number;
+}
+
+export interface MessageStore {
+  /** the URI scheme: 'memory', 'file', 'mysql' */
+  readonly kind: string;
+  /** true when an acked message survives a process crash */
+  readonly durable: boolean;
+
+  start(): Promise<void>;
+  /** Flushes everything pending and releases files/connections. */
+  stop(): Promise<void>;
+
+  save(message: StoredMessage): Promise<void>;
+  /** All or nothing per message: each resolves/rejects as one; the returned promise rejects if any failed. */
+  saveBatch(messages: StoredMessage[]): Promise<void>;
+  get(messageId: string): Promise<StoredMessage | undefined>;
+
+  /** Marks a prepared message committed; resolves with it, or undefined when the id is unknown. */
+  commit(messageId: string): Promise<StoredMessage | undefined>;
+  /** Deletes a prepared message; resolves true when it existed. */
+  rollback(messageId: string): Promise<boolean>;
+  /** Records a tx check-back sent (design §7): the count and when the next check is due. */
+  recordCheck(messageId: string, checkCount: number, nextDeliverTime: number): Promise<void>;
+
+  recordDelivery(messageId: string, result: DeliveryResult): Promise<void>;
+  /** Every bound group acked: the message is finished and removed. */
+  delete(messageId: string): Promise<void>;
+
+  /** Moves a message to the dead-letter area with a reason (design §6: kept, never dropped). */
+  deadLetter(messageId: string, reason: string): Promise<void>;
+  listDeadLetters(query: DeadLetterQuery): Promise<DeadLetter[]>;
+  /** Moves a dead letter back: deliverCount 0, failGroups kept, due now. Resolves with it, or undefined. */
+  redrive(messageId: string, nextDeliverTime: number): Promise<StoredMessage | undefined>;
+
+  /** Due messages in (nextDeliverTime, messageId) order, for recovery and check-back. */
+  pageDue(query: DueQuery): Promise<StoredMessage[]>;
+  /** Unfinished (not dead-lettered) messages per topic. */
+  countsByTopic(): Promise<Record<string, number>>;
+}
+
+export interface StoreOpenOptions {
+  /** host:port of this broker, written as kiteServer */
+  serverName: string;
+}

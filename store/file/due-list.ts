@@ -1,0 +1,116 @@
+// Messages in (nextDeliverTime, messageId) order (design §6 recovery paging), kept sorted as they
+// change so pageDue() costs O(log n + page) instead of sorting 1,000,000 messages per page.
+// A list of sorted chunks (like Python's sortedcontainers): insert/remove = binary search + a splice
+// within one chunk of at most 2 × CHUNK slots.
+import type { DueCursor } from '../contract';
+
+const CHUNK = 512;
+
+export interface DueKeys {
+  nextDeliverTime: Float64Array;
+  ids: string[];
+}
+
+export class DueList {
+  private chunks: number[][] = [];
+  private count = 0;
+
+  /** `keys` is read at every comparison: remove a slot before its key changes, insert it after. */
+  constructor(private readonly keys: () => DueKeys) {}
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Replaces the content with `slots`, sorted once (recovery). */
+  load(slots: number[]): void {
+    const { nextDeliverTime: t, ids } = this.keys();
+    slots.sort((a, b) => t[a]! - t[b]! || (ids[a]! < ids[b]! ? -1 : ids[a]! > ids[b]! ? 1 : 0));
+    this.chunks = [];
+    for (let i = 0; i < slots.length; i += CHUNK) this.chunks.push(slots.slice(i, i + CHUNK));
+    this.count = slots.length;
+  }
+
+  insert(slot: number): void {
+    const keys = this.keys();
+    const time = keys.nextDeliverTime[slot]!;
+    const id = keys.ids[slot]!;
+    if (this.chunks.length === 0) {
+      this.chunks.push([slot]);
+      this.count++;
+      return;
+    }
+    const c = this.chunkAfter(keys, time, id, false);
+    const chunk = this.chunks[Math.min(c, this.chunks.length - 1)]!;
+    chunk.splice(this.positionIn(keys, chunk, time, id, false), 0, slot);
+    this.count++;
+    if (chunk.length > 2 * CHUNK) this.chunks.splice(Math.min(c, this.chunks.length - 1) + 1, 0, chunk.splice(CHUNK));
+  }
+
+  remove(slot: number): void {
+    const keys = this.keys();
+    const time = keys.nextDeliverTime[slot]!;
+    const id = keys.ids[slot]!;
+    const c = this.chunkAfter(keys, time, id, true);
+    const chunk = this.chunks[c];
+    if (!chunk) return;
+    const at = this.positionIn(keys, chunk, time, id, true);
+    if (chunk[at] !== slot) return;
+    chunk.splice(at, 1);
+    this.count--;
+    if (chunk.length === 0) this.chunks.splice(c, 1);
+  }
+
+  /** Up to `limit` slots strictly after `after`, while nextDeliverTime <= dueBy. */
+  page(dueBy: number, after: DueCursor | undefined, limit: number): number[] {
+    const keys = this.keys();
+    const out: number[] = [];
+    let c = 0;
+    let i = 0;
+    if (after) {
+      c = this.chunkAfter(keys, after.nextDeliverTime, after.messageId, false);
+      const chunk = this.chunks[c];
+      if (chunk) i = this.positionIn(keys, chunk, after.nextDeliverTime, after.messageId, false);
+    }
+    for (; c < this.chunks.length && out.length < limit; c++, i = 0) {
+      const chunk = this.chunks[c]!;
+      for (; i < chunk.length && out.length < limit; i++) {
+        if (keys.nextDeliverTime[chunk[i]!]! > dueBy) return out;
+        out.push(chunk[i]!);
+      }
+    }
+    return out;
+  }
+
+  /** is slot's key before (time, id)? `orEqual` also counts an equal key */
+  private before(keys: DueKeys, slot: number, time: number, id: string, orEqual: boolean): boolean {
+    const t = keys.nextDeliverTime[slot]!;
+    if (t !== time) return t < time;
+    const other = keys.ids[slot]!;
+    return orEqual ? other <= id : other < id;
+  }
+
+  /** First chunk whose last key is not before (time,id) (strict: `inclusive` finds an equal key). */
+  private chunkAfter(keys: DueKeys, time: number, id: string, inclusive: boolean): number {
+    let lo = 0;
+    let hi = this.chunks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const chunk = this.chunks[mid]!;
+      if (this.before(keys, chunk[chunk.length - 1]!, time, id, !inclusive)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private positionIn(keys: DueKeys, chunk: number[], time: number, id: string, inclusive: boolean): number {
+    let lo = 0;
+    let hi = chunk.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.before(keys, chunk[mid]!, time, id, !inclusive)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}

@@ -1,0 +1,281 @@
+// file:// — the embedded durable store (design §8; decisions in doc/file-store.md). Calls become
+// ops on one group-commit writer; memory holds a compact index; bodies are read back from the
+// segments (or the body cache); reclaim deletes and compacts segments in the background.
+import { promises as fs } from 'node:fs';
+import pino, { type Logger } from 'pino';
+import type {
+  DeadLetter,
+  DeadLetterQuery,
+  DeliveryResult,
+  DueQuery,
+  MessageStore,
+  StoreOpenOptions,
+  StoredMessage,
+} from '../contract';
+import { DuplicateMessageError, StoreError, StoreFullError, StoreUnavailableError } from '../errors';
+import { BodyCache } from './body-cache';
+import { compactSegment } from './compaction';
+import { GroupCommit, type GroupCommitStats } from './group-commit';
+import { acquireLock, releaseLock } from './lock-file';
+import { OpEffects } from './op-effects';
+import { type StateChange, type StoreOp, waiter } from './ops';
+import { Reclaimer } from './reclaimer';
+import { encodeImmutable, encodeMessageRecord, StateFlag } from './record-codec';
+import { readStoredMessage } from './message-reader';
+import { recover, type RecoveryReport } from './recovery';
+import { createSegment, type OpenSegment, removeSegment, syncDirectory } from './segment-files';
+import { StoreState } from './store-state';
+import type { FileStoreConfig } from './uri';
+
+export interface FileStoreOptions extends StoreOpenOptions {
+  /** where recovery, reclaim and I/O errors are logged; silent when absent */
+  logger?: Logger;
+}
+
+export class FileStore implements MessageStore {
+  readonly kind = 'file';
+  readonly durable = true;
+  private readonly logger: Logger;
+  private readonly state = new StoreState();
+  private readonly cache: BodyCache;
+  private readonly pendingSaves = new Set<string>();
+  private readonly segments = new Map<number, OpenSegment>();
+  private active: OpenSegment | undefined;
+  private writer: GroupCommit<StoreOp> | undefined;
+  private reclaimer: Reclaimer | undefined;
+  private lockPath: string | undefined;
+  private phase: 'new' | 'starting' | 'open' | 'stopped' = 'new';
+  recovery: RecoveryReport | undefined;
+
+  constructor(
+    readonly config: FileStoreConfig,
+    options: FileStoreOptions,
+  ) {
+    this.logger = options.logger ?? pino({ level: 'silent' });
+    this.cache = new BodyCache(config.cacheBytes);
+  }
+
+  async start(): Promise<void> {
+    if (this.phase !== 'new') throw new Error(`file store ${this.config.dir}: start() may be called once`);
+    this.phase = 'starting';
+    await fs.mkdir(this.config.dir, { recursive: true });
+    this.lockPath = await acquireLock(this.config.dir);
+    try {
+      const { segments, report } = await recover(this.config.dir, this.state, this.logger, this.config.fsync !== 'interval');
+      this.recovery = report;
+      for (const segment of segments) this.segments.set(segment.id, segment);
+      this.active = segments[segments.length - 1] ?? (await this.newSegment(1));
+    } catch (error) {
+      for (const segment of this.segments.values()) await segment.file.close().catch(() => undefined);
+      await releaseLock(this.lockPath);
+      throw error;
+    }
+    const effects = new OpEffects(this.state, this.cache, this.pendingSaves);
+    this.writer = new GroupCommit<StoreOp>(
+      this.config.fsync,
+      this.config.segmentBytes,
+      {
+        segmentForNextBatch: () => this.segmentForNextBatch(),
+        form: (op, segment, offset) => effects.form(op, segment, offset),
+        complete: (op) => effects.complete(op),
+        undo: (op, error) => effects.undo(op, error),
+        toStoreError: (error, doing) => this.toStoreError(error, doing),
+        afterBatch: (segment) => this.afterBatch(segment),
+      },
+      this.config.intervalMs,
+      (error) => this.logger.error({ err: error }, 'file store: interval fsync failed'),
+    );
+    this.reclaimer = new Reclaimer({
+      ledger: this.state.ledger,
+      activeSegment: () => this.active!.id,
+      compactBelow: this.config.compactBelow,
+      removeFile: (id) => this.removeSegmentFile(id),
+      compact: (id) => compactSegment({ state: this.state, segment: (s) => this.segments.get(s), submit: (ops) => this.writer!.submit(ops), logger: this.logger }, id),
+      logger: this.logger,
+    });
+    this.phase = 'open';
+    this.reclaimer.kick();
+  }
+
+  /** Flushes and fsyncs everything queued, closes the segments and releases the lock. */
+  async stop(): Promise<void> {
+    if (this.phase !== 'open') return;
+    this.phase = 'stopped';
+    await this.reclaimer!.stop();
+    await this.writer!.close();
+    for (const segment of this.segments.values()) await segment.file.close().catch(() => undefined);
+    this.segments.clear();
+    await releaseLock(this.lockPath!);
+  }
+
+  /** group commit figures, for benchmarks and /metrics */
+  stats(): GroupCommitStats & { messages: number; segments: number; bytes: number; liveBytes: number } {
+    return { ...this.writer!.stats, messages: this.state.index.size, ...this.state.ledger.totals() };
+  }
+
+  async save(message: StoredMessage): Promise<void> {
+    const [result] = await this.saveAll([message]);
+    if (result!.status === 'rejected') throw result!.reason;
+  }
+
+  async saveBatch(messages: StoredMessage[]): Promise<void> {
+    const failed = (await this.saveAll(messages)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  private saveAll(messages: StoredMessage[]): Promise<PromiseSettledResult<boolean>[]> {
+    this.assertOpen();
+    const ops: StoreOp[] = [];
+    const results: Promise<boolean>[] = [];
+    for (const message of messages) {
+      const id = message.header.messageId;
+      if (this.pendingSaves.has(id) || this.state.index.slotOf(id) !== undefined) {
+        results.push(Promise.reject(new DuplicateMessageError(id)));
+        continue;
+      }
+      const state = {
+        flags: message.header.commit ? StateFlag.COMMITTED : 0,
+        deliverCount: message.deliverCount,
+        checkCount: message.checkCount,
+        nextDeliverTime: message.nextDeliverTime,
+        succGroups: [...message.succGroups],
+        failGroups: [...message.failGroups],
+        deadTime: 0,
+        deadReason: '',
+      };
+      const immutable = { header: { ...message.header }, msgType: message.msgType, body: message.body, publishTime: message.publishTime, kiteServer: message.kiteServer };
+      const record = encodeMessageRecord(id, message.header.topic, state, encodeImmutable(immutable));
+      this.pendingSaves.add(id);
+      results.push(
+        new Promise<boolean>((resolve, reject) => {
+          ops.push({ kind: 'save', id, topic: message.header.topic, state, record, message: immutable, resolve, reject, ...waiter() });
+        }),
+      );
+    }
+    if (ops.length > 0) this.writer!.submit(ops);
+    return Promise.allSettled(results);
+  }
+
+  get(messageId: string): Promise<StoredMessage | undefined> {
+    return readStoredMessage(this.readDeps(), messageId);
+  }
+
+  async commit(messageId: string): Promise<StoredMessage | undefined> {
+    return (await this.change(messageId, { change: 'commit' })) ? this.get(messageId) : undefined;
+  }
+
+  rollback(messageId: string): Promise<boolean> {
+    return this.enqueue({ kind: 'delete', id: messageId });
+  }
+
+  async recordCheck(messageId: string, checkCount: number, nextDeliverTime: number): Promise<void> {
+    await this.change(messageId, { change: 'check', checkCount, nextDeliverTime });
+  }
+
+  async recordDelivery(messageId: string, result: DeliveryResult): Promise<void> {
+    await this.change(messageId, { change: 'delivery', result });
+  }
+
+  async delete(messageId: string): Promise<void> {
+    await this.enqueue({ kind: 'delete', id: messageId });
+  }
+
+  async deadLetter(messageId: string, reason: string): Promise<void> {
+    await this.change(messageId, { change: 'dead', reason, deadTime: Math.floor(Date.now() / 1000) });
+  }
+
+  async listDeadLetters(query: DeadLetterQuery): Promise<DeadLetter[]> {
+    const index = this.state.index;
+    const ids: string[] = [];
+    for (const slot of index.deadSlots()) {
+      const id = index.ids[slot]!;
+      if (!index.isVisible(slot) || (query.afterId !== undefined && id <= query.afterId)) continue;
+      if (query.topic !== undefined && index.topics[index.topic[slot]!] !== query.topic) continue;
+      if (query.groupId !== undefined && index.succGroupsOf(slot).includes(query.groupId)) continue;
+      ids.push(id);
+    }
+    ids.sort();
+    const out: DeadLetter[] = [];
+    for (const id of ids.slice(0, query.limit)) {
+      const slot = index.slotOf(id);
+      const message = await this.get(id);
+      if (slot === undefined || !message) continue;
+      const { deadTime, deadReason } = index.stateOf(slot);
+      out.push({ message, reason: deadReason, deadTime });
+    }
+    return out;
+  }
+
+  async redrive(messageId: string, nextDeliverTime: number): Promise<StoredMessage | undefined> {
+    return (await this.change(messageId, { change: 'redrive', nextDeliverTime })) ? this.get(messageId) : undefined;
+  }
+
+  /** O(log n + limit): the due order is kept sorted as messages change (store/file/due-list.ts). */
+  async pageDue(query: DueQuery): Promise<StoredMessage[]> {
+    this.assertOpen();
+    const due = query.committed ? this.state.committedDue : this.state.preparedDue;
+    const ids = due.page(query.dueBy, query.after, query.limit).map((slot) => this.state.index.ids[slot]!);
+    const messages = await Promise.all(ids.map((id) => this.get(id)));
+    return messages.filter((m): m is StoredMessage => m !== undefined);
+  }
+
+  async countsByTopic(): Promise<Record<string, number>> {
+    return this.state.countsByTopic();
+  }
+
+  private change(messageId: string, change: StateChange): Promise<boolean> {
+    return this.enqueue({ kind: 'state', id: messageId, change, previous: undefined });
+  }
+
+  private async enqueue(op: { kind: 'state'; id: string; change: StateChange; previous: undefined } | { kind: 'delete'; id: string }): Promise<boolean> {
+    this.assertOpen();
+    return new Promise<boolean>((resolve, reject) => this.writer!.submit([{ ...op, resolve, reject, ...waiter() }]));
+  }
+
+  private readDeps() {
+    return { state: this.state, cache: this.cache, segment: (id: number) => this.segments.get(id), toStoreError: (e: unknown, d: string) => this.toStoreError(e, d) };
+  }
+
+  private assertOpen(): void {
+    if (this.phase !== 'open') throw new StoreUnavailableError(`file store ${this.config.dir} is not open (${this.phase})`);
+  }
+
+  private async newSegment(id: number): Promise<OpenSegment> {
+    const segment = await createSegment(this.config.dir, id, this.config.fsync !== 'interval');
+    this.segments.set(id, segment);
+    this.state.ledger.add(id, 0);
+    return segment;
+  }
+
+  private async segmentForNextBatch(): Promise<OpenSegment> {
+    const active = this.active!;
+    if (active.size < this.config.segmentBytes) return active;
+    await this.writer!.syncDirty(); // fsync=interval: the full segment is synced before we move on
+    this.active = await this.newSegment(active.id + 1);
+    return this.active;
+  }
+
+  private afterBatch(segment: OpenSegment): void {
+    const usage = this.state.ledger.get(segment.id);
+    if (usage) usage.size = segment.size;
+    this.reclaimer!.kick();
+  }
+
+  private async removeSegmentFile(id: number): Promise<void> {
+    const segment = this.segments.get(id);
+    if (!segment) return;
+    this.segments.delete(id);
+    await removeSegment(this.config.dir, segment);
+    await syncDirectory(this.config.dir);
+  }
+
+  private toStoreError(error: unknown, doing: string): StoreError {
+    if (error instanceof StoreError) return error;
+    const code = (error as NodeJS.ErrnoException).code;
+    const detail = error instanceof Error ? error.message : String(error);
+    if (code === 'ENOSPC' || code === 'EDQUOT') {
+      return new StoreFullError(`file store ${this.config.dir}: disk full (${code}) while ${doing}; free space or let deliveries finish messages, then retry`, { cause: error });
+    }
+    return new StoreUnavailableError(`file store ${this.config.dir}: I/O error while ${doing}: ${detail}`, { cause: error });
+  }
+}

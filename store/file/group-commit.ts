@@ -1,0 +1,157 @@
+// Group commit (design §8): every call queued while the previous batch was being written
+// goes out in the next batch, one durable write() for all of them (O_DSYNC: the fsync is part of
+// the write, see segment-files.ts), so many producers share each fsync. fsync=always takes one call (a save, or a whole saveBatch) per batch;
+// fsync=interval resolves after write() and fsyncs on a timer.
+// A failed write/fsync undoes the batch in memory, truncates the segment back to its last good size
+// and rejects the batch's calls; acked data before it is untouched and the next batch may succeed.
+import type { StoreError } from '../errors';
+import { type OpenSegment, writeFully } from './segment-files';
+import type { FsyncPolicy } from './uri';
+
+/** Stop adding calls to a batch past this many bytes (one call is never split). */
+const MAX_BATCH_BYTES = 8 * 1024 * 1024;
+
+export interface BatchHooks<Op> {
+  /** the segment to append to, rotating first if the current one is full */
+  segmentForNextBatch(): Promise<OpenSegment>;
+  /** Applies `op` to memory and returns its record (at `offset` of `segment`), or null if it writes nothing. */
+  form(op: Op, segment: number, offset: number): Buffer | null;
+  /** the batch is durable (written, for fsync=interval): in order */
+  complete(op: Op): void;
+  /** the batch failed: in reverse order */
+  undo(op: Op, error: StoreError): void;
+  toStoreError(error: unknown, doing: string): StoreError;
+  afterBatch(segment: OpenSegment): void;
+}
+
+export interface GroupCommitStats {
+  batches: number;
+  /** ops written per batch: sum and max */
+  batchedOps: number;
+  maxBatchOps: number;
+  fsyncs: number;
+  /** time spent in write() (durable writes for fsync=batch/always) */
+  writeMs: number;
+  failedBatches: number;
+}
+
+export class GroupCommit<Op> {
+  private queue: Op[][] = [];
+  private running: Promise<void> | undefined;
+  /** cleared synchronously when run() ends, so a call submitted from a completion starts a new run */
+  private looping = false;
+  private intervalTimer: NodeJS.Timeout | undefined;
+  private dirty: OpenSegment | undefined;
+  readonly stats: GroupCommitStats = { batches: 0, batchedOps: 0, maxBatchOps: 0, fsyncs: 0, writeMs: 0, failedBatches: 0 };
+
+  constructor(
+    private readonly policy: FsyncPolicy,
+    private readonly segmentBytes: number,
+    private readonly hooks: BatchHooks<Op>,
+    intervalMs: number,
+    private readonly onIntervalError: (error: unknown) => void,
+  ) {
+    if (policy === 'interval') {
+      this.intervalTimer = setInterval(() => void this.syncDirty().catch(onIntervalError), intervalMs);
+      this.intervalTimer.unref();
+    }
+  }
+
+  /** queue one call's ops; they go out together in one batch */
+  submit(ops: Op[]): void {
+    this.queue.push(ops);
+    if (this.looping) return;
+    this.looping = true;
+    this.running = this.run();
+  }
+
+  /** resolves once everything queued so far is written (and synced, except fsync=interval) */
+  async idle(): Promise<void> {
+    while (this.looping) await this.running;
+  }
+
+  /** for fsync=interval, and before a segment is closed for writing */
+  async syncDirty(): Promise<void> {
+    const segment = this.dirty;
+    if (!segment) return;
+    this.dirty = undefined;
+    await segment.file.datasync();
+    this.stats.fsyncs++;
+  }
+
+  async close(): Promise<void> {
+    if (this.intervalTimer) clearInterval(this.intervalTimer);
+    await this.idle();
+    await this.syncDirty();
+  }
+
+  private async run(): Promise<void> {
+    try {
+      await this.drain();
+    } catch (error) {
+      // a bug, not I/O (I/O errors reject the batch): fail what waits rather than hang it
+      this.looping = false;
+      const storeError = this.hooks.toStoreError(error, 'running the write loop');
+      for (const op of this.queue.splice(0).flat()) this.hooks.undo(op, storeError);
+    }
+  }
+
+  private async drain(): Promise<void> {
+    for (;;) {
+      if (this.queue.length === 0) {
+        this.looping = false; // synchronously with the last check: a later submit() starts a new run
+        return;
+      }
+      let segment: OpenSegment;
+      try {
+        segment = await this.hooks.segmentForNextBatch();
+      } catch (error) {
+        const storeError = this.hooks.toStoreError(error, 'opening a new segment');
+        for (const op of this.queue.splice(0).flat()) this.hooks.undo(op, storeError);
+        continue;
+      }
+      const ops: Op[] = [];
+      const records: Buffer[] = [];
+      let bytes = 0;
+      while (this.queue.length > 0 && segment.size + bytes < this.segmentBytes && bytes < MAX_BATCH_BYTES) {
+        for (const op of this.queue.shift()!) {
+          ops.push(op);
+          const record = this.hooks.form(op, segment.id, segment.size + bytes);
+          if (record) {
+            records.push(record);
+            bytes += record.length;
+          }
+        }
+        if (this.policy === 'always') break;
+      }
+      if (bytes > 0 && !(await this.write(segment, records, bytes, ops))) continue;
+      for (const op of ops) this.hooks.complete(op);
+      this.stats.batches++;
+      this.stats.batchedOps += ops.length;
+      if (ops.length > this.stats.maxBatchOps) this.stats.maxBatchOps = ops.length;
+      this.hooks.afterBatch(segment);
+    }
+  }
+
+  private async write(segment: OpenSegment, records: Buffer[], bytes: number, ops: Op[]): Promise<boolean> {
+    const start = segment.size;
+    try {
+      const began = performance.now();
+      await writeFully(segment.file, records.length === 1 ? records[0]! : Buffer.concat(records, bytes), start);
+      this.stats.writeMs += performance.now() - began;
+      if (this.policy === 'interval') this.dirty = segment;
+      else {
+        this.stats.fsyncs++; // the segment is open with O_DSYNC: write() returned once it was durable
+      }
+      segment.size = start + bytes;
+      return true;
+    } catch (error) {
+      this.stats.failedBatches++;
+      const storeError = this.hooks.toStoreError(error, `writing segment ${segment.id}`);
+      for (let i = ops.length - 1; i >= 0; i--) this.hooks.undo(ops[i]!, storeError);
+      // cut what part of the batch reached the file, so no un-acked record survives a restart
+      await segment.file.truncate(start).catch(() => undefined);
+      return false;
+    }
+  }
+}

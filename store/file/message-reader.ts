@@ -1,0 +1,64 @@
+// get() for the file store: the state comes from the index, the immutable message from the body
+// cache or one positional read of its MESSAGE record (CRC checked).
+import type { StoredMessage } from '../contract';
+import type { StoreError } from '../errors';
+import { StoreUnavailableError } from '../errors';
+import type { BodyCache } from './body-cache';
+import { checkFrame, decodeImmutable, type ImmutableMessage, immutableOf } from './record-codec';
+import { type OpenSegment, readFully } from './segment-files';
+import type { StoreState } from './store-state';
+
+export interface ReadDeps {
+  state: StoreState;
+  cache: BodyCache;
+  segment(id: number): OpenSegment | undefined;
+  toStoreError(error: unknown, doing: string): StoreError;
+}
+
+async function readImmutable(deps: ReadDeps, id: string, slot: number): Promise<ImmutableMessage | undefined> {
+  const index = deps.state.index;
+  // compaction may move the record (and delete its segment) while we read: look again, then once more
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (index.ids[slot] !== id || !index.isVisible(slot)) return undefined;
+    const segmentId = index.seg[slot]!;
+    const offset = index.offset[slot]!;
+    const record = Buffer.allocUnsafe(index.length[slot]!);
+    const segment = deps.segment(segmentId);
+    try {
+      if (!segment) throw new Error(`segment ${segmentId} is not open`);
+      const got = await readFully(segment.file, record, offset);
+      if (checkFrame(record, 0, got) !== 'ok') throw new Error(`record at ${segmentId}:${offset} fails its CRC`);
+      return decodeImmutable(immutableOf(record));
+    } catch (error) {
+      const moved = index.ids[slot] !== id || index.seg[slot] !== segmentId || index.offset[slot] !== offset;
+      if (!moved) throw deps.toStoreError(error, `reading message ${id}`);
+    }
+  }
+  throw new StoreUnavailableError(`file store: message ${id} kept moving while being read`);
+}
+
+export async function readStoredMessage(deps: ReadDeps, id: string): Promise<StoredMessage | undefined> {
+  const index = deps.state.index;
+  const slot = index.slotOf(id);
+  if (slot === undefined || !index.isVisible(slot)) return undefined;
+  let message = deps.cache.get(id);
+  if (!message) {
+    message = await readImmutable(deps, id, slot);
+    if (!message) return undefined;
+    deps.cache.put(id, message);
+  }
+  if (index.ids[slot] !== id || !index.isVisible(slot)) return undefined;
+  const state = index.stateOf(slot);
+  return {
+    header: { ...message.header, properties: message.header.properties.map((e) => ({ ...e })), commit: index.isCommitted(slot) },
+    msgType: message.msgType,
+    body: message.body,
+    publishTime: message.publishTime,
+    deliverCount: state.deliverCount,
+    succGroups: state.succGroups,
+    failGroups: state.failGroups,
+    nextDeliverTime: state.nextDeliverTime,
+    checkCount: state.checkCount,
+    kiteServer: message.kiteServer,
+  };
+}

@@ -1,0 +1,118 @@
+// What each op does to memory (design §8): formed in queue order as its batch is built (the state a
+// record carries is the state in memory right then), completed once the batch is durable, undone if
+// it failed. A save stays invisible (PENDING) and a delete stays hidden (DELETING) until completed.
+import { DuplicateMessageError, type StoreError } from '../errors';
+import type { BodyCache } from './body-cache';
+import { SlotFlag } from './message-index';
+import { appliesTo, nextState, type StoreOp } from './ops';
+import { encodeDeleteRecord, encodeMessageRecord, encodeStateRecord } from './record-codec';
+import type { StoreState } from './store-state';
+
+export class OpEffects {
+  constructor(
+    private readonly state: StoreState,
+    private readonly cache: BodyCache,
+    /** ids of saves queued but not completed: duplicates are refused before they are written */
+    private readonly pendingSaves: Set<string>,
+  ) {}
+
+  form(op: StoreOp, segment: number, offset: number): Buffer | null {
+    const record = this.formRecord(op);
+    if (record) {
+      op.segment = segment;
+      op.offset = offset;
+      op.length = record.length;
+    }
+    return record;
+  }
+
+  private formRecord(op: StoreOp): Buffer | null {
+    const index = this.state.index;
+    if (op.kind === 'save') {
+      if (index.slotOf(op.id) !== undefined) return null; // rejected as a duplicate in complete()
+      op.slot = index.allocate(op.id, op.topic);
+      index.setState(op.slot, op.state);
+      index.flags[op.slot] |= SlotFlag.PENDING;
+      op.applied = true;
+      return op.record;
+    }
+    const slot = index.slotOf(op.id);
+    if (slot === undefined || !index.isVisible(slot)) return null;
+    op.slot = slot;
+    switch (op.kind) {
+      case 'state': {
+        const { change } = op;
+        if (!appliesTo(change, index.isDead(slot))) return null;
+        if (change.change === 'restate' && index.stateSeg[slot] !== change.fromSegment) return null;
+        op.previous = index.stateOf(slot);
+        const next = nextState(op.previous, change);
+        this.state.changeState(slot, next);
+        op.applied = true;
+        return encodeStateRecord(op.id, next);
+      }
+      case 'delete':
+        if (index.isDead(slot)) return null; // a dead letter leaves only by redrive (design §6)
+        this.state.hide(slot);
+        index.flags[slot] |= SlotFlag.DELETING;
+        op.applied = true;
+        return encodeDeleteRecord(op.id);
+      case 'copy':
+        if (index.seg[slot] !== op.fromSegment || index.offset[slot] !== op.fromOffset) return null;
+        op.applied = true;
+        return encodeMessageRecord(op.id, index.topics[index.topic[slot]!]!, index.stateOf(slot), op.immutable);
+    }
+  }
+
+  complete(op: StoreOp): void {
+    if (!op.applied) {
+      if (op.kind === 'save') {
+        this.pendingSaves.delete(op.id);
+        return op.reject(new DuplicateMessageError(op.id));
+      }
+      return op.resolve(false);
+    }
+    const state = this.state;
+    switch (op.kind) {
+      case 'save':
+        state.placeMessage(op.slot, op.segment, op.offset, op.length, false);
+        state.index.flags[op.slot] &= ~SlotFlag.PENDING;
+        state.show(op.slot);
+        this.pendingSaves.delete(op.id);
+        this.cache.put(op.id, op.message);
+        break;
+      case 'state':
+        state.placeState(op.slot, op.segment, op.length);
+        break;
+      case 'delete':
+        this.cache.delete(op.id);
+        state.finish(op.slot, op.segment);
+        break;
+      case 'copy':
+        state.placeMessage(op.slot, op.segment, op.offset, op.length, true);
+        break;
+    }
+    op.resolve(true);
+  }
+
+  undo(op: StoreOp, error: StoreError): void {
+    const index = this.state.index;
+    if (op.applied) {
+      switch (op.kind) {
+        case 'save':
+          index.release(op.slot);
+          break;
+        case 'state':
+          this.state.changeState(op.slot, op.previous!);
+          break;
+        case 'delete':
+          index.flags[op.slot] &= ~SlotFlag.DELETING;
+          this.state.show(op.slot);
+          break;
+        case 'copy':
+          break;
+      }
+    }
+    if (op.kind === 'save') this.pendingSaves.delete(op.id);
+    op.reject(error);
+  }
+}

@@ -1,0 +1,213 @@
+// The on-disk record of the file store (design §8; layout in doc/file-store.md):
+//   u32 payloadLength | u32 crc32c(type + payload) | u8 type | payload
+// Three record types rebuild every message's exact state on replay:
+//   MESSAGE  id, topic, full state, then the immutable message (msgType, publishTime, kiteServer, header, body)
+//   STATE    id, full state: the latest one wins, so only the latest per message must be kept on disk
+//   DELETE   id: a tombstone (delete, rollback)
+import { crc32c } from '@node-rs/crc32';
+import { CmdType } from '../../protocol/commands';
+import { decodeHeader, encodeHeader, type MessageHeader } from '../../protocol/messages/header';
+import type { MessageCmd } from '../../protocol/messages/message';
+
+export const RECORD_HEADER_BYTES = 9;
+/** a length beyond this is damage, not a record */
+export const MAX_RECORD_BYTES = 256 * 1024 * 1024;
+
+export const RecordType = Object.freeze({ MESSAGE: 1, STATE: 2, DELETE: 3 });
+
+export const StateFlag = Object.freeze({ COMMITTED: 1, DEAD: 2 });
+
+/** Everything about a message that changes after save (design §6, §7). */
+export interface MessageState {
+  flags: number;
+  deliverCount: number;
+  checkCount: number;
+  nextDeliverTime: number;
+  succGroups: string[];
+  failGroups: string[];
+  /** only with StateFlag.DEAD */
+  deadTime: number;
+  deadReason: string;
+}
+
+/** What never changes after save: read from disk or the body cache. */
+export interface ImmutableMessage {
+  header: MessageHeader;
+  msgType: MessageCmd;
+  body: Buffer | string;
+  publishTime: number;
+  kiteServer: string;
+}
+
+class Writer {
+  private buf: Buffer;
+  private pos = RECORD_HEADER_BYTES;
+  constructor(sizeHint: number) {
+    this.buf = Buffer.allocUnsafe(sizeHint + RECORD_HEADER_BYTES + 64);
+  }
+  private room(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(bigger, 0, 0, this.pos);
+    this.buf = bigger;
+  }
+  u8(v: number): void {
+    this.room(1);
+    this.buf[this.pos++] = v;
+  }
+  u32(v: number): void {
+    this.room(4);
+    this.pos = this.buf.writeUInt32LE(v >>> 0, this.pos);
+  }
+  f64(v: number): void {
+    this.room(8);
+    this.pos = this.buf.writeDoubleLE(v, this.pos);
+  }
+  str(s: string): void {
+    const n = Buffer.byteLength(s);
+    this.u32(n);
+    this.room(n);
+    this.pos += this.buf.write(s, this.pos);
+  }
+  bytes(b: Uint8Array): void {
+    this.room(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+  /** frames the payload: length, CRC over type + payload */
+  finish(type: number): Buffer {
+    const out = this.buf.subarray(0, this.pos);
+    out.writeUInt32LE(this.pos - RECORD_HEADER_BYTES, 0);
+    out[8] = type;
+    out.writeUInt32LE(crc32c(out.subarray(8)), 4);
+    return out;
+  }
+}
+
+export class Reader {
+  constructor(
+    private readonly buf: Buffer,
+    public pos: number,
+  ) {}
+  u8(): number {
+    return this.buf[this.pos++]!;
+  }
+  u32(): number {
+    const v = this.buf.readUInt32LE(this.pos);
+    this.pos += 4;
+    return v;
+  }
+  f64(): number {
+    const v = this.buf.readDoubleLE(this.pos);
+    this.pos += 8;
+    return v;
+  }
+  str(): string {
+    const n = this.u32();
+    const s = this.buf.toString('utf8', this.pos, this.pos + n);
+    this.pos += n;
+    return s;
+  }
+}
+
+function writeState(w: Writer, id: string, state: MessageState): void {
+  w.str(id);
+  w.u8(state.flags);
+  w.u32(state.deliverCount);
+  w.u32(state.checkCount);
+  w.f64(state.nextDeliverTime);
+  w.u32(state.succGroups.length);
+  for (const g of state.succGroups) w.str(g);
+  w.u32(state.failGroups.length);
+  for (const g of state.failGroups) w.str(g);
+  if (state.flags & StateFlag.DEAD) {
+    w.f64(state.deadTime);
+    w.str(state.deadReason);
+  }
+}
+
+/** Reads what writeState wrote after the id. Group names go through `intern` so equal names share one string. */
+export function readState(r: Reader, intern: (s: string) => string): MessageState {
+  const flags = r.u8();
+  const deliverCount = r.u32();
+  const checkCount = r.u32();
+  const nextDeliverTime = r.f64();
+  const succGroups: string[] = [];
+  for (let n = r.u32(); n > 0; n--) succGroups.push(intern(r.str()));
+  const failGroups: string[] = [];
+  for (let n = r.u32(); n > 0; n--) failGroups.push(intern(r.str()));
+  let deadTime = 0;
+  let deadReason = '';
+  if (flags & StateFlag.DEAD) {
+    deadTime = r.f64();
+    deadReason = r.str();
+  }
+  return { flags, deliverCount, checkCount, nextDeliverTime, succGroups, failGroups, deadTime, deadReason };
+}
+
+/** The immutable part, encoded once at save() and reused when compaction moves the message. */
+export function encodeImmutable(message: ImmutableMessage): Buffer {
+  const header = encodeHeader(message.header);
+  const body = typeof message.body === 'string' ? Buffer.from(message.body) : message.body;
+  const w = new Writer(header.length + body.length + message.kiteServer.length + 32);
+  w.u8(message.msgType);
+  w.f64(message.publishTime);
+  w.str(message.kiteServer);
+  w.u32(header.length);
+  w.bytes(header);
+  w.bytes(body);
+  return w.finish(0).subarray(RECORD_HEADER_BYTES);
+}
+
+export function decodeImmutable(buf: Buffer): ImmutableMessage {
+  const r = new Reader(buf, 0);
+  const msgType = r.u8() as MessageCmd;
+  const publishTime = r.f64();
+  const kiteServer = r.str();
+  const headerLength = r.u32();
+  const header = decodeHeader(buf.subarray(r.pos, r.pos + headerLength));
+  const bodyBytes = buf.subarray(r.pos + headerLength);
+  const body = msgType === CmdType.STRING_MESSAGE ? bodyBytes.toString('utf8') : Buffer.from(bodyBytes);
+  return { header, msgType, body, publishTime, kiteServer };
+}
+
+export function encodeMessageRecord(id: string, topic: string, state: MessageState, immutable: Buffer): Buffer {
+  const w = new Writer(immutable.length + id.length + topic.length + 64);
+  writeState(w, id, state);
+  w.str(topic);
+  w.bytes(immutable);
+  return w.finish(RecordType.MESSAGE);
+}
+
+export function encodeStateRecord(id: string, state: MessageState): Buffer {
+  const w = new Writer(96);
+  writeState(w, id, state);
+  return w.finish(RecordType.STATE);
+}
+
+export function encodeDeleteRecord(id: string): Buffer {
+  const w = new Writer(40);
+  w.str(id);
+  return w.finish(RecordType.DELETE);
+}
+
+/** Where a MESSAGE record's immutable part starts, for reads that skip the state. */
+export function immutableOf(record: Buffer): Buffer {
+  const r = new Reader(record, RECORD_HEADER_BYTES);
+  r.str();
+  readState(r, (s) => s);
+  r.str();
+  return record.subarray(r.pos);
+}
+
+/** Frame check: 'ok', or why the bytes at `offset` are not a whole, intact record. */
+export function checkFrame(buf: Buffer, offset: number, end: number): 'ok' | 'torn' | 'corrupt' {
+  if (end - offset < RECORD_HEADER_BYTES) return 'torn';
+  const length = buf.readUInt32LE(offset);
+  if (length > MAX_RECORD_BYTES) return 'corrupt';
+  if (end - offset < RECORD_HEADER_BYTES + length) return 'torn';
+  const crc = buf.readUInt32LE(offset + 4);
+  if (crc32c(buf.subarray(offset + 8, offset + RECORD_HEADER_BYTES + length)) !== crc) return 'corrupt';
+  const type = buf[offset + 8];
+  return type === RecordType.MESSAGE || type === RecordType.STATE || type === RecordType.DELETE ? 'ok' : 'corrupt';
+}

@@ -1,0 +1,128 @@
+// The file store's memory: the message index, the due order of committed and prepared messages,
+// counts per topic, and the segment ledger. Replay (recovery) and the running store change it through
+// the same accounting, so a reopened store reaches exactly the state it had (design §8).
+import { DueList } from './due-list';
+import { MessageIndex, SlotFlag } from './message-index';
+import type { MessageState } from './record-codec';
+import { SegmentLedger } from './segment-ledger';
+
+export class StoreState {
+  readonly index = new MessageIndex();
+  readonly ledger = new SegmentLedger();
+  readonly committedDue = new DueList(() => this.dueKeys());
+  readonly preparedDue = new DueList(() => this.dueKeys());
+  private readonly topicCounts: number[] = [];
+  /** replay skips the due order and counts; finishReplay() builds them once */
+  private replaying = true;
+
+  private dueKeys() {
+    return { nextDeliverTime: this.index.nextDeliverTime, ids: this.index.ids };
+  }
+
+  /** a visible, not dead-lettered message joins the due order and the topic counts */
+  show(slot: number): void {
+    if (this.replaying || this.index.isDead(slot)) return;
+    (this.index.isCommitted(slot) ? this.committedDue : this.preparedDue).insert(slot);
+    const topic = this.index.topic[slot]!;
+    this.topicCounts[topic] = (this.topicCounts[topic] ?? 0) + 1;
+  }
+
+  hide(slot: number): void {
+    if (this.replaying || this.index.isDead(slot)) return;
+    (this.index.isCommitted(slot) ? this.committedDue : this.preparedDue).remove(slot);
+    this.topicCounts[this.index.topic[slot]!]!--;
+  }
+
+  changeState(slot: number, state: MessageState): void {
+    this.hide(slot);
+    this.index.setState(slot, state);
+    this.show(slot);
+  }
+
+  countsByTopic(): Record<string, number> {
+    const out: Record<string, number> = {};
+    this.topicCounts.forEach((count, topic) => {
+      if (count > 0) out[this.index.topics[topic]!] = count;
+    });
+    return out;
+  }
+
+  // --- accounting, shared by replay and the running store ---
+
+  /** a MESSAGE record of `slot` now lives at (segment, offset); an older copy, if any, is hidden by it */
+  placeMessage(slot: number, segment: number, offset: number, length: number, replacing: boolean): void {
+    const index = this.index;
+    if (replacing) {
+      this.ledger.unref(index.seg[slot]!, index.length[slot]!);
+      this.ledger.hide(index.seg[slot]!, segment);
+      this.dropStateRecord(slot);
+    }
+    index.seg[slot] = segment;
+    index.offset[slot] = offset;
+    index.length[slot] = length;
+    this.ledger.ref(segment, length);
+  }
+
+  /** the latest STATE record of `slot` is now in `segment` */
+  placeState(slot: number, segment: number, length: number): void {
+    this.dropStateRecord(slot);
+    this.index.stateSeg[slot] = segment;
+    this.index.stateLength[slot] = length;
+    this.ledger.ref(segment, length);
+  }
+
+  /** a tombstone in `segment` finished `slot`: it must outlive the segment of the message record */
+  finish(slot: number, segment: number): void {
+    const index = this.index;
+    this.ledger.unref(index.seg[slot]!, index.length[slot]!);
+    this.ledger.hide(index.seg[slot]!, segment);
+    this.dropStateRecord(slot);
+    index.release(slot);
+  }
+
+  private dropStateRecord(slot: number): void {
+    const stateSeg = this.index.stateSeg[slot]!;
+    if (stateSeg < 0) return;
+    this.ledger.unref(stateSeg, this.index.stateLength[slot]!);
+    this.index.stateSeg[slot] = -1;
+    this.index.stateLength[slot] = 0;
+  }
+
+  // --- replay ---
+
+  replayMessage(id: string, topic: string, state: MessageState, segment: number, offset: number, length: number): void {
+    let slot = this.index.slotOf(id);
+    const replacing = slot !== undefined;
+    if (slot === undefined) slot = this.index.allocate(id, topic);
+    this.placeMessage(slot, segment, offset, length, replacing);
+    this.index.setState(slot, state);
+  }
+
+  replayState(id: string, state: MessageState, segment: number, length: number): void {
+    const slot = this.index.slotOf(id);
+    if (slot === undefined) return; // finished before: its tombstone came first, nothing to revive
+    this.placeState(slot, segment, length);
+    this.index.setState(slot, state);
+  }
+
+  replayDelete(id: string, segment: number): void {
+    const slot = this.index.slotOf(id);
+    if (slot !== undefined) this.finish(slot, segment);
+  }
+
+  /** Builds the due order (one sort) and the counts after replay. */
+  finishReplay(): void {
+    const committed: number[] = [];
+    const prepared: number[] = [];
+    for (const slot of this.index.slots()) {
+      const flags = this.index.flags[slot]!;
+      if (flags & SlotFlag.DEAD) continue;
+      (flags & SlotFlag.COMMITTED ? committed : prepared).push(slot);
+      const topic = this.index.topic[slot]!;
+      this.topicCounts[topic] = (this.topicCounts[topic] ?? 0) + 1;
+    }
+    this.committedDue.load(committed);
+    this.preparedDue.load(prepared);
+    this.replaying = false;
+  }
+}

@@ -1,0 +1,205 @@
+// Runs one table's batch as one transaction of multi-row statements (design §8, §12: KiteQ's
+// "batches" are row by row): at most one SELECT + one INSERT ... VALUES (..),(..), one
+// UPDATE ... SET col = CASE message_id WHEN .. END, one (SELECT +) DELETE ... WHERE message_id IN (..),
+// sent in two round trips (the SELECTs, then the writes with COMMIT), one when nothing is saved.
+// Duplicates are found by the SELECT on the table and its dead-letter table, so only the duplicate
+// save is rejected; a duplicate that races in between (another broker) fails the INSERT, and then the
+// batch is replayed op by op so that again only the duplicate is rejected.
+import { DuplicateMessageError, StoreError, StoreUnavailableError } from '../errors';
+import type { ResultSetHeader } from 'mysql2/promise';
+import type { MysqlEndpoint, SqlRunner, Statement } from './connection';
+import { INSERT_COLUMN_LIST, encodeGroups, rowValues } from './row-codec';
+import type { TableRef } from './sharding';
+import { TableBatch, type UpdateFields } from './table-batch';
+
+/** What a store has sent to MySQL: for tests (far fewer statements than rows) and the bench. */
+export interface StatementCounts {
+  flushes: number;
+  insertStatements: number;
+  updateStatements: number;
+  deleteStatements: number;
+  selectStatements: number;
+  rowsInserted: number;
+  rowsUpdated: number;
+  rowsDeleted: number;
+}
+
+export function emptyCounts(): StatementCounts {
+  return {
+    flushes: 0,
+    insertStatements: 0,
+    updateStatements: 0,
+    deleteStatements: 0,
+    selectStatements: 0,
+    rowsInserted: 0,
+    rowsUpdated: 0,
+    rowsDeleted: 0,
+  };
+}
+
+interface BatchOutcome {
+  duplicates: Set<string>;
+  existed: Set<string>;
+}
+
+const UPDATE_COLUMNS: { field: keyof UpdateFields; column: string; value: (f: UpdateFields) => unknown }[] = [
+  { field: 'succGroups', column: 'succ_groups', value: (f) => encodeGroups(f.succGroups!) },
+  { field: 'failGroups', column: 'fail_groups', value: (f) => encodeGroups(f.failGroups!) },
+  { field: 'deliverCount', column: 'deliver_count', value: (f) => f.deliverCount },
+  { field: 'nextDeliverTime', column: 'next_deliver_time', value: (f) => f.nextDeliverTime },
+  { field: 'commit', column: 'commit', value: (f) => (f.commit ? 1 : 0) },
+  { field: 'checkCount', column: 'check_count', value: (f) => f.checkCount },
+];
+
+async function writeBatch(
+  run: SqlRunner,
+  table: TableRef,
+  batch: TableBatch,
+  kiteServer: string,
+  counts: StatementCounts,
+): Promise<BatchOutcome> {
+  const outcome: BatchOutcome = { duplicates: new Set(), existed: new Set() };
+  const insertIds = [...batch.inserts.keys()];
+  const asked = [...batch.deletes.entries()].filter(([, op]) => op.wantExisted).map(([id]) => id);
+
+  // Round trip 1 (only when saving or rolling back): BEGIN and what the writes depend on.
+  const reads: Statement[] = [];
+  if (insertIds.length > 0) {
+    reads.push({
+      sql: `SELECT message_id FROM ${table.qualified} WHERE message_id IN (?)
+            UNION ALL SELECT message_id FROM ${table.dlqQualified} WHERE message_id IN (?)`,
+      values: [insertIds, insertIds],
+    });
+  }
+  if (asked.length > 0) {
+    reads.push({ sql: `SELECT message_id FROM ${table.qualified} WHERE message_id IN (?) FOR UPDATE`, values: [asked] });
+  }
+  const inTransaction = reads.length > 0;
+  if (inTransaction) {
+    counts.selectStatements += reads.length;
+    const results = (await run.script([{ sql: 'BEGIN' }, ...reads])) as { message_id: string }[][];
+    let next = 1;
+    if (insertIds.length > 0) for (const row of results[next++]) outcome.duplicates.add(row.message_id);
+    if (asked.length > 0) for (const row of results[next++]) outcome.existed.add(row.message_id);
+  }
+
+  // Round trip 2: every write, then COMMIT.
+  const writes: { statement: Statement; rows: 'rowsInserted' | 'rowsUpdated' | 'rowsDeleted' }[] = [];
+  const rows = [...batch.inserts.values()]
+    .filter((op) => !outcome.duplicates.has(op.message.header.messageId))
+    .map((op) => rowValues(op.message, kiteServer));
+  if (rows.length > 0) {
+    counts.insertStatements++;
+    writes.push({ statement: { sql: `INSERT INTO ${table.qualified} (${INSERT_COLUMN_LIST}) VALUES ?`, values: [rows] }, rows: 'rowsInserted' });
+    // a rollback queued behind its own save in this batch finds the row
+    for (const id of asked) if (batch.inserts.has(id) && !outcome.duplicates.has(id)) outcome.existed.add(id);
+  }
+  if (batch.updates.size > 0) {
+    counts.updateStatements++;
+    writes.push({ statement: updateStatement(table, batch), rows: 'rowsUpdated' });
+  }
+  if (batch.deletes.size > 0) {
+    counts.deleteStatements++;
+    writes.push({
+      statement: { sql: `DELETE FROM ${table.qualified} WHERE message_id IN (?)`, values: [[...batch.deletes.keys()]] },
+      rows: 'rowsDeleted',
+    });
+  }
+  const wrapped = inTransaction || writes.length > 1;
+  const script = [
+    ...(wrapped && !inTransaction ? [{ sql: 'BEGIN' }] : []),
+    ...writes.map((w) => w.statement),
+    ...(wrapped ? [{ sql: 'COMMIT' }] : []),
+  ];
+  if (script.length === 0) return outcome;
+  const results = (await run.script(script)) as ResultSetHeader[];
+  const offset = wrapped && !inTransaction ? 1 : 0;
+  writes.forEach((w, i) => (counts[w.rows] += results[offset + i].affectedRows));
+  return outcome;
+}
+
+/** UPDATE t SET col = CASE message_id WHEN ? THEN ? ... ELSE col END, ... WHERE message_id IN (..) */
+function updateStatement(table: TableRef, batch: TableBatch): Statement {
+  const ops = [...batch.updates.entries()];
+  const sets: string[] = [];
+  const values: unknown[] = [];
+  for (const { field, column, value } of UPDATE_COLUMNS) {
+    const touching = ops.filter(([, op]) => op.fields[field] !== undefined);
+    if (touching.length === 0) continue;
+    sets.push(`\`${column}\` = CASE message_id ${touching.map(() => 'WHEN ? THEN ?').join(' ')} ELSE \`${column}\` END`);
+    for (const [id, op] of touching) values.push(id, value(op.fields));
+  }
+  values.push(ops.map(([id]) => id));
+  return { sql: `UPDATE ${table.qualified} SET ${sets.join(', ')} WHERE message_id IN (?)`, values };
+}
+
+function settle(batch: TableBatch, outcome: BatchOutcome): void {
+  for (const [id, op] of batch.inserts) {
+    if (outcome.duplicates.has(id)) op.waiter.reject(new DuplicateMessageError(id));
+    else op.waiter.resolve();
+  }
+  for (const op of batch.updates.values()) for (const w of op.waiters) w.resolve();
+  for (const [id, op] of batch.deletes) for (const w of op.waiters) w.resolve(outcome.existed.has(id));
+}
+
+function isDuplicateEntry(error: unknown): boolean {
+  return (error as { cause?: { code?: string } })?.cause?.code === 'ER_DUP_ENTRY';
+}
+
+/** Splits a batch into one batch per operation, in the flush order (inserts, updates, deletes). */
+function singleOps(batch: TableBatch): TableBatch[] {
+  const out: TableBatch[] = [];
+  const one = () => new TableBatch(1, Number.MAX_SAFE_INTEGER);
+  for (const op of batch.inserts.values()) {
+    const b = one();
+    b.addInsert(op.message, op.waiter);
+    out.push(b);
+  }
+  for (const [id, op] of batch.updates) {
+    const b = one();
+    for (const w of op.waiters) b.addUpdate(id, op.fields, w);
+    out.push(b);
+  }
+  for (const [id, op] of batch.deletes) {
+    const b = one();
+    for (const w of op.waiters) b.addDelete(id, op.wantExisted, w);
+    out.push(b);
+  }
+  return out;
+}
+
+/** Flushes one batch and settles every waiter in it; never rejects. */
+export async function flushBatch(
+  endpoint: MysqlEndpoint,
+  table: TableRef,
+  batch: TableBatch,
+  kiteServer: string,
+  counts: StatementCounts,
+): Promise<void> {
+  counts.flushes++;
+  try {
+    const outcome = await endpoint.withConnection('flush', async (run) => {
+      try {
+        return await writeBatch(run, table, batch, kiteServer, counts);
+      } catch (error) {
+        await run.rollbackAfter(error); // never hand an open transaction back to the pool
+        throw error;
+      }
+    });
+    settle(batch, outcome);
+    return;
+  } catch (error) {
+    // Connection trouble fails the whole batch: nothing was committed, every caller hears why.
+    if (error instanceof StoreUnavailableError || batch.size <= 1 || !(error instanceof StoreError)) {
+      if (batch.size === 1 && batch.inserts.size === 1 && isDuplicateEntry(error)) {
+        batch.rejectAll(new DuplicateMessageError([...batch.inserts.keys()][0]));
+      } else {
+        batch.rejectAll(error);
+      }
+      return;
+    }
+  }
+  // A statement was refused (a racing duplicate, a value too long for a KiteQ varchar(255) column...):
+  // replay op by op so only the guilty operation fails.
+  for (const single of singleOps(batch)) await flushBatch(endpoint, table, single, kiteServer, counts);
+}

@@ -1,0 +1,42 @@
+// The benchmark harness itself (issue 9): a short run against a broker started by the test
+// yields a result whose counts add up.
+import assert from 'node:assert/strict';
+import { directBinding } from '../binding/binding';
+import { runKiteqRoundtrip } from '../bench/kiteq-roundtrip';
+import { runKiteqProducer } from '../bench/kiteq-one-side';
+import { startBroker, type TestBroker } from './support/broker';
+
+describe('bench - kiteq roundtrip harness', function () {
+  this.timeout(60_000);
+  let env: TestBroker;
+
+  before(async () => {
+    env = await startBroker({ bindings: [directBinding('s-bench', 'trade', 'pay-succ', { watermark: 1_000_000 })] });
+  });
+  after(() => env.stop());
+
+  const side = () => ({ registry: env.registryUri, topic: 'trade', messageType: 'pay-succ', secretKey: 'k' });
+
+  it('counts add up for a fault-free run: sent = acked + failed, received ≥ acked, lost = 0', async () => {
+    const result = await runKiteqRoundtrip({ ...side(), producerGroup: 'p-bench', consumerGroup: 's-bench', producers: 2, inFlight: 10, messageSize: 512, messages: 2000, drainTimeoutMs: 5000 });
+    assert.equal(result.sent, result.acked + result.failed);
+    assert.equal(result.sent, 2000);
+    assert.equal(result.failed, 0);
+    assert.ok(result.received >= result.acked);
+    assert.equal(result.lost, 0);
+    assert.ok(result.tps > 0);
+    assert.ok(result.deliver.count === result.received && result.deliver.p99 >= result.deliver.p50);
+    assert.equal(result.perSecond.reduce((a, b) => a + b, 0), result.acked);
+  });
+
+  it('runs transactional messages with --tx', async () => {
+    const result = await runKiteqRoundtrip({ ...side(), producerGroup: 'p-bench', consumerGroup: 's-bench', producers: 1, inFlight: 10, messageSize: 128, messages: 300, tx: true, drainTimeoutMs: 5000 });
+    assert.deepEqual([result.acked, result.received, result.lost], [300, 300, 0]);
+  });
+
+  it('producer-only runs report store-ack latency at a fixed rate', async () => {
+    const result = await runKiteqProducer({ ...side(), groupId: 'p-bench', producers: 1, inFlight: 5, messageSize: 64, messages: 200, rate: 1000 });
+    assert.deepEqual([result.sent, result.acked, result.failed], [200, 200, 0]);
+    assert.ok(result.publishAck.count === 200);
+  });
+});

@@ -1,0 +1,112 @@
+// design §5 "tx-ack", §7: the stage alone, on a real memory:// store.
+import assert from 'node:assert/strict';
+import type { DeliveryRequest } from '../../handler/events';
+import { createTxAckStage, type TxOutcome } from '../../handler/tx-ack';
+import { TxCheckRegistry } from '../../handler/tx-check-registry';
+import { TxSerial } from '../../handler/tx-serial';
+import { TxStatus } from '../../protocol/messages/tx-ack';
+import { MemoryStore } from '../../store/memory/memory-store';
+import { aMessage } from '../support/messages';
+
+describe('tx-ack stage - decisions on a memory store', () => {
+  let store: MemoryStore;
+  let checks: TxCheckRegistry;
+  let delivered: DeliveryRequest[];
+  let outcomes: { id: string; outcome: TxOutcome; answeredCheck: boolean }[];
+  let txAck: ReturnType<typeof createTxAckStage>;
+  const producer = { id: 7 };
+
+  beforeEach(() => {
+    store = new MemoryStore();
+    checks = new TxCheckRegistry();
+    delivered = [];
+    outcomes = [];
+    txAck = createTxAckStage({
+      store,
+      checks,
+      serial: new TxSerial(),
+      toDeliverPrepare: (request) => delivered.push(request),
+      onOutcome: (id, outcome, _feedback, answeredCheck) => outcomes.push({ id, outcome, answeredCheck }),
+      onError: (error) => assert.fail(String(error)),
+    });
+  });
+
+  async function prepared() {
+    const message = aMessage({ commit: false, properties: [{ key: 'orderId', value: 'o-1' }] });
+    await store.save(message);
+    return message;
+  }
+
+  it('commit makes a prepared message deliverable at once', async () => {
+    const message = await prepared();
+    assert.equal(await txAck({ header: message.header, status: TxStatus.COMMIT, feedback: '' }, producer), 'commit');
+    assert.equal(delivered.length, 1);
+    assert.equal(delivered[0].message.header.commit, true);
+    assert.equal((await store.get(message.header.messageId))?.header.commit, true);
+  });
+
+  it('rollback deletes it and delivers nothing', async () => {
+    const message = await prepared();
+    assert.equal(await txAck({ header: message.header, status: TxStatus.ROLLBACK, feedback: 'card declined' }, producer), 'rollback');
+    assert.equal(await store.get(message.header.messageId), undefined);
+    assert.deepEqual(delivered, []);
+  });
+
+  it('a second commit is a duplicate, a rollback after commit is refused and deletes nothing', async () => {
+    const message = await prepared();
+    await txAck({ header: message.header, status: TxStatus.COMMIT, feedback: '' }, producer);
+    assert.equal(await txAck({ header: message.header, status: TxStatus.COMMIT, feedback: '' }, producer), 'duplicate');
+    assert.equal(await txAck({ header: message.header, status: TxStatus.ROLLBACK, feedback: '' }, producer), 'refused');
+    assert.ok(await store.get(message.header.messageId));
+    assert.equal(delivered.length, 1);
+  });
+
+  it('finds a message whose id the producer sends in upper case (KiteQ clients echo it as published)', async () => {
+    const message = await prepared();
+    const header = { ...message.header, messageId: message.header.messageId.toUpperCase() };
+    assert.equal(await txAck({ header, status: TxStatus.COMMIT, feedback: '' }, producer), 'commit');
+  });
+
+  it('unknown in answer to a check-back leaves it prepared and marks the check answered', async () => {
+    const message = await prepared();
+    const id = message.header.messageId;
+    checks.sent(id, producer.id, Date.now());
+    assert.equal(await txAck({ header: message.header, status: TxStatus.UNKNOWN, feedback: '' }, producer), 'unknown');
+    assert.equal(checks.isChecking(id), false);
+    assert.equal(checks.unanswered(id), false, 'the producer answered: it is not passed over next time');
+    assert.deepEqual(outcomes.at(-1), { id, outcome: 'unknown', answeredCheck: true });
+    assert.equal((await store.get(id))?.header.commit, false);
+  });
+
+  it('an answer from another connection than the one asked is still a decision, not the answer', async () => {
+    const message = await prepared();
+    const id = message.header.messageId;
+    checks.sent(id, 1, Date.now());
+    assert.equal(await txAck({ header: message.header, status: TxStatus.COMMIT, feedback: '' }, { id: 2 }), 'commit');
+    assert.deepEqual(outcomes.at(-1), { id, outcome: 'commit', answeredCheck: false });
+    assert.equal(checks.isChecking(id), false, 'decided: nothing left to check');
+  });
+
+  it('a late commit after an unknown answer is honoured', async () => {
+    const message = await prepared();
+    const id = message.header.messageId;
+    checks.sent(id, producer.id, Date.now());
+    await txAck({ header: message.header, status: TxStatus.UNKNOWN, feedback: '' }, producer);
+    assert.equal(await txAck({ header: message.header, status: TxStatus.COMMIT, feedback: '' }, producer), 'commit');
+    assert.equal(delivered.length, 1);
+  });
+
+  it('a decision for a message the store does not hold is reported, not applied', async () => {
+    const message = aMessage({ commit: false });
+    assert.equal(await txAck({ header: message.header, status: TxStatus.COMMIT, feedback: '' }, producer), 'unknownMessage');
+    assert.deepEqual(delivered, []);
+  });
+
+  it('a commit arriving after the final action dead-lettered the message is refused (re-drive it from the dead letters)', async () => {
+    const message = await prepared();
+    await store.deadLetter(message.header.messageId, 'tx rolled back by the final action');
+    assert.equal(await txAck({ header: message.header, status: TxStatus.COMMIT, feedback: '' }, producer), 'refused');
+    assert.deepEqual(delivered, []);
+    assert.equal((await store.listDeadLetters({ limit: 10 })).length, 1);
+  });
+});

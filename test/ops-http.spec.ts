@@ -1,0 +1,134 @@
+// design §10 admin HTTP: /stat and /binds with KiteQ's field names, /messages/<id>, dead letters
+// listed and re-driven through the API (and delivered at once), token-guarded POSTs, /healthz.
+import assert from 'node:assert/strict';
+import { directBinding } from '../binding/binding';
+import { buildStringMessage, KiteQClient, type MessageListener } from '../client';
+import { startBroker, type TestBroker } from './support/broker';
+import { countdown, eventually } from './support/events';
+
+const TOKEN = 'ops-test-token';
+
+describe('ops - admin HTTP endpoints', function () {
+  this.timeout(30_000);
+  let env: TestBroker;
+  let base: string;
+  const clients: KiteQClient[] = [];
+  let listener: MessageListener = () => true;
+
+  before(async () => {
+    env = await startBroker({
+      bindings: [directBinding('s-mc', 'trade', 'pay-succ', { watermark: 500 }), directBinding('s-risk', 'trade', 'pay-succ', { watermark: 0 })],
+      config: { http: '127.0.0.1:0', httpToken: TOKEN, deliveryTimeoutMs: 1000 },
+    });
+    base = `http://${env.broker.httpAddress}`;
+  });
+  after(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+    await env.stop();
+  });
+
+  async function client(groupId: string, withListener = false): Promise<KiteQClient> {
+    const c = new KiteQClient({
+      registry: env.registryUri, groupId, secretKey: 'k', publishTopics: ['trade'],
+      bindings: withListener ? [directBinding(groupId, 'trade', 'pay-succ')] : [],
+      listener: withListener ? (m) => listener(m) : undefined,
+    });
+    clients.push(c);
+    await c.start();
+    return c;
+  }
+  const get = async (path: string) => {
+    const res = await fetch(base + path);
+    return { status: res.status, body: (await res.json()) as any };
+  };
+  const post = async (path: string, body: unknown, token?: string) => {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (token) headers.authorization = `Bearer ${token}`;
+    const res = await fetch(base + path, { method: 'POST', headers, body: JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as any };
+  };
+
+  it("answers /stat and /binds with KiteQ's field names", async () => {
+    await client('s-mc', true);
+    const stat = await get('/stat');
+    assert.equal(stat.status, 200);
+    assert.deepEqual(Object.keys(stat.body.kiteq).sort(), ['accept_limiter', 'deliver_count', 'deliver_go', 'goroutine', 'groups', 'message_count', 'recieve_count', 'topics_deliver', 'topics_recieve'].sort());
+    for (const key of ['read_count', 'read_bytes', 'write_count', 'write_bytes', 'dispool_size', 'dispool_cap', 'connections']) assert.equal(typeof stat.body.network[key], 'number', key);
+    assert.deepEqual(stat.body.kiteq.message_count, { trade: 0 });
+    assert.deepEqual(stat.body.kiteq.topics_recieve, { trade: 0 });
+    assert.equal(stat.body.kiteq.groups['s-mc'].length, 1);
+    assert.equal(stat.body.network.connections, 1);
+
+    const binds = await get('/binds');
+    assert.deepEqual(binds.body.topic_2_groups, { trade: ['s-mc', 's-risk'] });
+    assert.deepEqual(binds.body.topic_limiters.trade['s-mc'], [0, 500]);
+    assert.deepEqual(binds.body.topic_limiters.trade['s-risk'], [0, 6000]);
+  });
+
+  it("shows a message's groups and attempts at /messages/<id>", async () => {
+    // s-mc acks, s-risk has no consumer online (persistent): the message stays, half done.
+    listener = () => true;
+    const producer = await client('p-trade');
+    const { messageId } = await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'look me up' }));
+    const view = await eventually(async () => {
+      const r = await get(`/messages/${messageId}`);
+      return r.body.attempts >= 1 && !r.body.inFlight ? r : undefined;
+    }, 10_000, 'the first attempt recorded') as { status: number; body: any };
+    assert.equal(view.status, 200);
+    assert.equal(view.body.state, 'committed');
+    assert.deepEqual(view.body.succeededGroups, ['s-mc']);
+    assert.deepEqual(view.body.failedGroups, ['s-risk']);
+    assert.deepEqual(view.body.pendingGroups, ['s-risk']);
+    assert.equal(view.body.header.topic, 'trade');
+    assert.equal(view.body.bodyBytes, Buffer.byteLength('look me up'));
+    assert.equal(typeof view.body.nextDelivery, 'string');
+    assert.equal((await get('/messages/not-an-id')).status, 400);
+    assert.equal((await get(`/messages/${'0'.repeat(32)}`)).status, 404);
+  });
+
+  it('lists a dead letter and delivers it again after a re-drive through the API', async () => {
+    let nack = true;
+    const delivered = countdown(2, 15_000, 'deliveries of the dead letter');
+    const seen: boolean[] = [];
+    listener = (m) => {
+      if (m.header.messageType !== 'pay-succ' || m.header.deliverLimit !== 1) return true;
+      seen.push(nack);
+      delivered.tick();
+      return !nack;
+    };
+    const producer = await client('p-trade');
+    const { messageId } = await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'die once', deliverLimit: 1 }));
+    const dead = await eventually(async () => {
+      const r = await get(`/dlq?topic=trade&group=s-mc`);
+      return r.body.items.find((l: { messageId: string }) => l.messageId === messageId);
+    }, 10_000, 'the message in the dead-letter list');
+    assert.match(dead.reason, /deliverLimit 1/);
+    assert.equal((await get(`/messages/${messageId}`)).body.state, 'dead-letter');
+
+    assert.equal((await post('/dlq/redrive', { ids: [messageId] })).status, 401, 'no token');
+    assert.equal((await post('/dlq/redrive', { ids: [messageId] }, 'wrong')).status, 401, 'wrong token');
+    nack = false;
+    const redrive = await post('/dlq/redrive', { ids: [messageId, '0'.repeat(32)] }, TOKEN);
+    assert.equal(redrive.status, 200);
+    assert.deepEqual(redrive.body, { redriven: [messageId], missing: ['0'.repeat(32)] });
+    await delivered.done;
+    assert.deepEqual(seen, [true, false]);
+    const after = await get(`/dlq?topic=trade&group=s-mc`);
+    assert.ok(!after.body.items.some((l: { messageId: string }) => l.messageId === messageId), 'no longer a dead letter');
+  });
+
+  it('refuses POSTs when no token is configured, and answers /healthz', async () => {
+    const open = await startBroker({ bindings: [], config: { http: '127.0.0.1:0' } });
+    try {
+      const res = await fetch(`http://${open.broker.httpAddress}/reload`, { method: 'POST', headers: { authorization: 'Bearer anything' } });
+      assert.equal(res.status, 403);
+      assert.match(((await res.json()) as { error: string }).error, /--http-token/);
+    } finally {
+      await open.stop();
+    }
+    const health = await get('/healthz');
+    assert.equal(health.status, 200);
+    assert.deepEqual(health.body, { ok: true, store: { ok: true }, registry: { ok: true } });
+    assert.equal((await post('/reload', {}, TOKEN)).status, 501, 'a broker built in code has no config file to re-read');
+  });
+});

@@ -1,0 +1,267 @@
+// Framing (design §2): FrameDecoder turns TCP chunks into whole frames whatever the chunking, and
+// rejects a bad header or an oversize body as a ProtocolError naming the rule; FrameWriter sends
+// everything queued in one tick as one socket write.
+import assert from 'node:assert/strict';
+import {
+  CmdType,
+  DEFAULT_MAX_BODY_BYTES,
+  FrameDecoder,
+  FrameWriter,
+  HEADER_LEN,
+  ProtocolError,
+  decodeConnAuthAck,
+  decodeConnMeta,
+  decodeDeliverAck,
+  decodeHeartBeat,
+  decodeMessage,
+  decodeStoreAck,
+  decodeTxAck,
+  encodePacket,
+} from '../protocol';
+import type { Frame } from '../protocol';
+import { loadProtocolFixture, protocolFixturesDir } from './support/hex-fixture';
+import { readdirSync } from 'node:fs';
+
+const goldenFixtureNames = readdirSync(protocolFixturesDir())
+  .filter((file) => file.endsWith('.hex'))
+  .map((file) => file.slice(0, -'.hex'.length));
+const fixtureNames = ['conn-meta-request', 'heartbeat-request', 'bytes-message', 'string-message', 'deliver-ack-request'];
+
+/** A 19-byte header by hand: opaque, cmdType, version 0, extension 0, bodyLen. */
+function rawHeader(opaque: number, cmdType: number, bodyLen: number): Buffer {
+  const header = Buffer.alloc(HEADER_LEN);
+  header.writeUInt32BE(opaque, 0);
+  header.writeUInt8(cmdType, 4);
+  header.writeInt32BE(bodyLen, 15);
+  return header;
+}
+
+function expectedFrame(packet: Buffer): Frame {
+  return { opaque: packet.readUInt32BE(0), cmdType: packet.readUInt8(4), body: packet.subarray(HEADER_LEN) };
+}
+
+function collect(decoder: FrameDecoder, chunks: Buffer[]): Frame[] {
+  const frames: Frame[] = [];
+  for (const chunk of chunks) decoder.push(chunk, (frame) => frames.push({ ...frame, body: Buffer.from(frame.body) }));
+  return frames;
+}
+
+function assertProtocolError(run: () => unknown, rule: string): void {
+  assert.throws(run, (error: unknown) => error instanceof ProtocolError && error.rule === rule);
+}
+
+describe('protocol framing - FrameDecoder chunking', function () {
+  const packets = fixtureNames.map(loadProtocolFixture);
+  const stream = Buffer.concat(packets);
+  const expected = packets.map(expectedFrame);
+
+  it('decodes a frame split at every byte position', () => {
+    for (const packet of packets) {
+      for (let cut = 1; cut < packet.length; cut++) {
+        const frames = collect(new FrameDecoder(), [packet.subarray(0, cut), packet.subarray(cut)]);
+        assert.deepEqual(frames, [expectedFrame(packet)], `cut at ${cut}`);
+      }
+    }
+  });
+
+  it('decodes a stream of frames split at every byte position, in order', () => {
+    for (let cut = 1; cut < stream.length; cut++) {
+      const decoder = new FrameDecoder();
+      assert.deepEqual(collect(decoder, [stream.subarray(0, cut), stream.subarray(cut)]), expected, `cut at ${cut}`);
+      assert.equal(decoder.bufferedBytes, 0);
+    }
+  });
+
+  it('decodes a stream fed one byte at a time', () => {
+    const chunks = [...stream].map((byte) => Buffer.from([byte]));
+    assert.deepEqual(collect(new FrameDecoder(), chunks), expected);
+  });
+
+  it('decodes many frames in one chunk, in order', () => {
+    assert.deepEqual(collect(new FrameDecoder(), [stream]), expected);
+  });
+
+  it('keeps a partial frame buffered until the rest arrives', () => {
+    const decoder = new FrameDecoder();
+    const packet = packets[2];
+    assert.deepEqual(collect(decoder, [packet.subarray(0, 30)]), []);
+    assert.equal(decoder.bufferedBytes, 30);
+    assert.deepEqual(collect(decoder, [packet.subarray(30)]), [expectedFrame(packet)]);
+    assert.equal(decoder.bufferedBytes, 0);
+  });
+
+  it('decodes a zero-length body as an empty frame', () => {
+    const empty = rawHeader(42, CmdType.HEARTBEAT, 0);
+    const frames = collect(new FrameDecoder(), [Buffer.concat([empty, packets[1]])]);
+    assert.deepEqual(frames, [{ opaque: 42, cmdType: CmdType.HEARTBEAT, body: Buffer.alloc(0) }, expectedFrame(packets[1])]);
+  });
+
+  it('accepts a body of exactly the maximum size', () => {
+    const body = Buffer.alloc(64, 7);
+    const frames = collect(new FrameDecoder(64), [Buffer.concat([rawHeader(1, CmdType.BYTES_MESSAGE, 64), body])]);
+    assert.equal(frames.length, 1);
+    assert.equal(frames[0].body.length, 64);
+  });
+
+  it('uses a 2 MiB default body limit', () => {
+    assert.equal(DEFAULT_MAX_BODY_BYTES, 2 * 1024 * 1024);
+    assertProtocolError(
+      () => new FrameDecoder().push(rawHeader(1, CmdType.BYTES_MESSAGE, DEFAULT_MAX_BODY_BYTES + 1), () => undefined),
+      'body-size',
+    );
+  });
+});
+
+describe('protocol framing - FrameDecoder rejects bad headers', function () {
+  it('rejects a body over the maximum as soon as the header arrives (rule body-size)', () => {
+    // Only the header is pushed: the decoder must not wait to buffer 65 bytes first.
+    assertProtocolError(() => new FrameDecoder(64).push(rawHeader(1, CmdType.BYTES_MESSAGE, 65), () => undefined), 'body-size');
+  });
+
+  it('rejects a negative bodyLen (rule body-size)', () => {
+    const header = rawHeader(1, CmdType.HEARTBEAT, 0);
+    header.writeUInt32BE(0xffffffff, 15);
+    assertProtocolError(() => new FrameDecoder().push(header, () => undefined), 'body-size');
+  });
+
+  it('rejects an unknown cmdType (rule header)', () => {
+    for (const cmdType of [0x00, 0x07, 0x10, 0x13, 0xff]) {
+      assertProtocolError(() => new FrameDecoder().push(rawHeader(1, cmdType, 0), () => undefined), 'header');
+    }
+  });
+
+  it('delivers the good frames before a bad header in the same chunk', () => {
+    const good = loadProtocolFixture('heartbeat-request');
+    const frames: Frame[] = [];
+    assertProtocolError(
+      () => new FrameDecoder().push(Buffer.concat([good, rawHeader(2, 0x42, 0)]), (f) => frames.push(f)),
+      'header',
+    );
+    assert.deepEqual(frames, [expectedFrame(good)]);
+  });
+});
+
+describe('protocol framing - undecodable bodies', function () {
+  const decoders: Record<string, (body: Buffer) => unknown> = {
+    HeartBeat: decodeHeartBeat,
+    ConnMeta: decodeConnMeta,
+    ConnAuthAck: decodeConnAuthAck,
+    MessageStoreAck: decodeStoreAck,
+    DeliverAck: decodeDeliverAck,
+    TxACKPacket: decodeTxAck,
+    BytesMessage: (body) => decodeMessage(CmdType.BYTES_MESSAGE, body),
+    StringMessage: (body) => decodeMessage(CmdType.STRING_MESSAGE, body),
+  };
+
+  for (const [name, decode] of Object.entries(decoders)) {
+    it(`${name}: an empty body misses required fields (rule decode)`, () => {
+      assertProtocolError(() => decode(Buffer.alloc(0)), 'decode');
+    });
+    it(`${name}: garbage bytes (rule decode)`, () => {
+      // 0xff... : a varint that never ends; 0x0f: field 1 with wire type 7, which does not exist.
+      assertProtocolError(() => decode(Buffer.from('ffffffffffffffffffffff', 'hex')), 'decode');
+      assertProtocolError(() => decode(Buffer.from('0f0102', 'hex')), 'decode');
+    });
+  }
+
+  it('a body cut short inside a string (rule decode), never a shorter string', () => {
+    const body = loadProtocolFixture('store-ack-reply-false').subarray(HEADER_LEN);
+    assertProtocolError(() => decodeStoreAck(body.subarray(0, body.length - 3)), 'decode');
+    const message = loadProtocolFixture('string-message').subarray(HEADER_LEN);
+    assertProtocolError(() => decodeMessage(CmdType.STRING_MESSAGE, message.subarray(0, message.length - 1)), 'decode');
+  });
+
+  it('every golden fixture without its last byte (rule decode)', () => {
+    const byCmdType: Record<number, (body: Buffer) => unknown> = {
+      [CmdType.HEARTBEAT]: decoders.HeartBeat,
+      [CmdType.CONN_META]: decoders.ConnMeta,
+      [CmdType.CONN_AUTH]: decoders.ConnAuthAck,
+      [CmdType.MESSAGE_STORE_ACK]: decoders.MessageStoreAck,
+      [CmdType.DELIVER_ACK]: decoders.DeliverAck,
+      [CmdType.TX_ACK]: decoders.TxACKPacket,
+      [CmdType.BYTES_MESSAGE]: decoders.BytesMessage,
+      [CmdType.STRING_MESSAGE]: decoders.StringMessage,
+    };
+    for (const name of goldenFixtureNames) {
+      const packet = loadProtocolFixture(name);
+      const decode = byCmdType[packet.readUInt8(4)];
+      assertProtocolError(() => decode(packet.subarray(HEADER_LEN, packet.length - 1)), 'decode');
+    }
+  });
+
+  it('a message whose Header misses a required field (rule decode)', () => {
+    // BytesMessage{header: Header{messageId: "x"}, body: ""}: topic and the rest are missing.
+    const body = Buffer.from('0a030a0178' + '1200', 'hex');
+    assertProtocolError(() => decodeMessage(CmdType.BYTES_MESSAGE, body), 'decode');
+  });
+
+  it('a ConnMeta without its secretKey (rule decode)', () => {
+    const body = Buffer.from('0a0473' + '2d6d63', 'hex'); // groupId "s-mc" only
+    assertProtocolError(() => decodeConnMeta(body), 'decode');
+  });
+});
+
+describe('protocol framing - FrameWriter', function () {
+  /** A sink that records writes and resolves when the first one arrives. */
+  function recordingSink() {
+    const writes: Buffer[] = [];
+    let resolveFirst: () => void = () => undefined;
+    const firstWrite = new Promise<void>((resolve) => (resolveFirst = resolve));
+    return {
+      writes,
+      firstWrite,
+      write(data: Buffer): boolean {
+        writes.push(Buffer.from(data));
+        resolveFirst();
+        return true;
+      },
+    };
+  }
+  const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+  it('sends everything queued in one tick as one write, frames in order', async () => {
+    const sink = recordingSink();
+    const writer = new FrameWriter(sink);
+    const packets = [];
+    for (let opaque = 1; opaque <= 100; opaque++) {
+      const body = Buffer.from(`body-${opaque}`);
+      writer.send(opaque, CmdType.STRING_MESSAGE, body);
+      packets.push(encodePacket(opaque, CmdType.STRING_MESSAGE, body));
+    }
+    assert.equal(sink.writes.length, 0, 'nothing is written synchronously');
+    assert.equal(writer.pendingBytes, Buffer.concat(packets).length);
+    await sink.firstWrite;
+    await nextTurn();
+    assert.equal(sink.writes.length, 1);
+    assert.equal(sink.writes[0].toString('hex'), Buffer.concat(packets).toString('hex'));
+    assert.equal(writer.pendingBytes, 0);
+  });
+
+  it('writes what FrameDecoder reads back, including an empty body', async () => {
+    const sink = recordingSink();
+    const writer = new FrameWriter(sink);
+    writer.send(1, CmdType.HEARTBEAT, Buffer.alloc(0));
+    writer.send(2, CmdType.BYTES_MESSAGE, Buffer.from([1, 2, 3]));
+    await sink.firstWrite;
+    assert.deepEqual(collect(new FrameDecoder(), sink.writes), [
+      { opaque: 1, cmdType: CmdType.HEARTBEAT, body: Buffer.alloc(0) },
+      { opaque: 2, cmdType: CmdType.BYTES_MESSAGE, body: Buffer.from([1, 2, 3]) },
+    ]);
+  });
+
+  it('starts a new write for sends after a flush, and writes nothing after close', async () => {
+    const sink = recordingSink();
+    const writer = new FrameWriter(sink);
+    writer.send(1, CmdType.HEARTBEAT, Buffer.from([8, 1]));
+    await sink.firstWrite;
+    writer.send(2, CmdType.HEARTBEAT, Buffer.from([8, 2]));
+    await nextTurn();
+    assert.equal(sink.writes.length, 2);
+    writer.send(3, CmdType.HEARTBEAT, Buffer.from([8, 3]));
+    writer.close();
+    writer.send(4, CmdType.HEARTBEAT, Buffer.from([8, 4]));
+    await nextTurn();
+    assert.equal(sink.writes.length, 2);
+    assert.equal(writer.pendingBytes, 0);
+  });
+});

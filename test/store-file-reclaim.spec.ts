@@ -1,0 +1,90 @@
+// file store reclaim (design §8, §12): finished segments are deleted, and the few live messages of a
+// mostly finished segment are moved forward so they cannot pin it.
+import assert from 'node:assert/strict';
+import { mkdtempSync, promises as fs, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { FileStore, openFileStore } from '../store/file';
+import type { MessageStore, StoredMessage } from '../store/contract';
+import { aMessage } from './support/messages';
+
+const URI_OPTIONS = 'segmentBytes=1048576';
+
+async function segmentFiles(dir: string): Promise<{ count: number; bytes: number }> {
+  const names = (await fs.readdir(dir)).filter((n) => n.startsWith('seg-'));
+  const sizes = await Promise.all(names.map(async (n) => (await fs.stat(path.join(dir, n))).size));
+  return { count: names.length, bytes: sizes.reduce((a, b) => a + b, 0) };
+}
+
+/** Reclaim runs in the background after each batch: wait until the directory settles. */
+async function settled(dir: string, atMost: number, timeoutMs = 10_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { count } = await segmentFiles(dir);
+    if (count <= atMost || Date.now() > deadline) return count;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('file store reclaim - segments of finished messages', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let store: MessageStore;
+  const open = async () => {
+    store = openFileStore(`file://${dir}?${URI_OPTIONS}`, { serverName: '127.0.0.1:13800' });
+    await store.start();
+  };
+  beforeEach(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'kiteq-file-reclaim-'));
+    await open();
+  });
+  afterEach(async () => {
+    await store.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('returns to a few segments after 200,000 messages are saved and deleted', async () => {
+    const total = 200_000;
+    const ids: string[] = [];
+    for (let i = 0; i < total; i += 500) {
+      const batch = Array.from({ length: 500 }, () => aMessage({}, 'small body'));
+      await store.saveBatch(batch);
+      ids.push(...batch.map((m) => m.header.messageId));
+    }
+    const full = await segmentFiles(dir);
+    assert.ok(full.count > 30, `expected many 1 MiB segments, found ${full.count}`);
+    for (let i = 0; i < ids.length; i += 250) await Promise.all(ids.slice(i, i + 250).map((id) => store.delete(id)));
+    const left = await settled(dir, 3);
+    const { bytes } = await segmentFiles(dir);
+    assert.ok(left <= 3, `${left} segments (${bytes} bytes) left of ${full.count} (${full.bytes} bytes)`);
+    assert.deepEqual(await store.countsByTopic(), {});
+  });
+
+  it('moves the few live messages of a mostly finished segment forward, with their state', async () => {
+    const messages: StoredMessage[] = [];
+    for (let i = 0; i < 3000; i++) messages.push(aMessage({ commit: i % 2 === 0 }, `body ${i} `.padEnd(1000, '#')));
+    for (let i = 0; i < messages.length; i += 100) await store.saveBatch(messages.slice(i, i + 100));
+    const survivors = [messages[10]!, messages[11]!, messages[500]!, messages[1200]!];
+    await store.recordDelivery(survivors[0]!.header.messageId, { succGroups: ['s-a'], failGroups: ['s-b'], deliverCount: 3, nextDeliverTime: 42 });
+    await store.deadLetter(survivors[1]!.header.messageId, 'expired');
+    await store.recordCheck(survivors[2]!.header.messageId, 4, 99);
+    const survivorIds = new Set(survivors.map((m) => m.header.messageId));
+    const before = await Promise.all(survivors.map((m) => store.get(m.header.messageId)));
+    await Promise.all(messages.filter((m) => !survivorIds.has(m.header.messageId)).map((m) => store.delete(m.header.messageId)));
+    // roll the active segment forward so every segment holding a survivor can be compacted
+    for (let i = 0; i < 3; i++) {
+      const filler = Array.from({ length: 100 }, () => aMessage({}, 'f'.repeat(4000)));
+      await store.saveBatch(filler);
+      await Promise.all(filler.map((m) => store.delete(m.header.messageId)));
+    }
+    const left = await settled(dir, 2);
+    assert.ok(left <= 2, `${left} segments left: a survivor pins its segment`);
+    assert.ok((store as FileStore).stats().bytes < 1024 * 1024 * 2);
+
+    await store.stop();
+    await open();
+    const after = await Promise.all(survivors.map((m) => store.get(m.header.messageId)));
+    assert.deepEqual(after, before);
+    assert.equal((await store.listDeadLetters({ limit: 10 }))[0]?.reason, 'expired');
+  });
+});

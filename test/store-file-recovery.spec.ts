@@ -1,0 +1,98 @@
+// file store recovery (design §8): a torn or corrupt tail is cut, everything before it is kept.
+import assert from 'node:assert/strict';
+import { mkdtempSync, promises as fs, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { openFileStore } from '../store/file';
+import type { MessageStore, StoredMessage } from '../store/contract';
+import { aMessage } from './support/messages';
+
+function capturingLogger(lines: string[]) {
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  return pino({ level: 'info' }, stream);
+}
+
+async function onlySegment(dir: string): Promise<string> {
+  const names = (await fs.readdir(dir)).filter((n) => n.startsWith('seg-'));
+  assert.equal(names.length, 1);
+  return path.join(dir, names[0]!);
+}
+
+describe('file store recovery - damaged tail', function () {
+  this.timeout(20_000);
+  let dir: string;
+  let store: MessageStore;
+  let saved: StoredMessage[];
+  const logLines: string[] = [];
+  const open = async () => {
+    store = openFileStore(`file://${dir}`, { serverName: '127.0.0.1:13800', logger: capturingLogger(logLines) });
+    await store.start();
+  };
+
+  beforeEach(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'kiteq-file-recovery-'));
+    logLines.length = 0;
+    await open();
+    saved = Array.from({ length: 20 }, (_, i) => aMessage({}, `message ${i}`));
+    for (const message of saved) await store.save(message);
+    await store.recordDelivery(saved[3]!.header.messageId, { succGroups: ['a'], failGroups: ['b'], deliverCount: 2, nextDeliverTime: 7 });
+    await store.stop();
+  });
+  afterEach(async () => {
+    await store.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function assertKeptAllBut(last: StoredMessage) {
+    for (const message of saved.slice(0, -1)) {
+      const stored = await store.get(message.header.messageId);
+      assert.equal(stored?.body, message.body);
+    }
+    assert.deepEqual((await store.get(saved[3]!.header.messageId))?.failGroups, ['b']);
+    assert.equal(await store.get(last.header.messageId), undefined);
+    // and it keeps taking work, which survives another reopen
+    const fresh = aMessage({}, 'after the damage');
+    await store.save(fresh);
+    await store.stop();
+    await open();
+    assert.equal((await store.get(fresh.header.messageId))?.body, 'after the damage');
+    assert.equal((await store.get(saved[0]!.header.messageId))?.body, 'message 0');
+  }
+
+  it('keeps every earlier record when the last one is torn mid-record', async () => {
+    // the last record is the state record for saved[3]; add one more message and tear it
+    await open();
+    const last = aMessage({}, 'x'.repeat(300));
+    await store.save(last);
+    await store.stop();
+    saved.push(last);
+    const file = await onlySegment(dir);
+    const { size } = await fs.stat(file);
+    await fs.truncate(file, size - 150);
+    await open();
+    assert.match(logLines.join(''), /torn record at offset \d+; truncating \d+ bytes/);
+    await assertKeptAllBut(last);
+  });
+
+  it('keeps every earlier record when a byte of the last record is flipped', async () => {
+    await open();
+    const last = aMessage({}, 'y'.repeat(300));
+    await store.save(last);
+    await store.stop();
+    saved.push(last);
+    const file = await onlySegment(dir);
+    const bytes = await fs.readFile(file);
+    bytes[bytes.length - 10] ^= 0xff;
+    await fs.writeFile(file, bytes);
+    await open();
+    assert.match(logLines.join(''), /corrupt record .* truncating \d+ bytes/);
+    await assertKeptAllBut(last);
+  });
+});

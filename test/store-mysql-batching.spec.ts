@@ -1,0 +1,118 @@
+// mysql:// write batching (design §8, §12: KiteQ writes row by row): concurrent callers share
+// multi-row statements, a duplicate rejects only itself, and a message's operations keep their order.
+import assert from 'node:assert/strict';
+import { DuplicateMessageError, StoreError } from '../store/errors';
+import { MysqlStore, parseMysqlUri } from '../store/mysql';
+import { aMessage } from './support/messages';
+import { withTestDatabase } from './support/mariadb';
+
+async function globalStatus(sql: import('mysql2/promise').Connection, name: string): Promise<number> {
+  const [rows] = await sql.query('SHOW GLOBAL STATUS LIKE ?', [name]);
+  return Number((rows as { Value: string }[])[0].Value);
+}
+
+describe('mysql store batching - many concurrent callers', function () {
+  this.timeout(60_000);
+  const database = withTestDatabase();
+  let store: MysqlStore;
+
+  beforeEach(async () => {
+    store = new MysqlStore(parseMysqlUri(database.current.uri()), { serverName: '127.0.0.1:13800' });
+    await store.start();
+  });
+  afterEach(async () => {
+    await store.stop();
+  });
+
+  it('stores 1,000 concurrent saves with far fewer INSERT statements than rows', async () => {
+    const messages = Array.from({ length: 1000 }, (_, i) => aMessage({}, `body ${i}`));
+    const before = store.statementCounts();
+    const serverInsertsBefore = await globalStatus(database.current.sql, 'Com_insert');
+    await Promise.all(messages.map((m) => store.save(m)));
+    const after = store.statementCounts();
+    const serverInserts = (await globalStatus(database.current.sql, 'Com_insert')) - serverInsertsBefore;
+    const inserts = after.insertStatements - before.insertStatements;
+    assert.equal(after.rowsInserted - before.rowsInserted, 1000);
+    assert.ok(inserts <= 64, `${inserts} INSERT statements for 1,000 rows`);
+    // The server agrees (other suites may insert meanwhile, so allow some slack, still far below 1,000).
+    assert.ok(serverInserts < 200, `server counted ${serverInserts} INSERTs`);
+    const counts = await store.countsByTopic();
+    assert.equal(counts.trade, 1000);
+    for (const m of messages.slice(0, 20)) assert.equal((await store.get(m.header.messageId))?.body, m.body);
+  });
+
+  it('batches delivery results and deletes the same way', async () => {
+    const messages = Array.from({ length: 500 }, () => aMessage({ topic: 'batching-updates' }));
+    await store.saveBatch(messages);
+    const before = store.statementCounts();
+    await Promise.all(
+      messages.map((m) =>
+        store.recordDelivery(m.header.messageId, { succGroups: ['a'], failGroups: ['b'], deliverCount: 1, nextDeliverTime: 7 }),
+      ),
+    );
+    await Promise.all(messages.map((m) => store.delete(m.header.messageId)));
+    const after = store.statementCounts();
+    assert.equal(after.rowsUpdated - before.rowsUpdated, 500);
+    assert.equal(after.rowsDeleted - before.rowsDeleted, 500);
+    assert.ok(after.updateStatements - before.updateStatements <= 40, 'UPDATE statements');
+    assert.ok(after.deleteStatements - before.deleteStatements <= 40, 'DELETE statements');
+    assert.equal((await store.countsByTopic())['batching-updates'], undefined);
+  });
+
+  it('rejects only the duplicate in a batch that also holds new messages', async () => {
+    const first = aMessage({}, 'first');
+    await store.save(first);
+    const fresh = Array.from({ length: 30 }, () => aMessage());
+    const duplicate = aMessage({ messageId: first.header.messageId }, 'second');
+    const results = await Promise.allSettled([...fresh, duplicate].map((m) => store.save(m)));
+    assert.ok(results.slice(0, 30).every((r) => r.status === 'fulfilled'));
+    const last = results[30];
+    assert.ok(last.status === 'rejected' && last.reason instanceof DuplicateMessageError);
+    assert.equal((await store.get(first.header.messageId))?.body, 'first');
+  });
+
+  it('replays a refused batch op by op, so only the refused save fails', async () => {
+    const good = Array.from({ length: 20 }, () => aMessage());
+    const tooLong = aMessage({ topic: 't'.repeat(300) }); // topic is varchar(255), and the server is strict
+    const before = store.statementCounts();
+    const results = await Promise.allSettled([...good, tooLong].map((m) => store.save(m)));
+    assert.ok(results.slice(0, 20).every((r) => r.status === 'fulfilled'));
+    const refused = results[20];
+    assert.ok(refused.status === 'rejected' && refused.reason instanceof StoreError && !refused.reason.retriable);
+    assert.match((refused as PromiseRejectedResult).reason.message, /MySQL error .*Data too long/);
+    assert.ok(store.statementCounts().insertStatements - before.insertStatements > 1);
+    for (const m of good) assert.ok(await store.get(m.header.messageId));
+    assert.equal(await store.get(tooLong.header.messageId), undefined);
+  });
+
+  it('never lets an update or delete overtake its own save, nor a save its delete', async () => {
+    const messages = Array.from({ length: 200 }, () => aMessage());
+    // Called back to back without awaiting: the save, its delivery result and, for half, the delete.
+    const calls: Promise<unknown>[] = [];
+    messages.forEach((m, i) => {
+      calls.push(store.save(m));
+      calls.push(store.recordDelivery(m.header.messageId, { succGroups: ['g'], failGroups: [], deliverCount: 1, nextDeliverTime: 9 }));
+      if (i % 2 === 0) calls.push(store.delete(m.header.messageId));
+    });
+    // ...and one id saved again right after its delete.
+    const reborn = messages[0];
+    calls.push(store.save({ ...reborn, body: 'again' }));
+    await Promise.all(calls);
+    for (const [i, m] of messages.entries()) {
+      const stored = await store.get(m.header.messageId);
+      if (i === 0) assert.equal(stored?.body, 'again');
+      else if (i % 2 === 0) assert.equal(stored, undefined);
+      else assert.deepEqual([stored?.succGroups, stored?.nextDeliverTime], [['g'], 9]);
+    }
+  });
+
+  it('answers a lone save within one round of statements', async () => {
+    const started = performance.now();
+    await store.save(aMessage());
+    const warm = performance.now() - started;
+    const t0 = performance.now();
+    for (let i = 0; i < 20; i++) await store.save(aMessage());
+    const perSave = (performance.now() - t0) / 20;
+    assert.ok(perSave < 25, `a lone save took ${perSave.toFixed(1)} ms (first ${warm.toFixed(1)} ms)`);
+  });
+});
