@@ -30,7 +30,8 @@ export class LatencyRecorder {
   percentileMs(percentile: number): number {
     if (this.histogram.totalCount === 0) return 0;
     if (percentile >= 100) return this.histogram.maxValue / MICROS_PER_MS;
-    return this.histogram.getValueAtPercentile(percentile) / MICROS_PER_MS;
+    // A percentile is read as its bucket's upper edge, which can pass the exact max: clamp it.
+    return Math.min(this.histogram.getValueAtPercentile(percentile), this.histogram.maxValue) / MICROS_PER_MS;
   }
 
   summary(): LatencySummary {

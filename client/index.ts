@@ -7,3 +7,4 @@ export { directBinding, regxBinding, fanoutBinding, BindType } from '../binding/
 export type { Binding } from '../binding/binding';
 export { KiteQError, BrokerRejectedError, TimeoutError, ConnectionClosedError } from './errors';
 export type { MessageHeader } from '../protocol/messages/header';
+export type { ClientTlsOptions } from './connection';

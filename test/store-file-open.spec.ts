@@ -17,7 +17,9 @@ describe('file store open - URIs and the lock', function () {
 
   it('reads absolute and relative URIs with their options', () => {
     const absolute = parseFileStoreUri('file:///var/lib/kiteq?fsync=interval&ms=50&segmentBytes=1048576&cacheBytes=1000');
-    assert.deepEqual(absolute, { dir: '/var/lib/kiteq', fsync: 'interval', intervalMs: 50, segmentBytes: 1048576, cacheBytes: 1000, compactBelow: 0.25 });
+    assert.deepEqual(absolute, { dir: '/var/lib/kiteq', fsync: 'interval', intervalMs: 50, segmentBytes: 1048576, cacheBytes: 1000, compactBelow: 0.25, reserveBytes: 1048576 });
+    assert.equal(parseFileStoreUri('file:///x').reserveBytes, 16 * 1024 * 1024);
+    assert.equal(parseFileStoreUri('file:///x?reserveBytes=0').reserveBytes, 0);
     assert.equal(parseFileStoreUri('file://./data').dir, path.resolve('data'));
     assert.equal(parseFileStoreUri('file:///x').fsync, 'batch');
     assert.throws(() => parseFileStoreUri('file:///x?fsync=never'), /fsync=never/);

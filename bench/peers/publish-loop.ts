@@ -37,8 +37,9 @@ export async function runPublishLoop(options: RoundtripOptions, publish: Publish
       const intended = rate === undefined ? nowMs() : start + (next * 1000) / rate;
       if (intended >= deadline) return;
       const id = next++;
-      const wait = intended - nowMs();
-      if (wait > 0) await delay(wait); // scheduling an open-loop send, not waiting for an event
+      // Scheduling an open-loop send, not waiting for an event. Timers have 1 ms granularity and
+      // may fire up to 1 ms before a fractional target: round up, never send before the intended time.
+      for (let wait = intended - nowMs(); wait > 0; wait = intended - nowMs()) await delay(Math.ceil(wait));
       phase.sent++;
       try {
         await publish(producer, makePayload(id, intended, messageSize));

@@ -15,6 +15,7 @@ import type {
 import { DuplicateMessageError, StoreError, StoreFullError, StoreUnavailableError } from '../errors';
 import { BodyCache } from './body-cache';
 import { compactSegment } from './compaction';
+import { DiskReserve } from './disk-reserve';
 import { GroupCommit, type GroupCommitStats } from './group-commit';
 import { acquireLock, releaseLock } from './lock-file';
 import { OpEffects } from './op-effects';
@@ -45,6 +46,11 @@ export class FileStore implements MessageStore {
   private reclaimer: Reclaimer | undefined;
   private lockPath: string | undefined;
   private phase: 'new' | 'starting' | 'open' | 'stopped' = 'new';
+  private readonly reserve: DiskReserve;
+  /** the disk ran out of space: new messages are refused until the reserve is back (disk-reserve.ts) */
+  private full = false;
+  private fullTimer: NodeJS.Timeout | undefined;
+  private leavingFull = false;
   recovery: RecoveryReport | undefined;
 
   constructor(
@@ -53,6 +59,7 @@ export class FileStore implements MessageStore {
   ) {
     this.logger = options.logger ?? pino({ level: 'silent' });
     this.cache = new BodyCache(config.cacheBytes);
+    this.reserve = new DiskReserve(config.dir, config.reserveBytes);
   }
 
   async start(): Promise<void> {
@@ -65,6 +72,7 @@ export class FileStore implements MessageStore {
       this.recovery = report;
       for (const segment of segments) this.segments.set(segment.id, segment);
       this.active = segments[segments.length - 1] ?? (await this.newSegment(1));
+      if (!(await this.reserve.acquire())) this.enterFull();
     } catch (error) {
       for (const segment of this.segments.values()) await segment.file.close().catch(() => undefined);
       await releaseLock(this.lockPath);
@@ -81,6 +89,7 @@ export class FileStore implements MessageStore {
         undo: (op, error) => effects.undo(op, error),
         toStoreError: (error, doing) => this.toStoreError(error, doing),
         afterBatch: (segment) => this.afterBatch(segment),
+        onNoSpace: () => this.onNoSpace(),
       },
       this.config.intervalMs,
       (error) => this.logger.error({ err: error }, 'file store: interval fsync failed'),
@@ -101,6 +110,7 @@ export class FileStore implements MessageStore {
   async stop(): Promise<void> {
     if (this.phase !== 'open') return;
     this.phase = 'stopped';
+    clearInterval(this.fullTimer);
     await this.reclaimer!.stop();
     await this.writer!.close();
     for (const segment of this.segments.values()) await segment.file.close().catch(() => undefined);
@@ -125,6 +135,12 @@ export class FileStore implements MessageStore {
 
   private saveAll(messages: StoredMessage[]): Promise<PromiseSettledResult<boolean>[]> {
     this.assertOpen();
+    if (this.full) {
+      const refusal = new StoreFullError(
+        `file store ${this.config.dir}: disk full (ENOSPC): new messages are refused until finished messages or an operator free ${2 * this.config.reserveBytes} bytes`,
+      );
+      return Promise.resolve(messages.map(() => ({ status: 'rejected', reason: refusal })));
+    }
     const ops: StoreOp[] = [];
     const results: Promise<boolean>[] = [];
     for (const message of messages) {
@@ -259,6 +275,39 @@ export class FileStore implements MessageStore {
     const usage = this.state.ledger.get(segment.id);
     if (usage) usage.size = segment.size;
     this.reclaimer!.kick();
+  }
+
+  /** A write found the disk full: give the reserve to the records that finish messages, refuse saves. */
+  private async onNoSpace(): Promise<boolean> {
+    if (this.config.reserveBytes === 0) return false;
+    const released = await this.reserve.release();
+    this.enterFull();
+    return released;
+  }
+
+  private enterFull(): void {
+    if (this.full || this.config.reserveBytes === 0) return;
+    this.full = true;
+    this.logger.error({ dir: this.config.dir, reserveBytes: this.config.reserveBytes }, 'file store: disk full, refusing new messages until space returns');
+    this.fullTimer = setInterval(() => void this.tryLeaveFull(), 1000);
+    this.fullTimer.unref();
+  }
+
+  /** Hysteresis: leave only with room for the reserve and as much again, so saves do not flap. */
+  private async tryLeaveFull(): Promise<void> {
+    if (!this.full || this.leavingFull || this.phase !== 'open') return;
+    this.leavingFull = true;
+    try {
+      if ((await this.reserve.freeBytes()) < 2 * this.config.reserveBytes) return;
+      if (!(await this.reserve.acquire())) return;
+      this.full = false;
+      clearInterval(this.fullTimer);
+      this.logger.info({ dir: this.config.dir }, 'file store: disk has room again, accepting new messages');
+    } catch (error) {
+      this.logger.error({ err: error }, 'file store: could not check free disk space');
+    } finally {
+      this.leavingFull = false;
+    }
   }
 
   private async removeSegmentFile(id: number): Promise<void> {

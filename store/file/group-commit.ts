@@ -2,9 +2,11 @@
 // goes out in the next batch, one durable write() for all of them (O_DSYNC: the fsync is part of
 // the write, see segment-files.ts), so many producers share each fsync. fsync=always takes one call (a save, or a whole saveBatch) per batch;
 // fsync=interval resolves after write() and fsyncs on a timer.
-// A failed write/fsync undoes the batch in memory, truncates the segment back to its last good size
+// A write that fails for lack of space is retried once after the store frees its reserve
+// (disk-reserve.ts). A failed write/fsync undoes the batch in memory, truncates the segment back to its last good size
 // and rejects the batch's calls; acked data before it is untouched and the next batch may succeed.
 import type { StoreError } from '../errors';
+import { isNoSpace } from './disk-reserve';
 import { type OpenSegment, writeFully } from './segment-files';
 import type { FsyncPolicy } from './uri';
 
@@ -22,6 +24,8 @@ export interface BatchHooks<Op> {
   undo(op: Op, error: StoreError): void;
   toStoreError(error: unknown, doing: string): StoreError;
   afterBatch(segment: OpenSegment): void;
+  /** A write failed for lack of space: free emergency space; true if the write is worth one retry. */
+  onNoSpace(): Promise<boolean>;
 }
 
 export interface GroupCommitStats {
@@ -135,23 +139,27 @@ export class GroupCommit<Op> {
 
   private async write(segment: OpenSegment, records: Buffer[], bytes: number, ops: Op[]): Promise<boolean> {
     const start = segment.size;
-    try {
-      const began = performance.now();
-      await writeFully(segment.file, records.length === 1 ? records[0]! : Buffer.concat(records, bytes), start);
-      this.stats.writeMs += performance.now() - began;
-      if (this.policy === 'interval') this.dirty = segment;
-      else {
-        this.stats.fsyncs++; // the segment is open with O_DSYNC: write() returned once it was durable
+    const buf = records.length === 1 ? records[0]! : Buffer.concat(records, bytes);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const began = performance.now();
+        await writeFully(segment.file, buf, start);
+        this.stats.writeMs += performance.now() - began;
+        if (this.policy === 'interval') this.dirty = segment;
+        else {
+          this.stats.fsyncs++; // the segment is open with O_DSYNC: write() returned once it was durable
+        }
+        segment.size = start + bytes;
+        return true;
+      } catch (error) {
+        // cut what part of the batch reached the file, so no un-acked record survives a restart
+        await segment.file.truncate(start).catch(() => undefined);
+        if (attempt === 0 && isNoSpace(error) && (await this.hooks.onNoSpace())) continue;
+        this.stats.failedBatches++;
+        const storeError = this.hooks.toStoreError(error, `writing segment ${segment.id}`);
+        for (let i = ops.length - 1; i >= 0; i--) this.hooks.undo(ops[i]!, storeError);
+        return false;
       }
-      segment.size = start + bytes;
-      return true;
-    } catch (error) {
-      this.stats.failedBatches++;
-      const storeError = this.hooks.toStoreError(error, `writing segment ${segment.id}`);
-      for (let i = ops.length - 1; i >= 0; i--) this.hooks.undo(ops[i]!, storeError);
-      // cut what part of the batch reached the file, so no un-acked record survives a restart
-      await segment.file.truncate(start).catch(() => undefined);
-      return false;
     }
   }
 }

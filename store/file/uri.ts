@@ -15,6 +15,8 @@ export interface FileStoreConfig {
   cacheBytes: number;
   /** a non-active segment with live bytes under this share of its size is compacted */
   compactBelow: number;
+  /** emergency space kept for the records that finish messages when the disk fills (0: none) */
+  reserveBytes: number;
 }
 
 const MiB = 1024 * 1024;
@@ -41,13 +43,15 @@ export function parseFileStoreUri(uri: string): FileStoreConfig {
     throw new Error(`file store URI: fsync=${fsync} is not one of always, batch, interval`);
   }
   const compactPercent = positiveInt(params, 'compactBelowPercent', 25, 100);
+  // offsets are kept as u32 in the index
+  const segmentBytes = Math.max(4096, positiveInt(params, 'segmentBytes', 64 * MiB, 2 ** 31));
   return {
     dir: path.resolve(rawPath),
     fsync,
     intervalMs: Math.max(1, positiveInt(params, 'ms', positiveInt(params, 'intervalMs', 100))),
-    // offsets are kept as u32 in the index
-    segmentBytes: Math.max(4096, positiveInt(params, 'segmentBytes', 64 * MiB, 2 ** 31)),
+    segmentBytes,
     cacheBytes: positiveInt(params, 'cacheBytes', 64 * MiB),
     compactBelow: compactPercent / 100,
+    reserveBytes: positiveInt(params, 'reserveBytes', Math.min(16 * MiB, segmentBytes)),
   };
 }
