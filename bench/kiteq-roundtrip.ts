@@ -19,14 +19,19 @@ export interface KiteqRoundtripOptions extends RoundtripOptions {
   secretKey: string;
   /** publish transactional messages: prepared, then committed (design §7) */
   tx?: boolean;
+  /**
+   * Messages published first on the same connections, at the same rate, and left out of every
+   * figure: the broker and the clients are past JIT warm-up and connection set-up when measuring.
+   */
+  warmupMessages?: number;
   /** called once a second during the publish phase (the live progress line) */
   onProgress?: (p: { second: number; acked: number; inFlight: number; p99Ms: number }) => void;
 }
 
 export async function runKiteqRoundtrip(options: KiteqRoundtripOptions): Promise<RoundtripResult> {
   const { registry, topic, messageType, producerGroup, consumerGroup, secretKey } = options;
-  const receipts = new ReceiptTracker();
-  const deliver = new LatencyRecorder();
+  let receipts = new ReceiptTracker();
+  let deliver = new LatencyRecorder();
   const consumer = new KiteQClient({
     registry,
     groupId: consumerGroup,
@@ -39,11 +44,23 @@ export async function runKiteqRoundtrip(options: KiteqRoundtripOptions): Promise
     },
   });
   const producers = Array.from({ length: options.producers }, () => new KiteQClient({ registry, groupId: producerGroup, secretKey, publishTopics: [topic] }));
+  const publishOne = async (producer: number, payload: Buffer): Promise<void> => {
+    const message = buildBytesMessage({ topic, messageType, body: payload });
+    if (options.tx) await producers[producer].sendTxMessage(message, () => true);
+    else await producers[producer].send(message);
+  };
   try {
     await consumer.start();
     await Promise.all(producers.map((p) => p.start()));
     if (consumer.readyConnections === 0) throw new Error(`the consumer could not connect to a broker for "${topic}" (registry ${registry})`);
     const live = { sent: 0, acked: 0, latency: new LatencyRecorder() };
+    if (options.warmupMessages) {
+      const warm = { ...options, messages: options.warmupMessages, durationSec: undefined };
+      await runPublishLoop(warm, (producer, payload) => publishOne(producer, payload), receipts);
+      await receipts.whenDrained(options.drainTimeoutMs ?? 10_000);
+      receipts = new ReceiptTracker();
+      deliver = new LatencyRecorder();
+    }
     let progress: NodeJS.Timeout | undefined;
     if (options.onProgress) {
       let second = 0;
@@ -52,12 +69,10 @@ export async function runKiteqRoundtrip(options: KiteqRoundtripOptions): Promise
       }, 1000);
     }
     const publish = async (producer: number, payload: Buffer): Promise<void> => {
-      const message = buildBytesMessage({ topic, messageType, body: payload });
       const started = nowMs();
       live.sent++;
       try {
-        if (options.tx) await producers[producer].sendTxMessage(message, () => true);
-        else await producers[producer].send(message);
+        await publishOne(producer, payload);
       } finally {
         live.acked++;
         live.latency.recordMs(nowMs() - started);

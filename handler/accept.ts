@@ -45,7 +45,7 @@ export function createAcceptStage(deps: AcceptDeps) {
           session.sendStoreAck(packet.opaque, message.header.messageId, false, Reasons.overflow.text);
           return;
         }
-        toCheckMessage({ session, opaque: packet.opaque, message, receivedAtMs: nowMs() });
+        toCheckMessage({ session, opaque: packet.opaque, message, raw: packet.raw, receivedAtMs: nowMs() });
         return;
       }
       case 'connMeta':

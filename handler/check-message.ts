@@ -31,12 +31,16 @@ export function createCheckMessageStage(deps: CheckMessageDeps) {
     if (!mayPublish(session.groupId, header.topic)) return reject(`${Reasons.forbidden.text} (${session.groupId} → ${header.topic})`);
     // design §4: createTime ≤ 0 → now; deliverLimit ≤ 0 or > 100 → 100;
     // expiredTime ≤ 0 or more than 7 days ahead → now + 7 days; already past → "Expired Message!".
-    if (!(Number(header.createTime) > 0)) header.createTime = now;
-    if (header.deliverLimit <= 0 || header.deliverLimit > MAX_DELIVER_LIMIT) header.deliverLimit = MAX_DELIVER_LIMIT;
-    if (header.expiredTime <= 0 || header.expiredTime > now + MAX_EXPIRY_SEC) header.expiredTime = now + MAX_EXPIRY_SEC;
+    // `normalised` tracks whether any field changed: if none did, the received bytes are the
+    // delivery packet body as they are, and deliver need not encode the message again.
+    let normalised = false;
+    if (!(Number(header.createTime) > 0)) (header.createTime = now), (normalised = true);
+    if (header.deliverLimit <= 0 || header.deliverLimit > MAX_DELIVER_LIMIT) (header.deliverLimit = MAX_DELIVER_LIMIT), (normalised = true);
+    if (header.expiredTime <= 0 || header.expiredTime > now + MAX_EXPIRY_SEC) (header.expiredTime = now + MAX_EXPIRY_SEC), (normalised = true);
     else if (header.expiredTime < now) return reject(Reasons.expired.text);
-    if (header.fly && !header.commit) header.fly = false; // design §4: fly only with commit
-    header.messageId = header.messageId.toLowerCase();
+    if (header.fly && !header.commit) (header.fly = false), (normalised = true); // design §4: fly only with commit
+    const lower = header.messageId.toLowerCase();
+    if (lower !== header.messageId) (header.messageId = lower), (normalised = true);
 
     const stored: StoredMessage = {
       header,
@@ -52,6 +56,7 @@ export function createCheckMessageStage(deps: CheckMessageDeps) {
     };
     const checked = event as CheckedPublish;
     checked.stored = stored;
+    checked.rawIsDeliverable = !normalised;
     toPersist(checked);
   };
 }

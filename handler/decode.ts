@@ -12,7 +12,7 @@ import { type TxAck, decodeTxAck } from '../protocol/messages/tx-ack';
 export type ClientPacket =
   | { kind: 'connMeta'; opaque: number; meta: ConnMeta }
   | { kind: 'heartbeat'; opaque: number; heartbeat: HeartBeat; raw: Buffer }
-  | { kind: 'publish'; opaque: number; message: KiteMessage }
+  | { kind: 'publish'; opaque: number; message: KiteMessage; raw: Buffer }
   | { kind: 'deliverAck'; opaque: number; ack: DeliverAck }
   | { kind: 'txAck'; opaque: number; ack: TxAck };
 
@@ -24,7 +24,7 @@ export function decodeClientFrame({ opaque, cmdType, body }: Frame): ClientPacke
       return { kind: 'heartbeat', opaque, heartbeat: decodeHeartBeat(body), raw: body };
     case CmdType.BYTES_MESSAGE:
     case CmdType.STRING_MESSAGE:
-      return { kind: 'publish', opaque, message: decodeMessage(cmdType, body) };
+      return { kind: 'publish', opaque, message: decodeMessage(cmdType, body), raw: body };
     case CmdType.DELIVER_ACK:
       return { kind: 'deliverAck', opaque, ack: decodeDeliverAck(body) };
     case CmdType.TX_ACK:

@@ -54,6 +54,7 @@ export function createDeliverPrepareStage(deps: DeliverPrepareDeps) {
     inFlight.add(header.messageId);
     const job = new DeliveryJob(succeeded === message.succGroups ? message : { ...message, succGroups: succeeded }, attempt, targets, fly);
     job.publishedAtMs = request.publishedAtMs;
+    if (request.wire !== undefined) job.useEncoded(request.wire);
     toDeliverQos(job);
   };
 }

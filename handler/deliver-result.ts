@@ -39,10 +39,10 @@ export function createDeliverResultStage(deps: DeliverResultDeps) {
   async function complete(job: DeliveryJob): Promise<void> {
     const id = job.messageId;
     onJobDone?.(job);
-    const message: StoredMessage = { ...job.message, succGroups: job.succeeded, failGroups: job.failed, deliverCount: job.attempt };
-    const request: DeliveryRequest = { message, attempt: job.attempt, fly: job.fly };
     // fly messages are never stored, so never recorded nor retried (design §4)
     if (job.fly) return inFlight.release(id);
+    const message: StoredMessage = { ...job.message, succGroups: job.succeeded, failGroups: job.failed, deliverCount: job.attempt };
+    const request: DeliveryRequest = { message, attempt: job.attempt, fly: false };
     if (job.failed.length === 0) {
       await finish(request);
       return inFlight.release(id);

@@ -39,6 +39,11 @@ export class DeliveryJob {
     return this.encoded;
   }
 
+  /** The body is already encoded: the bytes the producer sent, when the broker changed no field. */
+  useEncoded(body: Uint8Array): void {
+    this.encoded = body;
+  }
+
   /** Records one group's outcome; true when the attempt is complete. */
   settle(groupId: string, ok: boolean): boolean {
     if (ok) this.succeeded.push(groupId);

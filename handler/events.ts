@@ -8,6 +8,8 @@ export interface PublishEvent {
   session: SessionPort;
   opaque: number;
   message: KiteMessage;
+  /** the packet body as received (the message's protobuf bytes) */
+  raw: Uint8Array;
   /** process.hrtime-based ms when the packet was decoded, for latency stats */
   receivedAtMs: number;
 }
@@ -15,6 +17,8 @@ export interface PublishEvent {
 /** A publish whose header was normalised and checked (check-message). */
 export interface CheckedPublish extends PublishEvent {
   stored: StoredMessage;
+  /** check-message changed no header field: `raw` is byte for byte the delivery packet body */
+  rawIsDeliverable: boolean;
 }
 
 /** A message to (re)deliver: from persist, tx commit, the retry scheduler or recovery. */
@@ -26,4 +30,6 @@ export interface DeliveryRequest {
   fly: boolean;
   /** ms the publish was received, for the publish→deliver histogram (first attempt only) */
   publishedAtMs?: number;
+  /** the delivery packet body, when already encoded (a first attempt straight from its publish) */
+  wire?: Uint8Array;
 }

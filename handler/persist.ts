@@ -21,7 +21,7 @@ export function createPersistStage(deps: PersistDeps) {
     // design §4: fly = true (only with commit) delivers without storing.
     if (stored.header.fly) {
       session.sendStoreAck(opaque, id, true, '');
-      toDeliverPrepare({ message: stored, attempt: 1, fly: true, publishedAtMs: event.receivedAtMs });
+      toDeliverPrepare({ message: stored, attempt: 1, fly: true, publishedAtMs: event.receivedAtMs, wire: event.rawIsDeliverable ? event.raw : undefined });
       return;
     }
     if (!stored.header.commit) stored.nextDeliverTime = stored.publishTime + txCheckAgeSec;
@@ -35,6 +35,7 @@ export function createPersistStage(deps: PersistDeps) {
     }
     session.sendStoreAck(opaque, id, true, '');
     onStored(event);
-    if (stored.header.commit) toDeliverPrepare({ message: stored, attempt: 1, fly: false, publishedAtMs: event.receivedAtMs }); // prepared: wait for TX_ACK (§7)
+    // prepared: wait for TX_ACK (§7)
+    if (stored.header.commit) toDeliverPrepare({ message: stored, attempt: 1, fly: false, publishedAtMs: event.receivedAtMs, wire: event.rawIsDeliverable ? event.raw : undefined });
   };
 }

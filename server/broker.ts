@@ -452,6 +452,7 @@ export class Broker {
       topics: () => this.config.topics,
       connections: () => this.sessions.size,
       inFlight: () => this.inFlight.size,
+      storeWrites: this.store.writeStats ? () => this.store.writeStats?.() : undefined,
     });
     this.admin = new AdminServer({ port, metrics, log: this.log });
     await this.admin.listen(address);

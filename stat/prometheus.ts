@@ -2,6 +2,7 @@
 // time from the plain counters (collect()), so the hot path never touches prom-client. Labels are
 // topic and group, each capped (stat/label-cap.ts) so a misbehaving client cannot blow up the series.
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { StoreWriteStats } from '../store/contract';
 import type { BrokerStats } from './broker-stats';
 import type { Flow } from './counters';
 import { LabelCap } from './label-cap';
@@ -12,6 +13,8 @@ export interface MetricsSource {
   topics: () => readonly string[];
   connections: () => number;
   inFlight: () => number;
+  /** the store's durable-write counters, when it keeps them (file store) */
+  storeWrites?: () => StoreWriteStats | undefined;
 }
 
 export interface MetricsOptions {
@@ -103,6 +106,15 @@ export function createMetricsRegistry(source: MetricsSource, options: MetricsOpt
   latency('kiteq_publish_to_deliver_seconds', 'Publish received → first delivery written, quantiles since start', stats.publishToDeliver);
   new Gauge({ name: 'kiteq_store_up', help: '1 when the last store probe answered, else 0', registers: [registry], collect() { this.set(stats.storeHealth.ok ? 1 : 0); } });
   new Gauge({ name: 'kiteq_store_probe_seconds', help: 'Latency of the last store probe (one lookup by id)', registers: [registry], collect() { this.set(stats.storeHealth.probeMs / 1000); } });
+  if (source.storeWrites) {
+    const writes = source.storeWrites;
+    const counter = (name: string, help: string, read: (w: StoreWriteStats) => number) =>
+      new Counter({ name, help, registers: [registry], collect() { const w = writes(); if (w) { this.reset(); this.inc(read(w)); } } });
+    counter('kiteq_store_write_batches_total', 'Durable writes (group commits: one write+fsync each)', (w) => w.batches);
+    counter('kiteq_store_write_ops_total', 'Store calls carried by those writes (saves, results, deletes)', (w) => w.batchedOps);
+    counter('kiteq_store_write_seconds_total', 'Time spent in durable writes; / batches = mean fsync latency', (w) => w.writeMs / 1000);
+    counter('kiteq_store_write_failures_total', 'Durable writes that failed (disk full, I/O error)', (w) => w.failedBatches);
+  }
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
   return registry;
 }

@@ -71,11 +71,22 @@ export interface DeadLetterQuery {
   limit: number;
 }
 
+/** Counters since start: batches written durably, the calls they carried, time spent writing. */
+export interface StoreWriteStats {
+  batches: number;
+  batchedOps: number;
+  writeMs: number;
+  failedBatches: number;
+}
+
 export interface MessageStore {
   /** the URI scheme: 'memory', 'file', 'mysql' */
   readonly kind: string;
   /** true when an acked message survives a process crash */
   readonly durable: boolean;
+
+  /** Durable-write figures for /metrics (file store: group commit), when the store keeps them. */
+  writeStats?(): StoreWriteStats;
 
   start(): Promise<void>;
   /** Flushes everything pending and releases files/connections. */

@@ -11,6 +11,7 @@ import type {
   MessageStore,
   StoreOpenOptions,
   StoredMessage,
+  StoreWriteStats,
 } from '../contract';
 import { DuplicateMessageError, StoreError, StoreFullError, StoreUnavailableError } from '../errors';
 import { BodyCache } from './body-cache';
@@ -19,9 +20,9 @@ import { DiskReserve } from './disk-reserve';
 import { GroupCommit, type GroupCommitStats } from './group-commit';
 import { acquireLock, releaseLock } from './lock-file';
 import { OpEffects } from './op-effects';
-import { type StateChange, type StoreOp, waiter } from './ops';
+import type { StateChange, StoreOp } from './ops';
 import { Reclaimer } from './reclaimer';
-import { encodeImmutable, encodeMessageRecord, StateFlag } from './record-codec';
+import { encodeNewMessageRecord, StateFlag } from './record-codec';
 import { readStoredMessage } from './message-reader';
 import { recover, type RecoveryReport } from './recovery';
 import { createSegment, type OpenSegment, removeSegment, syncDirectory } from './segment-files';
@@ -118,58 +119,68 @@ export class FileStore implements MessageStore {
     await releaseLock(this.lockPath!);
   }
 
-  /** group commit figures, for benchmarks and /metrics */
+  writeStats(): StoreWriteStats {
+    const { batches, batchedOps, writeMs, failedBatches } = this.writer?.stats ?? { batches: 0, batchedOps: 0, writeMs: 0, failedBatches: 0 };
+    return { batches, batchedOps, writeMs, failedBatches };
+  }
+
+  /** group commit figures, for benchmarks */
   stats(): GroupCommitStats & { messages: number; segments: number; bytes: number; liveBytes: number } {
     return { ...this.writer!.stats, messages: this.state.index.size, ...this.state.ledger.totals() };
   }
 
-  async save(message: StoredMessage): Promise<void> {
-    const [result] = await this.saveAll([message]);
-    if (result!.status === 'rejected') throw result!.reason;
+  save(message: StoredMessage): Promise<void> {
+    const refusal = this.notOpen() ?? this.refusalOf(message);
+    if (refusal) return Promise.reject(refusal);
+    return new Promise<void>((resolve, reject) => this.writer!.submit([this.saveOp(message, () => resolve(), reject)]));
   }
 
   async saveBatch(messages: StoredMessage[]): Promise<void> {
-    const failed = (await this.saveAll(messages)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    this.assertOpen();
+    const ops: StoreOp[] = [];
+    const results: Promise<unknown>[] = [];
+    for (const message of messages) {
+      const refusal = this.refusalOf(message);
+      if (refusal) {
+        results.push(Promise.reject(refusal));
+        continue;
+      }
+      results.push(new Promise<boolean>((resolve, reject) => ops.push(this.saveOp(message, resolve, reject))));
+    }
+    if (ops.length > 0) this.writer!.submit(ops);
+    const failed = (await Promise.allSettled(results)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }
 
-  private saveAll(messages: StoredMessage[]): Promise<PromiseSettledResult<boolean>[]> {
-    this.assertOpen();
+  /** Why a save is refused before it is queued: a full disk, or a duplicate id. */
+  private refusalOf(message: StoredMessage): StoreError | undefined {
     if (this.full) {
-      const refusal = new StoreFullError(
+      return new StoreFullError(
         `file store ${this.config.dir}: disk full (ENOSPC): new messages are refused until finished messages or an operator free ${2 * this.config.reserveBytes} bytes`,
       );
-      return Promise.resolve(messages.map(() => ({ status: 'rejected', reason: refusal })));
     }
-    const ops: StoreOp[] = [];
-    const results: Promise<boolean>[] = [];
-    for (const message of messages) {
-      const id = message.header.messageId;
-      if (this.pendingSaves.has(id) || this.state.index.slotOf(id) !== undefined) {
-        results.push(Promise.reject(new DuplicateMessageError(id)));
-        continue;
-      }
-      const state = {
-        flags: message.header.commit ? StateFlag.COMMITTED : 0,
-        deliverCount: message.deliverCount,
-        checkCount: message.checkCount,
-        nextDeliverTime: message.nextDeliverTime,
-        succGroups: [...message.succGroups],
-        failGroups: [...message.failGroups],
-        deadTime: 0,
-        deadReason: '',
-      };
-      const immutable = { header: { ...message.header }, msgType: message.msgType, body: message.body, publishTime: message.publishTime, kiteServer: message.kiteServer };
-      const record = encodeMessageRecord(id, message.header.topic, state, encodeImmutable(immutable));
-      this.pendingSaves.add(id);
-      results.push(
-        new Promise<boolean>((resolve, reject) => {
-          ops.push({ kind: 'save', id, topic: message.header.topic, state, record, message: immutable, resolve, reject, ...waiter() });
-        }),
-      );
-    }
-    if (ops.length > 0) this.writer!.submit(ops);
-    return Promise.allSettled(results);
+    const id = message.header.messageId;
+    if (this.pendingSaves.has(id) || this.state.index.slotOf(id) !== undefined) return new DuplicateMessageError(id);
+    return undefined;
+  }
+
+  private saveOp(message: StoredMessage, resolve: (value: boolean) => void, reject: (error: Error) => void): StoreOp {
+    const id = message.header.messageId;
+    const topic = message.header.topic;
+    const state = {
+      flags: message.header.commit ? StateFlag.COMMITTED : 0,
+      deliverCount: message.deliverCount,
+      checkCount: message.checkCount,
+      nextDeliverTime: message.nextDeliverTime,
+      succGroups: [...message.succGroups],
+      failGroups: [...message.failGroups],
+      deadTime: 0,
+      deadReason: '',
+    };
+    const immutable = { header: { ...message.header }, msgType: message.msgType, body: message.body, publishTime: message.publishTime, kiteServer: message.kiteServer };
+    const record = encodeNewMessageRecord(id, topic, state, immutable);
+    this.pendingSaves.add(id);
+    return { kind: 'save', id, topic, state, record, message: immutable, resolve, reject, segment: 0, offset: 0, length: 0, slot: -1, applied: false };
   }
 
   get(messageId: string): Promise<StoredMessage | undefined> {
@@ -243,9 +254,17 @@ export class FileStore implements MessageStore {
     return this.enqueue({ kind: 'state', id: messageId, change, previous: undefined });
   }
 
-  private async enqueue(op: { kind: 'state'; id: string; change: StateChange; previous: undefined } | { kind: 'delete'; id: string }): Promise<boolean> {
-    this.assertOpen();
-    return new Promise<boolean>((resolve, reject) => this.writer!.submit([{ ...op, resolve, reject, ...waiter() }]));
+  private enqueue(op: { kind: 'state'; id: string; change: StateChange; previous: undefined } | { kind: 'delete'; id: string }): Promise<boolean> {
+    const closed = this.notOpen();
+    if (closed) return Promise.reject(closed);
+    // one object literal per kind, no spreads: this runs for every delivery result and delete
+    return new Promise<boolean>((resolve, reject) =>
+      this.writer!.submit([
+        op.kind === 'state'
+          ? { kind: 'state', id: op.id, change: op.change, previous: undefined, resolve, reject, segment: 0, offset: 0, length: 0, slot: -1, applied: false }
+          : { kind: 'delete', id: op.id, resolve, reject, segment: 0, offset: 0, length: 0, slot: -1, applied: false },
+      ]),
+    );
   }
 
   private readDeps() {
@@ -253,7 +272,12 @@ export class FileStore implements MessageStore {
   }
 
   private assertOpen(): void {
-    if (this.phase !== 'open') throw new StoreUnavailableError(`file store ${this.config.dir} is not open (${this.phase})`);
+    const closed = this.notOpen();
+    if (closed) throw closed;
+  }
+
+  private notOpen(): StoreError | undefined {
+    return this.phase === 'open' ? undefined : new StoreUnavailableError(`file store ${this.config.dir} is not open (${this.phase})`);
   }
 
   private async newSegment(id: number): Promise<OpenSegment> {

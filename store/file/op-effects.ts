@@ -5,7 +5,7 @@ import { DuplicateMessageError, type StoreError } from '../errors';
 import type { BodyCache } from './body-cache';
 import { SlotFlag } from './message-index';
 import { appliesTo, nextState, type StoreOp } from './ops';
-import { encodeDeleteRecord, encodeMessageRecord, encodeStateRecord } from './record-codec';
+import { encodeDeleteRecord, encodeMessageRecord, encodeStateRecord, StateFlag } from './record-codec';
 import type { StoreState } from './store-state';
 
 export class OpEffects {
@@ -78,7 +78,8 @@ export class OpEffects {
         state.index.flags[op.slot] &= ~SlotFlag.PENDING;
         state.show(op.slot);
         this.pendingSaves.delete(op.id);
-        this.cache.put(op.id, op.message);
+        // committed messages go to delivery with the object in hand; prepared ones are read back at commit
+        if (!(op.state.flags & StateFlag.COMMITTED)) this.cache.put(op.id, op.message);
         break;
       case 'state':
         state.placeState(op.slot, op.segment, op.length);

@@ -69,6 +69,11 @@ class Writer {
     this.room(n);
     this.pos += this.buf.write(s, this.pos);
   }
+  /** UTF-8 bytes of `s` (byteLength known), no length prefix */
+  utf8(s: string, byteLength: number): void {
+    this.room(byteLength);
+    this.pos += this.buf.write(s, this.pos);
+  }
   bytes(b: Uint8Array): void {
     this.room(b.length);
     this.buf.set(b, this.pos);
@@ -145,20 +150,6 @@ export function readState(r: Reader, intern: (s: string) => string): MessageStat
   return { flags, deliverCount, checkCount, nextDeliverTime, succGroups, failGroups, deadTime, deadReason };
 }
 
-/** The immutable part, encoded once at save() and reused when compaction moves the message. */
-export function encodeImmutable(message: ImmutableMessage): Buffer {
-  const header = encodeHeader(message.header);
-  const body = typeof message.body === 'string' ? Buffer.from(message.body) : message.body;
-  const w = new Writer(header.length + body.length + message.kiteServer.length + 32);
-  w.u8(message.msgType);
-  w.f64(message.publishTime);
-  w.str(message.kiteServer);
-  w.u32(header.length);
-  w.bytes(header);
-  w.bytes(body);
-  return w.finish(0).subarray(RECORD_HEADER_BYTES);
-}
-
 export function decodeImmutable(buf: Buffer): ImmutableMessage {
   const r = new Reader(buf, 0);
   const msgType = r.u8() as MessageCmd;
@@ -169,6 +160,24 @@ export function decodeImmutable(buf: Buffer): ImmutableMessage {
   const bodyBytes = buf.subarray(r.pos + headerLength);
   const body = msgType === CmdType.STRING_MESSAGE ? bodyBytes.toString('utf8') : Buffer.from(bodyBytes);
   return { header, msgType, body, publishTime, kiteServer };
+}
+
+/** The MESSAGE record of a new message in one pass: the same bytes as encodeMessageRecord(…, encodeImmutable(message)). */
+export function encodeNewMessageRecord(id: string, topic: string, state: MessageState, message: ImmutableMessage): Buffer {
+  const header = encodeHeader(message.header);
+  const body = message.body;
+  const bodyLength = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+  const w = new Writer(header.length + bodyLength + message.kiteServer.length + id.length + topic.length + 96);
+  writeState(w, id, state);
+  w.str(topic);
+  w.u8(message.msgType);
+  w.f64(message.publishTime);
+  w.str(message.kiteServer);
+  w.u32(header.length);
+  w.bytes(header);
+  if (typeof body === 'string') w.utf8(body, bodyLength);
+  else w.bytes(body);
+  return w.finish(RecordType.MESSAGE);
 }
 
 export function encodeMessageRecord(id: string, topic: string, state: MessageState, immutable: Buffer): Buffer {
