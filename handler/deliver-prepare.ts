@@ -14,8 +14,8 @@ export interface DeliverPrepareDeps {
   inFlight: InFlightSet;
   nowMs: () => number;
   deadLetter: (request: DeliveryRequest, reason: string) => void;
-  /** no group is bound at all: keep it until one binds or it expires (design §6) */
-  park: (request: DeliveryRequest) => void;
+  /** no group to deliver to now (none bound, or no consumer online): keep it (design §6) */
+  park: (request: DeliveryRequest) => unknown;
   /** every bound group has acked: the message is finished */
   finish: (request: DeliveryRequest) => void;
   toDeliverQos: (job: DeliveryJob) => void;
@@ -34,32 +34,38 @@ export function createDeliverPrepareStage(deps: DeliverPrepareDeps) {
       return deadLetter(request, `deliverLimit ${header.deliverLimit} reached after ${attempt - 1} attempts`);
     }
     const bound = bindings().match(header.topic, header.messageType);
-    if (bound.length === 0) return park(request);
+    if (bound.length === 0) return void park(request);
     let targets: Binding[] = bound;
     let succeeded = message.succGroups;
-    if (succeeded.length > 0 || anyNonPersistent(bound)) {
+    let waiting: string[] | undefined;
+    if (succeeded.length > 0 || !allOnline(bound, isOnline)) {
       const done = new Set(succeeded);
       targets = [];
       for (const binding of bound) {
         if (done.has(binding.groupId)) continue;
+        if (isOnline(binding.groupId)) targets.push(binding);
         // design §3: persistent=false with no consumer online counts as delivered, without
         // waiting in that group's watermark queue.
-        if (!binding.persistent && !isOnline(binding.groupId)) {
+        else if (!binding.persistent) {
           if (succeeded === message.succGroups) succeeded = [...succeeded];
           succeeded.push(binding.groupId);
-        } else targets.push(binding);
+        } else (waiting ??= []).push(binding.groupId); // design §6: persistent groups wait for their consumers
       }
-      if (targets.length === 0) return finish({ ...request, message: { ...message, succGroups: succeeded } });
+      if (targets.length === 0) {
+        const settled = succeeded === message.succGroups ? request : { ...request, message: { ...message, succGroups: succeeded } };
+        return waiting && !fly ? void park(settled) : finish(settled);
+      }
     }
     inFlight.add(header.messageId);
     const job = new DeliveryJob(succeeded === message.succGroups ? message : { ...message, succGroups: succeeded }, attempt, targets, fly);
+    if (waiting) job.waiting = waiting;
     job.publishedAtMs = request.publishedAtMs;
     if (request.wire !== undefined) job.useEncoded(request.wire);
     toDeliverQos(job);
   };
 }
 
-function anyNonPersistent(bound: readonly Binding[]): boolean {
-  for (let i = 0; i < bound.length; i++) if (!bound[i].persistent) return true;
-  return false;
+function allOnline(bound: readonly Binding[], isOnline: (groupId: string) => boolean): boolean {
+  for (let i = 0; i < bound.length; i++) if (!isOnline(bound[i].groupId)) return false;
+  return true;
 }

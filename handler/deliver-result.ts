@@ -16,6 +16,8 @@ export interface DeliverResultDeps {
   nowMs: () => number;
   /** every group acked: delete from the store; resolves once done (never rejects: it logs) */
   finish: (request: DeliveryRequest) => Promise<void> | void;
+  /** the groups that acked are done, others wait for a consumer: keep it parked (never rejects) */
+  park: (request: DeliveryRequest) => Promise<void> | void;
   /** persist the attempt's outcome (store.recordDelivery) */
   record: (messageId: string, result: DeliveryResult) => Promise<void>;
   /** retry now (attempts 2 and 3) */
@@ -34,7 +36,7 @@ export interface DeliverResultDeps {
 const STORE_ERROR_RETRY_MS = 1000;
 
 export function createDeliverResultStage(deps: DeliverResultDeps) {
-  const { inFlight, nowMs, finish, record, toDeliverPrepare, schedule, deadLetter, onError, onGroupResult, onJobDone } = deps;
+  const { inFlight, nowMs, finish, park, record, toDeliverPrepare, schedule, deadLetter, onError, onGroupResult, onJobDone } = deps;
 
   async function complete(job: DeliveryJob): Promise<void> {
     const id = job.messageId;
@@ -44,7 +46,10 @@ export function createDeliverResultStage(deps: DeliverResultDeps) {
     const message: StoredMessage = { ...job.message, succGroups: job.succeeded, failGroups: job.failed, deliverCount: job.attempt };
     const request: DeliveryRequest = { message, attempt: job.attempt, fly: false };
     if (job.failed.length === 0) {
-      await finish(request);
+      // design §6: a persistent group with no consumer online was left out of this attempt; the
+      // message waits for it (parked) instead of finishing or burning an attempt on it.
+      if (job.waiting.length > 0) await park(request);
+      else await finish(request);
       return inFlight.release(id);
     }
     const exhausted = job.attempt >= message.header.deliverLimit;

@@ -10,6 +10,8 @@ export class DeliveryJob {
   readonly succeeded: string[];
   readonly failed: string[] = [];
   private encoded: Uint8Array | null = null;
+  /** bound persistent groups with no consumer online: not targeted, the message waits for them */
+  waiting: readonly string[] = [];
   /** set on a first attempt straight from a publish: the publish→deliver latency is measured once */
   publishedAtMs: number | undefined = undefined;
 

@@ -346,6 +346,10 @@ export class Broker {
     const list = this.consumers.get(session.groupId) ?? [];
     this.consumers.set(session.groupId, [...list, session]);
     this.log.info({ remote: session.remote, groupId: session.groupId, warmingupSec: session.warmingupSec }, 'client authenticated');
+    // The group's first consumer: messages parked waiting for it (design §6) are due now.
+    if (list.length === 0 && this.table.bindings.some((b) => b.groupId === session.groupId)) {
+      void this.recovery.scan({ lookaheadSec: this.config.noGroupRecheckSec, redriveParked: true });
+    }
   }
 
   /**

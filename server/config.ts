@@ -87,7 +87,7 @@ export const DEFAULT_CONFIG: Readonly<BrokerConfig> = Object.freeze({
   maxUndeliveredBytes: 256 * 1024 * 1024,
   recoverIntervalMs: 5000,
   recoverPageSize: 500,
-  maxRetryScheduled: 500_000,
+  maxRetryScheduled: 100_000,
   txCheckAgeSec: 6,
   txCheckIntervalSec: 30,
   txMaxChecks: 15,

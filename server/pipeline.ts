@@ -83,11 +83,14 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
     log.warn({ messageId: message.header.messageId, topic: message.header.topic, reason }, 'dead letter');
     if (!fly) await storeOp('deadLetter', message.header.messageId, store.deadLetter(message.header.messageId, reason));
   };
-  const park = ({ message, fly }: DeliveryRequest) => {
-    if (fly) return; // nobody bound, nothing stored: a fly message is gone by design
+  // Kept for a group that is not bound, or bound but with no consumer online (design §6: persistent
+  // groups wait for their consumers). failGroups [] marks it parked: a binding change or a group's
+  // first consumer re-drives it at once (server/recovery.ts); otherwise it is looked at again after
+  // noGroupRecheckSec. Resolves once recorded; never rejects.
+  const park = async ({ message, fly }: DeliveryRequest): Promise<void> => {
+    if (fly) return; // nothing stored: a fly message is gone by design
     const next = Math.floor(nowMs() / 1000) + config.noGroupRecheckSec;
-    // failGroups [] marks it parked: a binding change re-drives it at once (server/recovery.ts)
-    void storeOp('park', message.header.messageId, store.recordDelivery(message.header.messageId, {
+    await storeOp('park', message.header.messageId, store.recordDelivery(message.header.messageId, {
       succGroups: message.succGroups, failGroups: [], deliverCount: message.deliverCount, nextDeliverTime: next,
     }));
   };
@@ -96,6 +99,7 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
     inFlight: ctx.inFlight,
     nowMs,
     finish,
+    park,
     record: (id, result) => store.recordDelivery(id, result),
     toDeliverPrepare: (request) => {
       // Shutting down: the attempt's outcome is recorded (due now); the next broker start retries it

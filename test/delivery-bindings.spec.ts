@@ -51,18 +51,23 @@ describe('delivery bindings - no group bound, persistent and non-persistent grou
     assert.deepEqual(await env.broker.listDeadLetters({ limit: 10 }), []);
   });
 
-  it('keeps retrying a persistent group with no consumer and delivers when one connects', async () => {
+  it('keeps a message for a persistent group with no consumer, burning no attempt, and delivers when one connects', async () => {
     clock = new VirtualClock();
     env = await startBroker({ bindings: [directBinding('s-durable', 'trade', 'pay-succ')], brokerOptions: { clock } });
     const producer = await client('p-trade');
     const { messageId } = await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'wait for me' }));
-    await eventually(() => env.broker.retryScheduledCount === 1 && env.broker.inFlightCount === 0, 5000, 'attempts 1-3 failed, retry scheduled');
-    assert.deepEqual(await env.broker.store.countsByTopic(), { trade: 1 });
+    // design §6: persistent groups wait for their consumers — parked, not failed, not retried
+    const parked = await eventually(async () => {
+      const stored = await env.broker.store.get(messageId);
+      return stored && env.broker.inFlightCount === 0 && stored.nextDeliverTime > stored.publishTime ? stored : undefined;
+    }, 5000, 'parked for the offline group');
+    assert.deepEqual([parked!.deliverCount, parked!.failGroups, env.broker.retryScheduledCount], [0, [], 0]);
+    // The group's first consumer re-drives it at once: no clock advance needed.
     const got = countdown(1, 5000, 'delivery to the late consumer');
     const seen: string[] = [];
     await client('s-durable', (m) => (seen.push(m.header.messageId), got.tick(), true));
-    clock.advance(5000);
     await got.done;
     assert.deepEqual(seen, [messageId]);
+    await eventually(async () => Object.keys(await env.broker.store.countsByTopic()).length === 0, 5000, 'finished');
   });
 });

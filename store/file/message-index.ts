@@ -33,8 +33,14 @@ export class MessageIndex {
   deliverCount = new Uint32Array(0);
   checkCount = new Uint32Array(0);
   topic = new Uint32Array(0);
-  /** sparse: only messages that have groups, or are dead letters */
-  private readonly groups = new Map<number, [string[], string[]]>();
+  /**
+   * (succGroups, failGroups) as an id into `pairs`, 0 = none. A million messages that failed for
+   * the same group share one pair: a number per slot instead of a Map entry and three arrays.
+   */
+  groupPair = new Uint32Array(0);
+  private readonly pairs: Array<readonly [readonly string[], readonly string[]]> = [[EMPTY, EMPTY]];
+  private readonly pairIds = new Map<string, number>();
+  /** sparse: only dead letters */
   private readonly dead = new Map<number, { deadTime: number; reason: string }>();
   private readonly bySlot = new Map<string, number>();
   private readonly free: number[] = [];
@@ -103,7 +109,7 @@ export class MessageIndex {
     this.bySlot.delete(this.ids[slot]!);
     this.ids[slot] = '';
     this.flags[slot] = 0;
-    this.groups.delete(slot);
+    this.groupPair[slot] = 0;
     this.dead.delete(slot);
     this.free.push(slot);
   }
@@ -113,30 +119,40 @@ export class MessageIndex {
     this.deliverCount[slot] = state.deliverCount;
     this.checkCount[slot] = state.checkCount;
     this.nextDeliverTime[slot] = state.nextDeliverTime;
-    if (state.succGroups.length || state.failGroups.length) {
-      this.groups.set(slot, [state.succGroups.map(this.intern), state.failGroups.map(this.intern)]);
-    } else if (this.groups.size > 0) this.groups.delete(slot);
+    this.groupPair[slot] = state.succGroups.length || state.failGroups.length ? this.pairId(state.succGroups, state.failGroups) : 0;
     if (state.flags & StateFlag.DEAD) this.dead.set(slot, { deadTime: state.deadTime, reason: state.deadReason });
     else if (this.dead.size > 0) this.dead.delete(slot);
   }
 
   stateOf(slot: number): MessageState {
-    const groups = this.groups.get(slot);
+    const groups = this.pairs[this.groupPair[slot]!]!;
     const dead = this.dead.get(slot);
     return {
       flags: this.flags[slot]! & PERSISTED,
       deliverCount: this.deliverCount[slot]!,
       checkCount: this.checkCount[slot]!,
       nextDeliverTime: this.nextDeliverTime[slot]!,
-      succGroups: groups ? [...groups[0]] : [],
-      failGroups: groups ? [...groups[1]] : [],
+      succGroups: [...groups[0]],
+      failGroups: [...groups[1]],
       deadTime: dead?.deadTime ?? 0,
       deadReason: dead?.reason ?? '',
     };
   }
 
   succGroupsOf(slot: number): readonly string[] {
-    return this.groups.get(slot)?.[0] ?? EMPTY;
+    return this.pairs[this.groupPair[slot]!]![0];
+  }
+
+  /** The id of this (succGroups, failGroups) pair, interned (the key joins names with control characters). */
+  private pairId(succ: readonly string[], fail: readonly string[]): number {
+    const key = `${succ.join('\u0000')}\u0001${fail.join('\u0000')}`;
+    let id = this.pairIds.get(key);
+    if (id === undefined) {
+      id = this.pairs.length;
+      this.pairs.push([succ.map(this.intern), fail.map(this.intern)]);
+      this.pairIds.set(key, id);
+    }
+    return id;
   }
 
   deadSlots(): IterableIterator<number> {
@@ -165,6 +181,7 @@ export class MessageIndex {
     this.deliverCount = widen(this.deliverCount, (n) => new Uint32Array(n));
     this.checkCount = widen(this.checkCount, (n) => new Uint32Array(n));
     this.topic = widen(this.topic, (n) => new Uint32Array(n));
+    this.groupPair = widen(this.groupPair, (n) => new Uint32Array(n));
     this.capacity = capacity;
   }
 }
