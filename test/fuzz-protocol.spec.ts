@@ -145,9 +145,9 @@ describe('fuzz - protocol: mutated frames and random bytes while a stream runs',
     // Memory: the fuzz connections are gone; RSS must settle near the baseline. RSS keeps the
     // allocator's high-water mark (measured in-process with --expose-gc: the JS heap goes back to
     // within 2 MB of its start after 400,000 frames while RSS stays ~35 MB up; seen: 92 MB before
-    // fuzzing, 124 MB after the first round, 139 MB flat from the third), so "near" is +32 MB over
+    // fuzzing, 124 MB after the first round, 139 MB flat from the third; 98 → 130+ MB on a busy machine), so "near" is +48 MB over
     // the warmed-up baseline, and a leak is caught by the round-over-round check below.
-    const limitKb = baselineKb + 32 * 1024;
+    const limitKb = baselineKb + 48 * 1024;
     const afterKb = await eventually(() => {
       const now = rssKb(pid);
       return now <= limitKb ? now : 0;

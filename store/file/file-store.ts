@@ -242,7 +242,8 @@ export class FileStore implements MessageStore {
     this.assertOpen();
     const due = query.committed ? this.state.committedDue : this.state.preparedDue;
     const ids = due.page(query.dueBy, query.after, query.limit).map((slot) => this.state.index.ids[slot]!);
-    const messages = await Promise.all(ids.map((id) => this.get(id)));
+    const noCache = { cache: false };
+    const messages = await Promise.all(ids.map((id) => readStoredMessage(this.readDeps(), id, noCache)));
     return messages.filter((m): m is StoredMessage => m !== undefined);
   }
 

@@ -37,7 +37,11 @@ async function readImmutable(deps: ReadDeps, id: string, slot: number): Promise<
   throw new StoreUnavailableError(`file store: message ${id} kept moving while being read`);
 }
 
-export async function readStoredMessage(deps: ReadDeps, id: string): Promise<StoredMessage | undefined> {
+/**
+ * `cache: false` for scans (pageDue): a recovery walk reads each message once, and caching it would
+ * only push out the entries that get() calls (tx commits, retries) are about to need.
+ */
+export async function readStoredMessage(deps: ReadDeps, id: string, options: { cache: boolean } = { cache: true }): Promise<StoredMessage | undefined> {
   const index = deps.state.index;
   const slot = index.slotOf(id);
   if (slot === undefined || !index.isVisible(slot)) return undefined;
@@ -45,7 +49,7 @@ export async function readStoredMessage(deps: ReadDeps, id: string): Promise<Sto
   if (!message) {
     message = await readImmutable(deps, id, slot);
     if (!message) return undefined;
-    deps.cache.put(id, message);
+    if (options.cache) deps.cache.put(id, message);
   }
   if (index.ids[slot] !== id || !index.isVisible(slot)) return undefined;
   const state = index.stateOf(slot);

@@ -50,7 +50,7 @@ export function parseFileStoreUri(uri: string): FileStoreConfig {
     fsync,
     intervalMs: Math.max(1, positiveInt(params, 'ms', positiveInt(params, 'intervalMs', 100))),
     segmentBytes,
-    cacheBytes: positiveInt(params, 'cacheBytes', 64 * MiB),
+    cacheBytes: positiveInt(params, 'cacheBytes', 32 * MiB),
     compactBelow: compactPercent / 100,
     reserveBytes: positiveInt(params, 'reserveBytes', Math.min(16 * MiB, segmentBytes)),
   };
