@@ -7,15 +7,14 @@ export interface ByteSink {
   write(data: Buffer): boolean;
 }
 
-/** The staging buffer's first size; a tick that outgrows it gets a bigger one. */
-const INITIAL_BYTES = 16 * 1024;
 /**
- * A tick's bytes up to this size are copied out of the staging buffer into a buffer from Node's
- * shared pool, and the staging buffer is kept for the next tick. A fresh 16 KiB buffer per tick
- * (the earlier way) is external memory: at low rates, one small packet per tick, it drove V8 into
- * a mark-compact every ~140 ms and a p99 of 15 ms at 5,000 msg/s (doc/performance.md).
+ * A tick's first buffer. Under 4 KiB (half of Buffer.poolSize) it is a slice of Node's shared pool,
+ * not an external allocation: a fresh 16 KiB buffer per tick (the earlier size) drove V8 into a
+ * mark-compact every ~140 ms at 5,000 msg/s, one small packet per tick (doc/performance.md). A tick
+ * that outgrows it gets a bigger one; the buffer goes to the socket at flush, so an idle connection
+ * holds none.
  */
-const COPY_OUT_BYTES = 4096;
+const INITIAL_BYTES = 4000;
 
 export class FrameWriter {
   private buffer: Buffer | null = null;
@@ -54,15 +53,9 @@ export class FrameWriter {
   readonly flush = (): void => {
     this.scheduled = false;
     if (this.closed || this.buffer === null || this.used === 0) return;
-    let data: Buffer;
-    if (this.used <= COPY_OUT_BYTES) {
-      data = Buffer.allocUnsafe(this.used); // from the pool: no external allocation
-      this.buffer.copy(data, 0, 0, this.used);
-    } else {
-      // The socket keeps a reference to what it was given: hand over this slice and start afresh.
-      data = this.buffer.subarray(0, this.used);
-      this.buffer = null;
-    }
+    // The socket keeps a reference to what it was given: hand over this slice and start afresh.
+    const data = this.buffer.subarray(0, this.used);
+    this.buffer = null;
     this.used = 0;
     this.sink.write(data);
   };
