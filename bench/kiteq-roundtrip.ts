@@ -56,7 +56,7 @@ export async function runKiteqRoundtrip(options: KiteqRoundtripOptions): Promise
     const live = { sent: 0, acked: 0, latency: new LatencyRecorder() };
     if (options.warmupMessages) {
       const warm = { ...options, messages: options.warmupMessages, durationSec: undefined };
-      await runPublishLoop(warm, (producer, payload) => publishOne(producer, payload), receipts);
+      await runPublishLoop(warm, publishOne, receipts);
       await receipts.whenDrained(options.drainTimeoutMs ?? 10_000);
       receipts = new ReceiptTracker();
       deliver = new LatencyRecorder();

@@ -16,7 +16,7 @@ import type {
 import { DuplicateMessageError, StoreError, StoreFullError, StoreUnavailableError } from '../errors';
 import { BodyCache } from './body-cache';
 import { compactSegment } from './compaction';
-import { DiskReserve } from './disk-reserve';
+import { DiskReserve, isNoSpace } from './disk-reserve';
 import { GroupCommit, type GroupCommitStats } from './group-commit';
 import { acquireLock, releaseLock } from './lock-file';
 import { OpEffects } from './op-effects';
@@ -347,7 +347,7 @@ export class FileStore implements MessageStore {
     if (error instanceof StoreError) return error;
     const code = (error as NodeJS.ErrnoException).code;
     const detail = error instanceof Error ? error.message : String(error);
-    if (code === 'ENOSPC' || code === 'EDQUOT') {
+    if (isNoSpace(error)) {
       return new StoreFullError(`file store ${this.config.dir}: disk full (${code}) while ${doing}; free space or let deliveries finish messages, then retry`, { cause: error });
     }
     return new StoreUnavailableError(`file store ${this.config.dir}: I/O error while ${doing}: ${detail}`, { cause: error });
