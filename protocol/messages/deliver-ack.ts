@@ -3,6 +3,7 @@
 // KiteQ's Go client puts the publisher's group in groupId: match acks by connection and opaque (design §2).
 import { protocol } from '../pb';
 import { decodeOrThrow } from './decode';
+import { finished, stringFieldSize, writerOf } from './proto-writer';
 
 export interface DeliverAck {
   messageId: string;
@@ -14,7 +15,14 @@ export interface DeliverAck {
 }
 
 export function encodeDeliverAck(message: DeliverAck): Uint8Array {
-  return protocol.DeliverAck.encode(message).finish();
+  // hand-written (proto-writer.ts): one per delivery
+  const { messageId, topic, messageType, groupId, status, feedback } = message;
+  const size = stringFieldSize(1, messageId) + stringFieldSize(2, topic) + stringFieldSize(3, messageType) +
+    stringFieldSize(4, groupId) + 2 + (feedback != null ? stringFieldSize(6, feedback) : 0);
+  const w = writerOf(size).stringField(1, messageId).stringField(2, topic).stringField(3, messageType)
+    .stringField(4, groupId).boolField(5, status);
+  if (feedback != null) w.stringField(6, feedback);
+  return finished(w, size, 'DeliverAck');
 }
 
 export function decodeDeliverAck(body: Uint8Array): DeliverAck {

@@ -3,6 +3,7 @@
 //   required string groupId = 6; required bool commit = 7; required bool fly = 8 [default = false];
 //   repeated Entry properties = 9; optional int64 createTime = 10; optional bool snappy = 11; }
 import { protocol } from '../pb';
+import { ProtoWriter, finished, stringFieldSize, varintFieldSize, delimitedSize, writerOf } from './proto-writer';
 
 export interface Entry {
   key: string;
@@ -52,7 +53,38 @@ function has(object: object, key: string): boolean {
 }
 
 export function encodeHeader(header: MessageHeader): Uint8Array {
-  return protocol.Header.encode(header).finish();
+  const size = headerSize(header);
+  return finished(writeHeaderFields(writerOf(size), header), size, 'Header');
+}
+
+function entrySize(entry: Entry): number {
+  return stringFieldSize(1, entry.key) + stringFieldSize(2, entry.value);
+}
+
+/** Encoded size of a Header (without the tag and length of the field that holds it). */
+export function headerSize(h: MessageHeader): number {
+  let size =
+    stringFieldSize(1, h.messageId) + stringFieldSize(2, h.topic) + stringFieldSize(3, h.messageType) +
+    varintFieldSize(4, h.expiredTime) + varintFieldSize(5, h.deliverLimit) + stringFieldSize(6, h.groupId) +
+    4; // commit (field 7) and fly (field 8): a tag byte and a value byte each
+  for (let i = 0; i < h.properties.length; i++) size += delimitedSize(9, entrySize(h.properties[i]));
+  if (h.createTime != null) size += varintFieldSize(10, h.createTime);
+  if (h.snappy != null) size += 2;
+  return size;
+}
+
+/** The Header's fields in number order, as protobufjs writes them (optional ones only when set). */
+export function writeHeaderFields(w: ProtoWriter, h: MessageHeader): ProtoWriter {
+  w.stringField(1, h.messageId).stringField(2, h.topic).stringField(3, h.messageType)
+    .varintField(4, h.expiredTime).varintField(5, h.deliverLimit).stringField(6, h.groupId)
+    .boolField(7, h.commit).boolField(8, h.fly);
+  for (let i = 0; i < h.properties.length; i++) {
+    const entry = h.properties[i];
+    w.delimited(9, entrySize(entry)).stringField(1, entry.key).stringField(2, entry.value);
+  }
+  if (h.createTime != null) w.varintField(10, h.createTime);
+  if (h.snappy != null) w.boolField(11, h.snappy);
+  return w;
 }
 
 export function decodeHeader(bytes: Uint8Array): MessageHeader {

@@ -4,7 +4,8 @@
 import { CmdType } from '../commands';
 import { protocol } from '../pb';
 import { decodeOrThrow } from './decode';
-import { type MessageHeader, toMessageHeader } from './header';
+import { type MessageHeader, headerSize, toMessageHeader, writeHeaderFields } from './header';
+import { delimitedSize, finished, utf8Size, writerOf } from './proto-writer';
 
 export type MessageCmd = typeof CmdType.BYTES_MESSAGE | typeof CmdType.STRING_MESSAGE;
 
@@ -12,10 +13,15 @@ export type KiteMessage =
   | { cmdType: typeof CmdType.BYTES_MESSAGE; header: MessageHeader; body: Uint8Array }
   | { cmdType: typeof CmdType.STRING_MESSAGE; header: MessageHeader; body: string };
 
+/** One pass over a measured buffer (proto-writer.ts): the delivery packet of every message. */
 export function encodeMessage(message: KiteMessage): Uint8Array {
-  return message.cmdType === CmdType.BYTES_MESSAGE
-    ? protocol.BytesMessage.encode({ header: message.header, body: message.body }).finish()
-    : protocol.StringMessage.encode({ header: message.header, body: message.body }).finish();
+  const headerBytes = headerSize(message.header);
+  const bodyBytes = message.cmdType === CmdType.BYTES_MESSAGE ? message.body.length : utf8Size(message.body);
+  const size = delimitedSize(1, headerBytes) + delimitedSize(2, bodyBytes);
+  const w = writeHeaderFields(writerOf(size).delimited(1, headerBytes), message.header);
+  if (message.cmdType === CmdType.BYTES_MESSAGE) w.bytesField(2, message.body);
+  else w.stringField(2, message.body);
+  return finished(w, size, message.cmdType === CmdType.BYTES_MESSAGE ? 'BytesMessage' : 'StringMessage');
 }
 
 export function decodeMessage(cmdType: MessageCmd, body: Uint8Array): KiteMessage {

@@ -2,6 +2,7 @@
 //   required string feedback = 3; }  The broker's reply to a publish.
 import { protocol } from '../pb';
 import { decodeOrThrow } from './decode';
+import { finished, stringFieldSize, writerOf } from './proto-writer';
 
 export interface MessageStoreAck {
   messageId: string;
@@ -10,7 +11,10 @@ export interface MessageStoreAck {
 }
 
 export function encodeStoreAck(message: MessageStoreAck): Uint8Array {
-  return protocol.MessageStoreAck.encode(message).finish();
+  // hand-written (proto-writer.ts): one per publish
+  const size = stringFieldSize(1, message.messageId) + 2 + stringFieldSize(3, message.feedback);
+  const w = writerOf(size).stringField(1, message.messageId).boolField(2, message.status).stringField(3, message.feedback);
+  return finished(w, size, 'MessageStoreAck');
 }
 
 export function decodeStoreAck(body: Uint8Array): MessageStoreAck {

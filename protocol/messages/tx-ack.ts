@@ -2,7 +2,8 @@
 //   required string feedback = 3; }  status: 0 unknown, 1 commit, 2 rollback (design §2, §7).
 import { protocol } from '../pb';
 import { decodeOrThrow } from './decode';
-import { type MessageHeader, toMessageHeader } from './header';
+import { type MessageHeader, headerSize, toMessageHeader, writeHeaderFields } from './header';
+import { delimitedSize, finished, stringFieldSize, varintFieldSize, writerOf } from './proto-writer';
 
 export const TxStatus = { UNKNOWN: 0, COMMIT: 1, ROLLBACK: 2 } as const;
 export type TxStatusCode = (typeof TxStatus)[keyof typeof TxStatus];
@@ -14,7 +15,10 @@ export interface TxAck {
 }
 
 export function encodeTxAck(message: TxAck): Uint8Array {
-  return protocol.TxACKPacket.encode(message).finish();
+  const headerBytes = headerSize(message.header);
+  const size = delimitedSize(1, headerBytes) + varintFieldSize(2, message.status) + stringFieldSize(3, message.feedback);
+  const w = writeHeaderFields(writerOf(size).delimited(1, headerBytes), message.header);
+  return finished(w.varintField(2, message.status).stringField(3, message.feedback), size, 'TxACKPacket');
 }
 
 export function decodeTxAck(body: Uint8Array): TxAck {
