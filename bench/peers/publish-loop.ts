@@ -1,9 +1,9 @@
 // The producer side of a roundtrip run, the same for every peer: K producers × C lanes (the
 // in-flight window), N messages or D seconds, optionally at a fixed offered rate with latency
 // measured from each message's intended send time (no coordinated omission).
-import { setTimeout as delay } from 'node:timers/promises';
 import { LatencyRecorder } from '../latency';
 import type { RoundtripOptions } from '../result';
+import { SendPacer } from './pacer';
 import { makePayload, nowMs } from './payload';
 import type { ReceiptTracker } from './receipts';
 
@@ -30,6 +30,7 @@ export async function runPublishLoop(options: RoundtripOptions, publish: Publish
   const phase: PublishPhase = { sent: 0, acked: 0, failed: 0, durationMs: 0, perSecond: [], publishAck: new LatencyRecorder() };
   let next = 0;
   let lastSettled = start;
+  const pacer = new SendPacer();
 
   async function lane(producer: number): Promise<void> {
     for (;;) {
@@ -37,9 +38,8 @@ export async function runPublishLoop(options: RoundtripOptions, publish: Publish
       const intended = rate === undefined ? nowMs() : start + (next * 1000) / rate;
       if (intended >= deadline) return;
       const id = next++;
-      // Scheduling an open-loop send, not waiting for an event. Timers have 1 ms granularity and
-      // may fire up to 1 ms before a fractional target: round up, never send before the intended time.
-      for (let wait = intended - nowMs(); wait > 0; wait = intended - nowMs()) await delay(Math.ceil(wait));
+      // Scheduling an open-loop send, not waiting for an event: never before the intended time.
+      if (rate !== undefined) for (let wait = pacer.until(intended); wait !== null; wait = pacer.until(intended)) await wait;
       phase.sent++;
       try {
         await publish(producer, makePayload(id, intended, messageSize));
