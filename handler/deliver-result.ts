@@ -43,13 +43,17 @@ export function createDeliverResultStage(deps: DeliverResultDeps) {
     onJobDone?.(job);
     // fly messages are never stored, so never recorded nor retried (design §4)
     if (job.fly) return inFlight.release(id);
+    if (job.failed.length === 0 && job.waiting.length === 0) {
+      // every target acked (the common case): the store only needs the id, no updated copy
+      await finish({ message: job.message, attempt: job.attempt, fly: false });
+      return inFlight.release(id);
+    }
     const message: StoredMessage = { ...job.message, succGroups: job.succeeded, failGroups: job.failed, deliverCount: job.attempt };
     const request: DeliveryRequest = { message, attempt: job.attempt, fly: false };
     if (job.failed.length === 0) {
       // design §6: a persistent group with no consumer online was left out of this attempt; the
       // message waits for it (parked) instead of finishing or burning an attempt on it.
-      if (job.waiting.length > 0) await park(request);
-      else await finish(request);
+      await park(request);
       return inFlight.release(id);
     }
     const exhausted = job.attempt >= message.header.deliverLimit;
