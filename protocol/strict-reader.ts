@@ -1,5 +1,5 @@
-// Two places where protobufjs's reader accepts a cut-short body instead of failing; a truncated
-// field is a protocol violation (design §2) and must not decode into a different value.
+// Places where protobufjs's reader accepts a cut-short or non-minimal body and decodes it into a
+// different value; a truncated field is a protocol violation (design §2), a long varint is not.
 // Applied once, by pb.ts, after protobuf.configure() (which installs the int64 readers).
 import * as protobuf from 'protobufjs/minimal';
 
@@ -7,6 +7,21 @@ import * as protobuf from 'protobufjs/minimal';
 const MAX_VARINT_BYTES = 10;
 
 export function installStrictReaders(): void {
+  // Reader.uint32 (also behind int32, bool and every tag) reads 5 bytes and then skips 5 more
+  // without looking at them, so a valid but non-minimal varint of 6–9 bytes (legal protobuf)
+  // swallowed the start of the next field. Read to the first byte under 0x80, as the spec says,
+  // keeping the low 32 bits (the same as proto-reader.ts, which the hot-path packets use).
+  protobuf.Reader.prototype.uint32 = function readUint32Checked(this: protobuf.Reader): number {
+    let value = 0;
+    for (let i = 0, shift = 0; i < MAX_VARINT_BYTES; i++, shift += 7) {
+      if (this.pos >= this.len) throw new RangeError(`unterminated varint at ${this.pos} of ${this.len}`);
+      const byte = this.buf[this.pos++];
+      if (shift < 32) value |= (byte & 0x7f) << shift;
+      if (byte < 0x80) return value >>> 0;
+    }
+    throw new Error('invalid varint encoding');
+  };
+
   // BufferReader.string clamps a length prefix that runs past the end (Math.min) and returns a
   // shorter string; Reader.bytes throws in the same case. Throw here too.
   protobuf.BufferReader.prototype.string = function readStringChecked(this: protobuf.BufferReader): string {

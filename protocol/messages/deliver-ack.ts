@@ -1,8 +1,8 @@
 // message DeliverAck { required string messageId = 1; required string topic = 2; required string messageType = 3;
 //   required string groupId = 4; required bool status = 5 [default = true]; optional string feedback = 6; }
 // KiteQ's Go client puts the publisher's group in groupId: match acks by connection and opaque (design §2).
-import { protocol } from '../pb';
-import { decodeOrThrow } from './decode';
+import { undecodable } from './decode';
+import { ProtoReader, WireType, asBuffer, assertRequired } from './proto-reader';
 import { finished, stringFieldSize, writerOf } from './proto-writer';
 
 export interface DeliverAck {
@@ -25,17 +25,30 @@ export function encodeDeliverAck(message: DeliverAck): Uint8Array {
   return finished(w, size, 'DeliverAck');
 }
 
+const DELIVER_ACK_REQUIRED = ['messageId', 'topic', 'messageType', 'groupId', 'status'] as const;
+
 export function decodeDeliverAck(body: Uint8Array): DeliverAck {
-  return decodeOrThrow('DeliverAck', () => {
-    const m = protocol.DeliverAck.decode(body);
-    const ack: DeliverAck = {
-      messageId: m.messageId,
-      topic: m.topic,
-      messageType: m.messageType,
-      groupId: m.groupId,
-      status: m.status,
-    };
-    if (m.feedback != null && m.feedback !== '') ack.feedback = m.feedback;
+  try {
+    const r = new ProtoReader(asBuffer(body));
+    const ack: DeliverAck = { messageId: '', topic: '', messageType: '', groupId: '', status: true };
+    let feedback = '';
+    let seen = 0;
+    while (!r.done) {
+      const tag = r.uint32();
+      switch (tag >>> 3) {
+        case 1: r.expect(tag, WireType.BYTES); ack.messageId = r.string(); seen |= 1; break;
+        case 2: r.expect(tag, WireType.BYTES); ack.topic = r.string(); seen |= 2; break;
+        case 3: r.expect(tag, WireType.BYTES); ack.messageType = r.string(); seen |= 4; break;
+        case 4: r.expect(tag, WireType.BYTES); ack.groupId = r.string(); seen |= 8; break;
+        case 5: r.expect(tag, WireType.VARINT); ack.status = r.bool(); seen |= 16; break;
+        case 6: r.expect(tag, WireType.BYTES); feedback = r.string(); break;
+        default: r.skip(tag & 7);
+      }
+    }
+    assertRequired(seen, DELIVER_ACK_REQUIRED, 'DeliverAck');
+    if (feedback !== '') ack.feedback = feedback;
     return ack;
-  });
+  } catch (error) {
+    throw undecodable('DeliverAck', error);
+  }
 }

@@ -3,6 +3,7 @@
 //   required string groupId = 6; required bool commit = 7; required bool fly = 8 [default = false];
 //   repeated Entry properties = 9; optional int64 createTime = 10; optional bool snappy = 11; }
 import { protocol } from '../pb';
+import { ProtoReader, WireType, asBuffer, assertRequired } from './proto-reader';
 import { ProtoWriter, finished, stringFieldSize, varintFieldSize, delimitedSize, writerOf } from './proto-writer';
 
 export interface Entry {
@@ -88,7 +89,50 @@ export function writeHeaderFields(w: ProtoWriter, h: MessageHeader): ProtoWriter
 }
 
 export function decodeHeader(bytes: Uint8Array): MessageHeader {
-  return toMessageHeader(protocol.Header.decode(bytes));
+  return readHeader(new ProtoReader(asBuffer(bytes)));
+}
+
+const HEADER_REQUIRED = ['messageId', 'topic', 'messageType', 'expiredTime', 'deliverLimit', 'groupId', 'commit', 'fly'] as const;
+const ENTRY_REQUIRED = ['key', 'value'] as const;
+
+/** Reads a Header straight into the plain object (proto-reader.ts); optional fields only when on the wire. */
+export function readHeader(r: ProtoReader): MessageHeader {
+  const h: MessageHeader = { messageId: '', topic: '', messageType: '', expiredTime: -1, deliverLimit: 100, groupId: '', commit: false, fly: false, properties: [] };
+  let seen = 0;
+  while (!r.done) {
+    const tag = r.uint32();
+    switch (tag >>> 3) {
+      case 1: r.expect(tag, WireType.BYTES); h.messageId = r.string(); seen |= 1; break;
+      case 2: r.expect(tag, WireType.BYTES); h.topic = r.string(); seen |= 2; break;
+      case 3: r.expect(tag, WireType.BYTES); h.messageType = r.string(); seen |= 4; break;
+      case 4: r.expect(tag, WireType.VARINT); h.expiredTime = r.int64(); seen |= 8; break;
+      case 5: r.expect(tag, WireType.VARINT); h.deliverLimit = r.int32(); seen |= 16; break;
+      case 6: r.expect(tag, WireType.BYTES); h.groupId = r.string(); seen |= 32; break;
+      case 7: r.expect(tag, WireType.VARINT); h.commit = r.bool(); seen |= 64; break;
+      case 8: r.expect(tag, WireType.VARINT); h.fly = r.bool(); seen |= 128; break;
+      case 9: r.expect(tag, WireType.BYTES); h.properties.push(readEntry(r.embedded())); break;
+      case 10: r.expect(tag, WireType.VARINT); h.createTime = r.int64(); break;
+      case 11: r.expect(tag, WireType.VARINT); h.snappy = r.bool(); break;
+      default: r.skip(tag & 7);
+    }
+  }
+  assertRequired(seen, HEADER_REQUIRED, 'Header');
+  return h;
+}
+
+function readEntry(r: ProtoReader): Entry {
+  const entry: Entry = { key: '', value: '' };
+  let seen = 0;
+  while (!r.done) {
+    const tag = r.uint32();
+    switch (tag >>> 3) {
+      case 1: r.expect(tag, WireType.BYTES); entry.key = r.string(); seen |= 1; break;
+      case 2: r.expect(tag, WireType.BYTES); entry.value = r.string(); seen |= 2; break;
+      default: r.skip(tag & 7);
+    }
+  }
+  assertRequired(seen, ENTRY_REQUIRED, 'Entry');
+  return entry;
 }
 
 export function propertiesOf(header: MessageHeader): Record<string, string> {

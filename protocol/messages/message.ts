@@ -2,9 +2,9 @@
 // message StringMessage { required Header header = 1; required string body = 2; } cmdType 0x12
 // Both travel as a publish (client→server) and as a delivery (server→client).
 import { CmdType } from '../commands';
-import { protocol } from '../pb';
-import { decodeOrThrow } from './decode';
-import { type MessageHeader, headerSize, toMessageHeader, writeHeaderFields } from './header';
+import { undecodable } from './decode';
+import { type MessageHeader, headerSize, readHeader, writeHeaderFields } from './header';
+import { ProtoReader, WireType, asBuffer, assertRequired } from './proto-reader';
 import { delimitedSize, finished, utf8Size, writerOf } from './proto-writer';
 
 export type MessageCmd = typeof CmdType.BYTES_MESSAGE | typeof CmdType.STRING_MESSAGE;
@@ -24,16 +24,36 @@ export function encodeMessage(message: KiteMessage): Uint8Array {
   return finished(w, size, message.cmdType === CmdType.BYTES_MESSAGE ? 'BytesMessage' : 'StringMessage');
 }
 
+const MESSAGE_REQUIRED = ['header', 'body'] as const;
+
 export function decodeMessage(cmdType: MessageCmd, body: Uint8Array): KiteMessage {
-  if (cmdType === CmdType.BYTES_MESSAGE) {
-    return decodeOrThrow('BytesMessage', () => {
-      const m = protocol.BytesMessage.decode(body);
-      // Copy out of the socket chunk so the stored body does not pin it.
-      return { cmdType, header: toMessageHeader(m.header), body: Buffer.from(m.body) };
-    });
+  try {
+    return readMessage(cmdType, new ProtoReader(asBuffer(body)));
+  } catch (error) {
+    throw undecodable(cmdType === CmdType.BYTES_MESSAGE ? 'BytesMessage' : 'StringMessage', error);
   }
-  return decodeOrThrow('StringMessage', () => {
-    const m = protocol.StringMessage.decode(body);
-    return { cmdType, header: toMessageHeader(m.header), body: m.body };
-  });
+}
+
+function readMessage(cmdType: MessageCmd, r: ProtoReader): KiteMessage {
+  let header: MessageHeader | undefined;
+  let bytes: Buffer | undefined;
+  let text: string | undefined;
+  let seen = 0;
+  while (!r.done) {
+    const tag = r.uint32();
+    switch (tag >>> 3) {
+      case 1: r.expect(tag, WireType.BYTES); header = readHeader(r.embedded()); seen |= 1; break;
+      case 2:
+        r.expect(tag, WireType.BYTES);
+        if (cmdType === CmdType.BYTES_MESSAGE) bytes = r.bytes();
+        else text = r.string();
+        seen |= 2;
+        break;
+      default: r.skip(tag & 7);
+    }
+  }
+  assertRequired(seen, MESSAGE_REQUIRED, cmdType === CmdType.BYTES_MESSAGE ? 'BytesMessage' : 'StringMessage');
+  // Copy out of the socket chunk so the stored body does not pin it.
+  if (cmdType === CmdType.BYTES_MESSAGE) return { cmdType, header: header!, body: Buffer.from(bytes!) };
+  return { cmdType, header: header!, body: text! };
 }

@@ -1,7 +1,7 @@
 // message MessageStoreAck { required string messageId = 1; required bool status = 2 [default = true];
 //   required string feedback = 3; }  The broker's reply to a publish.
-import { protocol } from '../pb';
-import { decodeOrThrow } from './decode';
+import { undecodable } from './decode';
+import { ProtoReader, WireType, asBuffer, assertRequired } from './proto-reader';
 import { finished, stringFieldSize, writerOf } from './proto-writer';
 
 export interface MessageStoreAck {
@@ -17,9 +17,25 @@ export function encodeStoreAck(message: MessageStoreAck): Uint8Array {
   return finished(w, size, 'MessageStoreAck');
 }
 
+const STORE_ACK_REQUIRED = ['messageId', 'status', 'feedback'] as const;
+
 export function decodeStoreAck(body: Uint8Array): MessageStoreAck {
-  return decodeOrThrow('MessageStoreAck', () => {
-    const m = protocol.MessageStoreAck.decode(body);
-    return { messageId: m.messageId, status: m.status, feedback: m.feedback };
-  });
+  try {
+    const r = new ProtoReader(asBuffer(body));
+    const ack: MessageStoreAck = { messageId: '', status: true, feedback: '' };
+    let seen = 0;
+    while (!r.done) {
+      const tag = r.uint32();
+      switch (tag >>> 3) {
+        case 1: r.expect(tag, WireType.BYTES); ack.messageId = r.string(); seen |= 1; break;
+        case 2: r.expect(tag, WireType.VARINT); ack.status = r.bool(); seen |= 2; break;
+        case 3: r.expect(tag, WireType.BYTES); ack.feedback = r.string(); seen |= 4; break;
+        default: r.skip(tag & 7);
+      }
+    }
+    assertRequired(seen, STORE_ACK_REQUIRED, 'MessageStoreAck');
+    return ack;
+  } catch (error) {
+    throw undecodable('MessageStoreAck', error);
+  }
 }

@@ -1,0 +1,155 @@
+// A hand-written proto2 reader for the packets of the hot path (publish, delivery, store-ack,
+// DeliverAck, TX_ACK), the counterpart of proto-writer.ts: it reads straight into the plain objects
+// the broker and client use, where protobufjs builds its own instance and we then copied it. It is
+// strict where protobufjs is (and where strict-reader.ts made it so): a field cut short, an
+// unterminated varint, a wrong wire type for a known field or a missing required field throws;
+// unknown fields are skipped. test/protocol-reader.spec.ts checks it agrees with protobufjs.
+
+export const WireType = Object.freeze({ VARINT: 0, FIXED64: 1, BYTES: 2, START_GROUP: 3, END_GROUP: 4, FIXED32: 5 });
+
+const MAX_VARINT_BYTES = 10;
+const MAX_GROUP_DEPTH = 100;
+
+export class ProtoReader {
+  pos: number;
+  end: number;
+
+  constructor(
+    readonly buf: Buffer,
+    start = 0,
+    end = buf.length,
+  ) {
+    this.pos = start;
+    this.end = end;
+  }
+
+  get done(): boolean {
+    return this.pos >= this.end;
+  }
+
+  private fail(what: string): never {
+    throw new RangeError(`${what} at ${this.pos} of ${this.end}`);
+  }
+
+  /** The low 32 bits of a varint of up to 10 bytes, as an unsigned number. */
+  uint32(): number {
+    const buf = this.buf;
+    let value = 0;
+    for (let i = 0, shift = 0; i < MAX_VARINT_BYTES; i++, shift += 7) {
+      if (this.pos >= this.end) this.fail('unterminated varint');
+      const byte = buf[this.pos++];
+      if (shift < 32) value |= (byte & 0x7f) << shift;
+      if (byte < 0x80) return value >>> 0;
+    }
+    return this.fail('varint over 10 bytes');
+  }
+
+  int32(): number {
+    return this.uint32() | 0;
+  }
+
+  bool(): boolean {
+    return this.uint32() !== 0;
+  }
+
+  /** A signed 64-bit varint as a number (every KiteQ int64 is a time or a count, far below 2^53). */
+  int64(): number {
+    const buf = this.buf;
+    let value = 0;
+    let scale = 1;
+    const start = this.pos;
+    for (let i = 0; i < MAX_VARINT_BYTES; i++) {
+      if (this.pos >= this.end) this.fail('unterminated varint');
+      const byte = buf[this.pos++];
+      if (i < 7) {
+        value += (byte & 0x7f) * scale;
+        scale *= 0x80;
+        if (byte < 0x80) return value;
+      } else if (byte < 0x80) {
+        return this.bigInt64(start);
+      }
+    }
+    return this.fail('varint over 10 bytes');
+  }
+
+  /** Over 49 bits (a negative number, two's complement): exact through BigInt, then to a number. */
+  private bigInt64(start: number): number {
+    let value = 0n;
+    for (let i = start, shift = 0n; i < this.pos; i++, shift += 7n) value |= BigInt(this.buf[i] & 0x7f) << shift;
+    return Number(BigInt.asIntN(64, value));
+  }
+
+  /** Start and end of a length-delimited field's bytes; the reader moves past them. */
+  private span(): number {
+    const length = this.uint32();
+    const start = this.pos;
+    if (length > this.end - start) this.fail(`field of ${length} bytes runs past the end`);
+    this.pos = start + length;
+    return start;
+  }
+
+  string(): string {
+    const start = this.span();
+    return this.buf.toString('utf8', start, this.pos);
+  }
+
+  /** A view of the bytes (the caller copies what it keeps). */
+  bytes(): Buffer {
+    const start = this.span();
+    return this.buf.subarray(start, this.pos);
+  }
+
+  /** A reader over an embedded message; this reader moves past it. */
+  embedded(): ProtoReader {
+    const start = this.span();
+    return new ProtoReader(this.buf, start, this.pos);
+  }
+
+  /** Skips a field of an unknown number (protobuf encoding: every wire type but END_GROUP alone). */
+  skip(wireType: number, depth = 0): void {
+    switch (wireType) {
+      case WireType.VARINT:
+        this.uint32();
+        return;
+      case WireType.FIXED64:
+        return this.advance(8);
+      case WireType.BYTES:
+        this.span();
+        return;
+      case WireType.FIXED32:
+        return this.advance(4);
+      case WireType.START_GROUP: {
+        if (depth >= MAX_GROUP_DEPTH) this.fail('groups nested too deep');
+        for (;;) {
+          const tag = this.uint32();
+          if ((tag & 7) === WireType.END_GROUP) return;
+          this.skip(tag & 7, depth + 1);
+        }
+      }
+      default:
+        this.fail(`invalid wire type ${wireType}`);
+    }
+  }
+
+  private advance(bytes: number): void {
+    if (bytes > this.end - this.pos) this.fail(`fixed field of ${bytes} bytes runs past the end`);
+    this.pos += bytes;
+  }
+
+  /** Throws unless the field's wire type is the one its number is declared with. */
+  expect(tag: number, wireType: number): void {
+    if ((tag & 7) !== wireType) this.fail(`field ${tag >>> 3} has wire type ${tag & 7}, not ${wireType}`);
+  }
+}
+
+/** A Buffer view of any Uint8Array (no copy). */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Throws the protobufjs-style message for the first required field not seen (bit i = names[i]). */
+export function assertRequired(seen: number, names: readonly string[], what: string): void {
+  const all = (1 << names.length) - 1;
+  if ((seen & all) === all) return;
+  for (let i = 0; i < names.length; i++) if ((seen & (1 << i)) === 0) throw new Error(`${what}: missing required '${names[i]}'`);
+}
