@@ -45,7 +45,7 @@ function readMessage(cmdType: MessageCmd, r: ProtoReader): KiteMessage {
       case 1: r.expect(tag, WireType.BYTES); header = readHeader(r.embedded()); seen |= 1; break;
       case 2:
         r.expect(tag, WireType.BYTES);
-        if (cmdType === CmdType.BYTES_MESSAGE) bytes = r.bytes();
+        if (cmdType === CmdType.BYTES_MESSAGE) bytes = r.bytesCopy();
         else text = r.string();
         seen |= 2;
         break;
@@ -53,7 +53,6 @@ function readMessage(cmdType: MessageCmd, r: ProtoReader): KiteMessage {
     }
   }
   assertRequired(seen, MESSAGE_REQUIRED, cmdType === CmdType.BYTES_MESSAGE ? 'BytesMessage' : 'StringMessage');
-  // Copy out of the socket chunk so the stored body does not pin it.
-  if (cmdType === CmdType.BYTES_MESSAGE) return { cmdType, header: header!, body: Buffer.from(bytes!) };
+  if (cmdType === CmdType.BYTES_MESSAGE) return { cmdType, header: header!, body: bytes! };
   return { cmdType, header: header!, body: text! };
 }

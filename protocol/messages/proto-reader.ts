@@ -52,31 +52,44 @@ export class ProtoReader {
     return this.uint32() !== 0;
   }
 
-  /** A signed 64-bit varint as a number (every KiteQ int64 is a time or a count, far below 2^53). */
+  /**
+   * A signed 64-bit varint as a number (every KiteQ int64 is a time or a count, far below 2^53).
+   * Read as two 32-bit halves in small-integer arithmetic (no doubles or BigInts per byte on the hot
+   * path), then combined the way protobufjs's LongBits.toNumber does.
+   */
   int64(): number {
     const buf = this.buf;
-    let value = 0;
-    let scale = 1;
-    const start = this.pos;
-    for (let i = 0; i < MAX_VARINT_BYTES; i++) {
-      if (this.pos >= this.end) this.fail('unterminated varint');
-      const byte = buf[this.pos++];
-      if (i < 7) {
-        value += (byte & 0x7f) * scale;
-        scale *= 0x80;
-        if (byte < 0x80) return value;
-      } else if (byte < 0x80) {
-        return this.bigInt64(start);
+    const end = this.end;
+    let pos = this.pos;
+    let lo = 0;
+    let hi = 0;
+    let byte = 0;
+    for (let shift = 0; shift < 28; shift += 7) {
+      if (pos >= end) this.fail('unterminated varint');
+      byte = buf[pos++];
+      lo |= (byte & 0x7f) << shift;
+      if (byte < 0x80) {
+        this.pos = pos;
+        return lo;
       }
     }
-    return this.fail('varint over 10 bytes');
-  }
-
-  /** Over 49 bits (a negative number, two's complement): exact through BigInt, then to a number. */
-  private bigInt64(start: number): number {
-    let value = 0n;
-    for (let i = start, shift = 0n; i < this.pos; i++, shift += 7n) value |= BigInt(this.buf[i] & 0x7f) << shift;
-    return Number(BigInt.asIntN(64, value));
+    if (pos >= end) this.fail('unterminated varint');
+    byte = buf[pos++];
+    lo |= (byte & 0x0f) << 28; // the 5th byte: 4 bits to the low half, 3 to the high half
+    hi = (byte & 0x7f) >> 4;
+    for (let shift = 3; byte >= 0x80; shift += 7) {
+      if (shift > 31) this.fail('varint over 10 bytes');
+      if (pos >= end) this.fail('unterminated varint');
+      byte = buf[pos++];
+      hi |= (byte & 0x7f) << shift;
+    }
+    this.pos = pos;
+    if (hi >>> 31 === 0) return hi * 4294967296 + (lo >>> 0);
+    // negative: two's complement over 64 bits
+    const negLo = (~lo + 1) >>> 0;
+    let negHi = ~hi >>> 0;
+    if (negLo === 0) negHi = (negHi + 1) >>> 0;
+    return -(negLo + negHi * 4294967296);
   }
 
   /** Start and end of a length-delimited field's bytes; the reader moves past them. */
@@ -93,10 +106,12 @@ export class ProtoReader {
     return this.buf.toString('utf8', start, this.pos);
   }
 
-  /** A view of the bytes (the caller copies what it keeps). */
-  bytes(): Buffer {
+  /** A copy of the bytes, so what is kept does not pin the socket chunk they arrived in. */
+  bytesCopy(): Buffer {
     const start = this.span();
-    return this.buf.subarray(start, this.pos);
+    const copy = Buffer.allocUnsafe(this.pos - start);
+    this.buf.copy(copy, 0, start, this.pos);
+    return copy;
   }
 
   /** A reader over an embedded message; this reader moves past it. */
