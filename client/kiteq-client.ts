@@ -206,7 +206,8 @@ export class KiteQClient {
 
   /** Publishes a message; resolves once a broker stored it (store-ack true), else rejects. */
   async send(message: Message): Promise<SendResult> {
-    const header = { ...message.header, groupId: message.header.groupId || this.options.groupId };
+    // the caller's header is not ours to change: copy it only to fill in our group
+    const header = message.header.groupId ? message.header : { ...message.header, groupId: this.options.groupId };
     let body: Uint8Array;
     if (message.kind === 'string') {
       body = encodeMessage({ cmdType: CmdType.STRING_MESSAGE, header, body: header.snappy ? compressString(message.body) : message.body });

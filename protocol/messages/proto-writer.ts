@@ -76,14 +76,33 @@ export class ProtoWriter {
     return this;
   }
 
-  /** A negative int32/int64 in two's complement over 64 bits: always 10 bytes. */
+  /**
+   * A negative int32/int64 in two's complement over 64 bits: always 10 bytes. Split into 32-bit
+   * halves as protobufjs's LongBits.fromNumber does (no BigInt: -1 is every default expiredTime).
+   */
   private negative(value: number): this {
-    let big = BigInt.asUintN(64, BigInt(Math.trunc(value)));
-    for (let i = 0; i < 9; i++) {
-      this.buffer[this.pos++] = Number(big & 0x7fn) | 0x80;
-      big >>= 7n;
+    const magnitude = -value;
+    let lo = magnitude >>> 0;
+    let hi = ((magnitude - lo) / 4294967296) >>> 0;
+    hi = ~hi >>> 0;
+    lo = ~lo >>> 0;
+    if (++lo > 0xffffffff) {
+      lo = 0;
+      if (++hi > 0xffffffff) hi = 0;
     }
-    this.buffer[this.pos++] = Number(big);
+    const buffer = this.buffer;
+    let pos = this.pos;
+    while (hi !== 0) {
+      buffer[pos++] = (lo & 0x7f) | 0x80;
+      lo = ((lo >>> 7) | (hi << 25)) >>> 0;
+      hi >>>= 7;
+    }
+    while (lo > 0x7f) {
+      buffer[pos++] = (lo & 0x7f) | 0x80;
+      lo >>>= 7;
+    }
+    buffer[pos++] = lo;
+    this.pos = pos;
     return this;
   }
 
