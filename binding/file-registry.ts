@@ -2,7 +2,7 @@
 //   brokers:  [{address, topics: [...], env}]
 //   bindings: [{groupIds: [...], topic, messageType, bindType: direct|regx|fanout, watermark, persistent}]
 // Read-only for clients (subscribe/publish only log), re-read when the file changes.
-import { readFileSync, watchFile, unwatchFile } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { type Binding, parseBinding } from './binding';
 import type { Registry } from './registry';
@@ -48,9 +48,13 @@ export function parseRegistryYaml(text: string, onBad: (what: string, error: Err
 
 export class FileRegistry implements Registry {
   private data: FileRegistryData;
+  /** the text last read from the file (parsed or not): a poll acts only when the file's text differs */
+  private text: string;
+  /** the last read error reported, so a missing file is logged once, not every poll */
+  private readError = '';
   private readonly bindingWatchers: { topics: Set<string>; onChange: (b: Binding[]) => void }[] = [];
   private readonly brokerWatchers: { topic: string; onChange: (a: string[]) => void }[] = [];
-  private watching = false;
+  private pollTimer: NodeJS.Timeout | null = null;
 
   constructor(
     readonly path: string,
@@ -58,27 +62,62 @@ export class FileRegistry implements Registry {
     /** how often to look for changes to the file */
     private readonly pollMs = 1000,
   ) {
-    this.data = this.read();
+    this.text = readFileSync(this.path, 'utf8');
+    this.data = this.parse(this.text);
   }
 
-  private read(): FileRegistryData {
-    return parseRegistryYaml(readFileSync(this.path, 'utf8'), (what, error) =>
+  private parse(text: string): FileRegistryData {
+    return parseRegistryYaml(text, (what, error) =>
       this.log.warn({ path: this.path, what, err: error.message }, 'registry: ignoring bad entry'),
     );
   }
 
+  // Polls the file's text against the text `data` came from, not fs.watchFile's stat: watchFile
+  // takes its baseline stat asynchronously, so a write landing before it was never reported (the
+  // broker kept the old bindings), and a same-size rewrite within the timestamp granularity
+  // leaves the stat unchanged.
   private ensureWatching(): void {
-    if (this.watching) return;
-    this.watching = true;
-    watchFile(this.path, { interval: this.pollMs, persistent: false }, () => this.reload());
+    if (this.pollTimer !== null) return;
+    this.pollTimer = setInterval(() => this.poll(), this.pollMs);
+    this.pollTimer.unref(); // like watchFile's persistent: false
   }
 
-  /** Re-reads the file and notifies watchers; a file that fails to parse keeps the last good data. */
+  private poll(): void {
+    const text = this.readText();
+    if (text !== undefined && text !== this.text) this.apply(text);
+  }
+
+  /** Re-reads the file and notifies watchers; a file that fails to read or parse keeps the last good data. */
   reload(): void {
+    const text = this.readText();
+    if (text !== undefined) this.apply(text);
+  }
+
+  private readText(): string | undefined {
     try {
-      this.data = this.read();
+      const text = readFileSync(this.path, 'utf8');
+      this.readError = '';
+      return text;
     } catch (error) {
-      this.log.warn({ path: this.path, err: (error as Error).message }, 'registry: file unreadable, keeping last good data');
+      const message = (error as Error).message;
+      if (message !== this.readError) this.log.warn({ path: this.path, err: message }, 'registry: file unreadable, keeping last good data');
+      this.readError = message;
+      return undefined;
+    }
+  }
+
+  private apply(text: string): void {
+    this.text = text; // a text that fails to parse is not re-parsed every poll
+    // An empty file is a writer caught mid-write (truncate, then write), not "no brokers and no
+    // bindings": dropping every binding for a poll is the KiteQ gap of design §12.
+    if (text.trim() === '') {
+      this.log.warn({ path: this.path }, 'registry: file empty, keeping last good data');
+      return;
+    }
+    try {
+      this.data = this.parse(text);
+    } catch (error) {
+      this.log.warn({ path: this.path, err: (error as Error).message }, 'registry: file unparsable, keeping last good data');
       return;
     }
     this.log.info({ path: this.path, bindings: this.data.bindings.length }, 'registry: file reloaded');
@@ -123,8 +162,8 @@ export class FileRegistry implements Registry {
   }
 
   async close(): Promise<void> {
-    if (this.watching) unwatchFile(this.path);
-    this.watching = false;
+    if (this.pollTimer !== null) clearInterval(this.pollTimer);
+    this.pollTimer = null;
     this.bindingWatchers.length = 0;
     this.brokerWatchers.length = 0;
   }

@@ -1,11 +1,13 @@
 // design §3, §6: a message with no bound group is kept until one binds; persistent=false with no
 // consumer online counts as delivered; a persistent group waits for its consumer.
 import assert from 'node:assert/strict';
-import { directBinding } from '../binding/binding';
+import { rmSync, writeFileSync } from 'node:fs';
+import { type Binding, directBinding } from '../binding/binding';
+import { FileRegistry } from '../binding/file-registry';
 import { buildStringMessage, KiteQClient, type Message } from '../client';
 import { VirtualClock } from '../server/clock';
 import { countdown, eventually } from './support/events';
-import { startBroker, type TestBroker } from './support/broker';
+import { startBroker, tempDir, type TestBroker } from './support/broker';
 import { writeRegistryFile } from './support/registry-file';
 
 describe('delivery bindings - no group bound, persistent and non-persistent groups', function () {
@@ -69,5 +71,67 @@ describe('delivery bindings - no group bound, persistent and non-persistent grou
     await got.done;
     assert.deepEqual(seen, [messageId]);
     await eventually(async () => Object.keys(await env.broker.store.countsByTopic()).length === 0, 5000, 'finished');
+  });
+});
+
+describe('delivery bindings - the file registry reports every rewrite of the file', function () {
+  const brokers = [{ address: '127.0.0.1:13800', topics: ['trade'] }];
+  let dir: string;
+  let registry: FileRegistry | undefined;
+
+  beforeEach(() => {
+    dir = tempDir();
+  });
+  afterEach(async () => {
+    await registry?.close();
+    registry = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Watches 'trade' with a 50 ms poll; `notified` resolves with the first `n` notifications. */
+  async function watch(path: string, n: number): Promise<{ notified: Promise<Binding[][]> }> {
+    registry = new FileRegistry(path, undefined, 50);
+    const seen: Binding[][] = [];
+    const got = countdown(n, 5000, 'binding notifications');
+    await registry.watchBindings(['trade'], (bindings) => (seen.push(bindings), got.tick()));
+    return { notified: got.done.then(() => seen) };
+  }
+
+  it('reports a rewrite made right after it began watching', async () => {
+    const path = writeRegistryFile(dir, brokers, []);
+    const { notified } = await watch(path, 2);
+    // before fs.watchFile's asynchronous baseline stat: it hid this write (the flaky test above)
+    writeRegistryFile(dir, brokers, [directBinding('s-late', 'trade', 'pay-succ')]);
+    assert.deepEqual((await notified).map((bindings) => bindings.map((b) => b.groupId)), [[], ['s-late']]);
+  });
+
+  it('reports a rewrite of the same size within the same timestamp tick', async () => {
+    const path = writeRegistryFile(dir, brokers, [directBinding('s-late', 'trade', 'pay-succ', { watermark: 6000 })]);
+    const { notified } = await watch(path, 2);
+    writeRegistryFile(dir, brokers, [directBinding('s-late', 'trade', 'pay-succ', { watermark: 7000 })]);
+    assert.deepEqual((await notified).map((bindings) => bindings.map((b) => b.watermark)), [[6000], [7000]]);
+  });
+});
+
+describe('delivery bindings - the file registry caught mid-write', function () {
+  it('keeps the bindings in force while the file is empty, and takes the next full text', async () => {
+    const dir = tempDir();
+    const brokers = [{ address: '127.0.0.1:13800', topics: ['trade'] }];
+    const path = writeRegistryFile(dir, brokers, [directBinding('s-mc', 'trade', 'pay-succ')]);
+    const registry = new FileRegistry(path, undefined, 50);
+    try {
+      const seen: string[][] = [];
+      const got = countdown(2, 5000, 'binding notifications');
+      await registry.watchBindings(['trade'], (bindings) => (seen.push(bindings.map((b) => b.groupId)), got.tick()));
+      writeFileSync(path, ''); // a writer that truncated and has not written yet
+      // the registry reads the empty text at its next poll: wait for that read, not for a time
+      await eventually(async () => (registry as unknown as { text: string }).text === '', 5000, 'the empty file read');
+      writeRegistryFile(dir, brokers, [directBinding('s-mc', 'trade', 'pay-succ'), directBinding('s-risk', 'trade', 'pay-succ')]);
+      await got.done;
+      assert.deepEqual(seen, [['s-mc'], ['s-mc', 's-risk']], 'never an empty set of bindings');
+    } finally {
+      await registry.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
