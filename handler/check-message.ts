@@ -18,17 +18,21 @@ export interface CheckMessageDeps {
   toPersist: (event: CheckedPublish) => void;
 }
 
+/** A store-ack false with the reason (no closure per publish on the hot path). */
+function refuse({ session, opaque, message }: PublishEvent, text: string): void {
+  session.sendStoreAck(opaque, message.header.messageId, false, text);
+}
+
 export function createCheckMessageStage(deps: CheckMessageDeps) {
   const { servesTopic, mayPublish, serverName, nowMs, toPersist } = deps;
   return function checkMessage(event: PublishEvent): void {
-    const { session, opaque, message } = event;
+    const { session, message } = event;
     const header = message.header; // freshly decoded for this publish: normalised in place
-    const reject = (text: string) => session.sendStoreAck(opaque, header.messageId, false, text);
     const now = Math.floor(nowMs() / 1000);
 
-    if (!MESSAGE_ID.test(header.messageId)) return reject(Reasons.invalidMessageId.text);
-    if (!servesTopic(header.topic)) return reject(`${Reasons.topicNotServed.text} (${header.topic})`);
-    if (!mayPublish(session.groupId, header.topic)) return reject(`${Reasons.forbidden.text} (${session.groupId} → ${header.topic})`);
+    if (!MESSAGE_ID.test(header.messageId)) return refuse(event, Reasons.invalidMessageId.text);
+    if (!servesTopic(header.topic)) return refuse(event, `${Reasons.topicNotServed.text} (${header.topic})`);
+    if (!mayPublish(session.groupId, header.topic)) return refuse(event, `${Reasons.forbidden.text} (${session.groupId} → ${header.topic})`);
     // design §4: createTime ≤ 0 → now; deliverLimit ≤ 0 or > 100 → 100;
     // expiredTime ≤ 0 or more than 7 days ahead → now + 7 days; already past → "Expired Message!".
     // `normalised` tracks whether any field changed: if none did, the received bytes are the
@@ -37,7 +41,7 @@ export function createCheckMessageStage(deps: CheckMessageDeps) {
     if (!(Number(header.createTime) > 0)) (header.createTime = now), (normalised = true);
     if (header.deliverLimit <= 0 || header.deliverLimit > MAX_DELIVER_LIMIT) (header.deliverLimit = MAX_DELIVER_LIMIT), (normalised = true);
     if (header.expiredTime <= 0 || header.expiredTime > now + MAX_EXPIRY_SEC) (header.expiredTime = now + MAX_EXPIRY_SEC), (normalised = true);
-    else if (header.expiredTime < now) return reject(Reasons.expired.text);
+    else if (header.expiredTime < now) return refuse(event, Reasons.expired.text);
     if (header.fly && !header.commit) (header.fly = false), (normalised = true); // design §4: fly only with commit
     const lower = header.messageId.toLowerCase();
     if (lower !== header.messageId) (header.messageId = lower), (normalised = true);
@@ -45,7 +49,7 @@ export function createCheckMessageStage(deps: CheckMessageDeps) {
     const stored: StoredMessage = {
       header,
       msgType: message.cmdType,
-      body: message.body instanceof Uint8Array ? Buffer.from(message.body.buffer, message.body.byteOffset, message.body.length) : message.body,
+      body: typeof message.body === 'string' || Buffer.isBuffer(message.body) ? message.body : Buffer.from(message.body.buffer, message.body.byteOffset, message.body.length),
       publishTime: now,
       deliverCount: 0,
       succGroups: [],
