@@ -22,7 +22,8 @@ export function writeHeader(target: Buffer, offset: number, opaque: number, cmdT
   target.writeUInt32BE(opaque >>> 0, offset + OPAQUE_OFFSET);
   target.writeUInt8(cmdType, offset + CMD_TYPE_OFFSET);
   target.writeInt16BE(0, offset + VERSION_OFFSET);
-  target.writeBigInt64BE(0n, offset + EXTENSION_OFFSET);
+  target.writeUInt32BE(0, offset + EXTENSION_OFFSET); // extension = 0 as two halves: no BigInt per packet
+  target.writeUInt32BE(0, offset + EXTENSION_OFFSET + 4);
   target.writeInt32BE(bodyLen, offset + BODY_LEN_OFFSET);
 }
 
