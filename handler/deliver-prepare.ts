@@ -1,5 +1,7 @@
 // design §5 "deliver-prepare": expiry and deliverLimit, in-flight dedup, and the target groups
 // = the groups bound now, minus those that already acked (design §6: never redelivered to).
+// When it settles a message itself (park, finish, dead letter) it returns that store write, so a
+// caller paging the store can wait for it before reading more (server/recovery.ts, issue 4).
 import type { Binding } from '../binding/binding';
 import type { BindingTable } from '../binding/matcher';
 import type { InFlightSet } from './delivery-in-flight';
@@ -13,28 +15,30 @@ export interface DeliverPrepareDeps {
   /** messageIds with an attempt in flight: one attempt per message at a time */
   inFlight: InFlightSet;
   nowMs: () => number;
-  deadLetter: (request: DeliveryRequest, reason: string) => void;
+  /** deadLetter, park and finish may return a promise of their store write (never rejecting): it is returned */
+  deadLetter: (request: DeliveryRequest, reason: string) => unknown;
   /** no group to deliver to now (none bound, or no consumer online): keep it (design §6) */
   park: (request: DeliveryRequest) => unknown;
   /** every bound group has acked: the message is finished */
-  finish: (request: DeliveryRequest) => void;
+  finish: (request: DeliveryRequest) => unknown;
   toDeliverQos: (job: DeliveryJob) => void;
 }
 
 export function createDeliverPrepareStage(deps: DeliverPrepareDeps) {
   const { bindings, isOnline, inFlight, nowMs, deadLetter, park, finish, toDeliverQos } = deps;
-  return function deliverPrepare(request: DeliveryRequest): void {
+  /** the store write that settled the message here, or undefined (an attempt started, or nothing to do) */
+  return function deliverPrepare(request: DeliveryRequest): Promise<unknown> | undefined {
     const { message, attempt, fly } = request;
     const { header } = message;
-    if (inFlight.has(header.messageId)) return; // design §6: never in flight twice
+    if (inFlight.has(header.messageId)) return undefined; // design §6: never in flight twice
     if (header.expiredTime > 0 && header.expiredTime * 1000 < nowMs()) {
-      return deadLetter(request, `expired at ${new Date(header.expiredTime * 1000).toISOString()}`);
+      return storeWrite(deadLetter(request, `expired at ${new Date(header.expiredTime * 1000).toISOString()}`));
     }
     if (attempt > header.deliverLimit) {
-      return deadLetter(request, `deliverLimit ${header.deliverLimit} reached after ${attempt - 1} attempts`);
+      return storeWrite(deadLetter(request, `deliverLimit ${header.deliverLimit} reached after ${attempt - 1} attempts`));
     }
     const bound = bindings().match(header.topic, header.messageType);
-    if (bound.length === 0) return void park(request);
+    if (bound.length === 0) return storeWrite(park(request));
     let targets: Binding[] = bound;
     let succeeded = message.succGroups;
     let waiting: string[] | undefined;
@@ -53,7 +57,7 @@ export function createDeliverPrepareStage(deps: DeliverPrepareDeps) {
       }
       if (targets.length === 0) {
         const settled = succeeded === message.succGroups ? request : { ...request, message: { ...message, succGroups: succeeded } };
-        return waiting && !fly ? void park(settled) : finish(settled);
+        return storeWrite(waiting && !fly ? park(settled) : finish(settled));
       }
     }
     inFlight.add(header.messageId);
@@ -62,7 +66,12 @@ export function createDeliverPrepareStage(deps: DeliverPrepareDeps) {
     job.publishedAtMs = request.publishedAtMs;
     if (request.wire !== undefined) job.useEncoded(request.wire);
     toDeliverQos(job);
+    return undefined;
   };
+}
+
+function storeWrite(outcome: unknown): Promise<unknown> | undefined {
+  return outcome instanceof Promise ? outcome : undefined;
 }
 
 function allOnline(bound: readonly Binding[], isOnline: (groupId: string) => boolean): boolean {

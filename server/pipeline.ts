@@ -61,17 +61,20 @@ export interface PipelineContext {
 
 export interface Pipeline {
   onFrame: (session: Session, frame: Frame) => void;
-  deliverPrepare: (request: DeliveryRequest) => void;
+  /** returns the store write when it settled the message itself (park, finish, dead letter) */
+  deliverPrepare: (request: DeliveryRequest) => Promise<unknown> | undefined;
   qos: DeliverQos;
 }
+
+const ignore = (): void => undefined;
 
 export function buildPipeline(ctx: PipelineContext): Pipeline {
   const { config, store, log, counters, nowMs } = ctx;
   const topics = new Set(config.topics);
 
   const logStoreError = (error: unknown, messageId: string) => log.error({ err: error, messageId }, 'store operation failed');
-  const storeOp = (what: string, messageId: string, op: Promise<unknown>) =>
-    op.catch((error) => log.error({ err: error, messageId, op: what }, 'store operation failed'));
+  const storeOp = (what: string, messageId: string, op: Promise<unknown>): Promise<void> =>
+    op.then(ignore, (error) => log.error({ err: error, messageId, op: what }, 'store operation failed'));
 
   // finish and deadLetter resolve once the store has the outcome (deliver-result keeps the message
   // in flight until then); they never reject.
@@ -86,13 +89,13 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
   // Kept for a group that is not bound, or bound but with no consumer online (design §6: persistent
   // groups wait for their consumers). failGroups [] marks it parked: a binding change or a group's
   // first consumer re-drives it at once (server/recovery.ts); otherwise it is looked at again after
-  // noGroupRecheckSec. Resolves once recorded; never rejects.
-  const park = async ({ message, fly }: DeliveryRequest): Promise<void> => {
-    if (fly) return; // nothing stored: a fly message is gone by design
-    const next = Math.floor(nowMs() / 1000) + config.noGroupRecheckSec;
-    await storeOp('park', message.header.messageId, store.recordDelivery(message.header.messageId, {
-      succGroups: message.succGroups, failGroups: [], deliverCount: message.deliverCount, nextDeliverTime: next,
-    }));
+  // noGroupRecheckSec. Resolves once recorded; never rejects. Not an async function: its frame would
+  // hold the message (body, decoded header) until the record is written; a recovery walk parks 10^6.
+  const park = ({ message, fly }: DeliveryRequest): Promise<void> | undefined => {
+    if (fly) return undefined; // nothing stored: a fly message is gone by design
+    const id = message.header.messageId;
+    const nextDeliverTime = Math.floor(nowMs() / 1000) + config.noGroupRecheckSec;
+    return storeOp('park', id, store.recordDelivery(id, { succGroups: message.succGroups, failGroups: [], deliverCount: message.deliverCount, nextDeliverTime }));
   };
 
   const settle = createDeliverResultStage({

@@ -1,12 +1,17 @@
 // The recovery manager (design §6): re-drives stored, committed, unfinished messages whose
 // nextDeliverTime is due: at start (after a restart), every `intervalMs`, and when bindings change
 // (messages kept because no group was bound). Pages by cursor (nextDeliverTime, messageId), never
-// an offset. A message due before the next scan goes on the retry heap at its exact time, so a
-// schedule interrupted by a restart resumes where it stood.
+// an offset. A retry due before the next scan goes on the retry heap at its exact time, so a
+// schedule interrupted by a restart resumes where it stood; a parked message (no failed group)
+// waits for the scan that finds it due.
 //
 // Rate: paging pauses while more than `maxInFlight` deliveries (new traffic included) are in
 // flight, so a backlog of 10^5 stored messages is fed as fast as consumers ack it and new
-// publishes always find room. Dead-letter re-drive lives here too: it is a re-drive.
+// publishes always find room. The store writes a page causes without a delivery (park, finish,
+// dead letter: deliver-prepare hands them back) are awaited before the next page is read, so a walk
+// of 10^6 messages for an offline group has one page of them outstanding at most (issue 4: reads
+// outpace writes with fsync=always or a slow disk, and the queued writes hold memory). Dead-letter
+// re-drive lives here too: it is a re-drive.
 import type { InFlightSet } from '../handler/delivery-in-flight';
 import type { DeliveryRequest } from '../handler/events';
 import type { DeadLetterQuery, DueCursor, MessageStore, StoredMessage } from '../store/contract';
@@ -23,7 +28,8 @@ export interface RecoveryDeps {
   isScheduled: (messageId: string) => boolean;
   /** put on the retry heap; false when the heap is full (a later scan takes it) */
   schedule: (messageId: string, dueMs: number) => boolean;
-  toDeliverPrepare: (request: DeliveryRequest) => void;
+  /** deliver-prepare: a promise when it settled the message itself with a store write (resolves once written) */
+  toDeliverPrepare: (request: DeliveryRequest) => unknown;
   pageSize: number;
   /** pause paging while more deliveries than this are in flight */
   maxInFlight: number;
@@ -81,7 +87,7 @@ export class RecoveryManager {
   }
 
   private async run(mode: ScanMode): Promise<ScanResult> {
-    const { store, log, clock, inFlight, pageSize } = this.deps;
+    const { log, clock, pageSize } = this.deps;
     const nowSec = Math.floor(clock.nowMs() / 1000);
     const dueBy = nowSec + mode.lookaheadSec;
     let after: DueCursor | undefined;
@@ -90,17 +96,11 @@ export class RecoveryManager {
       for (;;) {
         await this.waitForRoom();
         if (this.stopped) break;
-        // Ids released while the page is read may be stale in it: skip them (delivery-in-flight.ts).
-        const released = inFlight.openWatch();
-        let page: StoredMessage[];
-        try {
-          page = await store.pageDue({ dueBy, after, limit: pageSize, committed: true });
-        } finally {
-          inFlight.closeWatch(released);
-        }
-        for (const message of page) this.take(message, nowSec, mode, released, result);
-        if (page.length < pageSize) break;
-        after = cursorOf(page[page.length - 1]);
+        const page = await this.page(dueBy, after, nowSec, mode, result);
+        // the page's messages are out of reach here: only the writes they caused are waited for
+        if (page.writes.length > 0) await Promise.allSettled(page.writes);
+        if (page.size < pageSize) break;
+        after = page.last;
       }
     } catch (error) {
       log.error({ err: error }, 'recovery scan failed; will retry');
@@ -109,16 +109,39 @@ export class RecoveryManager {
     return result;
   }
 
-  private take(message: StoredMessage, nowSec: number, mode: ScanMode, released: Set<string>, result: ScanResult): void {
+  /** Reads one page and takes its messages; returns its size, its cursor and the store writes it caused. */
+  private async page(dueBy: number, after: DueCursor | undefined, nowSec: number, mode: ScanMode, result: ScanResult) {
+    const { store, inFlight, pageSize } = this.deps;
+    // Ids released while the page is read may be stale in it: skip them (delivery-in-flight.ts).
+    const released = inFlight.openWatch();
+    let page: StoredMessage[];
+    try {
+      page = await store.pageDue({ dueBy, after, limit: pageSize, committed: true });
+    } finally {
+      inFlight.closeWatch(released);
+    }
+    const writes: Promise<unknown>[] = [];
+    for (const message of page) {
+      const write = this.take(message, nowSec, mode, released, result);
+      if (write instanceof Promise) writes.push(write);
+    }
+    const last = page.length > 0 ? cursorOf(page[page.length - 1]!) : after;
+    return { size: page.length, last, writes };
+  }
+
+  private take(message: StoredMessage, nowSec: number, mode: ScanMode, released: Set<string>, result: ScanResult): unknown {
     const id = message.header.messageId;
-    if (this.deps.inFlight.has(id) || released.has(id) || this.deps.isScheduled(id)) return;
+    if (this.deps.inFlight.has(id) || released.has(id) || this.deps.isScheduled(id)) return undefined;
     const parked = message.failGroups.length === 0;
     if (message.nextDeliverTime > nowSec && !(mode.redriveParked && parked)) {
-      if (this.deps.schedule(id, message.nextDeliverTime * 1000)) result.scheduled++;
-      return;
+      // A parked message's recheck (design §6) needs no exact time: the scan that finds it due takes
+      // it, at most intervalMs late. On the retry heap, 10^5 of them came due in the same second and
+      // were all read back from the store at once; the heap is kept for real retries.
+      if (!parked && this.deps.schedule(id, message.nextDeliverTime * 1000)) result.scheduled++;
+      return undefined;
     }
-    this.deps.toDeliverPrepare({ message, attempt: message.deliverCount + 1, fly: false });
     result.redriven++;
+    return this.deps.toDeliverPrepare({ message, attempt: message.deliverCount + 1, fly: false });
   }
 
   private async waitForRoom(): Promise<void> {

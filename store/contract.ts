@@ -104,6 +104,11 @@ export interface MessageStore {
   /** Records a tx check-back sent (design §7): the count and when the next check is due. */
   recordCheck(messageId: string, checkCount: number, nextDeliverTime: number): Promise<void>;
 
+  /**
+   * Resolves once durable, except that a result changing nothing but moving nextDeliverTime later (a
+   * parked message's recheck, design §6) may be kept in memory only: after a crash the message is due
+   * at its last recorded time, earlier, never later (file://, doc/file-store.md).
+   */
   recordDelivery(messageId: string, result: DeliveryResult): Promise<void>;
   /** Every bound group acked: the message is finished and removed. */
   delete(messageId: string): Promise<void>;

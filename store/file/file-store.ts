@@ -20,7 +20,7 @@ import { DiskReserve, isNoSpace } from './disk-reserve';
 import { GroupCommit, type GroupCommitStats } from './group-commit';
 import { acquireLock, releaseLock } from './lock-file';
 import { OpEffects } from './op-effects';
-import type { StateChange, StoreOp } from './ops';
+import { DeleteCall, DeliveryChange, type StateChange, StateCall, type StoreOp } from './ops';
 import { Reclaimer } from './reclaimer';
 import { encodeNewMessageRecord, StateFlag } from './record-codec';
 import { readStoredMessage } from './message-reader';
@@ -33,6 +33,8 @@ export interface FileStoreOptions extends StoreOpenOptions {
   /** where recovery, reclaim and I/O errors are logged; silent when absent */
   logger?: Logger;
 }
+
+const nothing = (): void => undefined;
 
 export class FileStore implements MessageStore {
   readonly kind = 'file';
@@ -192,19 +194,20 @@ export class FileStore implements MessageStore {
   }
 
   rollback(messageId: string): Promise<boolean> {
-    return this.enqueue({ kind: 'delete', id: messageId });
+    return this.enqueueDelete(messageId);
   }
 
   async recordCheck(messageId: string, checkCount: number, nextDeliverTime: number): Promise<void> {
     await this.change(messageId, { change: 'check', checkCount, nextDeliverTime });
   }
 
-  async recordDelivery(messageId: string, result: DeliveryResult): Promise<void> {
-    await this.change(messageId, { change: 'delivery', result });
+  /** Not async: an async frame would keep the caller's `result` alive until the write (ops.ts). */
+  recordDelivery(messageId: string, result: DeliveryResult): Promise<void> {
+    return this.change(messageId, new DeliveryChange(result)).then(nothing);
   }
 
   async delete(messageId: string): Promise<void> {
-    await this.enqueue({ kind: 'delete', id: messageId });
+    await this.enqueueDelete(messageId);
   }
 
   async deadLetter(messageId: string, reason: string): Promise<void> {
@@ -252,20 +255,16 @@ export class FileStore implements MessageStore {
   }
 
   private change(messageId: string, change: StateChange): Promise<boolean> {
-    return this.enqueue({ kind: 'state', id: messageId, change, previous: undefined });
-  }
-
-  private enqueue(op: { kind: 'state'; id: string; change: StateChange; previous: undefined } | { kind: 'delete'; id: string }): Promise<boolean> {
     const closed = this.notOpen();
     if (closed) return Promise.reject(closed);
-    // one object literal per kind, no spreads: this runs for every delivery result and delete
-    return new Promise<boolean>((resolve, reject) =>
-      this.writer!.submit([
-        op.kind === 'state'
-          ? { kind: 'state', id: op.id, change: op.change, previous: undefined, resolve, reject, segment: 0, offset: 0, length: 0, slot: -1, applied: false }
-          : { kind: 'delete', id: op.id, resolve, reject, segment: 0, offset: 0, length: 0, slot: -1, applied: false },
-      ]),
-    );
+    // Array.of, not a literal: the queued one-op array must not get a pretenured site either (ops.ts)
+    return new Promise<boolean>((resolve, reject) => this.writer!.submit(Array.of<StoreOp>(new StateCall(messageId, change, resolve, reject))));
+  }
+
+  private enqueueDelete(messageId: string): Promise<boolean> {
+    const closed = this.notOpen();
+    if (closed) return Promise.reject(closed);
+    return new Promise<boolean>((resolve, reject) => this.writer!.submit(Array.of<StoreOp>(new DeleteCall(messageId, resolve, reject))));
   }
 
   private readDeps() {

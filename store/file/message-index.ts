@@ -18,6 +18,20 @@ export const SlotFlag = Object.freeze({
 const PERSISTED = StateFlag.COMMITTED | StateFlag.DEAD;
 const EMPTY: string[] = [];
 
+/** A slot's state as a fresh object. Made by a constructor: a pending state op keeps one as `previous` (ops.ts). */
+class SlotState implements MessageState {
+  constructor(
+    public flags: number,
+    public deliverCount: number,
+    public checkCount: number,
+    public nextDeliverTime: number,
+    public succGroups: string[],
+    public failGroups: string[],
+    public deadTime: number,
+    public deadReason: string,
+  ) {}
+}
+
 export class MessageIndex {
   private capacity = 0;
   ids: string[] = [];
@@ -127,16 +141,16 @@ export class MessageIndex {
   stateOf(slot: number): MessageState {
     const groups = this.pairs[this.groupPair[slot]!]!;
     const dead = this.dead.get(slot);
-    return {
-      flags: this.flags[slot]! & PERSISTED,
-      deliverCount: this.deliverCount[slot]!,
-      checkCount: this.checkCount[slot]!,
-      nextDeliverTime: this.nextDeliverTime[slot]!,
-      succGroups: [...groups[0]],
-      failGroups: [...groups[1]],
-      deadTime: dead?.deadTime ?? 0,
-      deadReason: dead?.reason ?? '',
-    };
+    return new SlotState(
+      this.flags[slot]! & PERSISTED,
+      this.deliverCount[slot]!,
+      this.checkCount[slot]!,
+      this.nextDeliverTime[slot]!,
+      [...groups[0]],
+      [...groups[1]],
+      dead?.deadTime ?? 0,
+      dead?.reason ?? '',
+    );
   }
 
   succGroupsOf(slot: number): readonly string[] {
