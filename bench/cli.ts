@@ -68,7 +68,7 @@ function kiteqOptions(o: Record<string, unknown>, base: RoundtripOptions): Kiteq
 }
 
 function summaryLine(r: RoundtripResult): string {
-  return `${r.system}: sent ${r.sent} acked ${r.acked} failed ${r.failed} received ${r.received} dup ${r.duplicates} lost ${r.lost} | ${r.tps} msg/s | publish→ack p50 ${r.publishAck.p50.toFixed(2)} ms p99 ${r.publishAck.p99.toFixed(2)} ms | publish→deliver p50 ${r.deliver.p50.toFixed(2)} p90 ${r.deliver.p90.toFixed(2)} p99 ${r.deliver.p99.toFixed(2)} p999 ${r.deliver.p999.toFixed(2)} max ${r.deliver.max.toFixed(2)} ms`;
+  return `${r.system}: sent ${r.sent} acked ${r.acked} failed ${r.failed} received ${r.received} dup ${r.duplicates} lost ${r.lost} | ${r.tps} msg/s | publish→ack p50 ${r.publishAck.p50.toFixed(2)} ms p99 ${r.publishAck.p99.toFixed(2)} ms | publish→deliver p50 ${r.deliver.p50.toFixed(2)} p90 ${r.deliver.p90.toFixed(2)} p99 ${r.deliver.p99.toFixed(2)} p999 ${r.deliver.p999.toFixed(2)} max ${r.deliver.max.toFixed(2)} ms${r.generatorLoopDelay ? ` | generator loop delay p99 ${r.generatorLoopDelay.p99Ms.toFixed(1)} max ${r.generatorLoopDelay.maxMs.toFixed(1)} ms` : ''}`;
 }
 
 function compact(r: RoundtripResult): Record<string, number> {

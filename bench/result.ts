@@ -65,6 +65,8 @@ export interface RoundtripResult {
   deliver: LatencySummary;
   /** acks in each second of the publish phase (throughput over time) */
   perSecond: number[];
+  /** the load generator's event-loop delay while publishing (its own pauses are in every latency figure) */
+  generatorLoopDelay?: { p99Ms: number; maxMs: number };
   /** the deliver latency curve, for the HTML report */
   deliverCurve?: PercentilePoint[];
   /** the run's parameters and anything system-specific (queue type, storage) */

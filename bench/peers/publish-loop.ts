@@ -3,6 +3,7 @@
 // measured from each message's intended send time (no coordinated omission).
 import { LatencyRecorder } from '../latency';
 import type { RoundtripOptions } from '../result';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { SendPacer } from './pacer';
 import { makePayload, nowMs } from './payload';
 import type { ReceiptTracker } from './receipts';
@@ -19,7 +20,11 @@ export interface PublishPhase {
   publishAck: LatencyRecorder;
   /** the first refusal, to tell why `failed` is not 0 */
   firstError?: string;
+  /** the load generator's own event-loop delay during the phase: its stalls are in every latency */
+  generatorLoopDelay: { p99Ms: number; maxMs: number };
 }
+
+const LOOP_SAMPLE_MS = 5;
 
 export async function runPublishLoop(options: RoundtripOptions, publish: PublishFn, receipts: ReceiptTracker): Promise<PublishPhase> {
   const { producers, inFlight, messageSize, rate } = options;
@@ -27,7 +32,9 @@ export async function runPublishLoop(options: RoundtripOptions, publish: Publish
   if (options.messages === undefined && options.durationSec === undefined) throw new Error('give messages or durationSec');
   const start = nowMs();
   const deadline = options.durationSec === undefined ? Number.POSITIVE_INFINITY : start + options.durationSec * 1000;
-  const phase: PublishPhase = { sent: 0, acked: 0, failed: 0, durationMs: 0, perSecond: [], publishAck: new LatencyRecorder() };
+  const phase: PublishPhase = { sent: 0, acked: 0, failed: 0, durationMs: 0, perSecond: [], publishAck: new LatencyRecorder(), generatorLoopDelay: { p99Ms: 0, maxMs: 0 } };
+  const loopDelay = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS });
+  loopDelay.enable();
   let next = 0;
   let lastSettled = start;
   const pacer = new SendPacer();
@@ -64,6 +71,10 @@ export async function runPublishLoop(options: RoundtripOptions, publish: Publish
     for (let slot = 0; slot < inFlight; slot++) lanes.push(lane(producer));
   }
   await Promise.all(lanes);
+  loopDelay.disable();
+  // the histogram holds whole sampling intervals (ns): the delay is what exceeds the 5 ms asked for
+  const past = (ns: number): number => Math.max(0, ns / 1e6 - LOOP_SAMPLE_MS);
+  phase.generatorLoopDelay = { p99Ms: past(loopDelay.percentile(99)), maxMs: past(loopDelay.max) };
   phase.durationMs = lastSettled - start;
   return phase;
 }

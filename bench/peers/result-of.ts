@@ -26,6 +26,7 @@ export function resultOf(
     publishAck: phase.publishAck.summary(),
     deliver: deliverSummary,
     perSecond: phase.perSecond,
+    generatorLoopDelay: phase.generatorLoopDelay,
     deliverCurve: deliver.curve(),
     options: phase.firstError === undefined ? options : { ...options, firstError: phase.firstError },
   };
