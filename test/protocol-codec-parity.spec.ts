@@ -11,18 +11,7 @@ import { type KiteMessage, decodeMessage, encodeMessage } from '../protocol/mess
 import { type MessageStoreAck, decodeStoreAck, encodeStoreAck } from '../protocol/messages/store-ack';
 import { type TxAck, decodeTxAck, encodeTxAck } from '../protocol/messages/tx-ack';
 import { protocol } from '../protocol/pb';
-
-/** mulberry32: small, seedable, good enough to pick cases */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as prng } from './fixtures/fault/harness';
 
 type Random = () => number;
 const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)];

@@ -79,9 +79,8 @@ export class DeliveryChange {
   }
 }
 
-export class StateCall implements StateOp {
-  readonly kind = 'state';
-  previous: MessageState | undefined = undefined;
+/** What every queued call carries: its id, its promise's settlers, and where forming put its record. */
+abstract class Call {
   segment = 0;
   offset = 0;
   length = 0;
@@ -89,24 +88,26 @@ export class StateCall implements StateOp {
   applied = false;
   constructor(
     readonly id: string,
-    readonly change: StateChange,
     readonly resolve: (value: boolean) => void,
     readonly reject: (error: Error) => void,
   ) {}
 }
 
-export class DeleteCall implements DeleteOp {
-  readonly kind = 'delete';
-  segment = 0;
-  offset = 0;
-  length = 0;
-  slot = -1;
-  applied = false;
+export class StateCall extends Call implements StateOp {
+  readonly kind = 'state';
+  previous: MessageState | undefined = undefined;
   constructor(
-    readonly id: string,
-    readonly resolve: (value: boolean) => void,
-    readonly reject: (error: Error) => void,
-  ) {}
+    id: string,
+    readonly change: StateChange,
+    resolve: (value: boolean) => void,
+    reject: (error: Error) => void,
+  ) {
+    super(id, resolve, reject);
+  }
+}
+
+export class DeleteCall extends Call implements DeleteOp {
+  readonly kind = 'delete';
 }
 
 export function waiter(): Omit<Waiter, 'resolve' | 'reject'> {
