@@ -10,10 +10,22 @@ import { aMessage } from './support/messages';
 
 const URI_OPTIONS = 'segmentBytes=1048576';
 
+/** The segment files now; one the reclaimer unlinks between the listing and its stat is gone, not an error. */
 async function segmentFiles(dir: string): Promise<{ count: number; bytes: number }> {
   const names = (await fs.readdir(dir)).filter((n) => n.startsWith('seg-'));
-  const sizes = await Promise.all(names.map(async (n) => (await fs.stat(path.join(dir, n))).size));
-  return { count: names.length, bytes: sizes.reduce((a, b) => a + b, 0) };
+  const sizes = await Promise.all(
+    names.map((n) =>
+      fs.stat(path.join(dir, n)).then(
+        (stat) => stat.size,
+        (error: NodeJS.ErrnoException) => {
+          if (error.code === 'ENOENT') return undefined;
+          throw error;
+        },
+      ),
+    ),
+  );
+  const present = sizes.filter((size): size is number => size !== undefined);
+  return { count: present.length, bytes: present.reduce((a, b) => a + b, 0) };
 }
 
 /** Reclaim runs in the background after each batch: wait until the directory settles. */
