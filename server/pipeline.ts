@@ -78,9 +78,9 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
 
   // finish and deadLetter resolve once the store has the outcome (deliver-result keeps the message
   // in flight until then); they never reject.
-  const finish = async ({ message, fly }: DeliveryRequest): Promise<void> => {
-    if (!fly) await storeOp('delete', message.header.messageId, store.delete(message.header.messageId));
-  };
+  // not async, like park below: the delete's own promise is enough (one per acked message)
+  const finish = ({ message, fly }: DeliveryRequest): Promise<void> | undefined =>
+    fly ? undefined : storeOp('delete', message.header.messageId, store.delete(message.header.messageId));
   const deadLetter = async ({ message, fly }: DeliveryRequest, reason: string): Promise<void> => {
     counters.bump('deadLettered', message.header.topic);
     log.warn({ messageId: message.header.messageId, topic: message.header.topic, reason }, 'dead letter');

@@ -12,8 +12,6 @@ const LENGTH_DELIMITED = 2;
 export function tag(field: number, wireType: number): number {
   return (field << 3) | wireType;
 }
-export const varintTag = (field: number): number => tag(field, VARINT);
-export const bytesTag = (field: number): number => tag(field, LENGTH_DELIMITED);
 
 /** Bytes of a non-negative varint below 2^53, or 10 for a negative int32/int64 (two's complement). */
 export function varintSize(value: number): number {
