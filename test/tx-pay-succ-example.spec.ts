@@ -1,5 +1,5 @@
 // issue 7: the example users copy (examples/pay-succ), run as real processes against a real
-// MariaDB. The payment service is killed (SIGKILL) between its database commit and its TX_ACK;
+// MariaDB. The payment service dies (SIGKILL) between its database commit and its TX_ACK;
 // another instance answers the check-back from MariaDB; the subscriber receives a message
 // exactly for the orders that committed.
 import assert from 'node:assert/strict';
@@ -43,10 +43,12 @@ describe('tx example pay-succ - payment service killed between its DB commit and
   it('delivers the message for every committed order, exactly once, and none for the declined ones', async () => {
     const subscriber = run('subscriber-service.js', []);
     await subscriber.waitFor('ready', 1, 15_000);
-    // Orders 1..7: 3 and 6 declined (DB rolled back), 7 committed in MariaDB and then the process dies.
+    // Orders 1..7: 3 and 6 declined (DB rolled back), 7 committed in MariaDB and then the process
+    // SIGKILLs itself, so that no check-back can reach it after its commit.
     const payment = run('payment-service.js', ['--orders', '7', '--fail-every', '3', '--crash-after-commit', '7']);
     await payment.waitFor('crashing', 1, 20_000);
-    await payment.kill('SIGKILL');
+    await payment.exited;
+    assert.equal(payment.child.signalCode, 'SIGKILL', 'the payment service died of SIGKILL');
     const crashed = payment.events.filter((e) => e.event === 'dbCommitted').at(-1)?.messageId as string;
     assert.equal((await env.broker.store.get(crashed))?.header.commit, false, 'order-7 committed in MariaDB, still prepared at the broker');
 

@@ -23,7 +23,7 @@ const { values } = parseArgs({
     'first-order': { type: 'string', default: '1' },
     /** every k-th order's database transaction fails (a declined card): its message is rolled back */
     'fail-every': { type: 'string', default: '0' },
-    /** simulate a crash: after the database commit of this order, stop before the TX_ACK */
+    /** simulate a crash: after the database commit of this order, SIGKILL ourselves before the TX_ACK */
     'crash-after-commit': { type: 'string', default: '0' },
     /** an order not in the database after this many seconds was rolled back for good */
     'decide-after-sec': { type: 'string', default: '30' },
@@ -82,8 +82,11 @@ async function main(): Promise<void> {
         }
         say({ event: 'dbCommitted', orderId, messageId: message.header.messageId });
         if (n === crashAfter) {
-          say({ event: 'crashing', orderId });
-          await new Promise(() => undefined); // the test kills us here, before the TX_ACK
+          say({ event: 'crashing', orderId }); // stdout to a pipe is synchronous: the line is out
+          // Die at once, like a crash: a process left hanging here would still answer the broker's
+          // check-back for this very order (its client is alive), and nothing would be left to test.
+          process.kill(process.pid, 'SIGKILL');
+          await new Promise(() => undefined);
         }
         return true; // → TX_ACK commit
       });
