@@ -18,6 +18,8 @@ export interface DeliverResultDeps {
   finish: (request: DeliveryRequest) => Promise<void> | void;
   /** the groups that acked are done, others wait for a consumer: keep it parked (never rejects) */
   park: (request: DeliveryRequest) => Promise<void> | void;
+  /** a consumer of this group is connected */
+  isOnline: (groupId: string) => boolean;
   /** persist the attempt's outcome (store.recordDelivery) */
   record: (messageId: string, result: DeliveryResult) => Promise<void>;
   /** retry now (attempts 2 and 3) */
@@ -36,7 +38,7 @@ export interface DeliverResultDeps {
 const STORE_ERROR_RETRY_MS = 1000;
 
 export function createDeliverResultStage(deps: DeliverResultDeps) {
-  const { inFlight, nowMs, finish, park, record, toDeliverPrepare, schedule, deadLetter, onError, onGroupResult, onJobDone } = deps;
+  const { inFlight, nowMs, finish, park, isOnline, record, toDeliverPrepare, schedule, deadLetter, onError, onGroupResult, onJobDone } = deps;
 
   async function complete(job: DeliveryJob): Promise<void> {
     const id = job.messageId;
@@ -54,7 +56,12 @@ export function createDeliverResultStage(deps: DeliverResultDeps) {
       // design §6: a persistent group with no consumer online was left out of this attempt; the
       // message waits for it (parked) instead of finishing or burning an attempt on it.
       await park(request);
-      return inFlight.release(id);
+      inFlight.release(id);
+      // A waiting group's consumer connected while this attempt was in flight: the re-drive its
+      // arrival started skipped the message (in flight, design §6), so take it now, not at the
+      // next recheck (noGroupRecheckSec or later).
+      if (job.waiting.some(isOnline)) toDeliverPrepare({ message, attempt: job.attempt + 1, fly: false });
+      return;
     }
     const exhausted = job.attempt >= message.header.deliverLimit;
     const delaySec = exhausted ? 0 : retryDelaySec(job.attempt);

@@ -215,6 +215,11 @@ export class Broker {
     return this.scheduler.size;
   }
 
+  /** a recovery scan (re-drive) is running */
+  get recoveryScanning(): boolean {
+    return this.recovery.scanning;
+  }
+
   /** design §6, §10: dead letters per topic/group, paged by messageId. */
   listDeadLetters(query: DeadLetterQuery): Promise<DeadLetter[]> {
     return this.store.listDeadLetters(query);

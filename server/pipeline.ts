@@ -103,6 +103,7 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
     nowMs,
     finish,
     park,
+    isOnline: (groupId) => ctx.consumersOf(groupId).length > 0,
     record: (id, result) => store.recordDelivery(id, result),
     toDeliverPrepare: (request) => {
       // Shutting down: the attempt's outcome is recorded (due now); the next broker start retries it

@@ -62,6 +62,11 @@ export class RecoveryManager {
     void this.scan(this.periodic());
   }
 
+  /** a scan is running (or queued right behind the running one) */
+  get scanning(): boolean {
+    return this.running !== null;
+  }
+
   private periodic(): ScanMode {
     return { lookaheadSec: Math.ceil(this.deps.intervalMs / 1000), redriveParked: false };
   }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { type Binding, directBinding } from '../binding/binding';
 import { FileRegistry } from '../binding/file-registry';
-import { buildStringMessage, KiteQClient, type Message } from '../client';
+import { buildStringMessage, KiteQClient, type MessageListener } from '../client';
 import { VirtualClock } from '../server/clock';
 import { countdown, eventually } from './support/events';
 import { startBroker, tempDir, type TestBroker } from './support/broker';
@@ -21,7 +21,7 @@ describe('delivery bindings - no group bound, persistent and non-persistent grou
     await env.stop();
   });
 
-  async function client(groupId: string, listener?: (m: Message) => boolean): Promise<KiteQClient> {
+  async function client(groupId: string, listener?: MessageListener): Promise<KiteQClient> {
     const c = new KiteQClient({ registry: env.registryUri, groupId, secretKey: 'k', publishTopics: ['trade'], listener });
     clients.push(c);
     await c.start();
@@ -68,6 +68,26 @@ describe('delivery bindings - no group bound, persistent and non-persistent grou
     const got = countdown(1, 5000, 'delivery to the late consumer');
     const seen: string[] = [];
     await client('s-durable', (m) => (seen.push(m.header.messageId), got.tick(), true));
+    await got.done;
+    assert.deepEqual(seen, [messageId]);
+    await eventually(async () => Object.keys(await env.broker.store.countsByTopic()).length === 0, 5000, 'finished');
+  });
+
+  it('delivers to a waiting group whose consumer connected while the message was in flight to another group', async () => {
+    clock = new VirtualClock(); // frozen: no recheck and no periodic scan can deliver it
+    env = await startBroker({ bindings: [directBinding('s-online', 'trade', 'pay-succ'), directBinding('s-late', 'trade', 'pay-succ')], brokerOptions: { clock } });
+    let ack!: (ok: boolean) => void;
+    const held = countdown(1, 5000, 'delivery to s-online');
+    await client('s-online', () => new Promise<boolean>((resolve) => ((ack = resolve), held.tick())));
+    const producer = await client('p-trade');
+    const { messageId } = await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'for both groups' }));
+    await held.done; // in flight to s-online; s-late has no consumer yet, so it waits (design §6)
+    const got = countdown(1, 5000, 'delivery to s-late');
+    const seen: string[] = [];
+    await client('s-late', (m) => (seen.push(m.header.messageId), got.tick(), true));
+    // Its arrival's re-drive scan passes the message by (in flight): it must not be left parked.
+    await eventually(() => !env.broker.recoveryScanning, 5000, 'the re-drive scan for s-late ended');
+    ack(true);
     await got.done;
     assert.deepEqual(seen, [messageId]);
     await eventually(async () => Object.keys(await env.broker.store.countsByTopic()).length === 0, 5000, 'finished');

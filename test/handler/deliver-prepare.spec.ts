@@ -97,6 +97,7 @@ describe('deliver-result stage - outcome recorded before the message leaves flig
       nowMs: () => 1_000_000,
       finish: () => undefined,
       park: () => assert.fail("nothing waits: both groups are online"),
+      isOnline: () => true,
       record: (_id, result) => (recorded.push(result), new Promise<void>((r) => (resolveRecord = r))),
       toDeliverPrepare: (r) => retried.push(r),
       schedule: () => true,
