@@ -25,3 +25,15 @@ export function retryDelaySec(failedAttempt: number): number {
   }
   return 0;
 }
+
+/**
+ * Seconds until a parked message (no bound group, or its groups waiting for a consumer: design §6)
+ * is looked at again: its age, kept within [minSec, maxSec]. A binding change and a group's first
+ * consumer re-drive parked messages at once, so this recheck is only a safety net; backing off
+ * with age keeps a backlog for an offline group from being re-read every minute (10^6 messages
+ * cost ~30 s of CPU per pass): rechecks at 1, 2, 4, 8 … minutes of age, then hourly.
+ */
+export function parkRecheckSec(publishTimeSec: number, nowSec: number, minSec: number, maxSec: number): number {
+  const ageSec = nowSec - publishTimeSec;
+  return Math.max(minSec, Math.min(ageSec, maxSec));
+}

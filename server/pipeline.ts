@@ -14,6 +14,7 @@ import type { InFlightSet } from '../handler/delivery-in-flight';
 import type { DeliveryJob } from '../handler/delivery-job';
 import type { DeliveryRequest } from '../handler/events';
 import { createPersistStage } from '../handler/persist';
+import { parkRecheckSec } from '../handler/retry-schedule';
 import type { SessionPort } from '../handler/session-port';
 import { createTxAckStage } from '../handler/tx-ack';
 import type { TxCheckRegistry } from '../handler/tx-check-registry';
@@ -89,12 +90,14 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
   // Kept for a group that is not bound, or bound but with no consumer online (design §6: persistent
   // groups wait for their consumers). failGroups [] marks it parked: a binding change or a group's
   // first consumer re-drives it at once (server/recovery.ts); otherwise it is looked at again after
-  // noGroupRecheckSec. Resolves once recorded; never rejects. Not an async function: its frame would
-  // hold the message (body, decoded header) until the record is written; a recovery walk parks 10^6.
+  // noGroupRecheckSec, then less often as it ages (parkRecheckSec). Resolves once recorded; never
+  // rejects. Not an async function: its frame would hold the message (body, decoded header) until
+  // the record is written; a recovery walk parks 10^6.
   const park = ({ message, fly }: DeliveryRequest): Promise<void> | undefined => {
     if (fly) return undefined; // nothing stored: a fly message is gone by design
     const id = message.header.messageId;
-    const nextDeliverTime = Math.floor(nowMs() / 1000) + config.noGroupRecheckSec;
+    const nowSec = Math.floor(nowMs() / 1000);
+    const nextDeliverTime = nowSec + parkRecheckSec(message.publishTime, nowSec, config.noGroupRecheckSec, config.noGroupRecheckMaxSec);
     return storeOp('park', id, store.recordDelivery(id, { succGroups: message.succGroups, failGroups: [], deliverCount: message.deliverCount, nextDeliverTime }));
   };
 

@@ -73,6 +73,27 @@ describe('delivery bindings - no group bound, persistent and non-persistent grou
     await eventually(async () => Object.keys(await env.broker.store.countsByTopic()).length === 0, 5000, 'finished');
   });
 
+  it('looks at a message parked for hours about hourly, not every noGroupRecheckSec', async () => {
+    clock = new VirtualClock();
+    env = await startBroker({ bindings: [directBinding('s-away', 'trade', 'pay-succ')], brokerOptions: { clock } });
+    const producer = await client('p-trade');
+    const { messageId } = await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'a long wait' }));
+    const stored = async () => (await env.broker.store.get(messageId))!;
+    await eventually(async () => (await stored()).nextDeliverTime > (await stored()).publishTime, 5000, 'parked');
+    const gaps: number[] = [];
+    let due = (await stored()).nextDeliverTime;
+    for (let minute = 0; minute < 3 * 60; minute++) {
+      clock.advance(60_000); // the periodic scan (recoverIntervalMs) finds it due and parks it again
+      await eventually(() => !env.broker.recoveryScanning, 5000, 'the scan ended', 1);
+      const next = (await stored()).nextDeliverTime;
+      if (next !== due) gaps.push(next - Math.floor(clock.nowMs() / 1000));
+      due = next;
+    }
+    assert.ok(gaps.length >= 5 && gaps.length <= 9, `rechecked ${gaps.length} times in 3 h: ${gaps}`);
+    assert.ok(gaps.at(-1)! > 1800 && gaps.at(-1)! <= 3600, `last gap ${gaps.at(-1)} s`);
+    assert.equal((await stored()).deliverCount, 0, 'no attempt burned');
+  });
+
   it('delivers to a waiting group whose consumer connected while the message was in flight to another group', async () => {
     clock = new VirtualClock(); // frozen: no recheck and no periodic scan can deliver it
     env = await startBroker({ bindings: [directBinding('s-online', 'trade', 'pay-succ'), directBinding('s-late', 'trade', 'pay-succ')], brokerOptions: { clock } });

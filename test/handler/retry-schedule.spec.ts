@@ -1,6 +1,6 @@
 // design §6: the redelivery table, row by row.
 import assert from 'node:assert/strict';
-import { REDELIVERY_WINDOWS, retryDelaySec } from '../../handler/retry-schedule';
+import { parkRecheckSec, REDELIVERY_WINDOWS, retryDelaySec } from '../../handler/retry-schedule';
 
 describe('retry schedule - design §6 table', () => {
   const rows: [failedAttempt: number, delaySec: number][] = [
@@ -26,5 +26,21 @@ describe('retry schedule - design §6 table', () => {
   it('puts attempts 4, 5 and 6 at +5 s, +10 s and +15 s after the 3rd failure', () => {
     const at = [3, 4, 5].reduce<number[]>((acc, n) => [...acc, (acc.at(-1) ?? 0) + retryDelaySec(n)], []);
     assert.deepEqual(at, [5, 10, 15]);
+  });
+});
+
+describe('park recheck - a parked message is looked at less often as it ages', () => {
+  const at = (ageSec: number) => parkRecheckSec(1_000_000, 1_000_000 + ageSec, 60, 3600);
+  it('waits the minimum while young, its age later, and at most the maximum', () => {
+    assert.deepEqual([0, 59, 60, 61, 600, 3599, 3600, 86_400].map(at), [60, 60, 60, 61, 600, 3599, 3600, 3600]);
+  });
+  it('takes the minimum for a publish time in the future (a clock step back)', () => {
+    assert.equal(at(-500), 60);
+  });
+  it('rechecks a message parked for a day about 30 times, not 1,440', () => {
+    let t = 0;
+    let rechecks = 0;
+    while ((t += at(t)) < 86_400) rechecks++;
+    assert.ok(rechecks >= 24 && rechecks <= 32, `${rechecks} rechecks`);
   });
 });
