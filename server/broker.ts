@@ -49,6 +49,8 @@ export interface BrokerOptions {
 }
 
 const SWEEP_MS = 100;
+/** re-drives (recovery pages, due retries) pause while this many deliveries are in flight */
+const REDRIVE_MAX_IN_FLIGHT = 5000;
 
 export class Broker {
   readonly config: BrokerConfig;
@@ -119,6 +121,7 @@ export class Broker {
       clock: this.clock,
       maxScheduled: config.maxRetryScheduled,
       onDue: (id) => void this.redeliverById(id),
+      hasRoom: () => this.inFlight.size + this.redeliveryReads < REDRIVE_MAX_IN_FLIGHT,
     });
     this.pipeline = buildPipeline({
       config,
@@ -155,7 +158,7 @@ export class Broker {
       schedule: (id, dueMs) => this.scheduler.schedule(id, dueMs),
       toDeliverPrepare: this.pipeline.deliverPrepare,
       pageSize: config.recoverPageSize,
-      maxInFlight: 5000,
+      maxInFlight: REDRIVE_MAX_IN_FLIGHT,
       intervalMs: config.recoverIntervalMs,
     });
     this.dlqMover = new DlqMover({
@@ -400,13 +403,19 @@ export class Broker {
     return this.publishLimiter === null || this.publishLimiter.tryTake();
   }
 
+  /** due retries being read back from the store (RetryScheduler's room counts them) */
+  private redeliveryReads = 0;
+
   private async redeliverById(messageId: string): Promise<void> {
     let message: StoredMessage | undefined;
+    this.redeliveryReads++;
     try {
       message = await this.store.get(messageId);
     } catch (error) {
       this.log.error({ err: error, messageId }, 'store read failed for a due retry; the recovery scan will pick it up');
       return;
+    } finally {
+      this.redeliveryReads--;
     }
     if (!message || !message.header.commit) return;
     this.counters.bump('retried', message.header.topic);
