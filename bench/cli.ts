@@ -64,15 +64,24 @@ function kiteqOptions(o: Record<string, unknown>, base: RoundtripOptions): Kiteq
     secretKey: String(o.secretKey),
     tx: Boolean(o.tx),
     warmupMessages: o.warmup as number,
+    brokerPid: o.brokerPid as number | undefined,
   };
 }
 
 function summaryLine(r: RoundtripResult): string {
-  return `${r.system}: sent ${r.sent} acked ${r.acked} failed ${r.failed} received ${r.received} dup ${r.duplicates} lost ${r.lost} | ${r.tps} msg/s | publish→ack p50 ${r.publishAck.p50.toFixed(2)} ms p99 ${r.publishAck.p99.toFixed(2)} ms | publish→deliver p50 ${r.deliver.p50.toFixed(2)} p90 ${r.deliver.p90.toFixed(2)} p99 ${r.deliver.p99.toFixed(2)} p999 ${r.deliver.p999.toFixed(2)} max ${r.deliver.max.toFixed(2)} ms${r.generatorLoopDelay ? ` | generator loop delay p99 ${r.generatorLoopDelay.p99Ms.toFixed(1)} max ${r.generatorLoopDelay.maxMs.toFixed(1)} ms` : ''}`;
+  return `${r.system}: sent ${r.sent} acked ${r.acked} failed ${r.failed} received ${r.received} dup ${r.duplicates} lost ${r.lost} | ${r.tps} msg/s | publish→ack p50 ${r.publishAck.p50.toFixed(2)} ms p99 ${r.publishAck.p99.toFixed(2)} ms | publish→deliver p50 ${r.deliver.p50.toFixed(2)} p90 ${r.deliver.p90.toFixed(2)} p99 ${r.deliver.p99.toFixed(2)} p999 ${r.deliver.p999.toFixed(2)} max ${r.deliver.max.toFixed(2)} ms${r.generatorLoopDelay ? ` | generator loop delay p99 ${r.generatorLoopDelay.p99Ms.toFixed(1)} max ${r.generatorLoopDelay.maxMs.toFixed(1)} ms` : ''}${cpuPart(r)}`;
 }
 
-function compact(r: RoundtripResult): Record<string, number> {
-  return { sent: r.sent, acked: r.acked, failed: r.failed, received: r.received, duplicates: r.duplicates, lost: r.lost, tps: r.tps, p50Ms: r.p50Ms, p99Ms: r.p99Ms };
+function cpuPart({ cpu }: RoundtripResult): string {
+  if (!cpu) return '';
+  const { broker, generator } = cpu;
+  const brokerPart = broker ? `broker ${broker.perMessageUs} µs (user ${broker.userMs} + sys ${broker.sysMs} ms${broker.peakRssMb === undefined ? '' : `, peak RSS ${broker.peakRssMb} MB`}), ` : '';
+  return ` | cpu/msg ${brokerPart}bench ${generator.perMessageUs} µs`;
+}
+
+function compact(r: RoundtripResult): Record<string, unknown> {
+  const counts = { sent: r.sent, acked: r.acked, failed: r.failed, received: r.received, duplicates: r.duplicates, lost: r.lost, tps: r.tps, p50Ms: r.p50Ms, p99Ms: r.p99Ms };
+  return r.cpu ? { ...counts, cpu: r.cpu } : counts;
 }
 
 function kiteqFlags(command: Command): Command {
@@ -83,7 +92,8 @@ function kiteqFlags(command: Command): Command {
     .option('--producer-group <group>', 'publishing group', 'p-bench')
     .option('--consumer-group <group>', 'consumer group (must be bound in the registry)', 's-bench')
     .option('--secret-key <key>', 'secret key of both groups', '123456')
-    .option('--tx', 'transactional messages: prepared, local tx, commit');
+    .option('--tx', 'transactional messages: prepared, local tx, commit')
+    .option('--broker-pid <pid>', "the broker's process (same machine): report its CPU per message and peak RSS", int);
 }
 
 async function roundtrip(o: Record<string, unknown>): Promise<void> {

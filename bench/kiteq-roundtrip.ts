@@ -8,6 +8,7 @@ import { nowMs, readPayload } from './peers/payload';
 import { runPublishLoop } from './peers/publish-loop';
 import { ReceiptTracker } from './peers/receipts';
 import { resultOf } from './peers/result-of';
+import { cpuBetween, peakRssMb, sampleProcess, sampleSelf } from './process-cpu';
 import type { RoundtripOptions, RoundtripResult } from './result';
 
 export interface KiteqRoundtripOptions extends RoundtripOptions {
@@ -24,12 +25,15 @@ export interface KiteqRoundtripOptions extends RoundtripOptions {
    * figure: the broker and the clients are past JIT warm-up and connection set-up when measuring.
    */
   warmupMessages?: number;
+  /** the broker's process id (same machine): its CPU and peak RSS go into the result */
+  brokerPid?: number;
   /** called once a second during the publish phase (the live progress line) */
   onProgress?: (p: { second: number; acked: number; inFlight: number; p99Ms: number }) => void;
 }
 
 export async function runKiteqRoundtrip(options: KiteqRoundtripOptions): Promise<RoundtripResult> {
   const { registry, topic, messageType, producerGroup, consumerGroup, secretKey } = options;
+  if (options.brokerPid !== undefined) sampleProcess(options.brokerPid); // a wrong pid fails now, not after the run
   let receipts = new ReceiptTracker();
   let deliver = new LatencyRecorder();
   const consumer = new KiteQClient({
@@ -78,11 +82,18 @@ export async function runKiteqRoundtrip(options: KiteqRoundtripOptions): Promise
         live.latency.recordMs(nowMs() - started);
       }
     };
+    const { brokerPid } = options;
+    const cpuAtStart = { generator: sampleSelf(), broker: brokerPid === undefined ? undefined : sampleProcess(brokerPid) };
     const loop = runPublishLoop(options, publish, receipts);
     const phase = await loop;
     clearInterval(progress);
     await receipts.whenDrained(options.drainTimeoutMs ?? 10_000);
-    return resultOf('kiteq', { ...options, onProgress: undefined, tx: options.tx ?? false } as RoundtripOptions & Record<string, unknown>, phase, receipts, deliver);
+    const result = resultOf('kiteq', { ...options, onProgress: undefined, tx: options.tx ?? false } as RoundtripOptions & Record<string, unknown>, phase, receipts, deliver);
+    result.cpu = { generator: cpuBetween(cpuAtStart.generator, sampleSelf(), result.acked) };
+    if (brokerPid !== undefined) {
+      result.cpu.broker = { pid: brokerPid, ...cpuBetween(cpuAtStart.broker!, sampleProcess(brokerPid), result.acked), peakRssMb: peakRssMb(brokerPid) };
+    }
+    return result;
   } finally {
     await Promise.all([consumer.close(), ...producers.map((p) => p.close())]);
   }

@@ -1,5 +1,6 @@
 // What one roundtrip benchmark run reports, the same for kiteq and for the peers it is compared
 // with (RabbitMQ, NATS JetStream), so `kiteq-bench compare` can put them side by side.
+import type { CpuUsage } from './process-cpu';
 
 /** Latency percentiles in milliseconds (µs precision), from an HDR histogram (bench/latency.ts). */
 export interface LatencySummary {
@@ -67,6 +68,11 @@ export interface RoundtripResult {
   perSecond: number[];
   /** the load generator's event-loop delay while publishing (its own pauses are in every latency figure) */
   generatorLoopDelay?: { p99Ms: number; maxMs: number };
+  /**
+   * CPU over the measured phase (publish and drain, after any warm-up): the load generator's own,
+   * and the broker's when its pid was given (kiteq-bench --broker-pid), with its peak RSS.
+   */
+  cpu?: { generator: CpuUsage; broker?: CpuUsage & { pid: number; peakRssMb?: number } };
   /** the deliver latency curve, for the HTML report */
   deliverCurve?: PercentilePoint[];
   /** the run's parameters and anything system-specific (queue type, storage) */

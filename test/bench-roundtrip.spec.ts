@@ -4,6 +4,9 @@ import assert from 'node:assert/strict';
 import { directBinding } from '../binding/binding';
 import { runKiteqRoundtrip } from '../bench/kiteq-roundtrip';
 import { runKiteqProducer } from '../bench/kiteq-one-side';
+import { sampleProcess } from '../bench/process-cpu';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { startBroker, type TestBroker } from './support/broker';
 
 describe('bench - kiteq roundtrip harness', function () {
@@ -38,5 +41,31 @@ describe('bench - kiteq roundtrip harness', function () {
     const result = await runKiteqProducer({ ...side(), groupId: 'p-bench', producers: 1, inFlight: 5, messageSize: 64, messages: 200, rate: 1000 });
     assert.deepEqual([result.sent, result.acked, result.failed], [200, 200, 0]);
     assert.ok(result.publishAck.count === 200);
+  });
+
+  it('reports the CPU per message of the generator and of the broker process given by pid', async () => {
+    // the test broker runs in this process: its pid is ours
+    const result = await runKiteqRoundtrip({ ...side(), producerGroup: 'p-bench', consumerGroup: 's-bench', producers: 2, inFlight: 10, messageSize: 512, messages: 2000, drainTimeoutMs: 5000, brokerPid: process.pid });
+    const { generator, broker } = result.cpu!;
+    assert.ok(generator.userMs + generator.sysMs > 0 && generator.perMessageUs > 0, JSON.stringify(generator));
+    assert.equal(broker!.pid, process.pid);
+    assert.ok(broker!.perMessageUs > 0 && broker!.peakRssMb! > 10, JSON.stringify(broker));
+    assert.throws(() => sampleProcess(2 ** 22 + 1), /cannot read the CPU time of process 4194305/);
+  });
+
+  it('reads the CPU another process burned from /proc', async () => {
+    const child = spawn(process.execPath, ['-e', 'process.stdin.once("data", () => { const end = Date.now() + 400; while (Date.now() < end); console.log("burned"); process.stdin.once("data", () => process.exit(0)); })'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    try {
+      await once(child, 'spawn');
+      const before = sampleProcess(child.pid!);
+      child.stdin!.write('go\n');
+      await once(child.stdout!, 'data');
+      const after = sampleProcess(child.pid!);
+      const burned = after.userMs + after.sysMs - (before.userMs + before.sysMs);
+      assert.ok(burned >= 300 && burned <= 1000, `${burned} ms of CPU for a 400 ms busy loop`);
+    } finally {
+      child.stdin!.write('exit\n');
+      await once(child, 'exit');
+    }
   });
 });
