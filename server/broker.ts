@@ -27,7 +27,7 @@ import { GroupAccess } from './groups';
 import { addressOf, HandshakeLimiter, RefusalTally } from './limits';
 import { createLogger, type Logger } from './logger';
 import { buildPipeline, type Pipeline } from './pipeline';
-import { RecoveryManager } from './recovery';
+import { RecoveryManager, type ScanMode } from './recovery';
 import { RetryScheduler } from './retry-scheduler';
 import { Session } from './session';
 import { createClientListener, tlsFilesFrom } from './tls';
@@ -279,7 +279,7 @@ export class Broker {
       log: this.log,
       graceMs: this.config.takeoverGraceMs,
       // the adopted rows are ours now: page them at once instead of at the next periodic scan
-      onTakenOver: () => void this.recovery.scan({ lookaheadSec: Math.ceil(this.config.recoverIntervalMs / 1000), redriveParked: true }),
+      onTakenOver: () => void this.recovery.scan(this.redriveParkedScan()),
     });
     if (!takeover.supported) return;
     this.takeover = takeover;
@@ -356,7 +356,7 @@ export class Broker {
     this.log.info({ remote: session.remote, groupId: session.groupId, warmingupSec: session.warmingupSec }, 'client authenticated');
     // The group's first consumer: messages parked waiting for it (design §6) are due now.
     if (list.length === 0 && this.table.bindings.some((b) => b.groupId === session.groupId)) {
-      void this.recovery.scan({ lookaheadSec: this.config.noGroupRecheckSec, redriveParked: true });
+      void this.recovery.scan(this.redriveParkedScan());
     }
   }
 
@@ -394,7 +394,16 @@ export class Broker {
     this.table = new BindingTable(bindings);
     this.log.info({ bindings: bindings.map((b) => `${b.groupId}:${b.topic}/${b.messageType}`) }, 'bindings changed');
     // Messages kept because no group was bound (design §6) are due again now.
-    if (this.server) void this.recovery.scan({ lookaheadSec: this.config.noGroupRecheckSec, redriveParked: true });
+    if (this.server) void this.recovery.scan(this.redriveParkedScan());
+  }
+
+  /**
+   * A scan that re-drives every parked message now. Its look-ahead must reach the furthest recheck
+   * a park sets (parkRecheckSec: up to noGroupRecheckMaxSec): the scan reads only messages due
+   * within it. Retries are due within 160 s anyway, so the wider window adds only parked ones.
+   */
+  private redriveParkedScan(): ScanMode {
+    return { lookaheadSec: Math.max(this.config.noGroupRecheckSec, this.config.noGroupRecheckMaxSec), redriveParked: true };
   }
 
   private admitPublish(bodyBytes: number): boolean {

@@ -73,7 +73,7 @@ describe('delivery bindings - no group bound, persistent and non-persistent grou
     await eventually(async () => Object.keys(await env.broker.store.countsByTopic()).length === 0, 5000, 'finished');
   });
 
-  it('looks at a message parked for hours about hourly, not every noGroupRecheckSec', async () => {
+  it('looks at a message parked for hours about hourly, and delivers it the moment its consumer connects', async () => {
     clock = new VirtualClock();
     env = await startBroker({ bindings: [directBinding('s-away', 'trade', 'pay-succ')], brokerOptions: { clock } });
     const producer = await client('p-trade');
@@ -92,6 +92,11 @@ describe('delivery bindings - no group bound, persistent and non-persistent grou
     assert.ok(gaps.length >= 5 && gaps.length <= 9, `rechecked ${gaps.length} times in 3 h: ${gaps}`);
     assert.ok(gaps.at(-1)! > 1800 && gaps.at(-1)! <= 3600, `last gap ${gaps.at(-1)} s`);
     assert.equal((await stored()).deliverCount, 0, 'no attempt burned');
+    // However far off its recheck, the group's first consumer still gets it at once.
+    const got = countdown(1, 5000, 'delivery to the consumer that came back');
+    await client('s-away', () => (got.tick(), true));
+    await got.done;
+    await eventually(async () => Object.keys(await env.broker.store.countsByTopic()).length === 0, 5000, 'finished');
   });
 
   it('delivers to a waiting group whose consumer connected while the message was in flight to another group', async () => {
