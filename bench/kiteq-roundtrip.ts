@@ -32,8 +32,8 @@ export interface KiteqRoundtripOptions extends RoundtripOptions {
 }
 
 export async function runKiteqRoundtrip(options: KiteqRoundtripOptions): Promise<RoundtripResult> {
-  const { registry, topic, messageType, producerGroup, consumerGroup, secretKey } = options;
-  if (options.brokerPid !== undefined) sampleProcess(options.brokerPid); // a wrong pid fails now, not after the run
+  const { registry, topic, messageType, producerGroup, consumerGroup, secretKey, brokerPid } = options;
+  if (brokerPid !== undefined) sampleProcess(brokerPid); // a wrong pid fails now, not after the run
   let receipts = new ReceiptTracker();
   let deliver = new LatencyRecorder();
   const consumer = new KiteQClient({
@@ -82,7 +82,6 @@ export async function runKiteqRoundtrip(options: KiteqRoundtripOptions): Promise
         live.latency.recordMs(nowMs() - started);
       }
     };
-    const { brokerPid } = options;
     const cpuAtStart = { generator: sampleSelf(), broker: brokerPid === undefined ? undefined : sampleProcess(brokerPid) };
     const loop = runPublishLoop(options, publish, receipts);
     const phase = await loop;

@@ -77,6 +77,8 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
   const storeOp = (what: string, messageId: string, op: Promise<unknown>): Promise<void> =>
     op.then(ignore, (error) => log.error({ err: error, messageId, op: what }, 'store operation failed'));
 
+  /** a consumer of the group is connected (deliver-prepare targets it; deliver-result re-drives for it) */
+  const isOnline = (groupId: string): boolean => ctx.consumersOf(groupId).length > 0;
   // finish and deadLetter resolve once the store has the outcome (deliver-result keeps the message
   // in flight until then); they never reject.
   // not async, like park below: the delete's own promise is enough (one per acked message)
@@ -106,7 +108,7 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
     nowMs,
     finish,
     park,
-    isOnline: (groupId) => ctx.consumersOf(groupId).length > 0,
+    isOnline,
     record: (id, result) => store.recordDelivery(id, result),
     toDeliverPrepare: (request) => {
       // Shutting down: the attempt's outcome is recorded (due now); the next broker start retries it
@@ -140,7 +142,7 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
   });
   const deliverPrepare = createDeliverPrepareStage({
     bindings: ctx.bindings,
-    isOnline: (groupId) => ctx.consumersOf(groupId).length > 0,
+    isOnline,
     inFlight: ctx.inFlight,
     nowMs,
     deadLetter,

@@ -2,11 +2,10 @@
 // moves nextDeliverTime later — a parked message looked at again — is kept in memory, not written;
 // after a restart the message is due at its last recorded time, earlier, never later.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import type { DeliveryResult } from '../store/contract';
 import { type FileStore, openFileStore } from '../store/file';
+import { tempDir } from './support/broker';
 import { aMessage } from './support/messages';
 
 describe('file store - a parked message rescheduled', function () {
@@ -24,7 +23,7 @@ describe('file store - a parked message rescheduled', function () {
   });
 
   beforeEach(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'kiteq-file-reschedule-'));
+    dir = tempDir('kiteq-file-reschedule-');
     await open();
   });
   afterEach(async () => {
