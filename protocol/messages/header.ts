@@ -95,9 +95,31 @@ export function decodeHeader(bytes: Uint8Array): MessageHeader {
 const HEADER_REQUIRED = ['messageId', 'topic', 'messageType', 'expiredTime', 'deliverLimit', 'groupId', 'commit', 'fly'] as const;
 const ENTRY_REQUIRED = ['key', 'value'] as const;
 
-/** Reads a Header straight into the plain object (proto-reader.ts); optional fields only when on the wire. */
+/**
+ * A decoded header with the proto2 defaults, built by a constructor rather than an object literal.
+ * V8 pretenures a literal's allocation site once most of its objects survive a scavenge (one
+ * 64 KiB read decodes ~100 headers at once), and then every header is born in the old generation
+ * holding freshly decoded young strings, which the scavenger must then keep and promote: 1.2 KB of
+ * promotion per message and a 12–17 ms scavenge pause every ~0.4 s at 5,000 msg/s
+ * (doc/performance.md). A constructor call has no allocation site. Its prototype is
+ * Object.prototype, so a decoded header is still a plain object (spreads, JSON, deepStrictEqual).
+ */
+const DecodedHeader = function (this: MessageHeader) {
+  this.messageId = '';
+  this.topic = '';
+  this.messageType = '';
+  this.expiredTime = -1;
+  this.deliverLimit = 100;
+  this.groupId = '';
+  this.commit = false;
+  this.fly = false;
+  this.properties = [];
+} as unknown as new () => MessageHeader;
+DecodedHeader.prototype = Object.prototype;
+
+/** Reads a Header straight into a plain object (proto-reader.ts); optional fields only when on the wire. */
 export function readHeader(r: ProtoReader): MessageHeader {
-  const h: MessageHeader = { messageId: '', topic: '', messageType: '', expiredTime: -1, deliverLimit: 100, groupId: '', commit: false, fly: false, properties: [] };
+  const h = new DecodedHeader();
   let seen = 0;
   while (!r.done) {
     const tag = r.uint32();
