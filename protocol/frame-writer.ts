@@ -1,6 +1,6 @@
-// Coalesces outgoing packets: every packet queued during one tick is copied into one buffer and
-// leaves in one socket write (2-core machine: a syscall and two allocations per packet would
-// dominate; see doc/performance.md).
+// Coalesces outgoing packets: the packets queued during one tick are copied into one buffer and
+// leave in one socket write at the tick's end, or as soon as FLUSH_BYTES are queued (2-core
+// machine: a syscall and two allocations per packet would dominate; see doc/performance.md).
 import { HEADER_LEN, writeHeader } from './header';
 
 export interface ByteSink {
@@ -15,6 +15,15 @@ export interface ByteSink {
  * holds none.
  */
 const INITIAL_BYTES = 4000;
+
+/**
+ * A tick's packets go to the socket once they reach this size, without waiting for the tick's end.
+ * One 64 KiB read decodes ~100 publishes; holding all their acks and deliveries until the whole read
+ * is processed leaves the peer idle meanwhile, and on 2 cores broker and clients then take turns
+ * instead of overlapping. Measured with the file store at saturation: +13 % msg/s and −25 % p50
+ * (doc/performance.md). A 16 KiB write still carries ~25 deliveries of 512 B or ~200 store-acks.
+ */
+const FLUSH_BYTES = 16 * 1024;
 
 export class FrameWriter {
   private buffer: Buffer | null = null;
@@ -37,7 +46,8 @@ export class FrameWriter {
     writeHeader(buffer, this.used, opaque, cmdType, body.length);
     buffer.set(body, this.used + HEADER_LEN);
     this.used += size;
-    if (!this.scheduled) {
+    if (this.used >= FLUSH_BYTES) this.handOver();
+    else if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.flush);
     }
@@ -45,20 +55,25 @@ export class FrameWriter {
 
   private reserve(size: number): void {
     if (this.buffer !== null && this.used + size <= this.buffer.length) return;
-    const next = Buffer.allocUnsafe(Math.max(INITIAL_BYTES, (this.used + size) * 2));
+    // never more than one hand-over's worth: the socket holds the whole allocation until written
+    const next = Buffer.allocUnsafe(Math.max(INITIAL_BYTES, Math.min((this.used + size) * 2, FLUSH_BYTES + size)));
     if (this.buffer !== null && this.used > 0) this.buffer.copy(next, 0, 0, this.used);
     this.buffer = next;
   }
 
   readonly flush = (): void => {
     this.scheduled = false;
+    this.handOver();
+  };
+
+  private handOver(): void {
     if (this.closed || this.buffer === null || this.used === 0) return;
     // The socket keeps a reference to what it was given: hand over this slice and start afresh.
     const data = this.buffer.subarray(0, this.used);
     this.buffer = null;
     this.used = 0;
     this.sink.write(data);
-  };
+  }
 
   close(): void {
     this.closed = true;

@@ -237,6 +237,25 @@ describe('protocol framing - FrameWriter', function () {
     assert.equal(writer.pendingBytes, 0);
   });
 
+  it('hands a busy tick over in 16 KiB writes without waiting for its end, frames in order', async () => {
+    const sink = recordingSink();
+    const writer = new FrameWriter(sink);
+    const packets = [];
+    // 100 deliveries of 512 B: ~52 KiB queued in one tick
+    for (let opaque = 1; opaque <= 100; opaque++) {
+      const body = Buffer.alloc(512, opaque);
+      writer.send(opaque, CmdType.BYTES_MESSAGE, body);
+      packets.push(encodePacket(opaque, CmdType.BYTES_MESSAGE, body));
+    }
+    const synchronous = sink.writes.length;
+    assert.equal(synchronous, 3, 'three full 16 KiB writes while the tick still runs');
+    for (const write of sink.writes) assert.ok(write.length >= 16 * 1024 && write.length < 16 * 1024 + 529, `write of ${write.length} bytes`);
+    await nextTurn();
+    assert.equal(sink.writes.length, 4, 'the remainder at the tick end');
+    assert.equal(Buffer.concat(sink.writes).toString('hex'), Buffer.concat(packets).toString('hex'));
+    assert.equal(writer.pendingBytes, 0);
+  });
+
   it('writes what FrameDecoder reads back, including an empty body', async () => {
     const sink = recordingSink();
     const writer = new FrameWriter(sink);
