@@ -40,28 +40,30 @@ export function createDeliverPrepareStage(deps: DeliverPrepareDeps) {
     const bound = bindings().match(header.topic, header.messageType);
     if (bound.length === 0) return storeWrite(park(request));
     let targets: Binding[] = bound;
-    let succeeded = message.succGroups;
+    const done = message.succGroups;
+    let succeeded = done;
     let waiting: string[] | undefined;
-    if (succeeded.length > 0 || !allOnline(bound, isOnline)) {
-      const done = new Set(succeeded);
+    if (done.length > 0 || !allOnline(bound, isOnline)) {
       targets = [];
       for (const binding of bound) {
-        if (done.has(binding.groupId)) continue;
+        if (done.length > 0 && done.includes(binding.groupId)) continue; // a handful of groups: no Set per message
         if (isOnline(binding.groupId)) targets.push(binding);
         // design §3: persistent=false with no consumer online counts as delivered, without
         // waiting in that group's watermark queue.
         else if (!binding.persistent) {
-          if (succeeded === message.succGroups) succeeded = [...succeeded];
+          if (succeeded === done) succeeded = [...done];
           succeeded.push(binding.groupId);
         } else (waiting ??= []).push(binding.groupId); // design §6: persistent groups wait for their consumers
       }
       if (targets.length === 0) {
-        const settled = succeeded === message.succGroups ? request : { ...request, message: { ...message, succGroups: succeeded } };
+        const settled = succeeded === done ? request : { ...request, message: { ...message, succGroups: succeeded } };
         return storeWrite(waiting && !fly ? park(settled) : finish(settled));
       }
     }
     inFlight.add(header.messageId);
-    const job = new DeliveryJob(succeeded === message.succGroups ? message : { ...message, succGroups: succeeded }, attempt, targets, fly);
+    // The job starts from `succeeded` (offline non-persistent groups included); its message is not
+    // copied for that: deliver-result builds the updated copy from job.succeeded when it needs one.
+    const job = new DeliveryJob(message, attempt, targets, fly, succeeded);
     if (waiting) job.waiting = waiting;
     job.publishedAtMs = request.publishedAtMs;
     if (request.wire !== undefined) job.useEncoded(request.wire);

@@ -15,14 +15,16 @@ export class DeliveryJob {
   /** set on a first attempt straight from a publish: the publish→deliver latency is measured once */
   publishedAtMs: number | undefined = undefined;
 
+  /** `succeededBefore`: the groups done before this attempt (default: the message's succGroups) */
   constructor(
     readonly message: StoredMessage,
     readonly attempt: number,
     readonly targets: readonly Binding[],
     readonly fly: boolean,
+    succeededBefore: readonly string[] = message.succGroups,
   ) {
     this.outstanding = targets.length;
-    this.succeeded = [...message.succGroups];
+    this.succeeded = [...succeededBefore];
   }
 
   get messageId(): string {
