@@ -39,6 +39,11 @@ export interface GroupCommitStats {
   failedBatches: number;
 }
 
+interface WrittenBatch<Op> {
+  ops: Op[];
+  segment: OpenSegment;
+}
+
 export class GroupCommit<Op> {
   private queue: Op[][] = [];
   private running: Promise<void> | undefined;
@@ -46,6 +51,8 @@ export class GroupCommit<Op> {
   private looping = false;
   private intervalTimer: NodeJS.Timeout | undefined;
   private dirty: OpenSegment | undefined;
+  /** the last batch written (durable), not yet completed: see drain() */
+  private written: WrittenBatch<Op> | null = null;
   readonly stats: GroupCommitStats = { batches: 0, batchedOps: 0, maxBatchOps: 0, fsyncs: 0, writeMs: 0, failedBatches: 0 };
 
   constructor(
@@ -95,14 +102,27 @@ export class GroupCommit<Op> {
     } catch (error) {
       // a bug, not I/O (I/O errors reject the batch): fail what waits rather than hang it
       this.looping = false;
+      this.completeWritten(); // durable already
       const storeError = this.hooks.toStoreError(error, 'running the write loop');
       for (const op of this.queue.splice(0).flat()) this.hooks.undo(op, storeError);
     }
   }
 
+  /**
+   * One write in flight at a time. A batch's calls are completed (their promises resolved) only once
+   * the next batch's write has started: the continuations they wake (store-acks, deliveries) then
+   * run while the disk works, instead of between two writes with the disk idle. The next batch is
+   * formed before the previous one completes; that is safe because a call queued while a batch was
+   * being written never depends on that batch's outcome (it was submitted before any of its
+   * promises resolved), and the reclaimer is kicked only for completed, durable batches.
+   */
   private async drain(): Promise<void> {
     for (;;) {
       if (this.queue.length === 0) {
+        if (this.written !== null) {
+          this.completeWritten(); // may queue more calls (a completion hook, the reclaimer)
+          continue;
+        }
         this.looping = false; // synchronously with the last check: a later submit() starts a new run
         return;
       }
@@ -128,13 +148,22 @@ export class GroupCommit<Op> {
         }
         if (this.policy === 'always') break;
       }
-      if (bytes > 0 && !(await this.write(segment, records, bytes, ops))) continue;
-      for (const op of ops) this.hooks.complete(op);
-      this.stats.batches++;
-      this.stats.batchedOps += ops.length;
-      if (ops.length > this.stats.maxBatchOps) this.stats.maxBatchOps = ops.length;
-      this.hooks.afterBatch(segment);
+      const writing = bytes > 0 ? this.write(segment, records, bytes, ops) : null;
+      this.completeWritten();
+      if (writing !== null && !(await writing)) continue; // failed: its calls were undone
+      this.written = { ops, segment };
     }
+  }
+
+  private completeWritten(): void {
+    if (this.written === null) return;
+    const { ops, segment } = this.written;
+    this.written = null;
+    for (const op of ops) this.hooks.complete(op);
+    this.stats.batches++;
+    this.stats.batchedOps += ops.length;
+    if (ops.length > this.stats.maxBatchOps) this.stats.maxBatchOps = ops.length;
+    this.hooks.afterBatch(segment);
   }
 
   private async write(segment: OpenSegment, records: Buffer[], bytes: number, ops: Op[]): Promise<boolean> {
