@@ -46,7 +46,7 @@ export function createDeliverPrepareStage(deps: DeliverPrepareDeps) {
     if (done.length > 0 || !allOnline(bound, isOnline)) {
       targets = [];
       for (const binding of bound) {
-        if (done.length > 0 && done.includes(binding.groupId)) continue; // a handful of groups: no Set per message
+        if (done.includes(binding.groupId)) continue; // a handful of groups: no Set per message
         if (isOnline(binding.groupId)) targets.push(binding);
         // design §3: persistent=false with no consumer online counts as delivered, without
         // waiting in that group's watermark queue.
