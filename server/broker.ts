@@ -361,15 +361,16 @@ export class Broker {
   }
 
   /**
-   * A group's consumers, minus those not reading their socket (over half of maxBufferedBytes
-   * queued: issue 10) unless all are; the hard cap in Session.deliver closes those.
+   * A group's consumers, minus those passed over (not reading their socket: over half of
+   * maxBufferedBytes queued, issue 10; or a delivery timed out and nothing answered since) unless
+   * all are; the hard cap in Session.deliver closes consumers that do not read.
    */
   private consumersReading(groupId: string): readonly Session[] {
     const list = this.consumers.get(groupId);
     if (!list) return [];
     for (const session of list) {
-      if (!session.congested) continue;
-      const reading = list.filter((s) => !s.congested);
+      if (!session.passedOver) continue;
+      const reading = list.filter((s) => !s.passedOver);
       return reading.length > 0 ? reading : list;
     }
     return list;

@@ -35,6 +35,8 @@ export interface SessionHooks {
 }
 
 const MAX_OPAQUE = 0x7fffffff;
+/** how long a consumer that let a delivery time out is passed over, unless it answers first (doc/delivery.md) */
+export const UNRESPONSIVE_MS = 30_000;
 
 export class Session implements AuthenticatingSession, AcceptingSession {
   readonly remote: string;
@@ -55,6 +57,8 @@ export class Session implements AuthenticatingSession, AcceptingSession {
   /** publishes received whose store-ack has not been sent yet (every publish gets exactly one) */
   private publishesInFlight = 0;
   private readingPaused = false;
+  /** unix ms of the last delivery that timed out with no reply from this consumer since; 0 = none */
+  private timedOutAtMs = 0;
 
   constructor(
     readonly id: number,
@@ -148,6 +152,19 @@ export class Session implements AuthenticatingSession, AcceptingSession {
     return this.socket.writableLength > (this.hooks.maxBufferedBytes ?? Infinity) / 2;
   }
 
+  /**
+   * Passed over by the deliver stage while another consumer of its group is not: congested, or a
+   * delivery to it timed out within the last UNRESPONSIVE_MS and it has answered nothing since. A
+   * retry after a timeout must not go back, by chance, to the consumer that let it time out.
+   */
+  get passedOver(): boolean {
+    if (this.timedOutAtMs !== 0) {
+      if (this.hooks.nowMs() - this.timedOutAtMs < UNRESPONSIVE_MS) return true;
+      this.timedOutAtMs = 0;
+    }
+    return this.congested;
+  }
+
   sendStoreAck(opaque: number, messageId: string, status: boolean, feedback: string): void {
     if (this.publishesInFlight > 0) this.publishesInFlight--;
     if (this.readingPaused && this.publishesInFlight < (this.hooks.maxInFlightPublishes ?? Infinity)) {
@@ -187,6 +204,7 @@ export class Session implements AuthenticatingSession, AcceptingSession {
     const entry = this.pending.get(opaque);
     if (!entry || entry.checkedId !== undefined) return false;
     this.pending.delete(opaque);
+    this.timedOutAtMs = 0; // it answers again
     entry.reply.resolve(status, feedback);
     return true;
   }
@@ -200,6 +218,7 @@ export class Session implements AuthenticatingSession, AcceptingSession {
     for (const [opaque, entry] of this.pending) {
       if (nowMs - entry.sentAtMs < timeoutMs) break;
       this.pending.delete(opaque);
+      this.timedOutAtMs = nowMs; // before resolving: the retry it starts picks a consumer at once
       entry.reply.resolve(false, 'delivery timeout');
       expired++;
     }
