@@ -37,9 +37,9 @@ export function decodeDeliverAck(body: Uint8Array): DeliverAck {
       const tag = r.uint32();
       switch (tag >>> 3) {
         case 1: r.expect(tag, WireType.BYTES); ack.messageId = r.string(); seen |= 1; break;
-        case 2: r.expect(tag, WireType.BYTES); ack.topic = r.string(); seen |= 2; break;
-        case 3: r.expect(tag, WireType.BYTES); ack.messageType = r.string(); seen |= 4; break;
-        case 4: r.expect(tag, WireType.BYTES); ack.groupId = r.string(); seen |= 8; break;
+        case 2: r.expect(tag, WireType.BYTES); ack.topic = r.name(); seen |= 2; break;
+        case 3: r.expect(tag, WireType.BYTES); ack.messageType = r.name(); seen |= 4; break;
+        case 4: r.expect(tag, WireType.BYTES); ack.groupId = r.name(); seen |= 8; break;
         case 5: r.expect(tag, WireType.VARINT); ack.status = r.bool(); seen |= 16; break;
         case 6: r.expect(tag, WireType.BYTES); feedback = r.string(); break;
         default: r.skip(tag & 7);

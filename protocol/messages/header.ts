@@ -124,11 +124,11 @@ export function readHeader(r: ProtoReader): MessageHeader {
     const tag = r.uint32();
     switch (tag >>> 3) {
       case 1: r.expect(tag, WireType.BYTES); h.messageId = r.string(); seen |= 1; break;
-      case 2: r.expect(tag, WireType.BYTES); h.topic = r.string(); seen |= 2; break;
-      case 3: r.expect(tag, WireType.BYTES); h.messageType = r.string(); seen |= 4; break;
+      case 2: r.expect(tag, WireType.BYTES); h.topic = r.name(); seen |= 2; break;
+      case 3: r.expect(tag, WireType.BYTES); h.messageType = r.name(); seen |= 4; break;
       case 4: r.expect(tag, WireType.VARINT); h.expiredTime = r.int64(); seen |= 8; break;
       case 5: r.expect(tag, WireType.VARINT); h.deliverLimit = r.int32(); seen |= 16; break;
-      case 6: r.expect(tag, WireType.BYTES); h.groupId = r.string(); seen |= 32; break;
+      case 6: r.expect(tag, WireType.BYTES); h.groupId = r.name(); seen |= 32; break;
       case 7: r.expect(tag, WireType.VARINT); h.commit = r.bool(); seen |= 64; break;
       case 8: r.expect(tag, WireType.VARINT); h.fly = r.bool(); seen |= 128; break;
       case 9: r.expect(tag, WireType.BYTES); h.properties.push(readEntry(r.embedded())); break;
@@ -147,7 +147,7 @@ function readEntry(r: ProtoReader): Entry {
   while (!r.done) {
     const tag = r.uint32();
     switch (tag >>> 3) {
-      case 1: r.expect(tag, WireType.BYTES); entry.key = r.string(); seen |= 1; break;
+      case 1: r.expect(tag, WireType.BYTES); entry.key = r.name(); seen |= 1; break;
       case 2: r.expect(tag, WireType.BYTES); entry.value = r.string(); seen |= 2; break;
       default: r.skip(tag & 7);
     }

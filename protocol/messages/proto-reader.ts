@@ -5,6 +5,8 @@
 // unterminated varint, a wrong wire type for a known field or a missing required field throws;
 // unknown fields are skipped. test/protocol-reader.spec.ts checks it agrees with protobufjs.
 
+import { decodeName, MAX_NAME_BYTES } from './name-cache';
+
 export const WireType = Object.freeze({ VARINT: 0, FIXED64: 1, BYTES: 2, START_GROUP: 3, END_GROUP: 4, FIXED32: 5 });
 
 const MAX_VARINT_BYTES = 10;
@@ -103,7 +105,15 @@ export class ProtoReader {
 
   string(): string {
     const start = this.span();
-    return this.buf.toString('utf8', start, this.pos);
+    return start === this.pos ? '' : this.buf.toString('utf8', start, this.pos);
+  }
+
+  /** A string field that repeats across packets (topic, type, group): decoded once (name-cache.ts). */
+  name(): string {
+    const start = this.span();
+    const length = this.pos - start;
+    if (length === 0) return '';
+    return length <= MAX_NAME_BYTES ? decodeName(this.buf, start, this.pos) : this.buf.toString('utf8', start, this.pos);
   }
 
   /** A copy of the bytes, so what is kept does not pin the socket chunk they arrived in. */
