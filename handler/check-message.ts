@@ -1,4 +1,5 @@
 // design §5 "check-message": header normalisation and the rejections of design §4.
+import { encodeHeader } from '../protocol/messages/header';
 import { Reasons } from '../protocol/reasons';
 import type { StoredMessage } from '../store/contract';
 import type { CheckedPublish, PublishEvent } from './events';
@@ -58,6 +59,8 @@ export function createCheckMessageStage(deps: CheckMessageDeps) {
       checkCount: 0,
       kiteServer: serverName,
     };
+    // Changed: the received header bytes are stale; encode it once for the store and the delivery.
+    if (normalised) stored.encodedHeader = encodeHeader(header);
     const checked = event as CheckedPublish;
     checked.stored = stored;
     checked.rawIsDeliverable = !normalised;

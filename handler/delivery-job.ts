@@ -1,7 +1,7 @@
 // One delivery attempt of one message to its target groups (design §5 deliver-prepare →
 // deliver-result). Plain data plus counters: no closures per message on the hot path.
 import type { Binding } from '../binding/binding';
-import { encodeMessage } from '../protocol/messages/message';
+import { encodeMessage, encodeMessageWithHeader } from '../protocol/messages/message';
 import type { StoredMessage } from '../store/contract';
 
 export class DeliveryJob {
@@ -34,7 +34,8 @@ export class DeliveryJob {
   /** The delivery packet body, encoded once and shared by every group (KiteMessage protobuf). */
   body(): Uint8Array {
     if (this.encoded === null) {
-      const { header, msgType, body } = this.message;
+      const { header, msgType, body, encodedHeader } = this.message;
+      if (encodedHeader !== undefined) return (this.encoded = encodeMessageWithHeader(msgType, encodedHeader, body));
       this.encoded =
         msgType === 0x11
           ? encodeMessage({ cmdType: 0x11, header, body: typeof body === 'string' ? Buffer.from(body) : body })

@@ -29,6 +29,12 @@ export interface StoredMessage {
   checkCount: number;
   /** the broker that owns the message (KiteQ: kite_server), host:port */
   kiteServer: string;
+  /**
+   * The Header's protobuf bytes when check-message has encoded them (it changed a field): the store
+   * record and the delivery packet reuse them rather than encode the header again. Always the
+   * encoding of `header`: a store that changes the header (commit) drops them.
+   */
+  encodedHeader?: Uint8Array;
 }
 
 /** design §6: the outcome of one delivery attempt, recorded before the next one is scheduled. */

@@ -41,7 +41,12 @@ describe('tx messages - commit and rollback by the producer', function () {
     const message = payment('o-commit');
     const id = message.header.messageId;
     const arrived = countdown(1, 10_000, 'delivery');
-    onReceive = (m) => m.header.messageId === id && arrived.tick();
+    let deliveredCommit: boolean | undefined;
+    onReceive = (m) => {
+      if (m.header.messageId !== id) return;
+      deliveredCommit = m.header.commit;
+      arrived.tick();
+    };
     let storedWhenLocalTxRan: boolean | undefined;
     const decision = await producer.sendTxMessage(message, async () => {
       const stored = await env.broker.store.get(id);
@@ -52,6 +57,7 @@ describe('tx messages - commit and rollback by the producer', function () {
     assert.equal(decision, 'commit');
     assert.equal(storedWhenLocalTxRan, true, 'stored prepared (commit=false) before the local transaction ran');
     await arrived.done;
+    assert.equal(deliveredCommit, true, 'delivered with the committed header, not the prepared one');
     await eventually(async () => (await env.broker.store.get(id)) === undefined, 5000, 'the acked message deleted');
     assert.equal(received.get(id), 1);
   });

@@ -24,6 +24,16 @@ export function encodeMessage(message: KiteMessage): Uint8Array {
   return finished(w, size, message.cmdType === CmdType.BYTES_MESSAGE ? 'BytesMessage' : 'StringMessage');
 }
 
+/** encodeMessage with the Header's bytes already in hand (StoredMessage.encodedHeader): the same bytes. */
+export function encodeMessageWithHeader(cmdType: MessageCmd, header: Uint8Array, body: Uint8Array | string): Uint8Array {
+  const bodyBytes = typeof body === 'string' ? utf8Size(body) : body.length;
+  const size = delimitedSize(1, header.length) + delimitedSize(2, bodyBytes);
+  const w = writerOf(size).bytesField(1, header);
+  if (typeof body === 'string') w.stringField(2, body);
+  else w.bytesField(2, body);
+  return finished(w, size, cmdType === CmdType.BYTES_MESSAGE ? 'BytesMessage' : 'StringMessage');
+}
+
 const MESSAGE_REQUIRED = ['header', 'body'] as const;
 
 export function decodeMessage(cmdType: MessageCmd, body: Uint8Array): KiteMessage {

@@ -180,7 +180,7 @@ export class FileStore implements MessageStore {
       deadReason: '',
     };
     const immutable = { header: { ...message.header }, msgType: message.msgType, body: message.body, publishTime: message.publishTime, kiteServer: message.kiteServer };
-    const record = encodeNewMessageRecord(id, topic, state, immutable);
+    const record = encodeNewMessageRecord(id, topic, state, immutable, message.encodedHeader);
     this.pendingSaves.add(id);
     return { kind: 'save', id, topic, state, record, message: immutable, resolve, reject, segment: 0, offset: 0, length: 0, slot: -1, applied: false };
   }

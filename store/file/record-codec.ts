@@ -64,6 +64,24 @@ class Writer {
     this.pos = this.buf.writeDoubleLE(v, this.pos);
   }
   str(s: string): void {
+    const length = s.length;
+    if (length <= 64) {
+      // ASCII (ids, topics, groups): a JS loop, no calls into C++ for the size and the bytes
+      this.room(4 + length);
+      const buf = this.buf;
+      let pos = this.pos + 4;
+      let bits = 0;
+      for (let i = 0; i < length; i++) {
+        const c = s.charCodeAt(i);
+        bits |= c;
+        buf[pos++] = c;
+      }
+      if (bits < 0x80) {
+        buf.writeUInt32LE(length, this.pos);
+        this.pos = pos;
+        return;
+      }
+    }
     const n = Buffer.byteLength(s);
     this.u32(n);
     this.room(n);
@@ -163,8 +181,8 @@ export function decodeImmutable(buf: Buffer): ImmutableMessage {
 }
 
 /** The MESSAGE record of a new message in one pass: the same bytes as encodeMessageRecord(…, encodeImmutable(message)). */
-export function encodeNewMessageRecord(id: string, topic: string, state: MessageState, message: ImmutableMessage): Buffer {
-  const header = encodeHeader(message.header);
+export function encodeNewMessageRecord(id: string, topic: string, state: MessageState, message: ImmutableMessage, encodedHeader?: Uint8Array): Buffer {
+  const header = encodedHeader ?? encodeHeader(message.header);
   const body = message.body;
   const bodyLength = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
   const w = new Writer(header.length + bodyLength + message.kiteServer.length + id.length + topic.length + 96);

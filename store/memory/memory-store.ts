@@ -57,6 +57,7 @@ export class MemoryStore implements MessageStore {
     const message = this.live.get(messageId);
     if (!message) return undefined;
     message.header = { ...message.header, commit: true };
+    message.encodedHeader = undefined; // encoded with commit=false
     return clone(message);
   }
 

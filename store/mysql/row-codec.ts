@@ -68,7 +68,7 @@ export function rowValues(message: StoredMessage, kiteServer: string): unknown[]
   const header = message.header;
   const body = typeof message.body === 'string' ? Buffer.from(message.body, 'utf8') : message.body;
   return [
-    Buffer.from(encodeHeader(header)),
+    Buffer.from(message.encodedHeader ?? encodeHeader(header)),
     body,
     message.msgType,
     header.messageId,
