@@ -6,6 +6,7 @@
 //   DELETE   id: a tombstone (delete, rollback)
 import { crc32c } from '@node-rs/crc32';
 import { CmdType } from '../../protocol/commands';
+import { crc32cRange, SMALL_CRC_BYTES } from './crc32c-small';
 import { decodeHeader, encodeHeader, type MessageHeader } from '../../protocol/messages/header';
 import type { MessageCmd } from '../../protocol/messages/message';
 
@@ -57,7 +58,14 @@ class Writer {
   }
   u32(v: number): void {
     this.room(4);
-    this.pos = this.buf.writeUInt32LE(v >>> 0, this.pos);
+    const buf = this.buf;
+    const pos = this.pos;
+    // byte stores: writeUInt32LE validates its arguments on every call
+    buf[pos] = v;
+    buf[pos + 1] = v >>> 8;
+    buf[pos + 2] = v >>> 16;
+    buf[pos + 3] = v >>> 24;
+    this.pos = pos + 4;
   }
   f64(v: number): void {
     this.room(8);
@@ -77,7 +85,7 @@ class Writer {
         buf[pos++] = c;
       }
       if (bits < 0x80) {
-        buf.writeUInt32LE(length, this.pos);
+        this.u32(length);
         this.pos = pos;
         return;
       }
@@ -102,7 +110,8 @@ class Writer {
     const out = this.buf.subarray(0, this.pos);
     out.writeUInt32LE(this.pos - RECORD_HEADER_BYTES, 0);
     out[8] = type;
-    out.writeUInt32LE(crc32c(out.subarray(8)), 4);
+    const crc = this.pos - 8 < SMALL_CRC_BYTES ? crc32cRange(out, 8, this.pos) : crc32c(out.subarray(8));
+    out.writeUInt32LE(crc, 4);
     return out;
   }
 }
