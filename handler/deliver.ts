@@ -21,8 +21,10 @@ export function warmupWeight(session: SessionPort, nowMs: number): number {
   return Math.max(0.01, elapsedSec / session.warmingupSec);
 }
 
-export function pickConsumer(candidates: readonly SessionPort[], nowMs: number, random: () => number): SessionPort | undefined {
+/** `clock` is read only when there is a choice to make: one consumer per group is the common case. */
+export function pickConsumer(candidates: readonly SessionPort[], clock: () => number, random: () => number): SessionPort | undefined {
   if (candidates.length <= 1) return candidates[0];
+  const nowMs = clock();
   // Two passes instead of a weights array: no allocation per message (hot path).
   let total = 0;
   for (let i = 0; i < candidates.length; i++) total += warmupWeight(candidates[i], nowMs);
@@ -49,7 +51,7 @@ class GroupReply implements PendingReply {
 export function createDeliverStage(deps: DeliverDeps) {
   const { consumersOf, nowMs, random, settle } = deps;
   return function deliver(job: DeliveryJob, binding: Binding): void {
-    const consumer = pickConsumer(consumersOf(binding.groupId), nowMs(), random);
+    const consumer = pickConsumer(consumersOf(binding.groupId), nowMs, random);
     if (consumer === undefined) {
       // design §3: persistent=false → with no consumer online the group counts as delivered.
       settle(job, binding.groupId, !binding.persistent);

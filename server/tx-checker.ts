@@ -151,7 +151,7 @@ export class TxChecker {
     if (free.length === 0) return null;
     const silent = checks.silentFor(messageId);
     const fresh = silent ? free.filter((s) => !silent.has(s.id)) : free;
-    return pickConsumer(fresh.length > 0 ? fresh : free, nowMs(), random);
+    return pickConsumer(fresh.length > 0 ? fresh : free, nowMs, random);
   }
 
   private async finalAction(message: StoredMessage, state: TxState): Promise<CheckResult> {
