@@ -118,6 +118,27 @@ export class ProtoWriter {
   }
 
   stringField(field: number, text: string): this {
+    const n = text.length;
+    if (field < 16 && n < 0x80) {
+      // Short ASCII (ids, topics, groups): one pass that writes and checks at once; a one-byte tag
+      // and length. The buffer was measured with the UTF-8 size (≥ n), so a non-ASCII text that
+      // bails out has written only inside it, and is then written again from the start.
+      const buffer = this.buffer;
+      const start = this.pos;
+      buffer[start] = tag(field, LENGTH_DELIMITED);
+      buffer[start + 1] = n;
+      let pos = start + 2;
+      let bits = 0;
+      for (let i = 0; i < n; i++) {
+        const c = text.charCodeAt(i);
+        bits |= c;
+        buffer[pos++] = c;
+      }
+      if (bits < 0x80) {
+        this.pos = pos;
+        return this;
+      }
+    }
     const length = utf8Size(text);
     this.delimited(field, length);
     if (length === text.length) {
