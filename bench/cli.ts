@@ -1,5 +1,7 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --initial-old-space-size=64
 // kiteq-bench: roundtrip against a running kiteq-ts broker, and compare with RabbitMQ and NATS.
+// Launched with a 64 MB initial old-generation limit, like the broker (server/cli.ts): the load
+// generator's own periodic mark-compacts would otherwise be in every latency it measures.
 import { writeFileSync } from 'node:fs';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';

@@ -1,6 +1,10 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --initial-old-space-size=64
 // kiteq-server: flags (each also a KITEQ_* environment variable), defaults that run a broker on
 // one machine with nothing else installed (file registry, embedded store).
+// The shebang (and `npm start`) give V8 a 64 MB initial old-generation limit: with its default, a
+// heap as small as the broker's is marked and compacted every ~330 ms whatever it allocates, and
+// those pauses were the p99 (doc/performance.md, "GC: the small-heap mode"). It is a launch flag
+// only: V8 reads it when the heap is set up, and NODE_OPTIONS does not take it.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
