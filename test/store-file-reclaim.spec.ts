@@ -5,6 +5,7 @@ import { mkdtempSync, promises as fs, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FileStore, openFileStore } from '../store/file';
+import { SHRINK_STEP_BYTES } from '../store/file/segment-files';
 import type { MessageStore, StoredMessage } from '../store/contract';
 import { aMessage } from './support/messages';
 import { eventually } from './support/events';
@@ -100,5 +101,50 @@ describe('file store reclaim - segments of finished messages', function () {
     const after = await Promise.all(survivors.map((m) => store.get(m.header.messageId)));
     assert.deepEqual(after, before);
     assert.equal((await store.listDeadLetters({ limit: 10 }))[0]?.reason, 'expired');
+  });
+});
+
+describe('file store reclaim - removing a segment larger than a shrink step', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let store: MessageStore | undefined;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'kiteq-file-remove-'));
+  });
+  afterEach(async () => {
+    await store?.stop();
+    store = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const open = async (options: string) => {
+    store = openFileStore(`file://${dir}?${options}`, { serverName: '127.0.0.1:13800' });
+    await store.start();
+    return store;
+  };
+
+  it('cuts a finished 9 MiB segment step by step and unlinks it, leaving no .removing file', async () => {
+    const s = await open(`segmentBytes=${9 * 1024 * 1024}`);
+    const messages = Array.from({ length: 10_000 }, (_, i) => aMessage({}, `body ${i} `.padEnd(1000, '#')));
+    for (let i = 0; i < messages.length; i += 500) await s.saveBatch(messages.slice(i, i + 500));
+    const full = await segmentFiles(dir);
+    assert.ok(full.count >= 2 && full.bytes > SHRINK_STEP_BYTES * 2, `a segment over two shrink steps was written (${full.count} files, ${full.bytes} bytes)`);
+    for (let i = 0; i < messages.length; i += 500) await Promise.all(messages.slice(i, i + 500).map((m) => s.delete(m.header.messageId)));
+    await eventually(async () => (await segmentFiles(dir)).count <= 1, 20_000, 'the finished segments removed');
+    assert.deepEqual((await fs.readdir(dir)).filter((n) => n.endsWith('.removing')), []);
+  });
+
+  it('finishes on the next start a removal that a stop interrupted, and keeps every message', async () => {
+    let s = await open('');
+    const kept = Array.from({ length: 20 }, (_, i) => aMessage({}, `kept ${i}`));
+    await s.saveBatch(kept);
+    await s.stop();
+    store = undefined;
+    // a crash after the rename, mid-way through the cuts: a big half-removed file of an old segment
+    const doomed = path.join(dir, 'seg-0000000000.log.removing');
+    await fs.writeFile(doomed, Buffer.alloc(SHRINK_STEP_BYTES * 2 + 12345, 0x5a));
+    s = await open('');
+    await assert.rejects(fs.stat(doomed), { code: 'ENOENT' });
+    const back = await Promise.all(kept.map((m) => s.get(m.header.messageId)));
+    assert.deepEqual(back.map((m) => m?.body.toString()), kept.map((m) => m.body.toString()));
   });
 });

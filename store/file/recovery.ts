@@ -3,7 +3,7 @@
 // say so. Nothing before the damage is lost.
 import type { Logger } from 'pino';
 import { checkFrame, RECORD_HEADER_BYTES, Reader, readState, RecordType } from './record-codec';
-import { listSegmentIds, type OpenSegment, openSegment, readFully } from './segment-files';
+import { finishRemovals, listSegmentIds, type OpenSegment, openSegment, readFully } from './segment-files';
 import type { StoreState } from './store-state';
 
 const CHUNK_BYTES = 8 * 1024 * 1024;
@@ -81,6 +81,8 @@ export async function recover(dir: string, state: StoreState, logger: Logger, ds
   const report: RecoveryReport = { segments: 0, records: 0, droppedBytes: 0, ms: 0 };
   const segments: OpenSegment[] = [];
   const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  const unfinished = await finishRemovals(dir);
+  if (unfinished > 0) logger.info({ files: unfinished }, 'file store: finished removing segments a stop interrupted');
   for (const id of await listSegmentIds(dir)) {
     const segment = await openSegment(dir, id, dsync);
     segments.push(segment);

@@ -61,9 +61,54 @@ export async function openSegment(dir: string, id: number, dsync: boolean): Prom
   return { id, file, size };
 }
 
+/** a segment being removed: out of recovery's sight, its blocks freed step by step */
+const REMOVING = /^seg-\d{10}\.log\.removing$/;
+/** bytes freed per step when a segment is removed */
+export const SHRINK_STEP_BYTES = 4 * 1024 * 1024;
+/** between steps: the writes in flight get their journal commits in between */
+const SHRINK_PAUSE_MS = 10;
+
+/**
+ * Removes a finished segment without stalling the writes. Unlinking 64 MiB at once held the next
+ * O_DSYNC write 70–80 ms: the journal commit that write forces frees (and, on a filesystem mounted
+ * with `discard`, trims) every block of the file, and at 5,000 msg/s that was the p999. So the file
+ * is renamed out of recovery's sight (atomic; from then on it is removed as far as the store is
+ * concerned), then cut 4 MiB at a time, then unlinked. A crash midway leaves a `.removing` file,
+ * which the next start finishes removing (finishRemovals).
+ */
 export async function removeSegment(dir: string, segment: OpenSegment): Promise<void> {
   await segment.file.close();
-  await fs.unlink(segmentPath(dir, segment.id));
+  const doomed = `${segmentPath(dir, segment.id)}.removing`;
+  await fs.rename(segmentPath(dir, segment.id), doomed);
+  await syncDirectory(dir);
+  await shrinkAndUnlink(doomed);
+}
+
+async function shrinkAndUnlink(file: string): Promise<void> {
+  const handle = await fs.open(file, 'r+');
+  try {
+    let { size } = await handle.stat();
+    while (size > SHRINK_STEP_BYTES) {
+      size -= SHRINK_STEP_BYTES;
+      await handle.truncate(size);
+      await new Promise((resolve) => setTimeout(resolve, SHRINK_PAUSE_MS)); // pacing background work, not waiting for an event
+    }
+  } finally {
+    await handle.close();
+  }
+  await fs.unlink(file);
+}
+
+/** Finishes removals a crash interrupted (see removeSegment); returns how many files it removed. */
+export async function finishRemovals(dir: string): Promise<number> {
+  let removed = 0;
+  for (const name of await fs.readdir(dir)) {
+    if (!REMOVING.test(name)) continue;
+    await shrinkAndUnlink(path.join(dir, name));
+    removed++;
+  }
+  if (removed > 0) await syncDirectory(dir);
+  return removed;
 }
 
 /** Writes all of `buf` at `position` (a short write is continued, an error thrown). */
