@@ -1,11 +1,14 @@
 // design §5 "persist": a true store-ack only once the store says durable (§4, §8).
 import type { MessageStore } from '../store/contract';
 import { DuplicateMessageError } from '../store/errors';
+import type { InFlightSet } from './delivery-in-flight';
 import type { CheckedPublish, DeliveryRequest } from './events';
 import { feedbackFor } from './feedback';
 
 export interface PersistDeps {
   store: MessageStore;
+  /** a save under way is marked there, so a recovery page that sees the row leaves it to us */
+  inFlight: InFlightSet;
   /** prepared (commit=false) messages: check-back due after this many seconds (design §7) */
   txCheckAgeSec: number;
   onStoreError: (error: unknown, messageId: string) => void;
@@ -14,7 +17,7 @@ export interface PersistDeps {
 }
 
 export function createPersistStage(deps: PersistDeps) {
-  const { store, txCheckAgeSec, onStoreError, onStored, toDeliverPrepare } = deps;
+  const { store, inFlight, txCheckAgeSec, onStoreError, onStored, toDeliverPrepare } = deps;
   return async function persist(event: CheckedPublish): Promise<void> {
     const { session, opaque, stored } = event;
     const id = stored.header.messageId;
@@ -25,14 +28,17 @@ export function createPersistStage(deps: PersistDeps) {
       return;
     }
     if (!stored.header.commit) stored.nextDeliverTime = stored.publishTime + txCheckAgeSec;
+    inFlight.storeStarted(id);
     try {
       await store.save(stored);
     } catch (error) {
+      inFlight.storeSettled(id);
       // A producer retrying after a lost ack: the first copy is stored and being handled.
       if (error instanceof DuplicateMessageError) return session.sendStoreAck(opaque, id, true, 'duplicate: already stored');
       onStoreError(error, id);
       return session.sendStoreAck(opaque, id, false, feedbackFor(error)); // never a false "stored"
     }
+    inFlight.storeSettled(id); // before deliver-prepare, which starts the first attempt
     session.sendStoreAck(opaque, id, true, '');
     onStored(event);
     // prepared: wait for TX_ACK (§7)

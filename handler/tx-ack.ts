@@ -7,6 +7,7 @@
 // refused there rather than deleting a message that may already be delivered.
 import { TxStatus, type TxAck } from '../protocol/messages/tx-ack';
 import type { MessageStore } from '../store/contract';
+import type { InFlightSet } from './delivery-in-flight';
 import type { DeliveryRequest } from './events';
 import type { TxCheckRegistry } from './tx-check-registry';
 import type { TxSerial } from './tx-serial';
@@ -16,6 +17,8 @@ export type TxOutcome = 'commit' | 'rollback' | 'unknown' | 'unknownMessage' | '
 
 export interface TxAckDeps {
   store: MessageStore;
+  /** a commit under way is marked there (see InFlightSet.storeStarted) */
+  inFlight: InFlightSet;
   checks: TxCheckRegistry;
   serial: TxSerial;
   toDeliverPrepare: (request: DeliveryRequest) => void;
@@ -32,7 +35,7 @@ export interface TxAckSession {
 const events: Record<number, TxEvent> = { [TxStatus.COMMIT]: 'commit', [TxStatus.ROLLBACK]: 'rollback' };
 
 export function createTxAckStage(deps: TxAckDeps) {
-  const { store, checks, serial, toDeliverPrepare, onOutcome, onError } = deps;
+  const { store, inFlight, checks, serial, toDeliverPrepare, onOutcome, onError } = deps;
 
   async function decide(id: string, event: TxEvent, answeredCheck: boolean): Promise<TxOutcome> {
     const current = await store.get(id);
@@ -48,7 +51,13 @@ export function createTxAckStage(deps: TxAckDeps) {
       await store.rollback(id);
       return 'rollback';
     }
-    const message = await store.commit(id);
+    inFlight.storeStarted(id); // a recovery page may see the commit before it resolves here
+    let message: Awaited<ReturnType<typeof store.commit>>;
+    try {
+      message = await store.commit(id);
+    } finally {
+      inFlight.storeSettled(id);
+    }
     // get() found it but commit() did not: the final action dead-lettered it meanwhile.
     if (!message) return 'refused';
     toDeliverPrepare({ message, attempt: message.deliverCount + 1, fly: false });

@@ -155,6 +155,7 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
   });
   const txAck = createTxAckStage({
     store,
+    inFlight: ctx.inFlight,
     checks: ctx.txChecks,
     serial: ctx.txSerial,
     toDeliverPrepare: deliverPrepare,
@@ -168,6 +169,7 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
   });
   const persist = createPersistStage({
     store,
+    inFlight: ctx.inFlight,
     txCheckAgeSec: config.txCheckAgeSec,
     onStoreError: logStoreError,
     onStored: (event) => {

@@ -136,7 +136,8 @@ export class RecoveryManager {
 
   private take(message: StoredMessage, nowSec: number, mode: ScanMode, released: Set<string>, result: ScanResult): unknown {
     const id = message.header.messageId;
-    if (this.deps.inFlight.has(id) || released.has(id) || this.deps.isScheduled(id)) return undefined;
+    const { inFlight } = this.deps;
+    if (inFlight.has(id) || inFlight.isStoring(id) || released.has(id) || this.deps.isScheduled(id)) return undefined;
     const parked = message.failGroups.length === 0;
     if (message.nextDeliverTime > nowSec && !(mode.redriveParked && parked)) {
       // A parked message's recheck (design §6) needs no exact time: the scan that finds it due takes

@@ -1,5 +1,6 @@
 // design §5 "tx-ack", §7: the stage alone, on a real memory:// store.
 import assert from 'node:assert/strict';
+import { InFlightSet } from '../../handler/delivery-in-flight';
 import type { DeliveryRequest } from '../../handler/events';
 import { createTxAckStage, type TxOutcome } from '../../handler/tx-ack';
 import { TxCheckRegistry } from '../../handler/tx-check-registry';
@@ -14,6 +15,7 @@ describe('tx-ack stage - decisions on a memory store', () => {
   let delivered: DeliveryRequest[];
   let outcomes: { id: string; outcome: TxOutcome; answeredCheck: boolean }[];
   let txAck: ReturnType<typeof createTxAckStage>;
+  let inFlight: InFlightSet;
   const producer = { id: 7 };
 
   beforeEach(() => {
@@ -21,8 +23,10 @@ describe('tx-ack stage - decisions on a memory store', () => {
     checks = new TxCheckRegistry();
     delivered = [];
     outcomes = [];
+    inFlight = new InFlightSet();
     txAck = createTxAckStage({
       store,
+      inFlight,
       checks,
       serial: new TxSerial(),
       toDeliverPrepare: (request) => delivered.push(request),
@@ -43,6 +47,20 @@ describe('tx-ack stage - decisions on a memory store', () => {
     assert.equal(delivered.length, 1);
     assert.equal(delivered[0].message.header.commit, true);
     assert.equal((await store.get(message.header.messageId))?.header.commit, true);
+  });
+
+  it('marks the commit as a store write under way until it resolves, so recovery leaves it alone', async () => {
+    const message = await prepared();
+    const id = message.header.messageId;
+    const commit = store.commit.bind(store);
+    let storingDuringCommit: boolean | undefined;
+    store.commit = async (messageId) => {
+      storingDuringCommit = inFlight.isStoring(messageId);
+      return commit(messageId);
+    };
+    assert.equal(await txAck({ header: message.header, status: TxStatus.COMMIT, feedback: '' }, producer), 'commit');
+    assert.equal(storingDuringCommit, true);
+    assert.equal(inFlight.isStoring(id), false, 'cleared before deliver-prepare');
   });
 
   it('rollback deletes it and delivers nothing', async () => {
