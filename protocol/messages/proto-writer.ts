@@ -4,6 +4,7 @@
 // body is measured first, then written once into one buffer; the bytes are the same as protobufjs
 // emits (fields in number order, required fields always, int32/int64 negatives as 10-byte varints),
 // which the golden fixtures of test/protocol-golden.spec.ts check byte for byte.
+import { writeAscii } from '../ascii';
 
 /** wire types (protobuf encoding spec) */
 const VARINT = 0;
@@ -127,15 +128,9 @@ export class ProtoWriter {
       const start = this.pos;
       buffer[start] = tag(field, LENGTH_DELIMITED);
       buffer[start + 1] = n;
-      let pos = start + 2;
-      let bits = 0;
-      for (let i = 0; i < n; i++) {
-        const c = text.charCodeAt(i);
-        bits |= c;
-        buffer[pos++] = c;
-      }
-      if (bits < 0x80) {
-        this.pos = pos;
+      const end = writeAscii(buffer, start + 2, text);
+      if (end >= 0) {
+        this.pos = end;
         return this;
       }
     }

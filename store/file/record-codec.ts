@@ -5,6 +5,7 @@
 //   STATE    id, full state: the latest one wins, so only the latest per message must be kept on disk
 //   DELETE   id: a tombstone (delete, rollback)
 import { crc32c } from '@node-rs/crc32';
+import { writeAscii } from '../../protocol/ascii';
 import { CmdType } from '../../protocol/commands';
 import { crc32cRange, SMALL_CRC_BYTES } from './crc32c-small';
 import { decodeHeader, encodeHeader, type MessageHeader } from '../../protocol/messages/header';
@@ -76,17 +77,10 @@ class Writer {
     if (length <= 64) {
       // ASCII (ids, topics, groups): a JS loop, no calls into C++ for the size and the bytes
       this.room(4 + length);
-      const buf = this.buf;
-      let pos = this.pos + 4;
-      let bits = 0;
-      for (let i = 0; i < length; i++) {
-        const c = s.charCodeAt(i);
-        bits |= c;
-        buf[pos++] = c;
-      }
-      if (bits < 0x80) {
+      const end = writeAscii(this.buf, this.pos + 4, s);
+      if (end >= 0) {
         this.u32(length);
-        this.pos = pos;
+        this.pos = end;
         return;
       }
     }
