@@ -3,7 +3,7 @@
 // one machine with nothing else installed (file registry, embedded store).
 // The shebang (and `npm start`) give V8 a 64 MB initial old-generation limit: with its default, a
 // heap as small as the broker's is marked and compacted every ~330 ms whatever it allocates, and
-// those pauses were the p99 (doc/performance.md, "GC: the small-heap mode"). It is a launch flag
+// those pauses were the p99 (doc/performance.md, 2026-12-02, "The GC mode that was the tail"). It is a launch flag
 // only: V8 reads it when the heap is set up, and NODE_OPTIONS does not take it.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';

@@ -137,10 +137,7 @@ export class ProtoWriter {
     const length = utf8Size(text);
     this.delimited(field, length);
     if (length === text.length) {
-      const buffer = this.buffer;
-      let pos = this.pos;
-      for (let i = 0; i < length; i++) buffer[pos++] = text.charCodeAt(i);
-      this.pos = pos;
+      this.pos = writeAscii(this.buffer, this.pos, text); // ASCII (utf8Size said so): never -1
     } else {
       this.pos += this.buffer.write(text, this.pos, length, 'utf8');
     }
