@@ -66,9 +66,12 @@ export interface BrokerProcess {
   restart(): Promise<BrokerProcess>;
 }
 
-/** Runs `node dist/server/cli.js args...` and resolves once it prints its ready line. */
+/**
+ * Runs the broker as `kiteq-server` and `npm start` do (`node --initial-old-space-size=64
+ * dist/server/cli.js args...`, server/cli.ts) and resolves once it prints its ready line.
+ */
 export async function startBrokerProcess(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 20_000): Promise<BrokerProcess> {
-  const child = spawn(process.execPath, [CLI_PATH, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--initial-old-space-size=64', CLI_PATH, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     log += chunk.toString();
