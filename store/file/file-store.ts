@@ -261,10 +261,11 @@ export class FileStore implements MessageStore {
     return new Promise<boolean>((resolve, reject) => this.writer!.submit(Array.of<StoreOp>(new StateCall(messageId, change, resolve, reject))));
   }
 
+  /** lazy (group-commit.ts): a delete rides with the next batch a save starts, or LINGER_MS later */
   private enqueueDelete(messageId: string): Promise<boolean> {
     const closed = this.notOpen();
     if (closed) return Promise.reject(closed);
-    return new Promise<boolean>((resolve, reject) => this.writer!.submit(Array.of<StoreOp>(new DeleteCall(messageId, resolve, reject))));
+    return new Promise<boolean>((resolve, reject) => this.writer!.submit(Array.of<StoreOp>(new DeleteCall(messageId, resolve, reject)), true));
   }
 
   private readDeps() {

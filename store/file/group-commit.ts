@@ -2,6 +2,10 @@
 // goes out in the next batch, one durable write() for all of them (O_DSYNC: the fsync is part of
 // the write, see segment-files.ts), so many producers share each fsync. fsync=always takes one call (a save, or a whole saveBatch) per batch;
 // fsync=interval resolves after write() and fsyncs on a timer.
+// A call may be lazy (deletes: a message every group acked, or a rollback): it starts no write of
+// its own but goes out with the next batch another call starts, or after LINGER_MS. Losing one to a
+// crash costs a redelivery, never an acked message, and at moderate rates it halves the O_DSYNC
+// writes: a save no longer waits behind a write that holds only deletes (doc/file-store.md).
 // A write that fails for lack of space is retried once after the store frees its reserve
 // (disk-reserve.ts). A failed write/fsync undoes the batch in memory, truncates the segment back to its last good size
 // and rejects the batch's calls; acked data before it is untouched and the next batch may succeed.
@@ -12,6 +16,9 @@ import type { FsyncPolicy } from './uri';
 
 /** Stop adding calls to a batch past this many bytes (one call is never split). */
 const MAX_BATCH_BYTES = 8 * 1024 * 1024;
+
+/** A lazy call waits at most this long for a batch to ride with. */
+export const LINGER_MS = 5;
 
 export interface BatchHooks<Op> {
   /** the segment to append to, rotating first if the current one is full */
@@ -46,6 +53,13 @@ interface WrittenBatch<Op> {
 
 export class GroupCommit<Op> {
   private queue: Op[][] = [];
+  /** parallel to queue: the call is lazy */
+  private lazy: boolean[] = [];
+  /** calls in the queue that are not lazy */
+  private urgent = 0;
+  /** lazy calls may go out alone: LINGER_MS passed, or idle() wants everything written */
+  private lingerDue = false;
+  private lingerTimer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   /** cleared synchronously when run() ends, so a call submitted from a completion starts a new run */
   private looping = false;
@@ -68,17 +82,65 @@ export class GroupCommit<Op> {
     }
   }
 
-  /** queue one call's ops; they go out together in one batch */
-  submit(ops: Op[]): void {
+  /** queue one call's ops; they go out together in one batch (lazy: see the top of this file) */
+  submit(ops: Op[], lazy = false): void {
     this.queue.push(ops);
+    this.lazy.push(lazy);
+    if (!lazy) this.urgent++;
     if (this.looping) return;
-    this.looping = true;
-    this.running = this.run();
+    if (this.ready()) this.start();
+    else this.armLinger();
   }
 
   /** resolves once everything queued so far is written (and synced, except fsync=interval) */
   async idle(): Promise<void> {
-    while (this.looping) await this.running;
+    while (this.looping || this.queue.length > 0) {
+      if (!this.looping) {
+        this.lingerDue = true;
+        this.start();
+      }
+      await this.running;
+    }
+  }
+
+  private start(): void {
+    this.looping = true;
+    this.running = this.run();
+  }
+
+  /** a batch is worth writing: a call waits that is not lazy, or the lazy ones waited long enough */
+  private ready(): boolean {
+    return this.queue.length > 0 && (this.urgent > 0 || this.lingerDue);
+  }
+
+  private armLinger(): void {
+    if (this.lingerTimer !== undefined) return;
+    this.lingerTimer = setTimeout(() => {
+      this.lingerTimer = undefined;
+      this.lingerDue = true;
+      if (!this.looping && this.queue.length > 0) this.start();
+    }, LINGER_MS); // not unref'd: a caller may be awaiting the delete with nothing else pending
+  }
+
+  /** every lazy call has gone out: the next one lingers afresh */
+  private lingerDone(): void {
+    this.lingerDue = false;
+    if (this.lingerTimer === undefined) return;
+    clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
+  }
+
+  /** takes the oldest queued call */
+  private takeCall(): Op[] {
+    if (!this.lazy.shift()) this.urgent--;
+    return this.queue.shift()!;
+  }
+
+  /** takes every queued call, for failing them */
+  private takeAll(): Op[] {
+    this.lazy.length = 0;
+    this.urgent = 0;
+    return this.queue.splice(0).flat();
   }
 
   /** for fsync=interval, and before a segment is closed for writing */
@@ -92,6 +154,8 @@ export class GroupCommit<Op> {
 
   async close(): Promise<void> {
     if (this.intervalTimer) clearInterval(this.intervalTimer);
+    clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
     await this.idle();
     await this.syncDirty();
   }
@@ -104,7 +168,7 @@ export class GroupCommit<Op> {
       this.looping = false;
       this.completeWritten(); // durable already
       const storeError = this.hooks.toStoreError(error, 'running the write loop');
-      for (const op of this.queue.splice(0).flat()) this.hooks.undo(op, storeError);
+      for (const op of this.takeAll()) this.hooks.undo(op, storeError);
     }
   }
 
@@ -118,12 +182,13 @@ export class GroupCommit<Op> {
    */
   private async drain(): Promise<void> {
     for (;;) {
-      if (this.queue.length === 0) {
+      if (!this.ready()) {
         if (this.written !== null) {
           this.completeWritten(); // may queue more calls (a completion hook, the reclaimer)
           continue;
         }
         this.looping = false; // synchronously with the last check: a later submit() starts a new run
+        if (this.queue.length > 0) this.armLinger(); // only lazy calls wait
         return;
       }
       let segment: OpenSegment;
@@ -131,14 +196,14 @@ export class GroupCommit<Op> {
         segment = await this.hooks.segmentForNextBatch();
       } catch (error) {
         const storeError = this.hooks.toStoreError(error, 'opening a new segment');
-        for (const op of this.queue.splice(0).flat()) this.hooks.undo(op, storeError);
+        for (const op of this.takeAll()) this.hooks.undo(op, storeError);
         continue;
       }
       const ops: Op[] = [];
       const records: Buffer[] = [];
       let bytes = 0;
       while (this.queue.length > 0 && segment.size + bytes < this.segmentBytes && bytes < MAX_BATCH_BYTES) {
-        for (const op of this.queue.shift()!) {
+        for (const op of this.takeCall()) {
           ops.push(op);
           const record = this.hooks.form(op, segment.id, segment.size + bytes);
           if (record) {
@@ -148,6 +213,7 @@ export class GroupCommit<Op> {
         }
         if (this.policy === 'always') break;
       }
+      if (this.queue.length === 0) this.lingerDone();
       const writing = bytes > 0 ? this.write(segment, records, bytes, ops) : null;
       this.completeWritten();
       if (writing !== null && !(await writing)) continue; // failed: its calls were undone

@@ -1,0 +1,81 @@
+// file store group commit (design §8; doc/file-store.md "Group commit"): saves share a durable
+// write, and a delete starts no write of its own: it rides with the next save, or goes out alone
+// within LINGER_MS; a stop writes the deletes still waiting.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { openFileStore } from '../store/file';
+import type { FileStore } from '../store/file/file-store';
+import { LINGER_MS } from '../store/file/group-commit';
+import { aMessage } from './support/messages';
+
+describe('file store group commit - shared writes and lingering deletes', function () {
+  this.timeout(20_000);
+  let dir: string;
+  let store: FileStore;
+  beforeEach(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'kiteq-file-gc-'));
+    store = openFileStore(`file://${dir}`, { serverName: 'a:1' }) as FileStore;
+    await store.start();
+  });
+  afterEach(async () => {
+    await store.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function reopened(): Promise<FileStore> {
+    await store.stop();
+    store = openFileStore(`file://${dir}`, { serverName: 'a:1' }) as FileStore;
+    await store.start();
+    return store;
+  }
+
+  it('writes 100 concurrent saves in fewer writes than saves, and keeps them all', async () => {
+    const messages = Array.from({ length: 100 }, () => aMessage());
+    const before = store.stats().batches;
+    await Promise.all(messages.map((m) => store.save(m)));
+    const writes = store.stats().batches - before;
+    assert.ok(writes < messages.length, `${writes} writes for ${messages.length} saves`);
+    const again = await reopened();
+    for (const m of messages) assert.ok(await again.get(m.header.messageId), `${m.header.messageId} kept`);
+  });
+
+  it('sends a delete out with the next save: one write for both', async () => {
+    const finished = aMessage();
+    await store.save(finished);
+    const before = store.stats().batches;
+    const deleting = store.delete(finished.header.messageId);
+    await new Promise(setImmediate); // a write the delete started would be under way by now
+    const next = aMessage();
+    await Promise.all([deleting, store.save(next)]);
+    assert.equal(store.stats().batches - before, 1, 'the delete rode with the save');
+    const again = await reopened();
+    assert.equal(await again.get(finished.header.messageId), undefined);
+    assert.ok(await again.get(next.header.messageId));
+  });
+
+  it('writes a delete alone once it has waited LINGER_MS for a save', async () => {
+    const finished = aMessage();
+    await store.save(finished);
+    const before = store.stats().batches;
+    const asked = performance.now();
+    await store.delete(finished.header.messageId);
+    const waited = performance.now() - asked;
+    assert.equal(store.stats().batches - before, 1);
+    assert.ok(waited >= LINGER_MS - 1, `resolved after ${waited.toFixed(1)} ms, before the linger`);
+    const again = await reopened();
+    assert.equal(await again.get(finished.header.messageId), undefined);
+  });
+
+  it('writes the deletes still lingering when the store stops', async () => {
+    const finished = Array.from({ length: 3 }, () => aMessage());
+    await Promise.all(finished.map((m) => store.save(m)));
+    const deletes = finished.map((m) => store.delete(m.header.messageId));
+    await store.stop(); // at once: the deletes have not gone out yet
+    await Promise.all(deletes);
+    store = openFileStore(`file://${dir}`, { serverName: 'a:1' }) as FileStore;
+    await store.start();
+    for (const m of finished) assert.equal(await store.get(m.header.messageId), undefined, `${m.header.messageId} came back`);
+  });
+});
