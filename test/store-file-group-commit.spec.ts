@@ -41,6 +41,20 @@ describe('file store group commit - shared writes and lingering deletes', functi
     for (const m of messages) assert.ok(await again.get(m.header.messageId), `${m.header.messageId} kept`);
   });
 
+  it('keeps every record of a batch bigger than the reused batch buffer, and of the batches after it', async () => {
+    // ~2.3 MiB in one call: the batch buffer grows past what it keeps, the next batch gets a fresh one
+    const big = Array.from({ length: 3000 }, (_, i) => aMessage({}, Buffer.alloc(700, i % 251)));
+    await store.saveBatch(big);
+    const after = Array.from({ length: 50 }, (_, i) => aMessage({}, `after ${i}`));
+    await Promise.all(after.map((m) => store.save(m)));
+    const again = await reopened();
+    for (const m of [...big, ...after]) {
+      const read = await again.get(m.header.messageId);
+      assert.ok(read, `${m.header.messageId} kept`);
+      assert.deepEqual(Buffer.from(read.body as Buffer | string), Buffer.from(m.body as Buffer | string));
+    }
+  });
+
   it('sends a delete out with the next save: one write for both', async () => {
     const finished = aMessage();
     await store.save(finished);

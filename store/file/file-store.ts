@@ -22,7 +22,7 @@ import { acquireLock, releaseLock } from './lock-file';
 import { OpEffects } from './op-effects';
 import { DeleteCall, DeliveryChange, type StateChange, StateCall, type StoreOp } from './ops';
 import { Reclaimer } from './reclaimer';
-import { encodeNewMessageRecord, StateFlag } from './record-codec';
+import { StateFlag } from './record-codec';
 import { readStoredMessage } from './message-reader';
 import { recover, type RecoveryReport } from './recovery';
 import { createSegment, type OpenSegment, removeSegment, syncDirectory } from './segment-files';
@@ -87,7 +87,7 @@ export class FileStore implements MessageStore {
       this.config.segmentBytes,
       {
         segmentForNextBatch: () => this.segmentForNextBatch(),
-        form: (op, segment, offset) => effects.form(op, segment, offset),
+        form: (op, segment, offset, out) => effects.form(op, segment, offset, out),
         complete: (op) => effects.complete(op),
         undo: (op, error) => effects.undo(op, error),
         toStoreError: (error, doing) => this.toStoreError(error, doing),
@@ -180,9 +180,8 @@ export class FileStore implements MessageStore {
       deadReason: '',
     };
     const immutable = { header: { ...message.header }, msgType: message.msgType, body: message.body, publishTime: message.publishTime, kiteServer: message.kiteServer };
-    const record = encodeNewMessageRecord(id, topic, state, immutable, message.encodedHeader);
     this.pendingSaves.add(id);
-    return { kind: 'save', id, topic, state, record, message: immutable, resolve, reject, segment: 0, offset: 0, length: 0, slot: -1, applied: false };
+    return { kind: 'save', id, topic, state, message: immutable, encodedHeader: message.encodedHeader, resolve, reject, segment: 0, offset: 0, length: 0, slot: -1, applied: false };
   }
 
   get(messageId: string): Promise<StoredMessage | undefined> {

@@ -11,6 +11,7 @@
 // and rejects the batch's calls; acked data before it is untouched and the next batch may succeed.
 import type { StoreError } from '../errors';
 import { isNoSpace } from './disk-reserve';
+import { RecordWriter } from './record-codec';
 import { type OpenSegment, writeFully } from './segment-files';
 import type { FsyncPolicy } from './uri';
 
@@ -23,8 +24,8 @@ export const LINGER_MS = 5;
 export interface BatchHooks<Op> {
   /** the segment to append to, rotating first if the current one is full */
   segmentForNextBatch(): Promise<OpenSegment>;
-  /** Applies `op` to memory and returns its record (at `offset` of `segment`), or null if it writes nothing. */
-  form(op: Op, segment: number, offset: number): Buffer | null;
+  /** Applies `op` to memory and appends its record to `out` (at `offset` of `segment`); returns its length, 0 if it writes nothing. */
+  form(op: Op, segment: number, offset: number, out: RecordWriter): number;
   /** the batch is durable (written, for fsync=interval): in order */
   complete(op: Op): void;
   /** the batch failed: in reverse order */
@@ -53,6 +54,8 @@ interface WrittenBatch<Op> {
 
 export class GroupCommit<Op> {
   private queue: Op[][] = [];
+  /** the batch being formed: reused once its write has landed (one write in flight at a time) */
+  private readonly out = new RecordWriter();
   /** parallel to queue: the call is lazy */
   private lazy: boolean[] = [];
   /** calls in the queue that are not lazy */
@@ -200,21 +203,17 @@ export class GroupCommit<Op> {
         continue;
       }
       const ops: Op[] = [];
-      const records: Buffer[] = [];
-      let bytes = 0;
-      while (this.queue.length > 0 && segment.size + bytes < this.segmentBytes && bytes < MAX_BATCH_BYTES) {
+      const out = this.out;
+      out.reset(); // the last batch's write has landed (or failed): its bytes are no longer needed
+      while (this.queue.length > 0 && segment.size + out.length < this.segmentBytes && out.length < MAX_BATCH_BYTES) {
         for (const op of this.takeCall()) {
           ops.push(op);
-          const record = this.hooks.form(op, segment.id, segment.size + bytes);
-          if (record) {
-            records.push(record);
-            bytes += record.length;
-          }
+          this.hooks.form(op, segment.id, segment.size + out.length, out);
         }
         if (this.policy === 'always') break;
       }
       if (this.queue.length === 0) this.lingerDone();
-      const writing = bytes > 0 ? this.write(segment, records, bytes, ops) : null;
+      const writing = out.length > 0 ? this.write(segment, out.formed(), ops) : null;
       this.completeWritten();
       if (writing !== null && !(await writing)) continue; // failed: its calls were undone
       this.written = { ops, segment };
@@ -232,9 +231,9 @@ export class GroupCommit<Op> {
     this.hooks.afterBatch(segment);
   }
 
-  private async write(segment: OpenSegment, records: Buffer[], bytes: number, ops: Op[]): Promise<boolean> {
+  private async write(segment: OpenSegment, buf: Buffer, ops: Op[]): Promise<boolean> {
     const start = segment.size;
-    const buf = records.length === 1 ? records[0]! : Buffer.concat(records, bytes);
+    const bytes = buf.length;
     for (let attempt = 0; ; attempt++) {
       try {
         const began = performance.now();

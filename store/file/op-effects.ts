@@ -7,7 +7,7 @@ import { DuplicateMessageError, type StoreError } from '../errors';
 import type { BodyCache } from './body-cache';
 import { SlotFlag } from './message-index';
 import { appliesTo, nextState, type StoreOp } from './ops';
-import { encodeDeleteRecord, encodeMessageRecord, encodeStateRecord, type MessageState, StateFlag } from './record-codec';
+import { encodeDeleteRecord, encodeMessageRecord, encodeNewMessageRecord, encodeStateRecord, type MessageState, type RecordWriter, StateFlag } from './record-codec';
 import type { StoreState } from './store-state';
 
 export class OpEffects {
@@ -18,51 +18,52 @@ export class OpEffects {
     private readonly pendingSaves: Set<string>,
   ) {}
 
-  form(op: StoreOp, segment: number, offset: number): Buffer | null {
-    const record = this.formRecord(op);
-    if (record) {
+  /** Applies `op` to memory and appends its record to `out` (at `offset` of `segment`); returns its length, 0 for none. */
+  form(op: StoreOp, segment: number, offset: number, out: RecordWriter): number {
+    const length = this.formRecord(op, out);
+    if (length > 0) {
       op.segment = segment;
       op.offset = offset;
-      op.length = record.length;
+      op.length = length;
     }
-    return record;
+    return length;
   }
 
-  private formRecord(op: StoreOp): Buffer | null {
+  private formRecord(op: StoreOp, out: RecordWriter): number {
     const index = this.state.index;
     if (op.kind === 'save') {
-      if (index.slotOf(op.id) !== undefined) return null; // rejected as a duplicate in complete()
+      if (index.slotOf(op.id) !== undefined) return 0; // rejected as a duplicate in complete()
       op.slot = index.allocate(op.id, op.topic);
       index.setState(op.slot, op.state);
       index.flags[op.slot] |= SlotFlag.PENDING;
       op.applied = true;
-      return op.record;
+      return encodeNewMessageRecord(out, op.id, op.topic, op.state, op.message, op.encodedHeader);
     }
     const slot = index.slotOf(op.id);
-    if (slot === undefined || !index.isVisible(slot)) return null;
+    if (slot === undefined || !index.isVisible(slot)) return 0;
     op.slot = slot;
     switch (op.kind) {
       case 'state': {
         const { change } = op;
-        if (!appliesTo(change, index.isDead(slot))) return null;
-        if (change.change === 'restate' && index.stateSeg[slot] !== change.fromSegment) return null;
+        if (!appliesTo(change, index.isDead(slot))) return 0;
+        if (change.change === 'restate' && index.stateSeg[slot] !== change.fromSegment) return 0;
         op.previous = index.stateOf(slot);
         const next = nextState(op.previous, change);
         this.state.changeState(slot, next);
         op.applied = true;
-        if (change.change === 'delivery' && reschedulesOnly(op.previous, next)) return null; // op.length stays 0
-        return encodeStateRecord(op.id, next);
+        if (change.change === 'delivery' && reschedulesOnly(op.previous, next)) return 0; // op.length stays 0
+        return encodeStateRecord(out, op.id, next);
       }
       case 'delete':
-        if (index.isDead(slot)) return null; // a dead letter leaves only by redrive (design §6)
+        if (index.isDead(slot)) return 0; // a dead letter leaves only by redrive (design §6)
         this.state.hide(slot);
         index.flags[slot] |= SlotFlag.DELETING;
         op.applied = true;
-        return encodeDeleteRecord(op.id);
+        return encodeDeleteRecord(out, op.id);
       case 'copy':
-        if (index.seg[slot] !== op.fromSegment || index.offset[slot] !== op.fromOffset) return null;
+        if (index.seg[slot] !== op.fromSegment || index.offset[slot] !== op.fromOffset) return 0;
         op.applied = true;
-        return encodeMessageRecord(op.id, index.topics[index.topic[slot]!]!, index.stateOf(slot), op.immutable);
+        return encodeMessageRecord(out, op.id, index.topics[index.topic[slot]!]!, index.stateOf(slot), op.immutable);
     }
   }
 

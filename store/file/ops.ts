@@ -31,8 +31,9 @@ export interface SaveOp extends Waiter {
   id: string;
   topic: string;
   state: MessageState;
-  record: Buffer;
   message: ImmutableMessage;
+  /** the header as publish encoded it, reused in the record (StoredMessage.encodedHeader) */
+  encodedHeader: Uint8Array | undefined;
 }
 
 export interface StateOp extends Waiter {

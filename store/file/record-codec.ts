@@ -41,12 +41,42 @@ export interface ImmutableMessage {
   kiteServer: string;
 }
 
-class Writer {
-  private buf: Buffer;
-  private pos = RECORD_HEADER_BYTES;
-  constructor(sizeHint: number) {
-    this.buf = Buffer.allocUnsafe(sizeHint + RECORD_HEADER_BYTES + 64);
+/** a batch buffer above this is not kept for the next batch (a burst must not pin its peak) */
+const KEEP_BYTES = 1024 * 1024;
+const INITIAL_BYTES = 64 * 1024;
+
+/**
+ * Forms records one after another into one growing buffer: a batch's records are encoded straight
+ * into the bytes its write() sends, with no buffer per record and no concatenation (group-commit.ts
+ * reuses it for the next batch once the write has landed).
+ */
+export class RecordWriter {
+  private buf: Buffer = Buffer.allocUnsafe(INITIAL_BYTES);
+  private pos = 0;
+  private start = 0;
+
+  /** bytes formed since reset() */
+  get length(): number {
+    return this.pos;
   }
+
+  /** the records formed since reset(); valid until the next reset() */
+  formed(): Buffer {
+    return this.buf.subarray(0, this.pos);
+  }
+
+  reset(): void {
+    this.pos = 0;
+    if (this.buf.length > KEEP_BYTES) this.buf = Buffer.allocUnsafe(INITIAL_BYTES);
+  }
+
+  /** starts a record: its header is filled in by finish() */
+  begin(sizeHint: number): void {
+    this.start = this.pos;
+    this.room(RECORD_HEADER_BYTES + sizeHint);
+    this.pos += RECORD_HEADER_BYTES;
+  }
+
   private room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
@@ -99,14 +129,15 @@ class Writer {
     this.buf.set(b, this.pos);
     this.pos += b.length;
   }
-  /** frames the payload: length, CRC over type + payload */
-  finish(type: number): Buffer {
-    const out = this.buf.subarray(0, this.pos);
-    out.writeUInt32LE(this.pos - RECORD_HEADER_BYTES, 0);
-    out[8] = type;
-    const crc = this.pos - 8 < SMALL_CRC_BYTES ? crc32cRange(out, 8, this.pos) : crc32c(out.subarray(8));
-    out.writeUInt32LE(crc, 4);
-    return out;
+  /** frames the record begun last: length, CRC over type + payload; returns its length in bytes */
+  finish(type: number): number {
+    const { buf, start, pos } = this;
+    const payload = pos - start - RECORD_HEADER_BYTES;
+    buf.writeUInt32LE(payload, start);
+    buf[start + 8] = type;
+    const crc = pos - start - 8 < SMALL_CRC_BYTES ? crc32cRange(buf, start + 8, pos) : crc32c(buf.subarray(start + 8, pos));
+    buf.writeUInt32LE(crc, start + 4);
+    return pos - start;
   }
 }
 
@@ -136,7 +167,7 @@ export class Reader {
   }
 }
 
-function writeState(w: Writer, id: string, state: MessageState): void {
+function writeState(w: RecordWriter, id: string, state: MessageState): void {
   w.str(id);
   w.u8(state.flags);
   w.u32(state.deliverCount);
@@ -183,12 +214,12 @@ export function decodeImmutable(buf: Buffer): ImmutableMessage {
   return { header, msgType, body, publishTime, kiteServer };
 }
 
-/** The MESSAGE record of a new message in one pass: the same bytes as encodeMessageRecord(…, encodeImmutable(message)). */
-export function encodeNewMessageRecord(id: string, topic: string, state: MessageState, message: ImmutableMessage, encodedHeader?: Uint8Array): Buffer {
+/** Appends the MESSAGE record of a new message to `w` in one pass: the bytes a copy of it by encodeMessageRecord would have. */
+export function encodeNewMessageRecord(w: RecordWriter, id: string, topic: string, state: MessageState, message: ImmutableMessage, encodedHeader?: Uint8Array): number {
   const header = encodedHeader ?? encodeHeader(message.header);
   const body = message.body;
   const bodyLength = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
-  const w = new Writer(header.length + bodyLength + message.kiteServer.length + id.length + topic.length + 96);
+  w.begin(header.length + bodyLength + message.kiteServer.length + id.length + topic.length + 96);
   writeState(w, id, state);
   w.str(topic);
   w.u8(message.msgType);
@@ -201,22 +232,23 @@ export function encodeNewMessageRecord(id: string, topic: string, state: Message
   return w.finish(RecordType.MESSAGE);
 }
 
-export function encodeMessageRecord(id: string, topic: string, state: MessageState, immutable: Buffer): Buffer {
-  const w = new Writer(immutable.length + id.length + topic.length + 64);
+/** Appends a MESSAGE record whose immutable part is already encoded (compaction's copy). */
+export function encodeMessageRecord(w: RecordWriter, id: string, topic: string, state: MessageState, immutable: Buffer): number {
+  w.begin(immutable.length + id.length + topic.length + 64);
   writeState(w, id, state);
   w.str(topic);
   w.bytes(immutable);
   return w.finish(RecordType.MESSAGE);
 }
 
-export function encodeStateRecord(id: string, state: MessageState): Buffer {
-  const w = new Writer(96);
+export function encodeStateRecord(w: RecordWriter, id: string, state: MessageState): number {
+  w.begin(96);
   writeState(w, id, state);
   return w.finish(RecordType.STATE);
 }
 
-export function encodeDeleteRecord(id: string): Buffer {
-  const w = new Writer(40);
+export function encodeDeleteRecord(w: RecordWriter, id: string): number {
+  w.begin(40);
   w.str(id);
   return w.finish(RecordType.DELETE);
 }
