@@ -57,6 +57,6 @@ export function createDeliverStage(deps: DeliverDeps) {
       settle(job, binding.groupId, !binding.persistent);
       return;
     }
-    consumer.deliver(job.message.msgType, job.body(), new GroupReply(job, binding.groupId, settle));
+    consumer.deliver(job.message.msgType, job, new GroupReply(job, binding.groupId, settle));
   };
 }

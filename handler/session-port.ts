@@ -8,6 +8,14 @@ export interface PendingReply {
   resolve(status: boolean, feedback?: string): void;
 }
 
+/** A delivery packet body: written straight into the connection's outgoing buffer (no copy of its own). */
+export interface PacketBody {
+  /** encoded size in bytes */
+  size(): number;
+  /** writes the `size()` bytes at `offset` of `buffer` */
+  writeTo(buffer: Buffer, offset: number): void;
+}
+
 export interface SessionPort {
   readonly id: number;
   /** remote host:port, for log lines */
@@ -21,7 +29,7 @@ export interface SessionPort {
 
   sendStoreAck(opaque: number, messageId: string, status: boolean, feedback: string): void;
   /** Sends a delivery; the reply (DeliverAck with the same opaque) or a timeout settles `pending`. */
-  deliver(cmdType: number, encodedMessage: Uint8Array, pending: PendingReply): void;
+  deliver(cmdType: number, body: PacketBody, pending: PendingReply): void;
   /** Sends a tx check-back (TX_ACK status unknown); the producer's TX_ACK with the same opaque settles it. */
   checkBack(ack: TxAck, pending: PendingReply): void;
   /** Closes the connection after a protocol violation or auth failure (the broker carries on). */

@@ -28,6 +28,8 @@ const FLUSH_BYTES = 16 * 1024;
 export class FrameWriter {
   private buffer: Buffer | null = null;
   private used = 0;
+  /** bytes of the packet begun and not yet ended */
+  private reserved = 0;
   private scheduled = false;
   private closed = false;
 
@@ -39,13 +41,36 @@ export class FrameWriter {
   }
 
   send(opaque: number, cmdType: number, body: Uint8Array): void {
-    if (this.closed) return;
-    const size = HEADER_LEN + body.length;
+    const at = this.begin(opaque, cmdType, body.length);
+    if (at < 0) return;
+    this.buffer!.set(body, at);
+    this.end();
+  }
+
+  /**
+   * Starts a packet whose body the caller encodes in place (store-acks, deliveries: no buffer of
+   * their own per packet): writes the header, reserves `bodyLength` bytes and returns where the body
+   * goes in `target`, or -1 once closed. The body must be written before end(), with no other send
+   * in between.
+   */
+  begin(opaque: number, cmdType: number, bodyLength: number): number {
+    if (this.closed) return -1;
+    const size = HEADER_LEN + bodyLength;
     this.reserve(size);
-    const buffer = this.buffer!;
-    writeHeader(buffer, this.used, opaque, cmdType, body.length);
-    buffer.set(body, this.used + HEADER_LEN);
-    this.used += size;
+    writeHeader(this.buffer!, this.used, opaque, cmdType, bodyLength);
+    this.reserved = size;
+    return this.used + HEADER_LEN;
+  }
+
+  /** the buffer begin()'s offset points into */
+  get target(): Buffer {
+    return this.buffer!;
+  }
+
+  /** The body begun last is written: it joins this tick's packets. */
+  end(): void {
+    this.used += this.reserved;
+    this.reserved = 0;
     if (this.used >= FLUSH_BYTES) this.handOver();
     else if (!this.scheduled) {
       this.scheduled = true;

@@ -4,14 +4,14 @@
 import type { Socket } from 'node:net';
 import type { AuthenticatingSession } from '../handler/access';
 import type { AcceptingSession } from '../handler/accept';
-import type { PendingReply } from '../handler/session-port';
+import type { PacketBody, PendingReply } from '../handler/session-port';
 import { CmdType } from '../protocol/commands';
 import { ProtocolError } from '../protocol/errors';
 import { type Frame, FrameDecoder } from '../protocol/frame-decoder';
 import { FrameWriter } from '../protocol/frame-writer';
 import { encodeConnAuthAck } from '../protocol/messages/conn-auth-ack';
 import type { ConnMeta } from '../protocol/messages/conn-meta';
-import { encodeStoreAck } from '../protocol/messages/store-ack';
+import { storeAckSize, writeStoreAck } from '../protocol/messages/store-ack';
 import { type TxAck, encodeTxAck } from '../protocol/messages/tx-ack';
 import type { Logger } from './logger';
 
@@ -171,14 +171,19 @@ export class Session implements AuthenticatingSession, AcceptingSession {
       this.readingPaused = false;
       if (!this.closed) this.socket.resume();
     }
-    this.writer.send(opaque, CmdType.MESSAGE_STORE_ACK, encodeStoreAck({ messageId, status, feedback }));
+    // encoded in place: one per publish, no buffer of its own
+    const size = storeAckSize(messageId, feedback);
+    const at = this.writer.begin(opaque, CmdType.MESSAGE_STORE_ACK, size);
+    if (at < 0) return;
+    writeStoreAck(this.writer.target, at, size, messageId, status, feedback);
+    this.writer.end();
   }
 
   echoHeartbeat(opaque: number, raw: Buffer): void {
     this.writer.send(opaque, CmdType.HEARTBEAT, raw);
   }
 
-  deliver(cmdType: number, encodedMessage: Uint8Array, reply: PendingReply): void {
+  deliver(cmdType: number, body: PacketBody, reply: PendingReply): void {
     if (this.closed) return reply.resolve(false, 'connection closed');
     // A consumer that stops reading cannot make the broker hold its deliveries without bound.
     const max = this.hooks.maxBufferedBytes ?? Infinity;
@@ -189,7 +194,10 @@ export class Session implements AuthenticatingSession, AcceptingSession {
     }
     const opaque = this.allocOpaque();
     this.pending.set(opaque, { reply, sentAtMs: this.hooks.nowMs() });
-    this.writer.send(opaque, cmdType, encodedMessage);
+    const at = this.writer.begin(opaque, cmdType, body.size());
+    if (at < 0) return;
+    body.writeTo(this.writer.target, at); // encoded in place (DeliveryJob.writeTo)
+    this.writer.end();
   }
 
   checkBack(ack: TxAck, reply: PendingReply): void {

@@ -5,7 +5,7 @@ import { CmdType } from '../commands';
 import { undecodable } from './decode';
 import { type MessageHeader, headerSize, readHeader, writeHeaderFields } from './header';
 import { ProtoReader, WireType, asBuffer, assertRequired } from './proto-reader';
-import { delimitedSize, finished, utf8Size, writerOf } from './proto-writer';
+import { delimitedSize, finished, ProtoWriter, utf8Size, writerOf } from './proto-writer';
 
 export type MessageCmd = typeof CmdType.BYTES_MESSAGE | typeof CmdType.STRING_MESSAGE;
 
@@ -26,12 +26,25 @@ export function encodeMessage(message: KiteMessage): Uint8Array {
 
 /** encodeMessage with the Header's bytes already in hand (StoredMessage.encodedHeader): the same bytes. */
 export function encodeMessageWithHeader(cmdType: MessageCmd, header: Uint8Array, body: Uint8Array | string): Uint8Array {
-  const bodyBytes = typeof body === 'string' ? utf8Size(body) : body.length;
-  const size = delimitedSize(1, header.length) + delimitedSize(2, bodyBytes);
-  const w = writerOf(size).bytesField(1, header);
+  const size = messageWithHeaderSize(header, body);
+  return finished(writeMessageFields(writerOf(size), header, body), size, cmdType === CmdType.BYTES_MESSAGE ? 'BytesMessage' : 'StringMessage');
+}
+
+/** The encoded size of a message whose header is already encoded. */
+export function messageWithHeaderSize(header: Uint8Array, body: Uint8Array | string): number {
+  return delimitedSize(1, header.length) + delimitedSize(2, typeof body === 'string' ? utf8Size(body) : body.length);
+}
+
+/** encodeMessageWithHeader at `offset` of `buffer` (`size` from messageWithHeaderSize): a delivery written in place. */
+export function writeMessageWithHeader(buffer: Buffer, offset: number, size: number, cmdType: MessageCmd, header: Uint8Array, body: Uint8Array | string): void {
+  finished(writeMessageFields(new ProtoWriter(buffer, offset), header, body), offset + size, cmdType === CmdType.BYTES_MESSAGE ? 'BytesMessage' : 'StringMessage');
+}
+
+function writeMessageFields(w: ProtoWriter, header: Uint8Array, body: Uint8Array | string): ProtoWriter {
+  w.bytesField(1, header);
   if (typeof body === 'string') w.stringField(2, body);
   else w.bytesField(2, body);
-  return finished(w, size, cmdType === CmdType.BYTES_MESSAGE ? 'BytesMessage' : 'StringMessage');
+  return w;
 }
 
 const MESSAGE_REQUIRED = ['header', 'body'] as const;

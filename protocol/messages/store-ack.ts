@@ -2,7 +2,7 @@
 //   required string feedback = 3; }  The broker's reply to a publish.
 import { undecodable } from './decode';
 import { ProtoReader, WireType, asBuffer, assertRequired } from './proto-reader';
-import { finished, stringFieldSize, writerOf } from './proto-writer';
+import { finished, ProtoWriter, stringFieldSize, writerOf } from './proto-writer';
 
 export interface MessageStoreAck {
   messageId: string;
@@ -11,10 +11,26 @@ export interface MessageStoreAck {
 }
 
 export function encodeStoreAck(message: MessageStoreAck): Uint8Array {
-  // hand-written (proto-writer.ts): one per publish
-  const size = stringFieldSize(1, message.messageId) + 2 + stringFieldSize(3, message.feedback);
-  const w = writerOf(size).stringField(1, message.messageId).boolField(2, message.status).stringField(3, message.feedback);
-  return finished(w, size, 'MessageStoreAck');
+  const size = storeAckSize(message.messageId, message.feedback);
+  return finished(writeStoreAckFields(writerOf(size), message.messageId, message.status, message.feedback), size, 'MessageStoreAck');
+}
+
+/** The encoded size of a MessageStoreAck. */
+export function storeAckSize(messageId: string, feedback: string): number {
+  return stringFieldSize(1, messageId) + 2 + stringFieldSize(3, feedback);
+}
+
+/**
+ * Encodes a MessageStoreAck of `size` (storeAckSize) bytes at `offset` of `buffer`: one per publish,
+ * written straight into the connection's outgoing buffer (FrameWriter.begin).
+ */
+export function writeStoreAck(buffer: Buffer, offset: number, size: number, messageId: string, status: boolean, feedback: string): void {
+  finished(writeStoreAckFields(new ProtoWriter(buffer, offset), messageId, status, feedback), offset + size, 'MessageStoreAck');
+}
+
+// hand-written (proto-writer.ts)
+function writeStoreAckFields(w: ProtoWriter, messageId: string, status: boolean, feedback: string): ProtoWriter {
+  return w.stringField(1, messageId).boolField(2, status).stringField(3, feedback);
 }
 
 const STORE_ACK_REQUIRED = ['messageId', 'status', 'feedback'] as const;
