@@ -27,7 +27,9 @@ export function encodeMessage(message: KiteMessage): Uint8Array {
 /** encodeMessage with the Header's bytes already in hand (StoredMessage.encodedHeader): the same bytes. */
 export function encodeMessageWithHeader(cmdType: MessageCmd, header: Uint8Array, body: Uint8Array | string): Uint8Array {
   const size = messageWithHeaderSize(header, body);
-  return finished(writeMessageFields(writerOf(size), header, body), size, cmdType === CmdType.BYTES_MESSAGE ? 'BytesMessage' : 'StringMessage');
+  const buffer = Buffer.allocUnsafe(size);
+  writeMessageWithHeader(buffer, 0, size, cmdType, header, body);
+  return buffer;
 }
 
 /** The encoded size of a message whose header is already encoded. */
@@ -37,14 +39,10 @@ export function messageWithHeaderSize(header: Uint8Array, body: Uint8Array | str
 
 /** encodeMessageWithHeader at `offset` of `buffer` (`size` from messageWithHeaderSize): a delivery written in place. */
 export function writeMessageWithHeader(buffer: Buffer, offset: number, size: number, cmdType: MessageCmd, header: Uint8Array, body: Uint8Array | string): void {
-  finished(writeMessageFields(new ProtoWriter(buffer, offset), header, body), offset + size, cmdType === CmdType.BYTES_MESSAGE ? 'BytesMessage' : 'StringMessage');
-}
-
-function writeMessageFields(w: ProtoWriter, header: Uint8Array, body: Uint8Array | string): ProtoWriter {
-  w.bytesField(1, header);
+  const w = new ProtoWriter(buffer, offset).bytesField(1, header);
   if (typeof body === 'string') w.stringField(2, body);
   else w.bytesField(2, body);
-  return w;
+  finished(w, offset + size, cmdType === CmdType.BYTES_MESSAGE ? 'BytesMessage' : 'StringMessage');
 }
 
 const MESSAGE_REQUIRED = ['header', 'body'] as const;

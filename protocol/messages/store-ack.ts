@@ -2,7 +2,7 @@
 //   required string feedback = 3; }  The broker's reply to a publish.
 import { undecodable } from './decode';
 import { ProtoReader, WireType, asBuffer, assertRequired } from './proto-reader';
-import { finished, ProtoWriter, stringFieldSize, writerOf } from './proto-writer';
+import { finished, ProtoWriter, stringFieldSize } from './proto-writer';
 
 export interface MessageStoreAck {
   messageId: string;
@@ -12,7 +12,9 @@ export interface MessageStoreAck {
 
 export function encodeStoreAck(message: MessageStoreAck): Uint8Array {
   const size = storeAckSize(message.messageId, message.feedback);
-  return finished(writeStoreAckFields(writerOf(size), message.messageId, message.status, message.feedback), size, 'MessageStoreAck');
+  const buffer = Buffer.allocUnsafe(size);
+  writeStoreAck(buffer, 0, size, message.messageId, message.status, message.feedback);
+  return buffer;
 }
 
 /** The encoded size of a MessageStoreAck. */
@@ -25,12 +27,9 @@ export function storeAckSize(messageId: string, feedback: string): number {
  * written straight into the connection's outgoing buffer (FrameWriter.begin).
  */
 export function writeStoreAck(buffer: Buffer, offset: number, size: number, messageId: string, status: boolean, feedback: string): void {
-  finished(writeStoreAckFields(new ProtoWriter(buffer, offset), messageId, status, feedback), offset + size, 'MessageStoreAck');
-}
-
-// hand-written (proto-writer.ts)
-function writeStoreAckFields(w: ProtoWriter, messageId: string, status: boolean, feedback: string): ProtoWriter {
-  return w.stringField(1, messageId).boolField(2, status).stringField(3, feedback);
+  // hand-written (proto-writer.ts)
+  const w = new ProtoWriter(buffer, offset).stringField(1, messageId).boolField(2, status).stringField(3, feedback);
+  finished(w, offset + size, 'MessageStoreAck');
 }
 
 const STORE_ACK_REQUIRED = ['messageId', 'status', 'feedback'] as const;

@@ -24,8 +24,8 @@ export const LINGER_MS = 5;
 export interface BatchHooks<Op> {
   /** the segment to append to, rotating first if the current one is full */
   segmentForNextBatch(): Promise<OpenSegment>;
-  /** Applies `op` to memory and appends its record to `out` (at `offset` of `segment`); returns its length, 0 if it writes nothing. */
-  form(op: Op, segment: number, offset: number, out: RecordWriter): number;
+  /** Applies `op` to memory and appends its record, if it has one, to `out` (at `offset` of `segment`). */
+  form(op: Op, segment: number, offset: number, out: RecordWriter): void;
   /** the batch is durable (written, for fsync=interval): in order */
   complete(op: Op): void;
   /** the batch failed: in reverse order */

@@ -18,15 +18,14 @@ export class OpEffects {
     private readonly pendingSaves: Set<string>,
   ) {}
 
-  /** Applies `op` to memory and appends its record to `out` (at `offset` of `segment`); returns its length, 0 for none. */
-  form(op: StoreOp, segment: number, offset: number, out: RecordWriter): number {
+  /** Applies `op` to memory and appends its record, if it has one, to `out` (at `offset` of `segment`). */
+  form(op: StoreOp, segment: number, offset: number, out: RecordWriter): void {
     const length = this.formRecord(op, out);
     if (length > 0) {
       op.segment = segment;
       op.offset = offset;
       op.length = length;
     }
-    return length;
   }
 
   private formRecord(op: StoreOp, out: RecordWriter): number {
