@@ -71,6 +71,21 @@ describe('mysql store batching - many concurrent callers', function () {
     assert.equal((await store.get(first.header.messageId))?.body, 'first');
   });
 
+  it('rejects only a dead-lettered id in a batch of new saves to its table', async () => {
+    // one table (bucket = the id's last hex digit), so the saves share the batch with the duplicate
+    const id = (n: number) => n.toString(16).padStart(31, '0') + '7';
+    const dead = aMessage({ messageId: id(1) }, 'dead');
+    await store.save(dead);
+    await store.deadLetter(dead.header.messageId, 'test'); // moved: only the dead-letter table has the id
+    const fresh = Array.from({ length: 30 }, (_, i) => aMessage({ messageId: id(100 + i) }));
+    const again = aMessage({ messageId: dead.header.messageId }, 'again');
+    const results = await Promise.allSettled([...fresh, again].map((m) => store.save(m)));
+    assert.deepEqual(results.slice(0, 30).map((r) => r.status), Array(30).fill('fulfilled'));
+    const last = results[30];
+    assert.ok(last.status === 'rejected' && last.reason instanceof DuplicateMessageError);
+    for (const m of fresh) assert.equal((await store.get(m.header.messageId))?.body, 'hello');
+  });
+
   it('replays a refused batch op by op, so only the refused save fails', async () => {
     const good = Array.from({ length: 20 }, () => aMessage());
     const tooLong = aMessage({ topic: 't'.repeat(300) }); // topic is varchar(255), and the server is strict
