@@ -71,7 +71,15 @@ function kiteqOptions(o: Record<string, unknown>, base: RoundtripOptions): Kiteq
 }
 
 function summaryLine(r: RoundtripResult): string {
-  return `${r.system}: sent ${r.sent} acked ${r.acked} failed ${r.failed} received ${r.received} dup ${r.duplicates} lost ${r.lost} | ${r.tps} msg/s | publish→ack p50 ${r.publishAck.p50.toFixed(2)} ms p99 ${r.publishAck.p99.toFixed(2)} ms | publish→deliver p50 ${r.deliver.p50.toFixed(2)} p90 ${r.deliver.p90.toFixed(2)} p99 ${r.deliver.p99.toFixed(2)} p999 ${r.deliver.p999.toFixed(2)} max ${r.deliver.max.toFixed(2)} ms${r.generatorLoopDelay ? ` | generator loop delay p99 ${r.generatorLoopDelay.p99Ms.toFixed(1)} max ${r.generatorLoopDelay.maxMs.toFixed(1)} ms` : ''}${cpuPart(r)}`;
+  return `${r.system}: sent ${r.sent} acked ${r.acked} failed ${r.failed} received ${r.received} dup ${r.duplicates} lost ${r.lost} | ${r.tps} msg/s | publish→ack p50 ${r.publishAck.p50.toFixed(2)} ms p99 ${r.publishAck.p99.toFixed(2)} ms | publish→deliver p50 ${r.deliver.p50.toFixed(2)} p90 ${r.deliver.p90.toFixed(2)} p99 ${r.deliver.p99.toFixed(2)} p999 ${r.deliver.p999.toFixed(2)} max ${r.deliver.max.toFixed(2)} ms${r.generatorLoopDelay ? ` | generator loop delay p99 ${r.generatorLoopDelay.p99Ms.toFixed(1)} max ${r.generatorLoopDelay.maxMs.toFixed(1)} ms` : ''}${cpuPart(r)}${windowPart(r)}`;
+}
+
+/** Sends that waited for a free lane: their latency counts from their intended time, but the broker saw a capped load. */
+function windowPart({ windowBound, sent, options }: RoundtripResult): string {
+  if (!windowBound) return '';
+  const share = ((100 * windowBound) / Math.max(1, sent)).toFixed(1);
+  const window = options ? options.producers * options.inFlight : 'k × c';
+  return `\nnote: the -k × -c window (${window}) was full for ${windowBound} sends (${share} %): they waited in the generator and their latency counts from their intended time, while the broker had ${window} in flight`;
 }
 
 function cpuPart({ cpu }: RoundtripResult): string {
@@ -82,7 +90,7 @@ function cpuPart({ cpu }: RoundtripResult): string {
 }
 
 function compact(r: RoundtripResult): Record<string, unknown> {
-  const counts = { sent: r.sent, acked: r.acked, failed: r.failed, received: r.received, duplicates: r.duplicates, lost: r.lost, tps: r.tps, p50Ms: r.p50Ms, p99Ms: r.p99Ms };
+  const counts = { sent: r.sent, acked: r.acked, failed: r.failed, received: r.received, duplicates: r.duplicates, lost: r.lost, tps: r.tps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, ...(r.windowBound === undefined ? {} : { windowBound: r.windowBound }) };
   return r.cpu ? { ...counts, cpu: r.cpu } : counts;
 }
 

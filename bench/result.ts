@@ -68,6 +68,8 @@ export interface RoundtripResult {
   perSecond: number[];
   /** the load generator's event-loop delay while publishing (its own pauses are in every latency figure) */
   generatorLoopDelay?: { p99Ms: number; maxMs: number };
+  /** with a rate: sends the K × C window held back (publish-loop.ts); above 0 the latency is partly the generator's */
+  windowBound?: number;
   /**
    * CPU over the measured phase (publish and drain, after any warm-up): the load generator's own,
    * and the broker's when its pid was given (kiteq-bench --broker-pid), with its peak RSS.

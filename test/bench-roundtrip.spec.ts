@@ -37,6 +37,19 @@ describe('bench - kiteq roundtrip harness', function () {
     assert.deepEqual([result.acked, result.received, result.lost], [300, 300, 0]);
   });
 
+  it('at a fixed rate, counts the sends that waited for a free lane of the window', async () => {
+    const run = (inFlight: number, rate: number, messages: number) =>
+      runKiteqRoundtrip({ ...side(), producerGroup: 'p-bench', consumerGroup: 's-bench', producers: 1, inFlight, messageSize: 64, messages, rate, drainTimeoutMs: 5000 });
+    // one lane at 20,000/s: each send waits for the previous ack (far more than 50 µs away), so
+    // the lane falls further behind its schedule with every message
+    const narrow = await run(1, 20_000, 500);
+    assert.ok(narrow.windowBound! > 250, `window-bound ${narrow.windowBound} of 500`);
+    // 20 lanes at 100/s: a lane is free long before each intended time
+    const wide = await run(20, 100, 100);
+    assert.equal(wide.windowBound, 0);
+    assert.equal(wide.lost, 0);
+  });
+
   it('producer-only runs report store-ack latency at a fixed rate', async () => {
     const result = await runKiteqProducer({ ...side(), groupId: 'p-bench', producers: 1, inFlight: 5, messageSize: 64, messages: 200, rate: 1000 });
     assert.deepEqual([result.sent, result.acked, result.failed], [200, 200, 0]);

@@ -27,6 +27,7 @@ export function resultOf(
     deliver: deliverSummary,
     perSecond: phase.perSecond,
     generatorLoopDelay: phase.generatorLoopDelay,
+    ...(options.rate === undefined ? {} : { windowBound: phase.windowBound }),
     deliverCurve: deliver.curve(),
     options: phase.firstError === undefined ? options : { ...options, firstError: phase.firstError },
   };
