@@ -6,9 +6,10 @@
 // on its unique key; one the dead-letter table holds (no key shared with it) fails the assertion. The
 // server runs nothing after a failed statement, so the transaction is rolled back and the batch re-runs
 // the careful way, in two round trips: a SELECT on the table and its dead-letter table first, so only
-// the duplicate save is rejected. The careful way for every batch cost the roundtrip bench a quarter of
-// its throughput. A duplicate that races in between (another broker) fails the careful INSERT, and
-// then the batch is replayed op by op so that again only the duplicate is rejected.
+// the duplicate save is rejected. The careful way for every batch cost the roundtrip bench about a
+// seventh of its throughput (doc/mysql-store.md "Batching"). A duplicate that races in between
+// (another broker) fails the careful INSERT, and then the batch is replayed op by op so that again
+// only the duplicate is rejected.
 import { DuplicateMessageError, StoreError, StoreUnavailableError } from '../errors';
 import type { ResultSetHeader } from 'mysql2/promise';
 import type { MysqlEndpoint, SqlRunner, Statement } from './connection';
