@@ -24,8 +24,8 @@ export interface PublishPhase {
   generatorLoopDelay: { p99Ms: number; maxMs: number };
   /**
    * With a rate: sends whose intended time had passed by more than WINDOW_LATE_MS before a lane
-   * was free to take them. The K × C window, not the broker, held them back, so the latency figures
-   * include the generator's own queue: the run did not measure the broker at that offered load.
+   * was free to take them. They waited in the generator, and their latency still counts from the
+   * intended time; meanwhile the broker had the whole K × C window in flight, not more.
    */
   windowBound: number;
 }
@@ -33,7 +33,7 @@ export interface PublishPhase {
 const LOOP_SAMPLE_MS = 5;
 
 /** A send picked up this late by a free lane counts as held back by the window (timers are 1 ms). */
-export const WINDOW_LATE_MS = 2;
+const WINDOW_LATE_MS = 2;
 
 export async function runPublishLoop(options: RoundtripOptions, publish: PublishFn, receipts: ReceiptTracker): Promise<PublishPhase> {
   const { producers, inFlight, messageSize, rate } = options;

@@ -84,18 +84,12 @@ async function writeOptimistic(
   counts: StatementCounts,
 ): Promise<BatchOutcome | null> {
   const outcome: BatchOutcome = { duplicates: new Set(), existed: new Set() };
-  const asked = [...batch.deletes.entries()].filter(([, op]) => op.wantExisted).map(([id]) => id);
+  const asked = askedIds(batch);
   const script: Statement[] = [{ sql: 'BEGIN' }, notDeadLettered(table, [...batch.inserts.keys()])];
-  counts.selectStatements++;
-  if (asked.length > 0) {
-    counts.selectStatements++;
-    script.push({ sql: `SELECT message_id FROM ${table.qualified} WHERE message_id IN (?) FOR UPDATE`, values: [asked] });
-  }
+  if (asked.length > 0) script.push(lockAsked(table, asked));
+  counts.selectStatements += script.length - 1;
   const rows = [...batch.inserts.values()].map((op) => rowValues(op.message, kiteServer));
-  const writes: Write[] = [
-    { statement: { sql: `INSERT INTO ${table.qualified} (${INSERT_COLUMN_LIST}) VALUES ?`, values: [rows] }, rows: 'rowsInserted' },
-    ...updateAndDelete(table, batch),
-  ];
+  const writes = [insertWrite(table, rows), ...updateAndDelete(table, batch)];
   let results: unknown[];
   try {
     results = await run.script([...script, ...writes.map((w) => w.statement), { sql: 'COMMIT' }]);
@@ -116,6 +110,20 @@ async function writeOptimistic(
 interface Write {
   statement: Statement;
   rows: 'rowsInserted' | 'rowsUpdated' | 'rowsDeleted';
+}
+
+/** The deletes whose callers (rollbacks) want to know whether the row existed. */
+function askedIds(batch: TableBatch): string[] {
+  return [...batch.deletes.entries()].filter(([, op]) => op.wantExisted).map(([id]) => id);
+}
+
+/** Reads (and locks) which of the asked ids the table holds. */
+function lockAsked(table: TableRef, asked: string[]): Statement {
+  return { sql: `SELECT message_id FROM ${table.qualified} WHERE message_id IN (?) FOR UPDATE`, values: [asked] };
+}
+
+function insertWrite(table: TableRef, rows: unknown[][]): Write {
+  return { statement: { sql: `INSERT INTO ${table.qualified} (${INSERT_COLUMN_LIST}) VALUES ?`, values: [rows] }, rows: 'rowsInserted' };
 }
 
 /** The batch's UPDATE and DELETE statements, those it has. */
@@ -150,7 +158,7 @@ async function writeChecked(
 ): Promise<BatchOutcome> {
   const outcome: BatchOutcome = { duplicates: new Set(), existed: new Set() };
   const insertIds = [...batch.inserts.keys()];
-  const asked = [...batch.deletes.entries()].filter(([, op]) => op.wantExisted).map(([id]) => id);
+  const asked = askedIds(batch);
 
   // Round trip 1 (only when saving or rolling back): BEGIN and what the writes depend on.
   const reads: Statement[] = [];
@@ -161,9 +169,7 @@ async function writeChecked(
       values: [insertIds, insertIds],
     });
   }
-  if (asked.length > 0) {
-    reads.push({ sql: `SELECT message_id FROM ${table.qualified} WHERE message_id IN (?) FOR UPDATE`, values: [asked] });
-  }
+  if (asked.length > 0) reads.push(lockAsked(table, asked));
   const inTransaction = reads.length > 0;
   if (inTransaction) {
     counts.selectStatements += reads.length;
@@ -179,7 +185,7 @@ async function writeChecked(
     .filter((op) => !outcome.duplicates.has(op.message.header.messageId))
     .map((op) => rowValues(op.message, kiteServer));
   if (rows.length > 0) {
-    writes.push({ statement: { sql: `INSERT INTO ${table.qualified} (${INSERT_COLUMN_LIST}) VALUES ?`, values: [rows] }, rows: 'rowsInserted' });
+    writes.push(insertWrite(table, rows));
     // a rollback queued behind its own save in this batch finds the row
     for (const id of asked) if (batch.inserts.has(id) && !outcome.duplicates.has(id)) outcome.existed.add(id);
   }
