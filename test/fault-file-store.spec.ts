@@ -12,6 +12,7 @@ import { type ChildBroker, startChildBroker, StreamFigures } from './fixtures/fa
 import { STREAM_BINDING } from './fixtures/fault/stream';
 import { tempDir } from './support/broker';
 import { eventually } from './support/events';
+import { recordsEnd } from './support/segments';
 
 function consumerFor(registry: string, figures: StreamFigures): KiteQClient {
   return new KiteQClient({ registry, groupId: 's-fault', secretKey: 'k', bindings: [STREAM_BINDING], listener: (m) => (figures.deliver(m.header.messageId), true) });
@@ -117,7 +118,8 @@ for (const damage of ['truncated record', 'flipped byte'] as const) {
       await broker.process.kill('SIGKILL');
       const segments = readdirSync(join(dir, 'data')).filter((f) => /^seg-\d+\.log$/.test(f)).sort();
       const last = join(dir, 'data', segments[segments.length - 1]);
-      const size = statSync(last).size;
+      const size = recordsEnd(last);
+      assert.ok(size > 0 && size <= statSync(last).size);
       const fd = openSync(last, 'r+');
       if (damage === 'truncated record') ftruncateSync(fd, size - 7);
       else {

@@ -95,4 +95,36 @@ describe('file store recovery - damaged tail', function () {
     assert.match(logLines.join(''), /corrupt record .* truncating \d+ bytes/);
     await assertKeptAllBut(last);
   });
+
+  // A crash leaves the zeros the store writes ahead of its records (preallocate.ts) in the file.
+  it('treats zeros after the last record as the end, not as damage', async () => {
+    const file = await onlySegment(dir);
+    const { size } = await fs.stat(file);
+    await fs.appendFile(file, Buffer.alloc(64 * 1024));
+    await open();
+    assert.doesNotMatch(logLines.join(''), /torn|corrupt|truncating/);
+    for (const message of saved) assert.equal((await store.get(message.header.messageId))?.body, message.body);
+    const fresh = aMessage({}, 'written over the zeros');
+    await store.save(fresh);
+    await store.stop();
+    assert.ok((await fs.stat(file)).size > size, 'the new record follows the old ones');
+    await open();
+    assert.equal((await store.get(fresh.header.messageId))?.body, 'written over the zeros');
+    assert.deepEqual((await store.get(saved[3]!.header.messageId))?.failGroups, ['b']);
+  });
+
+  it('still cuts a torn record that zeros follow', async () => {
+    await open();
+    const last = aMessage({}, 'z'.repeat(300));
+    await store.save(last);
+    await store.stop();
+    saved.push(last);
+    const file = await onlySegment(dir);
+    const { size } = await fs.stat(file);
+    await fs.truncate(file, size - 150);
+    await fs.appendFile(file, Buffer.alloc(64 * 1024)); // the record's end never reached the disk
+    await open();
+    assert.match(logLines.join(''), /(torn|corrupt) record at offset \d+; truncating \d+ bytes/);
+    await assertKeptAllBut(last);
+  });
 });

@@ -21,6 +21,7 @@ import { GroupCommit, type GroupCommitStats } from './group-commit';
 import { acquireLock, releaseLock } from './lock-file';
 import { OpEffects } from './op-effects';
 import { DeleteCall, DeliveryChange, type StateChange, StateCall, type StoreOp } from './ops';
+import { trimZeros } from './preallocate';
 import { Reclaimer } from './reclaimer';
 import { StateFlag } from './record-codec';
 import { readStoredMessage } from './message-reader';
@@ -116,7 +117,10 @@ export class FileStore implements MessageStore {
     clearInterval(this.fullTimer);
     await this.reclaimer!.stop();
     await this.writer!.close();
-    for (const segment of this.segments.values()) await segment.file.close().catch(() => undefined);
+    for (const segment of this.segments.values()) {
+      await trimZeros(segment).catch((error: unknown) => this.logger.warn({ err: error, segment: segment.id }, 'file store: could not cut the zeros ahead of the last record'));
+      await segment.file.close().catch(() => undefined);
+    }
     this.segments.clear();
     await releaseLock(this.lockPath!);
   }

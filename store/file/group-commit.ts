@@ -11,6 +11,7 @@
 // and rejects the batch's calls; acked data before it is untouched and the next batch may succeed.
 import type { StoreError } from '../errors';
 import { isNoSpace } from './disk-reserve';
+import { extendAhead, preallocChunkBytes, settle, waitBeforeWrite } from './preallocate';
 import { RecordWriter } from './record-codec';
 import { type OpenSegment, writeFully } from './segment-files';
 import type { FsyncPolicy } from './uri';
@@ -71,6 +72,8 @@ export class GroupCommit<Op> {
   /** the last batch written (durable), not yet completed: see drain() */
   private written: WrittenBatch<Op> | null = null;
   readonly stats: GroupCommitStats = { batches: 0, batchedOps: 0, maxBatchOps: 0, fsyncs: 0, writeMs: 0, failedBatches: 0 };
+  /** zeros kept ahead of the records (preallocate.ts); 0 for fsync=interval, whose writes are not durable one by one */
+  private readonly preallocBytes: number;
 
   constructor(
     private readonly policy: FsyncPolicy,
@@ -79,6 +82,7 @@ export class GroupCommit<Op> {
     intervalMs: number,
     private readonly onIntervalError: (error: unknown) => void,
   ) {
+    this.preallocBytes = policy === 'interval' ? 0 : preallocChunkBytes(segmentBytes);
     if (policy === 'interval') {
       this.intervalTimer = setInterval(() => void this.syncDirty().catch(onIntervalError), intervalMs);
       this.intervalTimer.unref();
@@ -236,6 +240,7 @@ export class GroupCommit<Op> {
     const bytes = buf.length;
     for (let attempt = 0; ; attempt++) {
       try {
+        await waitBeforeWrite(segment, start + bytes);
         const began = performance.now();
         await writeFully(segment.file, buf, start);
         this.stats.writeMs += performance.now() - began;
@@ -244,10 +249,14 @@ export class GroupCommit<Op> {
           this.stats.fsyncs++; // the segment is open with O_DSYNC: write() returned once it was durable
         }
         segment.size = start + bytes;
+        if (segment.allocated < segment.size) segment.allocated = segment.size;
+        if (this.preallocBytes > 0) extendAhead(segment, this.preallocBytes);
         return true;
       } catch (error) {
         // cut what part of the batch reached the file, so no un-acked record survives a restart
+        await settle(segment);
         await segment.file.truncate(start).catch(() => undefined);
+        segment.allocated = start;
         if (attempt === 0 && isNoSpace(error) && (await this.hooks.onNoSpace())) continue;
         this.stats.failedBatches++;
         const storeError = this.hooks.toStoreError(error, `writing segment ${segment.id}`);

@@ -47,6 +47,11 @@ async function replaySegment(segment: OpenSegment, state: StoreState, logger: Lo
     filePos += pos;
     if (got === 0) break;
   }
+  if (filePos < segment.size && (await zerosFrom(segment, filePos, buf))) {
+    // zeros written ahead of the records (preallocate.ts): the records end here, nothing is damaged
+    segment.size = filePos;
+    return;
+  }
   if (filePos < segment.size) {
     const dropped = segment.size - filePos;
     report.droppedBytes += dropped;
@@ -58,7 +63,19 @@ async function replaySegment(segment: OpenSegment, state: StoreState, logger: Lo
     await segment.file.truncate(filePos);
     await segment.file.sync();
     segment.size = filePos;
+    segment.allocated = filePos;
   }
+}
+
+/** true if the segment holds only zero bytes from `from` to its end */
+async function zerosFrom(segment: OpenSegment, from: number, buf: Buffer): Promise<boolean> {
+  for (let pos = from; pos < segment.allocated; ) {
+    const got = await readFully(segment.file, buf, pos);
+    if (got === 0) break;
+    for (let i = 0; i < got; i++) if (buf[i] !== 0) return false;
+    pos += got;
+  }
+  return true;
 }
 
 function applyRecord(buf: Buffer, pos: number, segment: number, offset: number, state: StoreState): void {

@@ -40,8 +40,14 @@ function flags(dsync: boolean, create: boolean): number {
 export interface OpenSegment {
   id: number;
   file: fs.FileHandle;
-  /** bytes known good (written, and for batch/always fsynced) */
+  /** bytes known good (written, and for batch/always fsynced): the records end here */
   size: number;
+  /** the file's length: past `size` it holds zeros written ahead (preallocate.ts) */
+  allocated: number;
+  /** the zeros being written ahead, if any */
+  extending?: Promise<void>;
+  /** writing zeros ahead failed once (e.g. no space): this segment grows record by record */
+  preallocOff?: boolean;
 }
 
 export async function createSegment(dir: string, id: number, dsync: boolean): Promise<OpenSegment> {
@@ -52,13 +58,13 @@ export async function createSegment(dir: string, id: number, dsync: boolean): Pr
     await file.close();
     throw error;
   }
-  return { id, file, size: 0 };
+  return { id, file, size: 0, allocated: 0 };
 }
 
 export async function openSegment(dir: string, id: number, dsync: boolean): Promise<OpenSegment> {
   const file = await fs.open(segmentPath(dir, id), flags(dsync, false));
   const { size } = await file.stat();
-  return { id, file, size };
+  return { id, file, size, allocated: size }; // recovery finds where the records end
 }
 
 /** a segment being removed: out of recovery's sight, its blocks freed step by step */
@@ -77,6 +83,7 @@ const SHRINK_PAUSE_MS = 10;
  * which the next start finishes removing (finishRemovals).
  */
 export async function removeSegment(dir: string, segment: OpenSegment): Promise<void> {
+  if (segment.extending !== undefined) await segment.extending;
   await segment.file.close();
   const doomed = `${segmentPath(dir, segment.id)}.removing`;
   await fs.rename(segmentPath(dir, segment.id), doomed);
