@@ -32,8 +32,9 @@ export interface RoundtripOptions {
   durationSec?: number;
   /**
    * Offered load in messages/s over all producers. Each message has an intended send time
-   * (start + i / rate) and latency is measured from it, so a stalled broker is charged for the
-   * messages it kept waiting (no coordinated omission). Absent: closed loop, as fast as acks come.
+   * (start + i / rate) and latency is measured from it (or from the actual send, if the pacer let it
+   * go up to 1 ms early: pacer.ts), so a stalled broker is charged for the messages it kept waiting
+   * (no coordinated omission). Absent: closed loop, as fast as acks come.
    */
   rate?: number;
   /** How long to wait for deliveries after the last ack before counting the rest as lost. Default 10 s. */

@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict';
 import { LatencyRecorder } from '../bench/latency';
 import { runNatsRoundtrip } from '../bench/peers/nats';
+import { EARLY_MS, SendPacer } from '../bench/peers/pacer';
+import { nowMs } from '../bench/peers/payload';
 import { runRabbitRoundtrip } from '../bench/peers/rabbitmq';
 import { renderReportHtml } from '../bench/report-html';
 import type { PeerUnavailable, RoundtripOptions, RoundtripResult } from '../bench/result';
@@ -125,5 +127,24 @@ describe('bench report - HTML', function () {
     assert.match(html, /nats &lt;down&gt;/);
     assert.match(html, /unavailable: connect ECONNREFUSED/);
     assert.doesNotMatch(html, /<script|<link|src=|href=/, 'no external assets');
+  });
+});
+
+describe('bench pacer - open-loop send times', function () {
+  it('lets every send go in order, never more than one timer tick before its intended time', async () => {
+    const pacer = new SendPacer();
+    const start = nowMs() + 5;
+    const early: number[] = [];
+    const order: number[] = [];
+    await Promise.all(
+      Array.from({ length: 60 }, async (_, i) => {
+        const at = start + i * 0.25; // 4,000/s: several sends per timer tick
+        for (let wait = pacer.until(at); wait !== null; wait = pacer.until(at)) await wait;
+        early.push(at - nowMs());
+        order.push(i);
+      }),
+    );
+    assert.deepEqual(order, [...order].sort((a, b) => a - b));
+    assert.ok(Math.max(...early) <= EARLY_MS, `a send went ${Math.max(...early)} ms early`);
   });
 });

@@ -1,6 +1,7 @@
 // The producer side of a roundtrip run, the same for every peer: K producers × C lanes (the
 // in-flight window), N messages or D seconds, optionally at a fixed offered rate with latency
-// measured from each message's intended send time (no coordinated omission).
+// measured from each message's intended send time, or its actual send if that was earlier
+// (pacer.ts): no coordinated omission.
 import { LatencyRecorder } from '../latency';
 import type { RoundtripOptions } from '../result';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -58,12 +59,13 @@ export async function runPublishLoop(options: RoundtripOptions, publish: Publish
       // Scheduling an open-loop send, not waiting for an event: never before the intended time.
       if (rate !== undefined) for (let wait = pacer.until(intended); wait !== null; wait = pacer.until(intended)) await wait;
       phase.sent++;
+      const from = Math.min(intended, nowMs());
       try {
-        await publish(producer, makePayload(id, intended, messageSize));
+        await publish(producer, makePayload(id, from, messageSize));
         const ackedAt = nowMs();
         phase.acked++;
         receipts.markAcked(id);
-        phase.publishAck.recordMs(ackedAt - intended);
+        phase.publishAck.recordMs(ackedAt - from);
         const second = Math.floor((ackedAt - start) / 1000);
         while (phase.perSecond.length <= second) phase.perSecond.push(0);
         phase.perSecond[second]++;
