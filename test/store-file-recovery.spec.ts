@@ -66,32 +66,32 @@ describe('file store recovery - damaged tail', function () {
     assert.equal((await store.get(saved[0]!.header.messageId))?.body, 'message 0');
   }
 
-  it('keeps every earlier record when the last one is torn mid-record', async () => {
-    // the last record is the state record for saved[3]; add one more message and tear it
+  /** Saves one more message (its record is last), damages the segment's end, and reopens. */
+  async function damageLastRecord(damage: (file: string) => Promise<void>): Promise<StoredMessage> {
     await open();
     const last = aMessage({}, 'x'.repeat(300));
     await store.save(last);
     await store.stop();
     saved.push(last);
-    const file = await onlySegment(dir);
-    const { size } = await fs.stat(file);
-    await fs.truncate(file, size - 150);
+    await damage(await onlySegment(dir));
     await open();
+    return last;
+  }
+
+  const tear = async (file: string) => fs.truncate(file, (await fs.stat(file)).size - 150);
+
+  it('keeps every earlier record when the last one is torn mid-record', async () => {
+    const last = await damageLastRecord(tear);
     assert.match(logLines.join(''), /torn record at offset \d+; truncating \d+ bytes/);
     await assertKeptAllBut(last);
   });
 
   it('keeps every earlier record when a byte of the last record is flipped', async () => {
-    await open();
-    const last = aMessage({}, 'y'.repeat(300));
-    await store.save(last);
-    await store.stop();
-    saved.push(last);
-    const file = await onlySegment(dir);
-    const bytes = await fs.readFile(file);
-    bytes[bytes.length - 10] ^= 0xff;
-    await fs.writeFile(file, bytes);
-    await open();
+    const last = await damageLastRecord(async (file) => {
+      const bytes = await fs.readFile(file);
+      bytes[bytes.length - 10] ^= 0xff;
+      await fs.writeFile(file, bytes);
+    });
     assert.match(logLines.join(''), /corrupt record .* truncating \d+ bytes/);
     await assertKeptAllBut(last);
   });
@@ -114,16 +114,10 @@ describe('file store recovery - damaged tail', function () {
   });
 
   it('still cuts a torn record that zeros follow', async () => {
-    await open();
-    const last = aMessage({}, 'z'.repeat(300));
-    await store.save(last);
-    await store.stop();
-    saved.push(last);
-    const file = await onlySegment(dir);
-    const { size } = await fs.stat(file);
-    await fs.truncate(file, size - 150);
-    await fs.appendFile(file, Buffer.alloc(64 * 1024)); // the record's end never reached the disk
-    await open();
+    const last = await damageLastRecord(async (file) => {
+      await tear(file);
+      await fs.appendFile(file, Buffer.alloc(64 * 1024)); // the record's end never reached the disk
+    });
     assert.match(logLines.join(''), /(torn|corrupt) record at offset \d+; truncating \d+ bytes/);
     await assertKeptAllBut(last);
   });
