@@ -56,7 +56,7 @@ export async function runPublishLoop(options: RoundtripOptions, publish: Publish
       if (intended >= deadline) return;
       const id = next++;
       if (rate !== undefined && nowMs() - intended > WINDOW_LATE_MS) phase.windowBound++;
-      // Scheduling an open-loop send, not waiting for an event: never before the intended time.
+      // Scheduling an open-loop send, not waiting for an event: at most EARLY_MS (pacer.ts) before the intended time.
       if (rate !== undefined) for (let wait = pacer.until(intended); wait !== null; wait = pacer.until(intended)) await wait;
       phase.sent++;
       const from = Math.min(intended, nowMs());
