@@ -47,12 +47,12 @@ async function replaySegment(segment: OpenSegment, state: StoreState, logger: Lo
     filePos += pos;
     if (got === 0) break;
   }
-  if (filePos < segment.size && (await zerosFrom(segment, filePos, buf))) {
-    // zeros written ahead of the records (preallocate.ts): the records end here, nothing is damaged
-    segment.size = filePos;
-    return;
-  }
   if (filePos < segment.size) {
+    if (await zerosFrom(segment, filePos, buf)) {
+      // zeros written ahead of the records (preallocate.ts): the records end here, nothing is damaged
+      segment.size = filePos;
+      return;
+    }
     const dropped = segment.size - filePos;
     report.droppedBytes += dropped;
     logger.warn(

@@ -2,6 +2,7 @@
 // write order, so replay in id order then offset order is the order things happened.
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
+import { settle } from './preallocate';
 
 const NAME = /^seg-(\d{10})\.log$/;
 
@@ -83,7 +84,7 @@ const SHRINK_PAUSE_MS = 10;
  * which the next start finishes removing (finishRemovals).
  */
 export async function removeSegment(dir: string, segment: OpenSegment): Promise<void> {
-  if (segment.extending !== undefined) await segment.extending;
+  await settle(segment); // no zero write may land after the close
   await segment.file.close();
   const doomed = `${segmentPath(dir, segment.id)}.removing`;
   await fs.rename(segmentPath(dir, segment.id), doomed);
