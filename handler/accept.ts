@@ -18,14 +18,13 @@ export interface AcceptingSession extends SessionPort {
 export interface AcceptDeps {
   /** false → refuse with "overflow" (publish rate limit, undelivered-bytes bound) */
   admitPublish: (bodyBytes: number) => boolean;
-  nowMs: () => number;
   toCheckMessage: (event: PublishEvent) => void;
   toTxAck: (ack: TxAck, session: SessionPort) => void;
   onLateAck: (session: SessionPort, messageId: string) => void;
 }
 
 export function createAcceptStage(deps: AcceptDeps) {
-  const { admitPublish, nowMs, toCheckMessage, toTxAck, onLateAck } = deps;
+  const { admitPublish, toCheckMessage, toTxAck, onLateAck } = deps;
   return function accept(session: AcceptingSession, packet: ClientPacket): void {
     switch (packet.kind) {
       case 'heartbeat':
@@ -45,7 +44,7 @@ export function createAcceptStage(deps: AcceptDeps) {
           session.sendStoreAck(packet.opaque, message.header.messageId, false, Reasons.overflow.text);
           return;
         }
-        toCheckMessage({ session, opaque: packet.opaque, message, raw: packet.raw, receivedAtMs: nowMs() });
+        toCheckMessage({ session, opaque: packet.opaque, message, raw: packet.raw, receivedAtMs: performance.now() });
         return;
       }
       case 'connMeta':

@@ -10,7 +10,7 @@ export interface PublishEvent {
   message: KiteMessage;
   /** the packet body as received (the message's protobuf bytes) */
   raw: Uint8Array;
-  /** process.hrtime-based ms when the packet was decoded, for latency stats */
+  /** performance.now() when the packet was decoded: monotonic and sub-ms, for the latency histograms only */
   receivedAtMs: number;
 }
 
@@ -28,7 +28,7 @@ export interface DeliveryRequest {
   attempt: number;
   /** fly messages are delivered without a store: nothing to record afterwards */
   fly: boolean;
-  /** ms the publish was received, for the publish→deliver histogram (first attempt only) */
+  /** performance.now() when the publish was received, for the publish→deliver histogram (first attempt only) */
   publishedAtMs?: number;
   /** the delivery packet body, when already encoded (a first attempt straight from its publish) */
   wire?: Uint8Array;

@@ -134,7 +134,7 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
     toDeliver: (job, binding) => {
       counters.bump('delivered', job.message.header.topic, binding.groupId);
       if (job.publishedAtMs !== undefined && ctx.onFirstDelivery) {
-        ctx.onFirstDelivery(nowMs() - job.publishedAtMs);
+        ctx.onFirstDelivery(performance.now() - job.publishedAtMs);
         job.publishedAtMs = undefined;
       }
       deliver(job, binding);
@@ -174,7 +174,7 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
     onStoreError: logStoreError,
     onStored: (event) => {
       counters.bump('stored', event.stored.header.topic);
-      ctx.onPublishLatency?.(nowMs() - event.receivedAtMs);
+      ctx.onPublishLatency?.(performance.now() - event.receivedAtMs);
     },
     toDeliverPrepare: deliverPrepare,
   });
@@ -187,7 +187,6 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
   });
   const accept = createAcceptStage({
     admitPublish: ctx.admitPublish,
-    nowMs,
     toCheckMessage: (event) => {
       counters.bump('received', event.message.header.topic);
       checkMessage(event);
