@@ -125,7 +125,10 @@ export interface MessageStore {
   /** Moves a dead letter back: deliverCount 0, failGroups kept, due now. Resolves with it, or undefined. */
   redrive(messageId: string, nextDeliverTime: number): Promise<StoredMessage | undefined>;
 
-  /** Due messages in (nextDeliverTime, messageId) order, for recovery and check-back. */
+  /**
+   * Due messages in (nextDeliverTime, messageId) order, for recovery and check-back. Fewer than
+   * `limit` only when no more are due: callers page until a short page.
+   */
   pageDue(query: DueQuery): Promise<StoredMessage[]>;
   /** Unfinished (not dead-lettered) messages per topic. */
   countsByTopic(): Promise<Record<string, number>>;

@@ -243,14 +243,35 @@ export class FileStore implements MessageStore {
     return (await this.change(messageId, { change: 'redrive', nextDeliverTime })) ? this.get(messageId) : undefined;
   }
 
-  /** O(log n + limit): the due order is kept sorted as messages change (store/file/due-list.ts). */
+  /**
+   * O(log n + limit): the due order is kept sorted as messages change (store/file/due-list.ts).
+   * Reading the bodies is asynchronous, and meanwhile a listed message may finish (acked) or move
+   * (delivered, parked, committed). Such a message is left out: whoever changed it is handling it,
+   * and where it moved to a later scan finds it. The page is then filled from further along the
+   * order, because a short page tells the caller the order is exhausted (recovery stops there),
+   * and every message returned still sits where it was listed, so the caller's cursor — the last
+   * message's (nextDeliverTime, messageId) — never jumps past messages it has not seen.
+   */
   async pageDue(query: DueQuery): Promise<StoredMessage[]> {
     this.assertOpen();
+    const { index } = this.state;
     const due = query.committed ? this.state.committedDue : this.state.preparedDue;
-    const ids = due.page(query.dueBy, query.after, query.limit).map((slot) => this.state.index.ids[slot]!);
     const noCache = { cache: false };
-    const messages = await Promise.all(ids.map((id) => readStoredMessage(this.readDeps(), id, noCache)));
-    return messages.filter((m): m is StoredMessage => m !== undefined);
+    const out: StoredMessage[] = [];
+    let after = query.after;
+    while (out.length < query.limit) {
+      const want = query.limit - out.length;
+      const listed = due.page(query.dueBy, after, want).map((slot) => ({ id: index.ids[slot]!, time: index.nextDeliverTime[slot]! }));
+      if (listed.length === 0) break;
+      const messages = await Promise.all(listed.map(({ id }) => readStoredMessage(this.readDeps(), id, noCache)));
+      messages.forEach((message, i) => {
+        if (message !== undefined && message.nextDeliverTime === listed[i]!.time) out.push(message);
+      });
+      if (listed.length < want) break;
+      const last = listed[listed.length - 1]!;
+      after = { nextDeliverTime: last.time, messageId: last.id };
+    }
+    return out;
   }
 
   async countsByTopic(): Promise<Record<string, number>> {
