@@ -229,7 +229,10 @@ export class FileStore implements MessageStore {
     }
     ids.sort();
     const out: DeadLetter[] = [];
-    for (const id of ids.slice(0, query.limit)) {
+    // one that is re-driven or deleted while we read is skipped, and the page filled from further
+    // on: a short page means the end to callers (RecoveryManager.redriveWhere)
+    for (const id of ids) {
+      if (out.length >= query.limit) break;
       const slot = index.slotOf(id);
       const message = await this.get(id);
       if (slot === undefined || !message) continue;
