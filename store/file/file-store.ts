@@ -249,32 +249,37 @@ export class FileStore implements MessageStore {
   /**
    * O(log n + limit): the due order is kept sorted as messages change (store/file/due-list.ts).
    * Reading the bodies is asynchronous, and meanwhile a listed message may finish (acked) or move
-   * (delivered, parked, committed). Such a message is left out: whoever changed it is handling it,
-   * and where it moved to a later scan finds it. The page is then filled from further along the
-   * order, because a short page tells the caller the order is exhausted (recovery stops there),
-   * and every message returned still sits where it was listed, so the caller's cursor — the last
-   * message's (nextDeliverTime, messageId) — never jumps past messages it has not seen.
+   * (delivered, parked, rescheduled). A finished one is left out, and the page is filled from
+   * further along the order: a short page tells the caller the order is exhausted (recovery stops
+   * there). A moved one is returned with its state as it is now, for the caller to judge (a message
+   * parked while we read is still re-driven by a scan for parked messages), but never last: the
+   * caller continues after the last message's (nextDeliverTime, messageId), and a moved message's
+   * key would jump that cursor past messages it has not seen. So the page ends with one that did not
+   * move, read further along when needed, or is short because the order is exhausted.
    */
   async pageDue(query: DueQuery): Promise<StoredMessage[]> {
     this.assertOpen();
     const { index } = this.state;
     const due = query.committed ? this.state.committedDue : this.state.preparedDue;
     const noCache = { cache: false };
-    const out: StoredMessage[] = [];
+    const moved: StoredMessage[] = [];
+    const kept: StoredMessage[] = [];
     let after = query.after;
-    while (out.length < query.limit) {
-      const want = query.limit - out.length;
+    while (moved.length + kept.length < query.limit || (kept.length === 0 && moved.length > 0)) {
+      const want = Math.max(1, query.limit - moved.length - kept.length);
       const listed = due.page(query.dueBy, after, want).map((slot) => ({ id: index.ids[slot]!, time: index.nextDeliverTime[slot]! }));
       if (listed.length === 0) break;
       const messages = await Promise.all(listed.map(({ id }) => readStoredMessage(this.readDeps(), id, noCache)));
       messages.forEach((message, i) => {
-        if (message !== undefined && message.nextDeliverTime === listed[i]!.time) out.push(message);
+        if (message === undefined) return;
+        if (message.nextDeliverTime === listed[i]!.time) kept.push(message);
+        else moved.push(message);
       });
       if (listed.length < want) break;
       const last = listed[listed.length - 1]!;
       after = { nextDeliverTime: last.time, messageId: last.id };
     }
-    return out;
+    return moved.concat(kept);
   }
 
   async countsByTopic(): Promise<Record<string, number>> {
