@@ -37,6 +37,8 @@ export interface SessionHooks {
 const MAX_OPAQUE = 0x7fffffff;
 /** how long a consumer that let a delivery time out is passed over, unless it answers first (doc/delivery.md) */
 export const UNRESPONSIVE_MS = 30_000;
+/** Over maxBufferedBytes, a consumer whose socket completed no write for this long is not reading. */
+export const READ_PROGRESS_MS = 2_000;
 
 export class Session implements AuthenticatingSession, AcceptingSession {
   readonly remote: string;
@@ -59,6 +61,9 @@ export class Session implements AuthenticatingSession, AcceptingSession {
   private readingPaused = false;
   /** unix ms of the last delivery that timed out with no reply from this consumer since; 0 = none */
   private timedOutAtMs = 0;
+  /** bytes the socket had handed to the kernel when last looked at, and when that changed (readWithin) */
+  private flushedSeen = -1;
+  private flushedAtMs = 0;
 
   constructor(
     readonly id: number,
@@ -185,9 +190,12 @@ export class Session implements AuthenticatingSession, AcceptingSession {
 
   deliver(cmdType: number, body: PacketBody, reply: PendingReply): void {
     if (this.closed) return reply.resolve(false, 'connection closed');
-    // A consumer that stops reading cannot make the broker hold its deliveries without bound.
+    // A consumer that stops reading cannot make the broker hold its deliveries without bound. One
+    // that reads but is behind (a burst of redeliveries, a message larger than the bound) is not
+    // closed for it: it is passed over while congested, and a delivery timing out while it is
+    // congested closes it (expireDeliveries).
     const max = this.hooks.maxBufferedBytes ?? Infinity;
-    if (this.socket.writableLength > max) {
+    if (this.socket.writableLength > max && !this.readWithin(READ_PROGRESS_MS)) {
       reply.resolve(false, 'consumer not reading');
       this.destroyAsSlow(`${this.socket.writableLength} bytes unread, over maxBufferedBytes ${max}`);
       return;
@@ -256,6 +264,20 @@ export class Session implements AuthenticatingSession, AcceptingSession {
     this.markClosed();
     this.socket.end();
     this.socket.setTimeout(2000, () => this.socket.destroy());
+  }
+
+  /**
+   * The socket completed a write within the last `ms`: its peer is reading. Looked at only while
+   * over maxBufferedBytes; the first look starts the clock.
+   */
+  private readWithin(ms: number): boolean {
+    const now = this.hooks.nowMs();
+    const flushed = this.socket.bytesWritten - this.socket.writableLength;
+    if (flushed !== this.flushedSeen) {
+      this.flushedSeen = flushed;
+      this.flushedAtMs = now;
+    }
+    return now - this.flushedAtMs < ms;
   }
 
   /** A consumer that does not read: its unread bytes are dropped with it, its deliveries go elsewhere. */
