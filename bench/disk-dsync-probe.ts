@@ -13,6 +13,7 @@
 import { closeSync, constants, fsyncSync, openSync, rmSync, write, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { LatencyRecorder } from './latency';
 
 type Mode = 'one' | 'ordered' | 'any';
 const FILE_BYTES = 64 * 1024 * 1024;
@@ -20,10 +21,6 @@ const FILE_BYTES = 64 * 1024 * 1024;
 interface Batch {
   due: number[];
   landed: boolean;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return +sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!.toFixed(2);
 }
 
 function preparedFile(file: string): number {
@@ -43,7 +40,7 @@ async function main(): Promise<void> {
   const fd = preparedFile(file);
   const data = Buffer.alloc(8 * 1024 * 1024, 7);
   const maxInFlight = mode === 'one' ? 1 : inFlight;
-  const latencies: number[] = [];
+  const latencies = new LatencyRecorder();
   const open: Batch[] = [];
   let pending: number[] = [];
   let writing = 0;
@@ -54,11 +51,11 @@ async function main(): Promise<void> {
   const land = (batch: Batch, now: number) => {
     batch.landed = true;
     if (mode === 'any') {
-      for (const due of batch.due) latencies.push(now - due);
+      for (const due of batch.due) latencies.recordMs(now - due);
       open.splice(open.indexOf(batch), 1);
       return;
     }
-    while (open.length > 0 && open[0]!.landed) for (const due of open.shift()!.due) latencies.push(now - due);
+    while (open.length > 0 && open[0]!.landed) for (const due of open.shift()!.due) latencies.recordMs(now - due);
   };
   const startWrites = () => {
     while (pending.length > 0 && writing < maxInFlight) {
@@ -98,11 +95,11 @@ async function main(): Promise<void> {
   }
   closeSync(fd);
   rmSync(file, { force: true });
-  latencies.sort((a, b) => a - b);
+  const { p50, p90, p99, p999, max, count } = latencies.summary();
+  const ms = (value: number) => +value.toFixed(2);
   console.log(JSON.stringify({
-    mode, rate, seconds, inFlight: maxInFlight, size, messages: latencies.length,
-    p50ms: percentile(latencies, 0.5), p90ms: percentile(latencies, 0.9), p99ms: percentile(latencies, 0.99),
-    p999ms: percentile(latencies, 0.999), maxMs: +latencies[latencies.length - 1]!.toFixed(2),
+    mode, rate, seconds, inFlight: maxInFlight, size, messages: count,
+    p50ms: ms(p50), p90ms: ms(p90), p99ms: ms(p99), p999ms: ms(p999), maxMs: ms(max),
   }));
 }
 
