@@ -24,7 +24,7 @@ describe('adversary - re-driving a prepared dead letter', function () {
   before(async () => {
     env = await startBroker({
       bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
-      config: { txCheckAgeSec: 1, txCheckIntervalSec: 1, txMaxChecks: 1, http: '127.0.0.1:0', httpToken: TOKEN },
+      config: { txCheckAgeSec: 1, txCheckIntervalSec: 2, txMaxChecks: 1, http: '127.0.0.1:0', httpToken: TOKEN },
     });
     producer = await RawClient.connect(env.address);
     assert.equal((await producer.handshake('p-trade', 'k')).status, true);
