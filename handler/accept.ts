@@ -19,7 +19,8 @@ export interface AcceptDeps {
   /** false → refuse with "overflow" (publish rate limit, undelivered-bytes bound) */
   admitPublish: (bodyBytes: number) => boolean;
   toCheckMessage: (event: PublishEvent) => void;
-  toTxAck: (ack: TxAck, session: SessionPort) => void;
+  /** `opaque`: the TX_ACK's (a refusal is answered on it) */
+  toTxAck: (ack: TxAck, session: SessionPort, opaque: number) => void;
   onLateAck: (session: SessionPort, messageId: string) => void;
 }
 
@@ -36,7 +37,7 @@ export function createAcceptStage(deps: AcceptDeps) {
       case 'txAck':
         // A check-back answer carries the server's opaque (design §2); a decision is a new request.
         session.settleCheckBack(packet.opaque, packet.ack.header.messageId);
-        toTxAck(packet.ack, session);
+        toTxAck(packet.ack, session, packet.opaque);
         return;
       case 'publish': {
         const { message } = packet;

@@ -32,6 +32,9 @@ export function createCheckMessageStage(deps: CheckMessageDeps) {
     const now = Math.floor(nowMs() / 1000);
 
     if (!MESSAGE_ID.test(header.messageId)) return refuse(event, Reasons.invalidMessageId.text);
+    // The header's group is who gets the check-backs and may decide a prepared message: it must be
+    // the group this connection authenticated as (KiteQ's client always sets its own), never another.
+    if (header.groupId !== session.groupId) return refuse(event, `${Reasons.groupMismatch.text} (header "${header.groupId.slice(0, 64)}", connection "${session.groupId}")`);
     if (!servesTopic(header.topic)) return refuse(event, `${Reasons.topicNotServed.text} (${header.topic})`);
     if (!mayPublish(session.groupId, header.topic)) return refuse(event, `${Reasons.forbidden.text} (${session.groupId} → ${header.topic})`);
     // design §4: createTime ≤ 0 → now; deliverLimit ≤ 0 or > 100 → 100;

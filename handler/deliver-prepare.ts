@@ -22,15 +22,20 @@ export interface DeliverPrepareDeps {
   /** every bound group has acked: the message is finished */
   finish: (request: DeliveryRequest) => unknown;
   toDeliverQos: (job: DeliveryJob) => void;
+  /** a prepared (commit=false) message reached delivery: a bug upstream; it is not delivered */
+  onUncommitted: (request: DeliveryRequest) => void;
 }
 
 export function createDeliverPrepareStage(deps: DeliverPrepareDeps) {
-  const { bindings, isOnline, inFlight, nowMs, deadLetter, park, finish, toDeliverQos } = deps;
+  const { bindings, isOnline, inFlight, nowMs, deadLetter, park, finish, toDeliverQos, onUncommitted } = deps;
   /** the store write that settled the message here, or undefined (an attempt started, or nothing to do) */
   return function deliverPrepare(request: DeliveryRequest): Promise<unknown> | undefined {
     const { message, attempt, fly } = request;
     const { header } = message;
     if (inFlight.has(header.messageId)) return undefined; // design §6: never in flight twice
+    // doc/transactions.md: whatever path brought it here (re-drive, recovery, takeover, final
+    // action), a prepared message is delivered only after its commit; it stays stored for the check-back.
+    if (!header.commit) return void onUncommitted(request);
     if (header.expiredTime > 0 && header.expiredTime * 1000 < nowMs()) {
       return storeWrite(deadLetter(request, `expired at ${new Date(header.expiredTime * 1000).toISOString()}`));
     }

@@ -11,13 +11,14 @@ export interface PersistDeps {
   inFlight: InFlightSet;
   /** prepared (commit=false) messages: check-back due after this many seconds (design §7) */
   txCheckAgeSec: number;
+  nowMs: () => number;
   onStoreError: (error: unknown, messageId: string) => void;
   onStored: (event: CheckedPublish) => void;
   toDeliverPrepare: (request: DeliveryRequest) => void;
 }
 
 export function createPersistStage(deps: PersistDeps) {
-  const { store, inFlight, txCheckAgeSec, onStoreError, onStored, toDeliverPrepare } = deps;
+  const { store, inFlight, txCheckAgeSec, nowMs, onStoreError, onStored, toDeliverPrepare } = deps;
   return async function persist(event: CheckedPublish): Promise<void> {
     const { session, opaque, stored } = event;
     const id = stored.header.messageId;
@@ -27,7 +28,9 @@ export function createPersistStage(deps: PersistDeps) {
       toDeliverPrepare({ message: stored, attempt: 1, fly: true, publishedAtMs: event.receivedAtMs, wire: event.rawIsDeliverable ? event.raw : undefined });
       return;
     }
-    if (!stored.header.commit) stored.nextDeliverTime = stored.publishTime + txCheckAgeSec;
+    // The first check-back comes no sooner than txCheckAgeSec after the prepare reached the store:
+    // due times are whole seconds and the checker runs once the second is reached, so round up.
+    if (!stored.header.commit) stored.nextDeliverTime = Math.ceil(nowMs() / 1000) + txCheckAgeSec;
     inFlight.storeStarted(id);
     try {
       await store.save(stored);

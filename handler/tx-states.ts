@@ -7,8 +7,9 @@
 //   checking ──commit | rollback──▶ committed | rolledBack   (a late commit after unknown is honoured)
 //   prepared | checking ──giveUp──▶ deadLettered            (max checks reached, final action rollback)
 //   prepared | checking ──finalCommit──▶ committed          (max checks reached, final action commit)
+//   deadLettered ──redrive──▶ prepared                      (an operator re-drove it: checked back again, never delivered as is)
 export type TxState = 'prepared' | 'checking' | 'committed' | 'rolledBack' | 'deadLettered';
-export type TxEvent = 'commit' | 'rollback' | 'checkDue' | 'unknown' | 'noAnswer' | 'giveUp' | 'finalCommit';
+export type TxEvent = 'commit' | 'rollback' | 'checkDue' | 'unknown' | 'noAnswer' | 'giveUp' | 'finalCommit' | 'redrive';
 
 export const TX_MOVES: Readonly<Record<TxState, Readonly<Partial<Record<TxEvent, TxState>>>>> = Object.freeze({
   prepared: Object.freeze({
@@ -28,7 +29,8 @@ export const TX_MOVES: Readonly<Record<TxState, Readonly<Partial<Record<TxEvent,
   } as const),
   committed: Object.freeze({ commit: 'committed' } as const), // a retrying producer may commit twice
   rolledBack: Object.freeze({ rollback: 'rolledBack' } as const), // and roll back twice
-  deadLettered: Object.freeze({} as const), // decided by the final action; re-drive from the dead letters
+  // decided by the final action; a re-drive makes it prepared again, with its check-backs from the start
+  deadLettered: Object.freeze({ redrive: 'prepared' } as const),
 });
 
 export class IllegalTxMove extends Error {

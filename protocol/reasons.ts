@@ -17,6 +17,9 @@ export const Reasons = Object.freeze({
   storeUnavailable: { text: 'Store Unavailable: the message was not stored, send it again', retriable: true },
   shuttingDown: { text: 'Broker Shutting Down: send it to another broker', retriable: true },
   unknownMessage: { text: 'Unknown Message: no prepared message with this id', retriable: false },
+  // doc/security.md "Attacks and what the broker does": a group speaks only for its own messages.
+  groupMismatch: { text: "Group Mismatch: header.groupId must be the publishing connection's group", retriable: false },
+  notPublishingGroup: { text: "Not The Publishing Group: only a connection of the message's publishing group may decide it", retriable: false },
 } satisfies Record<string, Reason>);
 
 export type ReasonName = keyof typeof Reasons;

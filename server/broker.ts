@@ -176,6 +176,7 @@ export class Broker {
         random,
         checks: this.txChecks,
         serial: this.txSerial,
+        inFlight: this.inFlight,
         producersOf: (groupId) => this.consumers.get(groupId) ?? [],
         deliverCommitted: (message) => this.pipeline.deliverPrepare({ message, attempt: message.deliverCount + 1, fly: false }),
       },
@@ -228,7 +229,7 @@ export class Broker {
     return this.store.listDeadLetters(query);
   }
 
-  /** design §6, §10: moves dead letters back and delivers them at once; resolves with how many. */
+  /** design §6, §10: moves dead letters back (a prepared one is checked back again, doc/transactions.md); resolves with how many. */
   redrive(messageIds: string[]): Promise<number> {
     return this.recovery.redrive(messageIds);
   }
@@ -467,12 +468,11 @@ export class Broker {
       stats: this.stats,
       store: this.store,
       log: this.log,
-      nowMs: this.nowMs,
       connections: () => this.sessions.size,
       inFlight: this.inFlight,
       consumers: () => this.consumers,
       bindings: () => this.table.bindings,
-      deliverPrepare: (request) => this.pipeline.deliverPrepare(request),
+      redrive: (id) => this.recovery.redriveOne(id),
       reload: this.loadConfig ? () => this.reload() : null,
     });
     const metrics = createMetricsRegistry({

@@ -152,6 +152,8 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
       ctx.onJobStart(job);
       qos.submit(job);
     },
+    onUncommitted: ({ message }) =>
+      log.error({ messageId: message.header.messageId, groupId: message.header.groupId }, 'a prepared message reached delivery: not delivered, left to the check-back'),
   });
   const txAck = createTxAckStage({
     store,
@@ -166,11 +168,14 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
       else log.debug({ messageId, outcome, feedback, answeredCheck }, 'tx decision');
     },
     onError: logStoreError,
+    onNotPublishingGroup: (session, messageId, publishingGroup) =>
+      log.warn({ remote: session.remote, groupId: session.groupId, messageId, publishingGroup }, 'tx decision refused: the connection is not of the publishing group'),
   });
   const persist = createPersistStage({
     store,
     inFlight: ctx.inFlight,
     txCheckAgeSec: config.txCheckAgeSec,
+    nowMs,
     onStoreError: logStoreError,
     onStored: (event) => {
       counters.bump('stored', event.stored.header.topic);
@@ -191,7 +196,7 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
       counters.bump('received', event.message.header.topic);
       checkMessage(event);
     },
-    toTxAck: (ack, session) => void txAck(ack, session),
+    toTxAck: (ack, session, opaque) => void txAck(ack, session, opaque),
     onLateAck: (session, messageId) => log.debug({ remote: session.remote, messageId }, 'late or unknown DeliverAck'),
   });
   const access = createAccessStage({

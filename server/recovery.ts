@@ -14,6 +14,7 @@
 // re-drive lives here too: it is a re-drive.
 import type { InFlightSet } from '../handler/delivery-in-flight';
 import type { DeliveryRequest } from '../handler/events';
+import { nextTxState } from '../handler/tx-states';
 import type { DeadLetterQuery, DueCursor, MessageStore, StoredMessage } from '../store/contract';
 import { cursorOf } from '../store/due-order';
 import type { Clock, TimerHandle } from './clock';
@@ -155,16 +156,29 @@ export class RecoveryManager {
     while (!this.stopped && inFlight.size > maxInFlight) await new Promise<void>((r) => clock.setTimeout(r, WAIT_MS));
   }
 
-  /** design §6, §10: moves dead letters back and delivers them at once; resolves with how many. */
-  async redrive(messageIds: readonly string[]): Promise<number> {
-    const { store, clock } = this.deps;
-    let count = 0;
-    for (const id of messageIds) {
-      const message = await store.redrive(id, Math.floor(clock.nowMs() / 1000));
-      if (!message) continue;
-      this.deps.toDeliverPrepare({ message, attempt: message.deliverCount + 1, fly: false });
-      count++;
+  /**
+   * design §6, §10: moves a dead letter back. A committed one is delivered at once; a prepared one
+   * (the tx final action rolled it back) is prepared again with its check-backs from the start
+   * (the store resets checkCount, due now) and is delivered only once its group commits it.
+   * Resolves false when it is not a dead letter.
+   */
+  async redriveOne(messageId: string): Promise<boolean> {
+    const { store, clock, log } = this.deps;
+    const message = await store.redrive(messageId, Math.floor(clock.nowMs() / 1000));
+    if (!message) return false;
+    if (!message.header.commit) {
+      nextTxState('deadLettered', 'redrive');
+      log.info({ messageId, groupId: message.header.groupId, topic: message.header.topic }, 'prepared dead letter re-driven: checked back again, delivered only after a commit');
+      return true;
     }
+    this.deps.toDeliverPrepare({ message, attempt: message.deliverCount + 1, fly: false });
+    return true;
+  }
+
+  /** Re-drives these dead letters (see redriveOne); resolves with how many were dead letters. */
+  async redrive(messageIds: readonly string[]): Promise<number> {
+    let count = 0;
+    for (const id of messageIds) if (await this.redriveOne(id)) count++;
     if (count > 0) this.deps.log.info({ count }, 'dead letters re-driven');
     return count;
   }

@@ -8,6 +8,7 @@
 // (maxChecksPerSec, and at most maxOutstandingPerProducer unanswered on one connection) so a
 // backlog of prepared messages cannot flood a producer. Every move goes through tx-states.ts.
 import { pickConsumer } from '../handler/deliver';
+import type { InFlightSet } from '../handler/delivery-in-flight';
 import type { SessionPort } from '../handler/session-port';
 import type { TxCheckRegistry } from '../handler/tx-check-registry';
 import type { TxSerial } from '../handler/tx-serial';
@@ -37,6 +38,8 @@ export interface TxCheckerDeps {
   random: () => number;
   checks: TxCheckRegistry;
   serial: TxSerial;
+  /** a final-action commit under way is marked there, like a producer's (InFlightSet.storeStarted) */
+  inFlight: InFlightSet;
   /** authenticated connections of a group (its producers, for a publishing group) */
   producersOf: (groupId: string) => readonly SessionPort[];
   /** commit as the final action: deliver it */
@@ -161,7 +164,14 @@ export class TxChecker {
     const context = { messageId: id, groupId: message.header.groupId, topic: message.header.topic, checks: message.checkCount };
     if (finalAction === 'commit') {
       nextTxState(state, 'finalCommit');
-      const committed = await store.commit(id);
+      // a recovery page may see the commit before it resolves here: it leaves the delivery to us
+      this.deps.inFlight.storeStarted(id);
+      let committed: StoredMessage | undefined;
+      try {
+        committed = await store.commit(id);
+      } finally {
+        this.deps.inFlight.storeSettled(id);
+      }
       checks.forget(id);
       log.warn(context, 'tx check-back: no decision after max checks; committed (final action)');
       if (committed) this.deps.deliverCommitted(committed);

@@ -122,7 +122,11 @@ export interface MessageStore {
   /** Moves a message to the dead-letter area with a reason (design §6: kept, never dropped). */
   deadLetter(messageId: string, reason: string): Promise<void>;
   listDeadLetters(query: DeadLetterQuery): Promise<DeadLetter[]>;
-  /** Moves a dead letter back: deliverCount 0, failGroups kept, due now. Resolves with it, or undefined. */
+  /**
+   * Moves a dead letter back: deliverCount 0, checkCount 0, failGroups and the commit flag kept, due
+   * at nextDeliverTime. A prepared one (commit=false) stays prepared: it is due for a check-back, never
+   * for delivery (doc/transactions.md). Resolves with it, or undefined.
+   */
   redrive(messageId: string, nextDeliverTime: number): Promise<StoredMessage | undefined>;
 
   /**

@@ -103,6 +103,7 @@ describe('deliver-prepare - hands back the store write that settled a message', 
       park: () => written,
       finish: () => written,
       toDeliverQos: () => undefined,
+      onUncommitted: () => undefined,
     });
 
   it('returns the park, the dead letter; nothing for an attempt', () => {

@@ -130,6 +130,19 @@ for (const backend of storeBackends) {
       assert.equal(await store.redrive(user.header.messageId, NOW), undefined);
     });
 
+    it('redrives a prepared dead letter as prepared, its check-backs from the start (doc/transactions.md)', async () => {
+      const prepared = aMessage({ commit: false });
+      await store.save(prepared);
+      await store.recordCheck(prepared.header.messageId, 15, NOW + 30);
+      await store.deadLetter(prepared.header.messageId, 'tx rolled back by the final action');
+      const redriven = await store.redrive(prepared.header.messageId, NOW);
+      assert.deepEqual([redriven?.header.commit, redriven?.checkCount, redriven?.nextDeliverTime], [false, 0, NOW]);
+      assert.deepEqual(ids(await store.pageDue({ dueBy: NOW, limit: 10, committed: false })), [prepared.header.messageId], 'due for a check-back');
+      assert.deepEqual(await store.pageDue({ dueBy: NOW + 100, limit: 10, committed: true }), [], 'never due for delivery');
+      const stored = await store.get(prepared.header.messageId);
+      assert.deepEqual([stored?.header.commit, stored?.checkCount], [false, 0]);
+    });
+
     it('pages due messages in (nextDeliverTime, messageId) order without skipping or repeating', async () => {
       const messages = Array.from({ length: 230 }, (_, i) => ({ ...aMessage(), nextDeliverTime: NOW - 100 + (i % 7) }));
       const later = { ...aMessage(), nextDeliverTime: NOW + 1000 };

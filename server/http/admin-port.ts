@@ -30,7 +30,7 @@ export interface AdminPort {
   publishPermitsPerSecond(): number;
   getMessage(messageId: string): Promise<StoredMessage | undefined>;
   listDeadLetters(query: DeadLetterQuery): Promise<DeadLetter[]>;
-  /** Moves a dead letter back and hands it to deliver-prepare at once; false when it is not a dead letter. */
+  /** Moves a dead letter back: delivered at once, or checked back again if prepared; false when it is not a dead letter. */
   redrive(messageId: string): Promise<boolean>;
   storeReachable(): Promise<ReachableResult>;
   registryReachable(): Promise<ReachableResult>;

@@ -1,8 +1,7 @@
 // Builds the AdminPort (server/http/admin-port.ts) from the broker's parts, so server/broker.ts
-// only hands over references. A re-driven dead letter goes straight to deliver-prepare (design §6:
-// re-drivable), not to the next recovery scan.
+// only hands over references. A re-driven dead letter is handed to the recovery manager's redriveOne
+// (committed: delivered at once; prepared: checked back again, server/recovery.ts).
 import type { Binding } from '../../binding/binding';
-import type { DeliveryRequest } from '../../handler/events';
 import type { BrokerStats } from '../../stat/broker-stats';
 import type { MessageStore } from '../../store/contract';
 import type { BrokerConfig } from '../config';
@@ -16,13 +15,13 @@ export interface BrokerPortDeps {
   stats: BrokerStats;
   store: MessageStore;
   log: Logger;
-  nowMs: () => number;
   connections: () => number;
   inFlight: { readonly size: number; has(messageId: string): boolean };
   /** authenticated sessions by group */
   consumers: () => ReadonlyMap<string, readonly { remote: string }[]>;
   bindings: () => readonly Binding[];
-  deliverPrepare: (request: DeliveryRequest) => void;
+  /** moves one dead letter back (RecoveryManager.redriveOne); false when it is not one */
+  redrive: (messageId: string) => Promise<boolean>;
   reload: (() => Promise<ReloadResult>) | null;
 }
 
@@ -45,11 +44,9 @@ export function createBrokerPort(deps: BrokerPortDeps): AdminPort {
     getMessage: (id) => store.get(id),
     listDeadLetters: (query) => store.listDeadLetters(query),
     async redrive(id) {
-      const message = await store.redrive(id, Math.floor(deps.nowMs() / 1000));
-      if (!message) return false;
-      log.debug({ messageId: id, topic: message.header.topic }, 'dead letter re-driven');
-      deps.deliverPrepare({ message, attempt: message.deliverCount + 1, fly: false });
-      return true;
+      const redriven = await deps.redrive(id);
+      if (redriven) log.debug({ messageId: id }, 'dead letter re-driven');
+      return redriven;
     },
     async storeReachable() {
       const health = await stats.storeProbe.probe();

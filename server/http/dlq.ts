@@ -1,5 +1,6 @@
 // Dead letters (design §6, §10): GET /dlq?topic=&group=&after=&limit= lists them;
-// POST /dlq/redrive {ids:[...]} or {topic, group?, limit?} moves them back and delivers them at once.
+// POST /dlq/redrive {ids:[...]} or {topic, group?, limit?} moves them back and delivers them at once
+// (a prepared one is checked back again instead: doc/transactions.md).
 import type { DeadLetter } from '../../store/contract';
 import type { AdminPort } from './admin-port';
 import { HttpError } from './respond';

@@ -18,6 +18,7 @@ describe('deliver-prepare stage - targets, dedup, limits', () => {
   let dead: string[];
   let parked: number;
   let finished: DeliveryRequest[];
+  let uncommitted: DeliveryRequest[];
   let online: Set<string>;
   let bindings: Binding[];
   let prepare: ReturnType<typeof createDeliverPrepareStage>;
@@ -28,6 +29,7 @@ describe('deliver-prepare stage - targets, dedup, limits', () => {
     dead = [];
     parked = 0;
     finished = [];
+    uncommitted = [];
     online = new Set(['s-a', 's-b']);
     bindings = [directBinding('s-a', 'trade', 'pay-succ'), directBinding('s-b', 'trade', 'pay-succ')];
     prepare = createDeliverPrepareStage({
@@ -39,6 +41,7 @@ describe('deliver-prepare stage - targets, dedup, limits', () => {
       park: () => parked++,
       finish: (r) => finished.push(r),
       toDeliverQos: (job) => jobs.push(job),
+      onUncommitted: (r) => uncommitted.push(r),
     });
   });
 
@@ -52,6 +55,13 @@ describe('deliver-prepare stage - targets, dedup, limits', () => {
     inFlight.release(m.header.messageId);
     prepare({ message: m, attempt: 2, fly: false });
     assert.equal(jobs.length, 2);
+  });
+
+  it('never delivers a prepared message, whatever hands it over', () => {
+    const m = message({ commit: false });
+    assert.equal(prepare({ message: m, attempt: 1, fly: false }), undefined);
+    assert.deepEqual([jobs.length, parked, finished.length, dead.length, inFlight.has(m.header.messageId)], [0, 0, 0, 0, false]);
+    assert.deepEqual(uncommitted.map((r) => r.message.header.messageId), [m.header.messageId]);
   });
 
   it('targets only the groups that have not acked', () => {
@@ -109,7 +119,7 @@ describe('deliver-result stage - outcome recorded before the message leaves flig
       bindings: () => new BindingTable([directBinding('s-a', 'trade', 'pay-succ'), directBinding('s-b', 'trade', 'pay-succ')]),
       isOnline: () => true, inFlight, nowMs: () => 1_000_000,
       deadLetter: () => undefined, park: () => undefined, finish: () => undefined,
-      toDeliverQos: (job) => jobs.push(job),
+      toDeliverQos: (job) => jobs.push(job), onUncommitted: () => assert.fail('committed'),
     });
     const m = aMessage({ topic: 'trade', messageType: 'pay-succ' });
     prepare({ message: m, attempt: 1, fly: false });

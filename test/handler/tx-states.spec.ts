@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { IllegalTxMove, nextTxState, TX_MOVES, type TxEvent, type TxState, txStateOf } from '../../handler/tx-states';
 
 const states: TxState[] = ['prepared', 'checking', 'committed', 'rolledBack', 'deadLettered'];
-const events: TxEvent[] = ['commit', 'rollback', 'checkDue', 'unknown', 'noAnswer', 'giveUp', 'finalCommit'];
+const events: TxEvent[] = ['commit', 'rollback', 'checkDue', 'unknown', 'noAnswer', 'giveUp', 'finalCommit', 'redrive'];
 
 // The whole table as a user would state it: [from, event, to].
 const legal: [TxState, TxEvent, TxState][] = [
@@ -20,6 +20,7 @@ const legal: [TxState, TxEvent, TxState][] = [
   ['checking', 'finalCommit', 'committed'],
   ['committed', 'commit', 'committed'],
   ['rolledBack', 'rollback', 'rolledBack'],
+  ['deadLettered', 'redrive', 'prepared'],
 ];
 
 describe('tx states - the transition table (handler/tx-states.ts)', () => {
