@@ -41,6 +41,7 @@ if [ "${1:-}" != "--no-install" ]; then
 fi
 
 # protocol/kiteq.proto -> static protobufjs code: the reference the tests check the hand-written codecs against.
+rm -rf protocol/generated # an older build's output there would be compiled into dist/protocol and packed
 mkdir -p test/support/generated
 if [ ! -f test/support/generated/kiteq.js ] || [ protocol/kiteq.proto -nt test/support/generated/kiteq.js ]; then
   npx pbjs -t static-module -w commonjs --force-number --no-verify --no-convert --no-delimited \
