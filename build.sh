@@ -40,12 +40,13 @@ if [ "${1:-}" != "--no-install" ]; then
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund; fi
 fi
 
-# protocol/kiteq.proto -> static protobufjs code (int64 as JS numbers: every KiteQ int64 is a time or a count).
-mkdir -p protocol/generated
-if [ ! -f protocol/generated/kiteq.js ] || [ protocol/kiteq.proto -nt protocol/generated/kiteq.js ]; then
+# protocol/kiteq.proto -> static protobufjs code: the reference the tests check the hand-written codecs against.
+rm -rf protocol/generated # an older build's output there would be compiled into dist/protocol and packed
+mkdir -p test/support/generated
+if [ ! -f test/support/generated/kiteq.js ] || [ protocol/kiteq.proto -nt test/support/generated/kiteq.js ]; then
   npx pbjs -t static-module -w commonjs --force-number --no-verify --no-convert --no-delimited \
-    -o protocol/generated/kiteq.js protocol/kiteq.proto
-  npx pbts -o protocol/generated/kiteq.d.ts protocol/generated/kiteq.js
+    -o test/support/generated/kiteq.js protocol/kiteq.proto
+  npx pbts -o test/support/generated/kiteq.d.ts test/support/generated/kiteq.js
 fi
 rm -rf dist
 npx tsc -p tsconfig.json

@@ -9,6 +9,7 @@ import { Command, Option } from 'commander';
 import { runKiteqConsumer, runKiteqProducer } from './kiteq-one-side';
 import { runKiteqRoundtrip, type KiteqRoundtripOptions } from './kiteq-roundtrip';
 import { runNatsRoundtrip } from './peers/nats';
+import { missingPeerLibrary } from './peers/peer-library';
 import { runRabbitRoundtrip } from './peers/rabbitmq';
 import { renderReportHtml, type ReportRun } from './report-html';
 import { isUnavailable, type PeerUnavailable, type RoundtripOptions, type RoundtripResult } from './result';
@@ -126,6 +127,10 @@ async function roundtrip(o: Record<string, unknown>): Promise<void> {
 async function compare(o: Record<string, unknown>): Promise<void> {
   const base = workload(o);
   const runs: ReportRun[] = [];
+  for (const library of ['amqplib', 'nats'] as const) {
+    const missing = missingPeerLibrary(library);
+    if (missing) process.stderr.write(`kiteq-bench compare: ${missing.unavailable}\n`);
+  }
   const kiteq = await runKiteqRoundtrip(kiteqOptions(o, base));
   runs.push({ name: 'kiteq-ts', result: kiteq });
   runs.push({ name: `rabbitmq (${o.rabbitQueue})`, result: await runRabbitRoundtrip({ ...base, queueType: o.rabbitQueue as 'quorum' | 'classic' }) });
@@ -140,7 +145,7 @@ async function compare(o: Record<string, unknown>): Promise<void> {
 }
 
 function formatRow(name: string, result: RoundtripResult | PeerUnavailable, kiteq: RoundtripResult): string[] {
-  if (isUnavailable(result)) return [name, `not running: ${result.unavailable}`, '', '', '', '', '', ''];
+  if (isUnavailable(result)) return [name, `not run: ${result.unavailable}`, '', '', '', '', '', ''];
   const ratio = result.tps > 0 ? (kiteq.tps / result.tps).toFixed(2) : '-';
   return [name, String(result.tps), result.deliver.p50.toFixed(2), result.deliver.p99.toFixed(2), result.deliver.p999.toFixed(2), String(result.lost), String(result.duplicates), ratio];
 }

@@ -8,7 +8,7 @@ export { FrameDecoder } from './frame-decoder';
 export type { Frame } from './frame-decoder';
 export { FrameWriter } from './frame-writer';
 export type { ByteSink } from './frame-writer';
-export { encodeHeader, decodeHeader, toMessageHeader, propertiesOf } from './messages/header';
+export { encodeHeader, decodeHeader, propertiesOf } from './messages/header';
 export type { Entry, MessageHeader } from './messages/header';
 export { encodeHeartBeat, decodeHeartBeat } from './messages/heartbeat';
 export type { HeartBeat } from './messages/heartbeat';

@@ -1,4 +1,4 @@
-// The hand-written codecs of the hot path (protocol/messages/proto-writer.ts, proto-reader.ts)
+// The hand-written codecs of every packet (protocol/messages/proto-writer.ts, proto-reader.ts)
 // against protobufjs, the reference the golden fixtures were first checked with: the same bytes for
 // every encoded value, and on mutated bytes the same decoded value or a ProtocolError where
 // protobufjs fails. Seeded, so a failure names the case that broke.
@@ -6,11 +6,14 @@ import assert from 'node:assert/strict';
 import { CmdType } from '../protocol/commands';
 import { ProtocolError } from '../protocol/errors';
 import { type DeliverAck, decodeDeliverAck, encodeDeliverAck } from '../protocol/messages/deliver-ack';
-import { type MessageHeader, toMessageHeader } from '../protocol/messages/header';
+import { type ConnAuthAck, decodeConnAuthAck, encodeConnAuthAck } from '../protocol/messages/conn-auth-ack';
+import { type ConnMeta, decodeConnMeta, encodeConnMeta } from '../protocol/messages/conn-meta';
+import type { MessageHeader } from '../protocol/messages/header';
+import { type HeartBeat, decodeHeartBeat, encodeHeartBeat } from '../protocol/messages/heartbeat';
 import { type KiteMessage, decodeMessage, encodeMessage } from '../protocol/messages/message';
 import { type MessageStoreAck, decodeStoreAck, encodeStoreAck } from '../protocol/messages/store-ack';
 import { type TxAck, decodeTxAck, encodeTxAck } from '../protocol/messages/tx-ack';
-import { protocol } from '../protocol/pb';
+import { protocol, toMessageHeader } from './support/protobufjs-reference';
 import { seededRandom as prng } from './fixtures/fault/harness';
 
 type Random = () => number;
@@ -56,6 +59,15 @@ const reference = {
   txAck: (b: Uint8Array): TxAck => {
     const m = protocol.TxACKPacket.decode(b);
     return { header: toMessageHeader(m.header), status: m.status, feedback: m.feedback };
+  },
+  heartBeat: (b: Uint8Array): HeartBeat => ({ version: Number(protocol.HeartBeat.decode(b).version) }),
+  connMeta: (b: Uint8Array): ConnMeta => {
+    const m = protocol.ConnMeta.decode(b);
+    return { groupId: m.groupId, secretKey: m.secretKey, warmingupSec: m.warmingupSec ?? 0 };
+  },
+  connAuthAck: (b: Uint8Array): ConnAuthAck => {
+    const m = protocol.ConnAuthAck.decode(b);
+    return { status: m.status, feedback: m.feedback };
   },
 };
 
@@ -112,6 +124,30 @@ const codecs: Codec[] = [
     referenceEncode: (m: TxAck) => protocol.TxACKPacket.encode(m).finish(),
     decode: decodeTxAck,
     referenceDecode: reference.txAck,
+  },
+  {
+    name: 'HeartBeat',
+    make: (r) => ({ version: pick(r, NUMBERS) }),
+    encode: (m: HeartBeat) => encodeHeartBeat(m),
+    referenceEncode: (m: HeartBeat) => protocol.HeartBeat.encode(m).finish(),
+    decode: decodeHeartBeat,
+    referenceDecode: reference.heartBeat,
+  },
+  {
+    name: 'ConnMeta',
+    make: (r) => ({ groupId: pick(r, TEXTS), secretKey: pick(r, TEXTS), warmingupSec: pick(r, INT32) }),
+    encode: (m: ConnMeta) => encodeConnMeta(m),
+    referenceEncode: (m: ConnMeta) => protocol.ConnMeta.encode(m).finish(),
+    decode: decodeConnMeta,
+    referenceDecode: reference.connMeta,
+  },
+  {
+    name: 'ConnAuthAck',
+    make: (r) => ({ status: r() < 0.5, feedback: pick(r, TEXTS) }),
+    encode: (m: ConnAuthAck) => encodeConnAuthAck(m),
+    referenceEncode: (m: ConnAuthAck) => protocol.ConnAuthAck.encode(m).finish(),
+    decode: decodeConnAuthAck,
+    referenceDecode: reference.connAuthAck,
   },
 ];
 

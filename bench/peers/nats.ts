@@ -2,11 +2,11 @@
 // stream. A message counts as acked when js.publish has its PubAck (stored; kiteq's store-ack),
 // and one durable pull consumer acks every delivery explicitly.
 import { randomBytes } from 'node:crypto';
-import { AckPolicy, RetentionPolicy, StorageType, connect } from 'nats';
 import type { JetStreamClient, NatsConnection } from 'nats';
 import { LatencyRecorder } from '../latency';
 import type { PeerUnavailable, RoundtripOptions, RoundtripResult } from '../result';
 import { nowMs, readPayload } from './payload';
+import { missingPeerLibrary } from './peer-library';
 import { runPublishLoop } from './publish-loop';
 import { ReceiptTracker } from './receipts';
 import { resultOf } from './result-of';
@@ -20,6 +20,9 @@ export interface NatsRoundtripOptions extends RoundtripOptions {
 }
 
 export async function runNatsRoundtrip(options: NatsRoundtripOptions): Promise<RoundtripResult | PeerUnavailable> {
+  const missing = missingPeerLibrary('nats');
+  if (missing) return missing;
+  const { AckPolicy, RetentionPolicy, StorageType, connect } = await import('nats');
   const servers = options.servers ?? '127.0.0.1:4222';
   const prefetch = options.prefetch ?? 1000;
   const connections: NatsConnection[] = [];

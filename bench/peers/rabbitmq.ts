@@ -2,10 +2,11 @@
 // the same guarantees asked of kiteq: persistent messages, a publisher confirm before a message
 // counts as acked (kiteq's store-ack), one consumer with manual acks and a prefetch window.
 import { randomBytes } from 'node:crypto';
-import * as amqp from 'amqplib';
+import type * as amqp from 'amqplib';
 import { LatencyRecorder } from '../latency';
 import type { PeerUnavailable, RoundtripOptions, RoundtripResult } from '../result';
 import { nowMs, readPayload } from './payload';
+import { missingPeerLibrary } from './peer-library';
 import { runPublishLoop } from './publish-loop';
 import { ReceiptTracker } from './receipts';
 import { resultOf } from './result-of';
@@ -23,13 +24,16 @@ export interface RabbitRoundtripOptions extends RoundtripOptions {
 const DEFAULT_URL = 'amqp://guest:guest@127.0.0.1:5672';
 
 export async function runRabbitRoundtrip(options: RabbitRoundtripOptions): Promise<RoundtripResult | PeerUnavailable> {
+  const missing = missingPeerLibrary('amqplib');
+  if (missing) return missing;
+  const { connect: amqpConnect } = await import('amqplib');
   const url = options.url ?? DEFAULT_URL;
   const queueType = options.queueType ?? 'quorum';
   const prefetch = options.prefetch ?? 1000;
   const socketOptions = { timeout: options.connectTimeoutMs ?? 3000 };
   const connections: amqp.ChannelModel[] = [];
   const connect = async (): Promise<amqp.ChannelModel> => {
-    const connection = await amqp.connect(url, socketOptions);
+    const connection = await amqpConnect(url, socketOptions);
     connection.on('error', () => undefined); // surfaced as failed publishes or a rejected setup step
     connections.push(connection);
     return connection;

@@ -2,7 +2,6 @@
 //   required int64 expiredTime = 4 [default = -1]; required int32 deliverLimit = 5 [default = 100];
 //   required string groupId = 6; required bool commit = 7; required bool fly = 8 [default = false];
 //   repeated Entry properties = 9; optional int64 createTime = 10; optional bool snappy = 11; }
-import { protocol } from '../pb';
 import { ProtoReader, WireType, asBuffer, assertRequired } from './proto-reader';
 import { ProtoWriter, finished, stringFieldSize, varintFieldSize, delimitedSize, writerOf } from './proto-writer';
 
@@ -27,30 +26,6 @@ export interface MessageHeader {
   /** unix seconds */
   createTime?: number;
   snappy?: boolean;
-}
-
-/** Plain object from a decoded protobufjs Header (defaults resolved through its prototype). */
-export function toMessageHeader(h: protocol.IHeader): MessageHeader {
-  const header: MessageHeader = {
-    messageId: h.messageId,
-    topic: h.topic,
-    messageType: h.messageType,
-    expiredTime: Number(h.expiredTime),
-    deliverLimit: h.deliverLimit,
-    groupId: h.groupId,
-    commit: h.commit,
-    fly: h.fly ?? false,
-    properties: (h.properties ?? []).map((e) => ({ key: e.key, value: e.value })),
-  };
-  // Optional fields: a decoded protobufjs object reads absent ones as prototype defaults (0, false),
-  // so ask whether they were on the wire; re-encoding a header must not add fields it never had.
-  if (has(h, 'createTime') && h.createTime != null) header.createTime = Number(h.createTime);
-  if (has(h, 'snappy') && h.snappy != null) header.snappy = h.snappy;
-  return header;
-}
-
-function has(object: object, key: string): boolean {
-  return Object.prototype.hasOwnProperty.call(object, key);
 }
 
 export function encodeHeader(header: MessageHeader): Uint8Array {

@@ -1,9 +1,7 @@
-// A hand-written proto2 reader for the packets of the hot path (publish, delivery, store-ack,
-// DeliverAck, TX_ACK), the counterpart of proto-writer.ts: it reads straight into the plain objects
-// the broker and client use, where protobufjs builds its own instance and we then copied it. It is
-// strict where protobufjs is (and where strict-reader.ts made it so): a field cut short, an
-// unterminated varint, a wrong wire type for a known field or a missing required field throws;
-// unknown fields are skipped. test/protocol-reader.spec.ts checks it agrees with protobufjs.
+// A hand-written proto2 reader for every packet body, the counterpart of proto-writer.ts: it reads
+// straight into the plain objects the broker and client use. A field cut short, an unterminated
+// varint, a wrong wire type for a known field or a missing required field throws; unknown fields
+// are skipped. test/protocol-codec-parity.spec.ts checks it agrees with protobufjs.
 
 import { decodeName, MAX_NAME_BYTES } from './name-cache';
 

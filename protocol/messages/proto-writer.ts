@@ -1,4 +1,4 @@
-// A hand-written proto2 encoder for the packets of the hot path (store-ack, delivery, DeliverAck).
+// A hand-written proto2 encoder for every packet body (the hot ones: store-ack, delivery, DeliverAck).
 // protobufjs's Writer builds a linked list of op objects per field and then copies them into the
 // result: ~3.5 KB of short-lived objects per message at the broker (doc/performance.md). Here a
 // body is measured first, then written once into one buffer; the bytes are the same as protobufjs

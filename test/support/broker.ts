@@ -69,9 +69,10 @@ export interface BrokerProcess {
 /**
  * Runs the broker as `kiteq-server` and `npm start` do (`node --initial-old-space-size=64
  * dist/server/cli.js args...`, server/cli.ts) and resolves once it prints its ready line.
+ * `cli` is another copy of server/cli.js (an installed package's).
  */
-export async function startBrokerProcess(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 20_000): Promise<BrokerProcess> {
-  const child = spawn(process.execPath, ['--initial-old-space-size=64', CLI_PATH, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startBrokerProcess(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 20_000, cli = CLI_PATH): Promise<BrokerProcess> {
+  const child = spawn(process.execPath, ['--initial-old-space-size=64', cli, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     log += chunk.toString();
@@ -104,7 +105,7 @@ export async function startBrokerProcess(args: string[], env: NodeJS.ProcessEnv 
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
     },
-    restart: () => startBrokerProcess(args, env, timeoutMs),
+    restart: () => startBrokerProcess(args, env, timeoutMs, cli),
   };
   processes.add(handle);
   child.once('exit', () => processes.delete(handle));

@@ -1,6 +1,6 @@
 // Places where protobufjs's reader accepts a cut-short or non-minimal body and decodes it into a
-// different value; a truncated field is a protocol violation (design §2), a long varint is not.
-// Applied once, by pb.ts, after protobuf.configure() (which installs the int64 readers).
+// different value, made to throw as protocol/messages/proto-reader.ts does, so that the reference
+// decoders of the parity tests fail where ours must. Applied once, by protobufjs-reference.ts.
 import * as protobuf from 'protobufjs/minimal';
 
 /** The longest varint: 10 bytes for a 64-bit value. */
