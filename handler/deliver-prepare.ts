@@ -77,6 +77,23 @@ export function createDeliverPrepareStage(deps: DeliverPrepareDeps) {
   };
 }
 
+/**
+ * An attempt now would reach some group: one that is bound, has not acked, and has a consumer
+ * online or is non-persistent (which counts as delivered). False means deliverPrepare would only
+ * park the message again, so a re-drive of a parked message can pass it by at no cost.
+ */
+export function canReceive(
+  table: BindingTable,
+  isOnline: (groupId: string) => boolean,
+  message: { header: { topic: string; messageType: string }; succGroups: readonly string[] },
+): boolean {
+  for (const binding of table.match(message.header.topic, message.header.messageType)) {
+    if (message.succGroups.includes(binding.groupId)) continue;
+    if (!binding.persistent || isOnline(binding.groupId)) return true;
+  }
+  return false;
+}
+
 function storeWrite(outcome: unknown): Promise<unknown> | undefined {
   return outcome instanceof Promise ? outcome : undefined;
 }

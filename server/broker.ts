@@ -157,6 +157,7 @@ export class Broker {
       isScheduled: (id) => this.scheduler.has(id),
       schedule: (id, dueMs) => this.scheduler.schedule(id, dueMs),
       toDeliverPrepare: this.pipeline.deliverPrepare,
+      canReceive: this.pipeline.canReceive,
       pageSize: config.recoverPageSize,
       maxInFlight: REDRIVE_MAX_IN_FLIGHT,
       intervalMs: config.recoverIntervalMs,

@@ -7,7 +7,7 @@ import { createAccessStage } from '../handler/access';
 import { createCheckMessageStage } from '../handler/check-message';
 import { decodeClientFrame } from '../handler/decode';
 import { createDeliverStage } from '../handler/deliver';
-import { createDeliverPrepareStage } from '../handler/deliver-prepare';
+import { canReceive, createDeliverPrepareStage } from '../handler/deliver-prepare';
 import { DeliverQos } from '../handler/deliver-qos';
 import { createDeliverResultStage } from '../handler/deliver-result';
 import type { InFlightSet } from '../handler/delivery-in-flight';
@@ -22,7 +22,7 @@ import type { TxSerial } from '../handler/tx-serial';
 import { validatePacket } from '../handler/validate';
 import { ProtocolError } from '../protocol/errors';
 import type { Frame } from '../protocol/frame-decoder';
-import type { MessageStore } from '../store/contract';
+import type { MessageStore, StoredMessage } from '../store/contract';
 import type { FlowCounters } from '../stat/counters';
 import type { Clock } from './clock';
 import type { BrokerConfig } from './config';
@@ -64,6 +64,8 @@ export interface Pipeline {
   onFrame: (session: Session, frame: Frame) => void;
   /** returns the store write when it settled the message itself (park, finish, dead letter) */
   deliverPrepare: (request: DeliveryRequest) => Promise<unknown> | undefined;
+  /** an attempt now would reach a group (handler/deliver-prepare.ts canReceive) */
+  canReceive: (message: StoredMessage) => boolean;
   qos: DeliverQos;
 }
 
@@ -217,5 +219,5 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
     }
   };
 
-  return { onFrame, deliverPrepare, qos };
+  return { onFrame, deliverPrepare, canReceive: (message) => canReceive(ctx.bindings(), isOnline, message), qos };
 }

@@ -31,6 +31,8 @@ export interface RecoveryDeps {
   schedule: (messageId: string, dueMs: number) => boolean;
   /** deliver-prepare: a promise when it settled the message itself with a store write (resolves once written) */
   toDeliverPrepare: (request: DeliveryRequest) => unknown;
+  /** an attempt now would reach a group; false: deliver-prepare would only park it again */
+  canReceive: (message: StoredMessage) => boolean;
   pageSize: number;
   /** pause paging while more deliveries than this are in flight */
   maxInFlight: number;
@@ -140,12 +142,18 @@ export class RecoveryManager {
     const { inFlight } = this.deps;
     if (inFlight.has(id) || inFlight.isStoring(id) || released.has(id) || this.deps.isScheduled(id)) return undefined;
     const parked = message.failGroups.length === 0;
-    if (message.nextDeliverTime > nowSec && !(mode.redriveParked && parked)) {
+    if (message.nextDeliverTime > nowSec) {
       // A parked message's recheck (design §6) needs no exact time: the scan that finds it due takes
       // it, at most intervalMs late. On the retry heap, 10^5 of them came due in the same second and
       // were all read back from the store at once; the heap is kept for real retries.
-      if (!parked && this.deps.schedule(id, message.nextDeliverTime * 1000)) result.scheduled++;
-      return undefined;
+      if (!parked) {
+        if (this.deps.schedule(id, message.nextDeliverTime * 1000)) result.scheduled++;
+        return undefined;
+      }
+      // Taken ahead of its recheck only when a group can receive it now. A message this pass parks
+      // again gets a later due time that can land ahead of the cursor: met again, it is passed by
+      // here instead of being re-driven (and re-parked) over and over.
+      if (!mode.redriveParked || !this.deps.canReceive(message)) return undefined;
     }
     result.redriven++;
     return this.deps.toDeliverPrepare({ message, attempt: message.deliverCount + 1, fly: false });

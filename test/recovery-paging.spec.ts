@@ -34,6 +34,7 @@ function recovery(store: MessageStore, overrides: Partial<RecoveryDeps>): Recove
     isScheduled: () => false,
     schedule: () => true,
     toDeliverPrepare: () => undefined,
+    canReceive: () => true,
     pageSize: 2,
     maxInFlight: 100,
     intervalMs: 3_600_000,
