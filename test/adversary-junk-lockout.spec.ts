@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { KiteQClient } from '../client';
 import { CmdType } from '../protocol/commands';
-import { encodePacket, HEADER_LEN } from '../protocol/header';
+import { encodePacket } from '../protocol/header';
 import { encodeMessage } from '../protocol/messages/message';
 import { startBroker, type TestBroker } from './support/broker';
 import { aHeader } from './support/messages';
@@ -40,9 +40,9 @@ describe('adversary - junk and wrong keys from a shared address', function () {
     'a publish before CONN_META': () =>
       encodePacket(1, CmdType.STRING_MESSAGE, encodeMessage({ cmdType: CmdType.STRING_MESSAGE, header: aHeader({ groupId: 'p-trade' }), body: 'x' })),
     'a heartbeat before CONN_META': () => encodePacket(1, CmdType.HEARTBEAT, Buffer.from('0801', 'hex')),
-    'a header declaring a body too large for a CONN_META': () => {
-      const header = encodePacket(1, CmdType.CONN_META, Buffer.alloc(0));
-      header.writeInt32BE(1024 * 1024, HEADER_LEN - 4);
+    'an unknown command': () => {
+      const header = encodePacket(1, CmdType.HEARTBEAT, Buffer.alloc(0));
+      header.writeUInt8(0x42, 4);
       return header;
     },
   };
