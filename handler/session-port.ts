@@ -34,4 +34,6 @@ export interface SessionPort {
   checkBack(ack: TxAck, pending: PendingReply): void;
   /** Closes the connection after a protocol violation or auth failure (the broker carries on). */
   close(reason: string): void;
+  /** Closes at once after an unexpected error while handling its packet: logged once, with the stage. */
+  failed(stage: string, error: unknown): void;
 }

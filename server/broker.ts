@@ -7,9 +7,9 @@ import { openRegistry } from '../binding/open-registry';
 import type { Registry } from '../binding/registry';
 import { InFlightSet } from '../handler/delivery-in-flight';
 import type { DeliveryJob } from '../handler/delivery-job';
-import { CmdType } from '../protocol/commands';
 import type { Frame } from '../protocol/frame-decoder';
 import type { SessionPort } from '../handler/session-port';
+import type { StageInterceptor } from '../handler/stage-error';
 import { TxCheckRegistry } from '../handler/tx-check-registry';
 import { TxSerial } from '../handler/tx-serial';
 import type { DeadLetter, DeadLetterQuery, MessageStore, StoredMessage } from '../store/contract';
@@ -46,6 +46,8 @@ export interface BrokerOptions {
   store?: MessageStore;
   /** re-reads the config for POST /reload (server/cli.ts: flags and env as at start, TOML and groups file again) */
   loadConfig?: () => BrokerConfig | Promise<BrokerConfig>;
+  /** tests only: wraps each inbound stage as the pipeline is built (a stage that throws) */
+  interceptStage?: StageInterceptor;
 }
 
 const SWEEP_MS = 100;
@@ -141,6 +143,9 @@ export class Broker {
       bindings: () => this.table,
       consumersOf: (groupId) => this.consumersReading(groupId),
       onAuthenticated: (session) => this.addConsumer(session),
+      refuseUnchecked: (session, groupId) => this.handshakeBlocked(session, groupId),
+      onAuthRefused: (session, groupId) => this.authRefused(session, groupId),
+      interceptStage: options.interceptStage,
       admitPublish: (bytes) => this.admitPublish(bytes),
       inFlight: this.inFlight,
       onJobStart: (job: DeliveryJob) => (this.inFlightBytes += job.bytes),
@@ -332,25 +337,28 @@ export class Broker {
     this.trackSocket(socket);
   }
 
-  /**
-   * Failed handshakes are rate-limited per remote address (issue 10, doc/security.md): a blocked
-   * address has its CONN_META refused without the key being looked at.
-   */
   private readonly onFrame = (session: Session, frame: Frame): void => {
     this.stats.framesIn++;
-    if (frame.cmdType !== CmdType.CONN_META || session.authenticated) return this.pipeline.onFrame(session, frame);
-    const address = addressOf(session.socketAddress);
-    const blockedMs = this.handshakes.blockedForMs(address);
-    if (blockedMs > 0) {
-      session.replyConnAuth(frame.opaque, false, `too many failed handshakes from ${address}: retry in ${Math.ceil(blockedMs / 1000)} s`);
-      session.close(`handshake refused: ${address} blocked for ${blockedMs} ms after failed handshakes`);
-      return;
-    }
     this.pipeline.onFrame(session, frame);
-    if (!session.authenticated && this.handshakes.recordFailure(address)) {
-      this.log.warn({ address, failures: this.config.authFailLimit, windowMs: this.config.authFailWindowMs, blockMs: this.config.authBlockMs }, 'failed handshakes: address blocked');
-    }
   };
+
+  /**
+   * Refused keys are rate-limited per (remote address, group) (doc/security.md): a blocked pair has
+   * its CONN_META refused without the key being looked at. Bad input counts for nothing here.
+   */
+  private handshakeBlocked(session: Session, groupId: string): string | null {
+    const address = addressOf(session.socketAddress);
+    const blockedMs = this.handshakes.blockedForMs(address, groupId);
+    if (blockedMs === 0) return null;
+    return `too many failed handshakes for this group from ${address}: retry in ${Math.ceil(blockedMs / 1000)} s`;
+  }
+
+  private authRefused(session: Session, groupId: string): void {
+    const address = addressOf(session.socketAddress);
+    if (this.handshakes.recordFailure(address, groupId)) {
+      this.log.warn({ address, groupId, failures: this.config.authFailLimit, windowMs: this.config.authFailWindowMs, blockMs: this.config.authBlockMs }, 'failed handshakes: group blocked from this address');
+    }
+  }
 
   private addConsumer(session: Session): void {
     const list = this.consumers.get(session.groupId) ?? [];
@@ -387,7 +395,11 @@ export class Broker {
     else this.consumers.delete(session.groupId);
   }
 
+  /** the registry's bindings as last reported, before the access filter (a reload filters them again) */
+  private registryBindings: Binding[] = [];
+
   private onBindings(all: Binding[]): void {
+    this.registryBindings = all;
     // issue 10: a binding of a group that may not subscribe to its topic is not honoured.
     const bindings = all.filter((b) => this.access.maySubscribe(b.groupId, b.topic));
     if (bindings.length < all.length) {
@@ -514,7 +526,11 @@ export class Broker {
     const next = validateConfig(await this.loadConfig());
     const plan = planReload(this.config, next);
     for (const key of plan.live) (this.config as unknown as Record<string, unknown>)[key] = next[key];
-    if (plan.live.includes('groups')) this.access = new GroupAccess(this.config.groups);
+    if (plan.live.includes('groups')) {
+      this.access = new GroupAccess(this.config.groups);
+      // bindings the old groups refused may be allowed now, and the other way round
+      this.onBindings(this.registryBindings);
+    }
     if (plan.live.includes('publishPermitsPerSecond')) {
       const permits = this.config.publishPermitsPerSecond;
       this.publishLimiter = permits > 0 ? new TokenBucket(permits, this.nowMs) : null;
@@ -542,8 +558,15 @@ export class Broker {
    *    (a durable store delivers them after the restart);
    * 6. close the admin HTTP server, the registry session and the store (which flushes).
    */
-  async stop(graceMs = this.config.shutdownTimeoutMs): Promise<void> {
-    if (this.stopping) return;
+  stop(graceMs = this.config.shutdownTimeoutMs): Promise<void> {
+    // A second call waits for the first: it returns once the broker has stopped, never before.
+    this.stopped ??= this.shutDown(graceMs);
+    return this.stopped;
+  }
+
+  private stopped: Promise<void> | null = null;
+
+  private async shutDown(graceMs: number): Promise<void> {
     this.stopping = true;
     const startedMs = Date.now(); // wall time: the broker's clock may be virtual (tests)
     const deadline = startedMs + graceMs;

@@ -18,7 +18,7 @@ export interface BrokerConfig {
   maxConnections: number;
   /** a connection that has not authenticated (CONN_META) within this is closed */
   authTimeoutMs: number;
-  /** failed handshakes from one address within authFailWindowMs before it is blocked for authBlockMs */
+  /** refused keys for one group from one address within authFailWindowMs before that pair is blocked for authBlockMs */
   authFailLimit: number;
   authFailWindowMs: number;
   authBlockMs: number;

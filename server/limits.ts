@@ -1,15 +1,22 @@
-// Connection-level limits (issue 10, doc/security.md): failed handshakes rate-limited per remote
-// address, and a tally of sockets refused at the connection cap. The cap itself is enforced by
-// node's net.Server.maxConnections (set in server/broker.ts), which closes a socket before any
-// byte of it is read; this file keeps the bookkeeping and what gets logged about it.
+// Connection-level limits (issue 10, doc/security.md): wrong keys rate-limited per (remote
+// address, group), and a tally of sockets refused at the connection cap. The cap itself is
+// enforced by node's net.Server.maxConnections (set in server/broker.ts), which closes a socket
+// before any byte of it is read; this file keeps the bookkeeping and what gets logged about it.
 
 export interface AuthLimits {
-  /** failed CONN_METAs from one address within authFailWindowMs before it is blocked */
+  /** refused keys for one group from one address within authFailWindowMs before that pair is blocked */
   authFailLimit: number;
   authFailWindowMs: number;
-  /** how long a blocked address has its CONN_METAs refused without the key being checked */
+  /** how long a blocked pair has its CONN_METAs refused without the key being checked */
   authBlockMs: number;
 }
+
+/**
+ * Body bytes a frame may have before its connection has authenticated: a CONN_META is a group id,
+ * a key and a number. Bounds what unauthenticated connections buffer, broker-wide, to
+ * maxConnections × this (doc/security.md).
+ */
+export const PRE_AUTH_MAX_BODY_BYTES = 4096;
 
 interface FailureRecord {
   windowStartMs: number;
@@ -17,33 +24,41 @@ interface FailureRecord {
   blockedUntilMs: number;
 }
 
-/** Above this many tracked addresses the oldest are forgotten, so a spray of sources cannot grow memory. */
-const MAX_TRACKED_ADDRESSES = 100_000;
+/** Above this many tracked pairs the oldest are forgotten, so a spray of sources cannot grow memory. */
+const MAX_TRACKED = 100_000;
+/** Of a group id, only this much is part of the key (memory per record stays small). */
+const GROUP_KEY_CHARS = 128;
 
+/**
+ * Brute-force protection of secret keys. Only refused keys count, per (address, group): a broken
+ * client, or another group behind the same NAT, never locks out a well-behaved one. An unknown
+ * group counts like a wrong key, so a block says nothing about whether the group exists.
+ */
 export class HandshakeLimiter {
-  private readonly byAddress = new Map<string, FailureRecord>();
+  private readonly byKey = new Map<string, FailureRecord>();
 
   constructor(
     private readonly limits: AuthLimits,
     private readonly nowMs: () => number,
   ) {}
 
-  /** ms left on the address's block, 0 when it may try a key. */
-  blockedForMs(address: string): number {
-    const record = this.byAddress.get(address);
+  /** ms left on the pair's block, 0 when it may try a key. */
+  blockedForMs(address: string, groupId: string): number {
+    const record = this.byKey.get(keyOf(address, groupId));
     if (!record) return 0;
     return Math.max(0, record.blockedUntilMs - this.nowMs());
   }
 
-  /** Counts a failed handshake; true when this failure starts a block. */
-  recordFailure(address: string): boolean {
+  /** Counts a refused key; true when this failure starts a block. */
+  recordFailure(address: string, groupId: string): boolean {
+    const key = keyOf(address, groupId);
     const now = this.nowMs();
-    let record = this.byAddress.get(address);
+    let record = this.byKey.get(key);
     if (!record || now - record.windowStartMs > this.limits.authFailWindowMs) {
       record = { windowStartMs: now, failures: 0, blockedUntilMs: record?.blockedUntilMs ?? 0 };
-      this.byAddress.delete(address); // re-insert: Map order = age, oldest evicted first
-      this.byAddress.set(address, record);
-      if (this.byAddress.size > MAX_TRACKED_ADDRESSES) this.byAddress.delete(this.byAddress.keys().next().value as string);
+      this.byKey.delete(key); // re-insert: Map order = age, oldest evicted first
+      this.byKey.set(key, record);
+      if (this.byKey.size > MAX_TRACKED) this.byKey.delete(this.byKey.keys().next().value as string);
     }
     record.failures++;
     if (record.failures < this.limits.authFailLimit) return false;
@@ -56,14 +71,18 @@ export class HandshakeLimiter {
   /** Drops records whose window and block are both over (called from the broker's 1 s sweep). */
   sweep(): void {
     const now = this.nowMs();
-    for (const [address, record] of this.byAddress) {
-      if (now - record.windowStartMs > this.limits.authFailWindowMs && record.blockedUntilMs <= now) this.byAddress.delete(address);
+    for (const [key, record] of this.byKey) {
+      if (now - record.windowStartMs > this.limits.authFailWindowMs && record.blockedUntilMs <= now) this.byKey.delete(key);
     }
   }
 
-  get trackedAddresses(): number {
-    return this.byAddress.size;
+  get tracked(): number {
+    return this.byKey.size;
   }
+}
+
+function keyOf(address: string, groupId: string): string {
+  return `${address} ${groupId.slice(0, GROUP_KEY_CHARS)}`;
 }
 
 /**

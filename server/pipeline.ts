@@ -11,6 +11,7 @@ import { canReceive, createDeliverPrepareStage } from '../handler/deliver-prepar
 import { DeliverQos } from '../handler/deliver-qos';
 import { createDeliverResultStage } from '../handler/deliver-result';
 import type { InFlightSet } from '../handler/delivery-in-flight';
+import { inStage, StageError, type StageInterceptor } from '../handler/stage-error';
 import type { DeliveryJob } from '../handler/delivery-job';
 import type { DeliveryRequest } from '../handler/events';
 import { createPersistStage } from '../handler/persist';
@@ -44,6 +45,12 @@ export interface PipelineContext {
   bindings: () => BindingTable;
   consumersOf: (groupId: string) => readonly SessionPort[];
   onAuthenticated: (session: Session) => void;
+  /** a CONN_META refused without its key being looked at (too many refused keys), else null */
+  refuseUnchecked: (session: Session, groupId: string) => string | null;
+  /** a refused key (unknown group or wrong key): counted for brute-force protection */
+  onAuthRefused: (session: Session, groupId: string) => void;
+  /** tests only: wraps each stage of the inbound path as it is built (StageInterceptor) */
+  interceptStage?: StageInterceptor;
   /** publish admission: rate limit and undelivered-bytes bound */
   admitPublish: (bodyBytes: number) => boolean;
   inFlight: InFlightSet;
@@ -70,9 +77,11 @@ export interface Pipeline {
 }
 
 const ignore = (): void => undefined;
+const asBuilt: StageInterceptor = (_stage, fn) => fn;
 
 export function buildPipeline(ctx: PipelineContext): Pipeline {
   const { config, store, log, counters, nowMs } = ctx;
+  const intercept = ctx.interceptStage ?? asBuilt;
   const topics = new Set(config.topics);
 
   const logStoreError = (error: unknown, messageId: string) => log.error({ err: error, messageId }, 'store operation failed');
@@ -157,7 +166,7 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
     onUncommitted: ({ message }) =>
       log.error({ messageId: message.header.messageId, groupId: message.header.groupId }, 'a prepared message reached delivery: not delivered, left to the check-back'),
   });
-  const txAck = createTxAckStage({
+  const txAck = intercept('tx-ack', createTxAckStage({
     store,
     inFlight: ctx.inFlight,
     checks: ctx.txChecks,
@@ -172,8 +181,8 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
     onError: logStoreError,
     onNotPublishingGroup: (session, messageId, publishingGroup) =>
       log.warn({ remote: session.remote, groupId: session.groupId, messageId, publishingGroup }, 'tx decision refused: the connection is not of the publishing group'),
-  });
-  const persist = createPersistStage({
+  }));
+  const persist = intercept('persist', createPersistStage({
     store,
     inFlight: ctx.inFlight,
     txCheckAgeSec: config.txCheckAgeSec,
@@ -184,38 +193,55 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
       ctx.onPublishLatency?.(performance.now() - event.receivedAtMs);
     },
     toDeliverPrepare: deliverPrepare,
-  });
-  const checkMessage = createCheckMessageStage({
+  }));
+  const checkMessage = intercept('check-message', createCheckMessageStage({
     servesTopic: (topic) => topics.has(topic),
     mayPublish: (groupId, topic) => ctx.access.mayPublish(groupId, topic),
     serverName: ctx.serverName,
     nowMs,
-    toPersist: (event) => void persist(event),
-  });
-  const accept = createAcceptStage({
+    // never rejects by design: a rejection is a bug, and closes the publisher's connection
+    toPersist: (event) => void persist(event).catch((error) => event.session.failed('persist', error)),
+  }));
+  const accept = intercept('accept', createAcceptStage({
     admitPublish: ctx.admitPublish,
     toCheckMessage: (event) => {
       counters.bump('received', event.message.header.topic);
-      checkMessage(event);
+      try {
+        checkMessage(event);
+      } catch (error) {
+        throw inStage('check-message', error);
+      }
     },
-    toTxAck: (ack, session, opaque) => void txAck(ack, session, opaque),
+    toTxAck: (ack, session, opaque) => void txAck(ack, session, opaque).catch((error) => session.failed('tx-ack', error)),
     onLateAck: (session, messageId) => log.debug({ remote: session.remote, messageId }, 'late or unknown DeliverAck'),
-  });
-  const access = createAccessStage({
+  }));
+  const access = intercept('access', createAccessStage({
     authenticate: (groupId, secretKey) => ctx.access.authenticate(groupId, secretKey),
+    refuseUnchecked: (session, groupId) => ctx.refuseUnchecked(session as Session, groupId),
     onAuthenticated: (session) => ctx.onAuthenticated(session as Session),
-    onRejected: (session, groupId, reason) => log.warn({ remote: session.remote, groupId, reason }, 'authentication refused'),
-  });
+    onRejected: (session, groupId, reason) => {
+      log.warn({ remote: session.remote, groupId, reason }, 'authentication refused');
+      ctx.onAuthRefused(session as Session, groupId);
+    },
+  }));
+  const decode = intercept('decode', decodeClientFrame);
+  const validate = intercept('validate', validatePacket);
 
+  // Bad input closes the connection (protocol violation); any other error is a bug met while
+  // handling this connection's packet: that connection closes and the broker serves the rest.
   const onFrame = (session: Session, frame: Frame): void => {
+    let stage = 'decode';
     try {
-      const packet = decodeClientFrame(frame);
-      validatePacket(session, packet);
+      const packet = decode(frame);
+      stage = 'validate';
+      validate(session, packet);
+      stage = packet.kind === 'connMeta' ? 'access' : 'accept';
       if (packet.kind === 'connMeta') access(session, packet.opaque, packet.meta);
       else accept(session, packet);
     } catch (error) {
       if (error instanceof ProtocolError) session.protocolViolation(error);
-      else throw error;
+      else if (error instanceof StageError) session.failed(error.stage, error.cause);
+      else session.failed(stage, error);
     }
   };
 

@@ -13,6 +13,8 @@ import { encodeConnAuthAck } from '../protocol/messages/conn-auth-ack';
 import type { ConnMeta } from '../protocol/messages/conn-meta';
 import { storeAckSize, writeStoreAck } from '../protocol/messages/store-ack';
 import { type TxAck, encodeTxAck } from '../protocol/messages/tx-ack';
+import { StageError } from '../handler/stage-error';
+import { PRE_AUTH_MAX_BODY_BYTES } from './limits';
 import type { Logger } from './logger';
 
 interface Pending {
@@ -72,7 +74,8 @@ export class Session implements AuthenticatingSession, AcceptingSession {
   ) {
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
     this.socketAddress = socket.remoteAddress;
-    this.decoder = new FrameDecoder(hooks.maxBodyBytes);
+    // Before CONN_META only a small frame is accepted (doc/security.md); markAuthenticated raises it.
+    this.decoder = new FrameDecoder(Math.min(hooks.maxBodyBytes, PRE_AUTH_MAX_BODY_BYTES));
     this.writer = new FrameWriter(socket);
     this.connectedAtMs = this.lastSeenMs = hooks.nowMs();
     socket.setNoDelay(true);
@@ -90,14 +93,21 @@ export class Session implements AuthenticatingSession, AcceptingSession {
         this.hooks.onFrame(this, frame);
       });
     } catch (error) {
-      if (!(error instanceof ProtocolError)) throw error;
-      this.protocolViolation(error);
+      if (error instanceof ProtocolError) this.protocolViolation(error);
+      else if (error instanceof StageError) this.failed(error.stage, error.cause);
+      else this.failed('frame', error);
     }
   };
 
   /** design §2: bad input gets one clear log line and a closed connection, never a stopped broker. */
   protocolViolation(error: ProtocolError): void {
     this.hooks.log.warn({ remote: this.remote, groupId: this.groupId || undefined, rule: error.rule, err: error.message }, 'protocol violation: closing connection');
+    this.destroy();
+  }
+
+  /** A bug met while handling this connection's packet: this connection closes, the broker goes on. */
+  failed(stage: string, error: unknown): void {
+    this.hooks.log.error({ remote: this.remote, groupId: this.groupId || undefined, stage, err: error }, 'unexpected error in a stage: closing connection');
     this.destroy();
   }
 
@@ -121,6 +131,7 @@ export class Session implements AuthenticatingSession, AcceptingSession {
     this.groupId = meta.groupId;
     this.warmingupSec = Math.max(0, meta.warmingupSec);
     this.authAtMs = this.hooks.nowMs();
+    this.decoder.maxBodyBytes = this.hooks.maxBodyBytes;
   }
 
   replyConnAuth(opaque: number, status: boolean, feedback: string): void {

@@ -1,8 +1,9 @@
-// issue 10: access control per group (conf/groups.yaml publish/subscribe lists) and failed
-// handshakes rate-limited per remote address (doc/security.md).
+// issue 10: access control per group (conf/groups.yaml publish/subscribe lists) and refused
+// keys rate-limited per (remote address, group) (doc/security.md).
 import assert from 'node:assert/strict';
 import { directBinding } from '../binding/binding';
 import { BrokerRejectedError, buildStringMessage, KiteQClient } from '../client';
+import { AUTH_REFUSED_FEEDBACK } from '../handler/access';
 import { CmdType } from '../protocol/commands';
 import { encodeMessage } from '../protocol/messages/message';
 import { decodeStoreAck } from '../protocol/messages/store-ack';
@@ -77,7 +78,7 @@ describe('hardening - access control per group', function () {
   });
 });
 
-describe('hardening - failed handshakes rate-limited per address', function () {
+describe('hardening - refused keys rate-limited per address and group', function () {
   this.timeout(20_000);
   let env: TestBroker;
   const captured = captureLog();
@@ -99,16 +100,20 @@ describe('hardening - failed handshakes rate-limited per address', function () {
     return auth;
   }
 
-  it('after 5 failures refuses further handshakes from that address without checking the key, then lets it in again', async () => {
-    for (let i = 0; i < 5; i++) assert.match((await handshake('p-trade', `guess-${i}`)).feedback, /wrong secret key/);
-    assert.ok(captured.find('address blocked').length === 1, 'one "address blocked" line');
+  it('after 5 wrong keys refuses that group from that address without checking the key, then lets it in again', async () => {
+    for (let i = 0; i < 5; i++) assert.equal((await handshake('p-trade', `guess-${i}`)).feedback, AUTH_REFUSED_FEEDBACK);
+    assert.ok(captured.find('group blocked from this address').length === 1, 'one "group blocked" line');
     // The right key is refused too while blocked: the key is not even looked at.
     const blocked = await handshake('p-trade', 'p-key');
     assert.equal(blocked.status, false);
-    assert.match(blocked.feedback, /too many failed handshakes from 127\.0\.0\.1: retry in \d s/);
+    assert.match(blocked.feedback, /too many failed handshakes for this group from 127\.0\.0\.1: retry in \d s/);
     const client = new KiteQClient({ registry: env.registryUri, groupId: 'p-trade', secretKey: 'p-key', publishTopics: ['trade'] });
     await assert.rejects(client.start(), (error: unknown) => error instanceof BrokerRejectedError && /too many failed/.test(error.message));
     await client.close();
+    // Another group from the same address is not locked out by them.
+    const other = await RawClient.connect(env.address);
+    assert.equal((await other.handshake('s-mc', 'mc-key')).status, true);
+    other.close();
     // After authBlockMs the right key works again.
     const open = await eventually(async () => {
       const raw = await RawClient.connect(env.address);

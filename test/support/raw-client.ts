@@ -31,10 +31,11 @@ export class RawClient {
     }));
   }
 
-  static connect(address: string): Promise<RawClient> {
+  /** localAddress: another loopback source (127.0.0.2, ...) to stand for another host */
+  static connect(address: string, localAddress?: string): Promise<RawClient> {
     const i = address.lastIndexOf(':');
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: address.slice(0, i), port: Number(address.slice(i + 1)) }, () => resolve(new RawClient(socket)));
+      const socket = connect({ host: address.slice(0, i), port: Number(address.slice(i + 1)), localAddress }, () => resolve(new RawClient(socket)));
       socket.once('error', reject);
     });
   }
