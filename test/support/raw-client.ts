@@ -31,6 +31,11 @@ export class RawClient {
     }));
   }
 
+  /** The server side of a fake broker's connection (test/support/fake-broker.ts). */
+  static wrap(socket: Socket): RawClient {
+    return new RawClient(socket);
+  }
+
   static connect(address: string): Promise<RawClient> {
     const i = address.lastIndexOf(':');
     return new Promise((resolve, reject) => {
