@@ -6,9 +6,13 @@ import { stringify } from 'yaml';
 import { directBinding } from '../binding/binding';
 import { FileRegistry } from '../binding/file-registry';
 import { type ClientEventName, type ClientEvents, KiteQClient } from '../client';
+import { CmdType } from '../protocol/commands';
+import { decodeDeliverAck } from '../protocol/messages/deliver-ack';
+import { encodeMessage } from '../protocol/messages/message';
 import { tempDir } from './support/broker';
 import { countdown } from './support/events';
 import { FakeBroker } from './support/fake-broker';
+import { aHeader } from './support/messages';
 import { writeRegistryFile } from './support/registry-file';
 
 describe('client - status and events', function () {
@@ -80,6 +84,21 @@ describe('client - status and events', function () {
     (await fake.connection(0, 5000)).close();
     await reconnected.done;
     assert.deepEqual(seen.map((s) => s.event), ['connect']);
+  });
+
+  it('reports a listener that throws as an error event and a negative ack', async () => {
+    client.setMessageListener(() => {
+      throw new Error('cannot handle this one');
+    });
+    const errors: ClientEvents['error'][] = [];
+    client.on('error', (e) => errors.push(e));
+    await client.start();
+    const header = aHeader();
+    const connection = await fake.connection(0, 5000);
+    connection.sendPacket(5, CmdType.STRING_MESSAGE, encodeMessage({ cmdType: CmdType.STRING_MESSAGE, header, body: 'x' }));
+    const ack = decodeDeliverAck((await connection.next((f) => f.cmdType === CmdType.DELIVER_ACK, 5000)).body);
+    assert.deepEqual([ack.messageId, ack.status, ack.feedback], [header.messageId, false, 'cannot handle this one']);
+    assert.deepEqual(errors.map((e) => [e.error.message, e.broker, e.messageId]), [['cannot handle this one', fake.address, header.messageId]]);
   });
 
   it('keeps the client running when an event listener throws', async () => {
