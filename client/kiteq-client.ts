@@ -115,9 +115,14 @@ export class KiteQClient {
     if (this.state !== 'new') throw new KiteQError(`start: the client is ${this.state}`, false);
     this.state = 'starting';
     const { groupId, publishTopics, bindings } = this.options;
-    if (publishTopics.length > 0) await this.registry.publishTopics(groupId, hostname(), publishTopics);
-    if (bindings.length > 0) await this.writeBindings(bindings);
-    await this.follow([...publishTopics, ...bindings.map((b) => b.topic)]);
+    try {
+      if (publishTopics.length > 0) await this.registry.publishTopics(groupId, hostname(), publishTopics);
+      if (bindings.length > 0) await this.writeBindings(bindings);
+      await this.follow([...publishTopics, ...bindings.map((b) => b.topic)]);
+    } catch (error) {
+      if (this.state === 'starting') this.state = 'new'; // the registry failed: start may be called again
+      throw error;
+    }
     await this.pool.attempted();
     if (this.state === 'starting') this.state = 'running';
     const refusal = this.pool.refusal();
@@ -136,8 +141,8 @@ export class KiteQClient {
   private async follow(topics: string[]): Promise<void> {
     for (const topic of new Set(topics)) {
       if (this.followed.has(topic)) continue;
-      this.followed.add(topic);
       await this.registry.watchBrokers(topic, (addresses) => this.pool.onBrokers(topic, addresses));
+      this.followed.add(topic);
     }
   }
 
