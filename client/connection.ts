@@ -1,16 +1,16 @@
 // One TCP connection from a client to one broker: the CONN_META handshake, heartbeats, and the
-// requests of THIS connection by opaque (design §2). Server-initiated packets (deliveries,
-// tx check-backs) go to the handlers; the client answers them with the server's opaque.
+// requests of THIS connection by opaque (doc/protocol.md). Server-initiated packets (deliveries,
+// tx check-backs) go to the handlers; the client answers them with the server's opaque. Anything
+// that throws while handling the broker's bytes closes this connection only (doc/client.md).
 import { isIP, connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { CmdType, isReplyForClient } from '../protocol/commands';
-import { ProtocolError } from '../protocol/errors';
 import { type Frame, FrameDecoder } from '../protocol/frame-decoder';
 import { FrameWriter } from '../protocol/frame-writer';
 import { decodeConnAuthAck } from '../protocol/messages/conn-auth-ack';
 import { encodeConnMeta } from '../protocol/messages/conn-meta';
 import { encodeHeartBeat } from '../protocol/messages/heartbeat';
-import { BrokerRejectedError, ConnectionClosedError, TimeoutError } from './errors';
+import { BrokerRejectedError, ConnectionClosedError, ProtocolViolationError, TimeoutError } from './errors';
 
 /** TLS to the broker (broker started with --tls-cert/--tls-key): node's tls.connect options. */
 export type ClientTlsOptions = Pick<TlsConnectionOptions, 'ca' | 'cert' | 'key' | 'rejectUnauthorized' | 'servername' | 'minVersion'>;
@@ -24,7 +24,7 @@ export interface ConnectionOptions {
   requestTimeoutMs: number;
   heartbeatMs: number;
   connectTimeoutMs: number;
-  /** a delivery or a tx check-back from the broker */
+  /** a delivery or a tx check-back from the broker; a throw (an undecodable body) closes the connection */
   onServerRequest: (connection: BrokerConnection, frame: Frame) => void;
   onClose: (connection: BrokerConnection, error?: Error) => void;
 }
@@ -83,10 +83,16 @@ export class BrokerConnection {
     this.sweepTimer = setInterval(() => this.expireRequests(), 100);
     const { groupId, secretKey, warmingupSec } = this.options;
     const reply = await this.request(CmdType.CONN_META, encodeConnMeta({ groupId, secretKey, warmingupSec }), 'CONN_META');
-    const auth = decodeConnAuthAck(reply.body);
+    let auth;
+    try {
+      auth = decodeConnAuthAck(reply.body);
+    } catch (error) {
+      throw this.fail(error);
+    }
     if (!auth.status) {
-      this.shutdown();
-      throw new BrokerRejectedError(auth.feedback || 'authentication failed', false, this.address);
+      const refused = new BrokerRejectedError(auth.feedback || 'authentication failed', false, this.address);
+      this.shutdown(refused);
+      throw refused;
     }
     this.ready = true;
     this.heartbeatTimer = setInterval(() => this.heartbeat(), this.options.heartbeatMs);
@@ -96,10 +102,16 @@ export class BrokerConnection {
     try {
       this.decoder.push(chunk, (frame) => this.onFrame(frame));
     } catch (error) {
-      if (!(error instanceof ProtocolError)) throw error;
-      this.shutdown(new ConnectionClosedError(`protocol error from ${this.address}: ${error.message}`));
-      this.socket?.destroy();
+      this.fail(error);
     }
+  }
+
+  /** The broker broke the protocol (`cause`): close at once, reject every pending request. */
+  fail(cause: unknown): ProtocolViolationError {
+    const error = cause instanceof ProtocolViolationError ? cause : new ProtocolViolationError(this.address, cause);
+    this.shutdown(error);
+    this.socket?.destroy();
+    return error;
   }
 
   private onFrame(frame: Frame): void {

@@ -1,4 +1,5 @@
-// The client's error classes (KafkaJS src/errors.js): each says whether retrying may help.
+// The client's error classes (KafkaJS src/errors.js): each says whether retrying may help, and
+// keeps what caused it in `cause`.
 export class KiteQError extends Error {
   constructor(
     message: string,
@@ -10,7 +11,10 @@ export class KiteQError extends Error {
   }
 }
 
-/** The broker answered status false; `reason` is its feedback (protocol/reasons.ts). */
+/**
+ * The broker answered status false; `reason` is its feedback (protocol/reasons.ts). A refused
+ * CONN_META (wrong secret key, unknown group) is one, not retriable, naming that `broker`.
+ */
 export class BrokerRejectedError extends KiteQError {
   constructor(
     readonly reason: string,
@@ -32,8 +36,30 @@ export class TimeoutError extends KiteQError {
 
 /** The connection closed before the reply came (or there was no connection to send on). */
 export class ConnectionClosedError extends KiteQError {
-  constructor(message: string) {
-    super(message, true);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, true, options);
     this.name = 'ConnectionClosedError';
+  }
+}
+
+/**
+ * A broker sent bytes that break the wire protocol (a bad header, an undecodable body). That
+ * connection is closed and reconnected; a request on it may be retried on another.
+ */
+export class ProtocolViolationError extends KiteQError {
+  constructor(
+    readonly broker: string,
+    cause: unknown,
+  ) {
+    super(`protocol error from ${broker}: ${(cause as Error)?.message ?? String(cause)}`, true, { cause });
+    this.name = 'ProtocolViolationError';
+  }
+}
+
+/** The client is closing or closed: nothing new is sent. */
+export class ClientClosedError extends KiteQError {
+  constructor(what: string) {
+    super(`${what}: the client is closed`, false);
+    this.name = 'ClientClosedError';
   }
 }

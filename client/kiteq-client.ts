@@ -1,92 +1,87 @@
-// The producer/consumer client. Follows the brokers of its topics in the registry, keeps one
-// connection to each (reconnecting with backoff), spreads publishes over them and fails over
-// with the same messageId (a consumer may see a duplicate, never a loss: design §9).
+// The producer/consumer client: one object for the whole public API (doc/client.md). Follows the
+// brokers of its topics (client/broker-pool.ts), spreads publishes over them and fails over with
+// the same messageId (a consumer may see a duplicate, never a loss: doc/reliability.md).
 import { hostname } from 'node:os';
 import type { Binding } from '../binding/binding';
 import { openRegistry } from '../binding/open-registry';
 import type { Registry } from '../binding/registry';
 import { CmdType } from '../protocol/commands';
-import type { Frame } from '../protocol/frame-decoder';
-import { encodeDeliverAck } from '../protocol/messages/deliver-ack';
-import { decodeMessage, encodeMessage } from '../protocol/messages/message';
+import type { MessageHeader } from '../protocol/messages/header';
+import { encodeMessage } from '../protocol/messages/message';
 import { decodeStoreAck, type MessageStoreAck } from '../protocol/messages/store-ack';
-import { decodeTxAck, encodeTxAck, type TxAck, TxStatus } from '../protocol/messages/tx-ack';
+import { encodeTxAck, TxStatus } from '../protocol/messages/tx-ack';
 import { isRetriableFeedback } from '../protocol/reasons';
-import { BrokerConnection, type ClientTlsOptions } from './connection';
-import { BrokerRejectedError, ConnectionClosedError, KiteQError } from './errors';
+import { BrokerPool, type BrokerStatus } from './broker-pool';
+import { BrokerRejectedError, ClientClosedError, KiteQError } from './errors';
+import { ClientEventHub, type ClientEventListener, type ClientEventName } from './events';
+import { InFlight } from './in-flight';
+import { Inbound } from './inbound';
 import type { Message } from './message-builder';
-import { backoffDelayMs, DEFAULT_RETRY, isRetriable, retry, type RetryOptions } from './retry';
-import { compressBytes, compressString, uncompressBytes, uncompressString } from './snappy';
+import { type ClientOptions, type LocalTransaction, type MessageListener, type ResolvedOptions, resolveOptions, type TxCheckListener } from './options';
+import { isRetriable, retry } from './retry';
+import { compressBytes, compressString } from './snappy';
 
-/** Consumer callback: true = consumed (DeliverAck status true); false or a throw = redeliver. */
-export type MessageListener = (message: Message) => boolean | Promise<boolean>;
-export type TxDecision = 'commit' | 'rollback' | 'unknown';
-/** Answers a broker check-back about a prepared message (design §7). */
-export type TxCheckListener = (message: Pick<Message, 'header'>) => TxDecision | Promise<TxDecision>;
-
-export interface ClientLogger {
-  warn(obj: object, msg: string): void;
-  info(obj: object, msg: string): void;
-}
-
-export interface ClientOptions {
-  /** zk://host:port[,host:port] or file://path.yaml, or a Registry object */
-  registry: string | Registry;
-  groupId: string;
-  secretKey: string;
-  /** topics this client publishes to */
-  publishTopics?: string[];
-  /** bindings this client's group consumes */
-  bindings?: Binding[];
-  listener?: MessageListener;
-  txCheckListener?: TxCheckListener;
-  warmingupSec?: number;
-  requestTimeoutMs?: number;
-  heartbeatMs?: number;
-  connectTimeoutMs?: number;
-  /** retries of a publish on another broker/connection */
-  sendRetry?: Partial<RetryOptions>;
-  logger?: ClientLogger;
-  /** connect to brokers over TLS (brokers started with --tls-cert/--tls-key) */
-  tls?: ClientTlsOptions;
-}
+export type { ClientLogger, ClientOptions, LocalTransaction, MessageListener, TxCheckListener, TxDecision } from './options';
 
 /** The broker's store-ack, and which broker (host:port) stored the message. */
 export type SendResult = MessageStoreAck & { broker: string };
 
-const silent: ClientLogger = { warn() {}, info() {} };
+/** new → starting → running → draining → closed (close() from any state). */
+export type ClientState = 'new' | 'starting' | 'running' | 'draining' | 'closed';
 
-interface BrokerSlot {
-  address: string;
-  connection: BrokerConnection | null;
-  topics: Set<string>;
-  /** still listed in the registry */
-  listed: boolean;
-  reconnectAttempt: number;
-  timer: NodeJS.Timeout | null;
-  connecting: Promise<void> | null;
+export interface ClientStatus {
+  state: ClientState;
+  /** every broker the client follows, with the state of its connection */
+  brokers: BrokerStatus[];
+  /** listener and check-back calls running, and sends (including sendTx) not settled */
+  inFlight: { deliveries: number; sends: number };
+}
+
+export interface CloseOptions {
+  /**
+   * Wait for running listener calls (their acks are sent) and unsettled sends before closing;
+   * deliveries arriving meanwhile are refused (redelivered later), new sends rejected.
+   * @default false
+   */
+  drain?: boolean;
+  /**
+   * How long a drain waits; what is still running then is abandoned (the broker redelivers).
+   * @default ClientOptions.drainTimeoutMs (10000)
+   */
+  timeoutMs?: number;
 }
 
 export class KiteQClient {
+  private readonly options: ResolvedOptions;
   private readonly registry: Registry;
   private readonly ownsRegistry: boolean;
-  private readonly slots = new Map<string, BrokerSlot>();
-  private readonly brokersByTopic = new Map<string, string[]>();
+  private readonly events: ClientEventHub;
+  private readonly pool: BrokerPool;
+  private readonly deliveries = new InFlight();
+  private readonly sends = new InFlight();
+  /** topics whose brokers the pool follows */
+  private readonly followed = new Set<string>();
   private listener: MessageListener | undefined;
   private txCheckListener: TxCheckListener | undefined;
-  private readonly log: ClientLogger;
-  private readonly retryOptions: RetryOptions;
-  private roundRobin = 0;
-  private closed = false;
-  private authError: Error | null = null;
+  private state: ClientState = 'new';
+  private closing: Promise<void> | null = null;
 
-  constructor(private readonly options: ClientOptions) {
+  constructor(options: ClientOptions) {
+    this.options = resolveOptions(options);
     this.ownsRegistry = typeof options.registry === 'string';
     this.registry = typeof options.registry === 'string' ? openRegistry(options.registry) : options.registry;
     this.listener = options.listener;
     this.txCheckListener = options.txCheckListener;
-    this.log = options.logger ?? silent;
-    this.retryOptions = { ...DEFAULT_RETRY, ...options.sendRetry };
+    this.events = new ClientEventHub((event, error) => this.options.logger.warn({ event, err: (error as Error)?.message }, 'client event listener threw'));
+    const inbound = new Inbound({
+      groupId: this.options.groupId,
+      events: this.events,
+      inFlight: this.deliveries,
+      listener: () => this.listener,
+      txCheckListener: () => this.txCheckListener,
+      refusing: () => this.state === 'draining' || this.state === 'closed',
+    });
+    this.pool = new BrokerPool({ options: this.options, events: this.events, onServerRequest: inbound.onServerRequest });
   }
 
   get groupId(): string {
@@ -101,233 +96,186 @@ export class KiteQClient {
     this.txCheckListener = listener;
   }
 
-  /** Registers, follows the brokers of every topic it uses, and connects to them. */
+  /** Listens to one event (client/events.ts); returns the unsubscribe. Unused events cost nothing. */
+  on<E extends ClientEventName>(event: E, listener: ClientEventListener<E>): () => void {
+    return this.events.on(event, listener);
+  }
+
+  /** A snapshot: the client's state, each broker's connection, what is in flight. */
+  status(): ClientStatus {
+    return { state: this.state, brokers: this.pool.status(), inFlight: { deliveries: this.deliveries.count, sends: this.sends.count } };
+  }
+
+  /**
+   * Registers, follows the brokers of every topic it uses, and connects to them. Rejects with the
+   * broker's BrokerRejectedError when no broker is usable and one refused our key; brokers that
+   * are down are retried in the background.
+   */
   async start(): Promise<void> {
-    const { groupId } = this.options;
-    const publishTopics = this.options.publishTopics ?? [];
-    const bindings = this.options.bindings ?? [];
-    if (publishTopics.length > 0) await this.registry.publishTopics(groupId, hostname(), publishTopics);
-    if (bindings.length > 0) await this.registry.subscribe(groupId, bindings);
-    const topics = [...new Set([...publishTopics, ...bindings.map((b) => b.topic)])];
-    for (const topic of topics) await this.registry.watchBrokers(topic, (addresses) => this.onBrokers(topic, addresses));
-    await Promise.allSettled([...this.slots.values()].map((slot) => slot.connecting));
-    if (this.authError) throw this.authError;
+    if (this.state !== 'new') throw new KiteQError(`start: the client is ${this.state}`, false);
+    this.state = 'starting';
+    const { groupId, publishTopics, bindings } = this.options;
+    try {
+      if (publishTopics.length > 0) await this.registry.publishTopics(groupId, hostname(), publishTopics);
+      if (bindings.length > 0) await this.writeBindings(bindings);
+      await this.follow([...publishTopics, ...bindings.map((b) => b.topic)]);
+    } catch (error) {
+      if (this.state === 'starting') this.state = 'new'; // the registry failed: start may be called again
+      throw error;
+    }
+    await this.pool.attempted();
+    if (this.state === 'starting') this.state = 'running';
+    const refusal = this.pool.refusal();
+    if (refusal) throw refusal;
+  }
+
+  /**
+   * Adds or replaces this group's bindings of the topics listed (the registry holds one entry
+   * per topic and group; topics not listed keep theirs) and follows their brokers.
+   */
+  async setBindings(bindings: Binding[]): Promise<void> {
+    await this.writeBindings(bindings);
+    await this.follow(bindings.map((b) => b.topic));
+  }
+
+  private async follow(topics: string[]): Promise<void> {
+    for (const topic of new Set(topics)) {
+      if (this.followed.has(topic)) continue;
+      await this.registry.watchBrokers(topic, (addresses) => this.pool.onBrokers(topic, addresses));
+      this.followed.add(topic);
+    }
+  }
+
+  private async writeBindings(bindings: Binding[]): Promise<void> {
+    await this.registry.subscribe(this.options.groupId, bindings);
+    this.events.emit('bindings-changed', () => ({ bindings: [...bindings] }));
   }
 
   /** Connection count that is authenticated and usable. */
   get readyConnections(): number {
-    let n = 0;
-    for (const slot of this.slots.values()) if (slot.connection?.ready) n++;
-    return n;
-  }
-
-  /**
-   * The registry's list of brokers changed. A broker that left the list is not disconnected at
-   * once: its node also vanishes when only its ZooKeeper session expired, and design §3 keeps
-   * connected clients and brokers working without ZooKeeper. It stops getting new publishes
-   * while any listed broker is connected, and is dropped when its connection closes.
-   */
-  private onBrokers(topic: string, addresses: string[]): void {
-    this.brokersByTopic.set(topic, addresses);
-    const wanted = new Set<string>();
-    for (const list of this.brokersByTopic.values()) for (const a of list) wanted.add(a);
-    for (const address of wanted) {
-      if (this.slots.has(address)) continue;
-      const slot: BrokerSlot = { address, connection: null, topics: new Set(), listed: true, reconnectAttempt: 0, timer: null, connecting: null };
-      this.slots.set(address, slot);
-      this.connectSlot(slot);
-    }
-    for (const slot of this.slots.values()) {
-      slot.listed = wanted.has(slot.address);
-      if (!slot.listed) {
-        if (!slot.connection?.ready) this.dropSlot(slot);
-        continue; // keeps the topics it served
-      }
-      slot.topics.clear();
-      for (const [t, list] of this.brokersByTopic) if (list.includes(slot.address)) slot.topics.add(t);
-    }
-  }
-
-  private dropSlot(slot: BrokerSlot): void {
-    this.slots.delete(slot.address);
-    if (slot.timer) clearTimeout(slot.timer);
-    slot.connection?.close();
-    this.log.info({ address: slot.address }, 'broker left the registry; disconnected');
-  }
-
-  private connectSlot(slot: BrokerSlot): void {
-    if (this.closed) return;
-    const connection = new BrokerConnection(slot.address, {
-      groupId: this.options.groupId,
-      secretKey: this.options.secretKey,
-      warmingupSec: this.options.warmingupSec ?? 0,
-      requestTimeoutMs: this.options.requestTimeoutMs ?? 5000,
-      heartbeatMs: this.options.heartbeatMs ?? 10_000,
-      connectTimeoutMs: this.options.connectTimeoutMs ?? 3000,
-      tls: this.options.tls,
-      onServerRequest: (conn, frame) => this.onServerRequest(conn, frame),
-      onClose: (conn) => this.onConnectionClosed(slot, conn),
-    });
-    slot.connection = connection;
-    slot.connecting = connection.connect().then(
-      () => {
-        slot.reconnectAttempt = 0;
-        this.log.info({ address: slot.address }, 'connected to broker');
-      },
-      (error: Error) => {
-        if (error instanceof BrokerRejectedError) this.authError = error;
-        this.log.warn({ address: slot.address, err: error.message }, 'broker connection failed');
-        connection.close();
-      },
-    );
-  }
-
-  private onConnectionClosed(slot: BrokerSlot, connection: BrokerConnection): void {
-    if (this.closed || slot.connection !== connection || this.slots.get(slot.address) !== slot) return;
-    if (!slot.listed) return this.dropSlot(slot); // gone from the registry and now closed: forget it
-    if (this.authError) return; // a wrong key does not get better by retrying
-    const delay = backoffDelayMs(slot.reconnectAttempt++, { ...DEFAULT_RETRY, initialDelayMs: 200, maxDelayMs: 5000 });
-    slot.timer = setTimeout(() => {
-      slot.timer = null;
-      this.connectSlot(slot);
-    }, delay);
-  }
-
-  private pickConnection(topic: string, exclude: Set<string> | null): BrokerConnection {
-    // Preference: listed and not yet tried; then listed; then any still-connected broker.
-    const ready: BrokerConnection[] = [];
-    const usable = (slot: BrokerSlot) => slot.connection?.ready === true && slot.topics.has(topic);
-    for (const slot of this.slots.values()) if (usable(slot) && slot.listed && !exclude?.has(slot.address)) ready.push(slot.connection!);
-    if (ready.length === 0) for (const slot of this.slots.values()) if (usable(slot) && slot.listed) ready.push(slot.connection!);
-    if (ready.length === 0) for (const slot of this.slots.values()) if (usable(slot)) ready.push(slot.connection!);
-    if (ready.length === 0) throw new ConnectionClosedError(`no connected broker serves topic "${topic}"`);
-    return ready[this.roundRobin++ % ready.length];
+    return this.pool.readyCount;
   }
 
   /** Publishes a message; resolves once a broker stored it (store-ack true), else rejects. */
   async send(message: Message): Promise<SendResult> {
-    // the caller's header is not ours to change: copy it only to fill in our group
-    const header = message.header.groupId ? message.header : { ...message.header, groupId: this.options.groupId };
-    let body: Uint8Array;
-    if (message.kind === 'string') {
-      body = encodeMessage({ cmdType: CmdType.STRING_MESSAGE, header, body: header.snappy ? compressString(message.body) : message.body });
-    } else {
-      body = encodeMessage({ cmdType: CmdType.BYTES_MESSAGE, header, body: header.snappy ? compressBytes(message.body) : message.body });
-    }
-    const cmdType = message.kind === 'string' ? CmdType.STRING_MESSAGE : CmdType.BYTES_MESSAGE;
-    // The common case, one try on a healthy connection, allocates no retry state.
+    this.assertOpen('send');
+    this.sends.begin();
     try {
-      return await this.publishOnce(cmdType, body, header.topic, null);
-    } catch (error) {
-      if (!isRetriable(error) || this.retryOptions.retries === 0) throw error;
+      return await this.publish(message);
+    } finally {
+      this.sends.end();
     }
-    const tried = new Set<string>();
-    return retry(() => this.publishOnce(cmdType, body, header.topic, tried), this.retryOptions);
   }
 
-  /** One publish on one connection; `tried` (on retries) steers away from brokers already tried. */
-  private async publishOnce(cmdType: number, body: Uint8Array, topic: string, tried: Set<string> | null): Promise<SendResult> {
-    const connection = this.pickConnection(topic, tried);
-    tried?.add(connection.address);
-    const reply = await connection.request(cmdType, body, 'publish');
-    const ack = decodeStoreAck(reply.body);
-    if (!ack.status) throw new BrokerRejectedError(ack.feedback, isRetriableFeedback(ack.feedback), connection.address);
-    return { messageId: ack.messageId, status: ack.status, feedback: ack.feedback, broker: connection.address };
-  }
-
+  /** @deprecated the same as send() */
   sendStringMessage(message: Message): Promise<SendResult> {
     return this.send(message);
   }
 
+  /** @deprecated the same as send() */
   sendBytesMessage(message: Message): Promise<SendResult> {
     return this.send(message);
   }
 
   /**
-   * Two-phase publish (design §7): store the message prepared (commit=false), run the local
-   * transaction, then commit on success or roll back on error/false. Resolves with the decision.
+   * Two-phase publish (doc/transactions.md): store the message prepared (commit=false), run the
+   * local transaction, then commit when it resolves (true or nothing) or roll back when it
+   * returns false or throws. Resolves with the decision sent. Should the decision not arrive, the
+   * broker asks the txCheckListener of this group.
    */
-  async sendTxMessage(message: Message, localTx: (message: Message) => boolean | void | Promise<boolean | void>): Promise<'commit' | 'rollback'> {
-    const prepared = { ...message, header: { ...message.header, commit: false, fly: false, groupId: message.header.groupId || this.options.groupId } } as Message;
-    await this.send(prepared);
-    let decision: 'commit' | 'rollback' = 'commit';
-    let feedback = '';
+  async sendTx(message: Message, localTx: LocalTransaction): Promise<'commit' | 'rollback'> {
+    this.assertOpen('sendTx');
+    this.sends.begin();
     try {
-      if ((await localTx(prepared)) === false) {
+      const prepared = { ...message, header: { ...message.header, commit: false, fly: false, groupId: message.header.groupId || this.options.groupId } } as Message;
+      await this.publish(prepared);
+      let decision: 'commit' | 'rollback' = 'commit';
+      let feedback = '';
+      try {
+        if ((await localTx(prepared)) === false) {
+          decision = 'rollback';
+          feedback = 'local transaction returned false';
+        }
+      } catch (error) {
         decision = 'rollback';
-        feedback = 'local transaction returned false';
+        feedback = (error as Error)?.message ?? String(error);
       }
-    } catch (error) {
-      decision = 'rollback';
-      feedback = (error as Error)?.message ?? String(error);
+      this.sendTxDecision(prepared.header, decision, feedback);
+      return decision;
+    } finally {
+      this.sends.end();
     }
-    this.sendTxDecision(prepared, decision, feedback);
-    return decision;
+  }
+
+  /** @deprecated the old name of sendTx() */
+  sendTxMessage(message: Message, localTx: LocalTransaction): Promise<'commit' | 'rollback'> {
+    return this.sendTx(message, localTx);
+  }
+
+  private assertOpen(what: string): void {
+    if (this.state === 'draining' || this.state === 'closed') throw new ClientClosedError(what);
+  }
+
+  private async publish(message: Message): Promise<SendResult> {
+    // the caller's header is not ours to change: copy it only to fill in our group
+    const header = message.header.groupId ? message.header : { ...message.header, groupId: this.options.groupId };
+    const cmdType = message.kind === 'string' ? CmdType.STRING_MESSAGE : CmdType.BYTES_MESSAGE;
+    const body =
+      message.kind === 'string'
+        ? encodeMessage({ cmdType: CmdType.STRING_MESSAGE, header, body: header.snappy ? compressString(message.body) : message.body })
+        : encodeMessage({ cmdType: CmdType.BYTES_MESSAGE, header, body: header.snappy ? compressBytes(message.body) : message.body });
+    // The common case, one try on a healthy connection, allocates no retry state.
+    try {
+      return await this.publishOnce(cmdType, body, header.topic, null);
+    } catch (error) {
+      if (!isRetriable(error) || this.options.sendRetry.retries === 0) throw error;
+    }
+    const tried = new Set<string>();
+    return retry(() => this.publishOnce(cmdType, body, header.topic, tried), this.options.sendRetry);
+  }
+
+  /** One publish on one connection; `tried` (on retries) steers away from brokers already tried. */
+  private async publishOnce(cmdType: number, body: Uint8Array, topic: string, tried: Set<string> | null): Promise<SendResult> {
+    if (this.state === 'closed') throw new ClientClosedError('send');
+    const connection = this.pool.pick(topic, tried);
+    tried?.add(connection.address);
+    const reply = await connection.request(cmdType, body, 'publish');
+    let ack: MessageStoreAck;
+    try {
+      ack = decodeStoreAck(reply.body);
+    } catch (error) {
+      throw connection.fail(error); // retriable: the same messageId on another connection
+    }
+    if (!ack.status) throw new BrokerRejectedError(ack.feedback, isRetriableFeedback(ack.feedback), connection.address);
+    return { messageId: ack.messageId, status: ack.status, feedback: ack.feedback, broker: connection.address };
   }
 
   /** Sends a TX_ACK decision to every connected broker of the topic (only the one holding it acts). */
-  private sendTxDecision(message: Message, decision: 'commit' | 'rollback', feedback: string): void {
-    const body = encodeTxAck({ header: message.header, status: decision === 'commit' ? TxStatus.COMMIT : TxStatus.ROLLBACK, feedback });
-    let sent = false;
-    for (const slot of this.slots.values()) {
-      const connection = slot.connection;
-      if (!connection?.ready || !slot.topics.has(message.header.topic)) continue;
-      connection.send(connection.allocOpaque(), CmdType.TX_ACK, body);
-      sent = true;
-    }
-    if (!sent) this.log.warn({ messageId: message.header.messageId, decision }, 'no broker connected for the tx decision; the broker will check back');
+  private sendTxDecision(header: MessageHeader, decision: 'commit' | 'rollback', feedback: string): void {
+    const body = encodeTxAck({ header, status: decision === 'commit' ? TxStatus.COMMIT : TxStatus.ROLLBACK, feedback });
+    const connections = this.pool.readyFor(header.topic);
+    for (const connection of connections) connection.send(connection.allocOpaque(), CmdType.TX_ACK, body);
+    if (connections.length === 0) this.options.logger.warn({ messageId: header.messageId, decision }, 'no broker connected for the tx decision; the broker will check back');
   }
 
-  private onServerRequest(connection: BrokerConnection, frame: Frame): void {
-    if (frame.cmdType === CmdType.BYTES_MESSAGE || frame.cmdType === CmdType.STRING_MESSAGE) {
-      void this.onDelivery(connection, frame);
-    } else if (frame.cmdType === CmdType.TX_ACK) {
-      void this.onTxCheck(connection, frame);
-    }
+  /**
+   * Closes every connection and the registry (when the client opened it). With `drain`, first
+   * waits (up to timeoutMs) for running listener calls and unsettled sends, refusing new ones.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    this.closing ??= this.shutdown(options);
+    return this.closing;
   }
 
-  private async onDelivery(connection: BrokerConnection, frame: Frame): Promise<void> {
-    let status = false;
-    let feedback = '';
-    const decoded = decodeMessage(frame.cmdType as 0x11 | 0x12, frame.body);
-    const { header } = decoded;
-    try {
-      const message: Message =
-        decoded.cmdType === CmdType.STRING_MESSAGE
-          ? { kind: 'string', header, body: header.snappy ? uncompressString(decoded.body) : decoded.body }
-          : { kind: 'bytes', header, body: header.snappy ? uncompressBytes(decoded.body) : Buffer.from(decoded.body) };
-      if (!this.listener) feedback = 'no message listener';
-      else status = (await this.listener(message)) === true;
-    } catch (error) {
-      feedback = (error as Error)?.message ?? String(error);
+  private async shutdown({ drain = false, timeoutMs = this.options.drainTimeoutMs }: CloseOptions): Promise<void> {
+    if (drain && this.state !== 'closed') {
+      this.state = 'draining';
+      const deadline = Date.now() + timeoutMs;
+      const drained = (await this.sends.idle(timeoutMs)) && (await this.deliveries.idle(Math.max(0, deadline - Date.now())));
+      if (!drained) this.options.logger.warn({ inFlight: this.status().inFlight, timeoutMs }, 'close: drain timed out; closing anyway');
     }
-    // Our own (consumer) group in groupId; the broker matches the ack by opaque (design §2).
-    const ack = encodeDeliverAck({ messageId: header.messageId, topic: header.topic, messageType: header.messageType, groupId: this.options.groupId, status, feedback });
-    connection.send(frame.opaque, CmdType.DELIVER_ACK, ack);
-  }
-
-  private async onTxCheck(connection: BrokerConnection, frame: Frame): Promise<void> {
-    const check: TxAck = decodeTxAck(frame.body);
-    let decision: TxDecision = 'unknown';
-    let feedback = '';
-    try {
-      if (this.txCheckListener) decision = await this.txCheckListener({ header: check.header });
-      else feedback = 'no tx check listener';
-    } catch (error) {
-      feedback = (error as Error)?.message ?? String(error);
-    }
-    const status = decision === 'commit' ? TxStatus.COMMIT : decision === 'rollback' ? TxStatus.ROLLBACK : TxStatus.UNKNOWN;
-    // design §2: the answer to a check-back carries the server's opaque.
-    connection.send(frame.opaque, CmdType.TX_ACK, encodeTxAck({ header: check.header, status, feedback }));
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    for (const slot of this.slots.values()) {
-      if (slot.timer) clearTimeout(slot.timer);
-      slot.connection?.close();
-    }
-    this.slots.clear();
+    this.state = 'closed';
+    this.pool.close();
     if (this.ownsRegistry) await this.registry.close();
   }
 }

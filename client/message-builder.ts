@@ -4,19 +4,47 @@ import type { MessageHeader } from '../protocol/messages/header';
 
 export interface MessageOptions {
   topic: string;
+  /** what the message is about; consumers filter on it (direct, regx and fanout bindings) */
   messageType: string;
-  /** the publishing group; the client fills in its own when empty */
+  /**
+   * The publishing group.
+   * @default the sending client's groupId
+   */
   groupId?: string;
-  /** false: a transactional (prepared) message; use sendTxMessage */
+  /**
+   * false: a transactional (prepared) message; sendTx sets it.
+   * @default true
+   */
   commit?: boolean;
-  /** unix seconds; default: the broker's default (now + 7 days) */
+  /**
+   * Unix seconds after which the message is no longer delivered; -1 = the broker's default (now + 7 days).
+   * @default -1
+   */
   expiredTime?: number;
+  /**
+   * Delivery attempts before the message is dead-lettered.
+   * @default 100
+   */
   deliverLimit?: number;
-  /** deliver without storing (only with commit) */
+  /**
+   * Deliver without storing (only with commit).
+   * @default false
+   */
   fly?: boolean;
+  /**
+   * Key/value properties carried in the header.
+   * @default {}
+   */
   properties?: Record<string, string>;
-  /** compress the body with snappy (header.snappy) */
+  /**
+   * Compress the body with snappy (header.snappy); the receiving client uncompresses it.
+   * @default false
+   */
   snappy?: boolean;
+  /**
+   * 32 hex characters, unique per message; a retry of the same message keeps it.
+   * @default newMessageId()
+   */
   messageId?: string;
 }
 

@@ -2,10 +2,15 @@
 // retriable errors, with jittered exponential backoff; `bail(error)` stops at once.
 import { KiteQError } from './errors';
 
+/** A jittered exponential back-off: attempt n waits min(maxDelayMs, initialDelayMs * factor^n), ± jitter. */
 export interface RetryOptions {
+  /** retries after the first try */
   retries: number;
+  /** the first delay */
   initialDelayMs: number;
+  /** the longest delay */
   maxDelayMs: number;
+  /** growth of the delay per attempt */
   factor: number;
   /** 0..1: the share of each delay that is random */
   jitter: number;

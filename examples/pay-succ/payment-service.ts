@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The payment service of the pay-succ example (issue 7, doc/transactions.md). For each order it
-// opens a MariaDB transaction, publishes `trade / pay-succ` with sendTxMessage, and inside the
+// opens a MariaDB transaction, publishes `trade / pay-succ` with sendTx, and inside the
 // local transaction inserts the order row and commits the database: the broker holds the
 // message prepared until then, commits it when the database committed, and rolls it back when
 // the database transaction failed. If the process dies between its database commit and its
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
     const conn = await pool.getConnection();
     try {
       await conn.beginTransaction();
-      const decision = await client.sendTxMessage(message, async () => {
+      const decision = await client.sendTx(message, async () => {
         // Runs after the broker stored the message (prepared, not deliverable yet).
         try {
           await insertOrder(conn, orderId, amountCents, message.header.messageId);
@@ -97,7 +97,7 @@ async function main(): Promise<void> {
   }
   say({ event: 'done' });
   // Stay up to answer check-backs until stopped (SIGTERM).
-  process.once('SIGTERM', () => void client.close().then(() => pool.end()).then(() => process.exit(0)));
+  process.once('SIGTERM', () => void client.close({ drain: true }).then(() => pool.end()).then(() => process.exit(0)));
 }
 
 main().catch((error) => {

@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   });
   await client.start();
   say({ event: 'ready', pid: process.pid });
-  process.once('SIGTERM', () => void client.close().then(() => pool.end()).then(() => process.exit(0)));
+  process.once('SIGTERM', () => void client.close({ drain: true }).then(() => pool.end()).then(() => process.exit(0)));
 }
 
 main().catch((error) => {

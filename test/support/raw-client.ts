@@ -31,6 +31,11 @@ export class RawClient {
     }));
   }
 
+  /** The server side of a fake broker's connection (test/support/fake-broker.ts). */
+  static wrap(socket: Socket): RawClient {
+    return new RawClient(socket);
+  }
+
   /** localAddress: another loopback source (127.0.0.2, ...) to stand for another host */
   static connect(address: string, localAddress?: string): Promise<RawClient> {
     const i = address.lastIndexOf(':');

@@ -1,0 +1,103 @@
+// What brokers ask of the client: deliveries (answered with a DeliverAck) and tx check-backs
+// (answered with a TX_ACK), both carrying the broker's opaque (doc/protocol.md). The body is
+// decoded synchronously in the connection's data handler, so an undecodable packet closes that
+// connection (client/connection.ts); the async part never rejects.
+import { CmdType, isMessageCmd } from '../protocol/commands';
+import type { Frame } from '../protocol/frame-decoder';
+import { encodeDeliverAck } from '../protocol/messages/deliver-ack';
+import type { MessageHeader } from '../protocol/messages/header';
+import { decodeMessage, type KiteMessage } from '../protocol/messages/message';
+import { decodeTxAck, encodeTxAck, TxStatus } from '../protocol/messages/tx-ack';
+import type { BrokerConnection } from './connection';
+import type { ClientEventHub } from './events';
+import type { InFlight } from './in-flight';
+import type { Message } from './message-builder';
+import type { MessageListener, TxCheckListener, TxDecision } from './options';
+import { uncompressBytes, uncompressString } from './snappy';
+
+export interface InboundDeps {
+  /** our consumer group, named in every DeliverAck */
+  groupId: string;
+  events: ClientEventHub;
+  /** listener and check-back calls running (close({ drain: true }) waits for them) */
+  inFlight: InFlight;
+  listener(): MessageListener | undefined;
+  txCheckListener(): TxCheckListener | undefined;
+  /** true while closing: deliveries are refused at once, to be redelivered */
+  refusing(): boolean;
+}
+
+export class Inbound {
+  constructor(private readonly deps: InboundDeps) {}
+
+  /** For BrokerConnection's onServerRequest; throws on an undecodable body. */
+  readonly onServerRequest = (connection: BrokerConnection, frame: Frame): void => {
+    if (isMessageCmd(frame.cmdType)) {
+      const decoded = decodeMessage(frame.cmdType, frame.body);
+      if (this.deps.refusing()) return this.ack(connection, frame.opaque, decoded.header, false, 'consumer closing');
+      void this.deliver(connection, frame.opaque, decoded);
+    } else if (frame.cmdType === CmdType.TX_ACK) {
+      void this.answerCheck(connection, frame.opaque, decodeTxAck(frame.body).header);
+    }
+  };
+
+  /** A throw of the listener becomes a negative ack (redelivered later) and an 'error' event. */
+  private async deliver(connection: BrokerConnection, opaque: number, decoded: KiteMessage): Promise<void> {
+    const { header } = decoded;
+    let status = false;
+    let feedback = '';
+    this.deps.inFlight.begin();
+    try {
+      const message: Message =
+        decoded.cmdType === CmdType.STRING_MESSAGE
+          ? { kind: 'string', header, body: header.snappy ? uncompressString(decoded.body) : decoded.body }
+          : { kind: 'bytes', header, body: header.snappy ? uncompressBytes(decoded.body) : Buffer.from(decoded.body) };
+      const listener = this.deps.listener();
+      if (!listener) feedback = 'no message listener';
+      else status = (await listener(message)) === true;
+    } catch (error) {
+      feedback = (error as Error)?.message ?? String(error);
+      this.report(error, connection, header);
+    }
+    try {
+      this.ack(connection, opaque, header, status, feedback);
+    } catch (error) {
+      this.report(error, connection, header);
+    } finally {
+      this.deps.inFlight.end();
+    }
+  }
+
+  /** Our own (consumer) group in groupId; the broker matches the ack by opaque. */
+  private ack(connection: BrokerConnection, opaque: number, header: MessageHeader, status: boolean, feedback: string): void {
+    const body = encodeDeliverAck({ messageId: header.messageId, topic: header.topic, messageType: header.messageType, groupId: this.deps.groupId, status, feedback });
+    connection.send(opaque, CmdType.DELIVER_ACK, body);
+  }
+
+  /** A throw of the check-back handler answers 'unknown' (asked again later) and emits 'error'. */
+  private async answerCheck(connection: BrokerConnection, opaque: number, header: MessageHeader): Promise<void> {
+    let decision: TxDecision = 'unknown';
+    let feedback = '';
+    this.deps.inFlight.begin();
+    try {
+      const check = this.deps.txCheckListener();
+      if (check) decision = await check({ header });
+      else feedback = 'no tx check listener';
+    } catch (error) {
+      feedback = (error as Error)?.message ?? String(error);
+      this.report(error, connection, header);
+    }
+    const status = decision === 'commit' ? TxStatus.COMMIT : decision === 'rollback' ? TxStatus.ROLLBACK : TxStatus.UNKNOWN;
+    try {
+      connection.send(opaque, CmdType.TX_ACK, encodeTxAck({ header, status, feedback }));
+    } catch (error) {
+      this.report(error, connection, header);
+    } finally {
+      this.deps.inFlight.end();
+    }
+  }
+
+  private report(error: unknown, connection: BrokerConnection, header: MessageHeader): void {
+    this.deps.events.emit('error', () => ({ error: error instanceof Error ? error : new Error(String(error)), broker: connection.address, messageId: header.messageId }));
+  }
+}
