@@ -481,6 +481,7 @@ export class Broker {
       connections: () => this.sessions.size,
       inFlight: () => this.inFlight.size,
       storeWrites: this.store.writeStats ? () => this.store.writeStats?.() : undefined,
+      storeDamage: this.store.damageStats ? () => this.store.damageStats?.() : undefined,
     });
     this.admin = new AdminServer({ port, metrics, log: this.log });
     await this.admin.listen(address);

@@ -2,7 +2,7 @@
 // time from the plain counters (collect()), so the hot path never touches prom-client. Labels are
 // topic and group, each capped (stat/label-cap.ts) so a misbehaving client cannot blow up the series.
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import type { StoreWriteStats } from '../store/contract';
+import type { StoreDamageStats, StoreWriteStats } from '../store/contract';
 import type { BrokerStats } from './broker-stats';
 import type { Flow } from './counters';
 import { LabelCap } from './label-cap';
@@ -15,6 +15,8 @@ export interface MetricsSource {
   inFlight: () => number;
   /** the store's durable-write counters, when it keeps them (file store) */
   storeWrites?: () => StoreWriteStats | undefined;
+  /** damage the store found in its files at start, when it checks them (file store) */
+  storeDamage?: () => StoreDamageStats | undefined;
 }
 
 export interface MetricsOptions {
@@ -114,6 +116,13 @@ export function createMetricsRegistry(source: MetricsSource, options: MetricsOpt
     counter('kiteq_store_write_ops_total', 'Store calls carried by those writes (saves, results, deletes)', (w) => w.batchedOps);
     counter('kiteq_store_write_seconds_total', 'Time spent in durable writes; / batches = mean fsync latency', (w) => w.writeMs / 1000);
     counter('kiteq_store_write_failures_total', 'Durable writes that failed (disk full, I/O error)', (w) => w.failedBatches);
+  }
+  if (source.storeDamage) {
+    const damage = source.storeDamage;
+    const counter = (name: string, help: string, read: (d: StoreDamageStats) => number) =>
+      new Counter({ name, help, registers: [registry], collect() { const d = damage(); if (d) { this.reset(); this.inc(read(d)); } } });
+    counter('kiteq_store_damaged_ranges_total', 'Damaged byte ranges the store found in its segments at start (skipped or cut, copied to <dir>/damaged/)', (d) => d.ranges);
+    counter('kiteq_store_damaged_bytes_total', 'Bytes in those damaged ranges', (d) => d.bytes);
   }
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
   return registry;

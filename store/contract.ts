@@ -85,6 +85,13 @@ export interface StoreWriteStats {
   failedBatches: number;
 }
 
+/** Damage the store found in its own files when it started (file store: doc/file-store.md "Recovery from damage"). */
+export interface StoreDamageStats {
+  /** damaged byte ranges skipped or cut, each copied to <dir>/damaged/ */
+  ranges: number;
+  bytes: number;
+}
+
 export interface MessageStore {
   /** the URI scheme: 'memory', 'file', 'mysql' */
   readonly kind: string;
@@ -93,6 +100,8 @@ export interface MessageStore {
 
   /** Durable-write figures for /metrics (file store: group commit), when the store keeps them. */
   writeStats?(): StoreWriteStats;
+  /** What recovery found damaged at start, when the store checks its files (file store). */
+  damageStats?(): StoreDamageStats;
 
   start(): Promise<void>;
   /** Flushes everything pending and releases files/connections. */

@@ -10,6 +10,7 @@ import type {
   DueQuery,
   MessageStore,
   StoreOpenOptions,
+  StoreDamageStats,
   StoredMessage,
   StoreWriteStats,
 } from '../contract';
@@ -128,6 +129,10 @@ export class FileStore implements MessageStore {
   writeStats(): StoreWriteStats {
     const { batches, batchedOps, writeMs, failedBatches } = this.writer?.stats ?? { batches: 0, batchedOps: 0, writeMs: 0, failedBatches: 0 };
     return { batches, batchedOps, writeMs, failedBatches };
+  }
+
+  damageStats(): StoreDamageStats {
+    return { ranges: this.recovery?.damagedRanges ?? 0, bytes: this.recovery?.damagedBytes ?? 0 };
   }
 
   /** group commit figures, for benchmarks */
