@@ -104,7 +104,7 @@ export class Broker {
     const clock = this.clock;
     this.nowMs = () => clock.nowMs();
     const random = options.random ?? Math.random;
-    this.store = options.store ?? openStore(config.store, { serverName: config.advertise ?? config.bind });
+    this.store = options.store ?? openStore(config.store, { serverName: config.advertise ?? config.bind, logger: this.log });
     this.stats = new BrokerStats({
       store: this.store,
       nowMs: this.nowMs,

@@ -6,6 +6,7 @@
 //   (fsynced for file://, committed for mysql://); on failure they reject with a StoreError.
 // - Methods reject with the typed errors of store/errors.ts, never resolve a bare `false`.
 // - Times are unix seconds, like KiteQ's columns (next_deliver_time, expired_time).
+import type { Logger } from 'pino';
 import type { MessageHeader } from '../protocol/messages/header';
 import type { MessageCmd } from '../protocol/messages/message';
 
@@ -146,4 +147,6 @@ export interface MessageStore {
 export interface StoreOpenOptions {
   /** host:port of this broker, written as kiteServer */
   serverName: string;
+  /** where the store logs recovery, damage, disk-full and I/O errors (file store); silent when absent */
+  logger?: Logger;
 }

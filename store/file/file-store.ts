@@ -31,10 +31,8 @@ import { createSegment, type OpenSegment, removeSegment, syncDirectory } from '.
 import { StoreState } from './store-state';
 import type { FileStoreConfig } from './uri';
 
-export interface FileStoreOptions extends StoreOpenOptions {
-  /** where recovery, reclaim and I/O errors are logged; silent when absent */
-  logger?: Logger;
-}
+/** `logger` (StoreOpenOptions) gets recovery, damage, reclaim and I/O errors */
+export type FileStoreOptions = StoreOpenOptions;
 
 const nothing = (): void => undefined;
 
