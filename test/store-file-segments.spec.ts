@@ -76,13 +76,19 @@ describe('file store segments - O_DSYNC on every segment descriptor (fsync=batch
       };
       const store = openFileStore(uri, { serverName: '127.0.0.1:13800' }) as FileStore;
       await store.start();
-      for (let i = 0; i < 40; i++) await store.save(aMessage({}, `dsync ${i} `.padEnd(200, '.')));
-      check(store, 'after rotations');
-      await store.stop();
+      try {
+        for (let i = 0; i < 40; i++) await store.save(aMessage({}, `dsync ${i} `.padEnd(200, '.')));
+        check(store, 'after rotations');
+      } finally {
+        await store.stop();
+      }
       const reopened = openFileStore(uri, { serverName: '127.0.0.1:13800' }) as FileStore;
       await reopened.start();
-      check(reopened, 'after a restart');
-      await reopened.stop();
+      try {
+        check(reopened, 'after a restart');
+      } finally {
+        await reopened.stop();
+      }
     });
   }
 });
