@@ -108,21 +108,20 @@ export function createMetricsRegistry(source: MetricsSource, options: MetricsOpt
   latency('kiteq_publish_to_deliver_seconds', 'Publish received → first delivery written, quantiles since start', stats.publishToDeliver);
   new Gauge({ name: 'kiteq_store_up', help: '1 when the last store probe answered, else 0', registers: [registry], collect() { this.set(stats.storeHealth.ok ? 1 : 0); } });
   new Gauge({ name: 'kiteq_store_probe_seconds', help: 'Latency of the last store probe (one lookup by id)', registers: [registry], collect() { this.set(stats.storeHealth.probeMs / 1000); } });
-  if (source.storeWrites) {
-    const writes = source.storeWrites;
-    const counter = (name: string, help: string, read: (w: StoreWriteStats) => number) =>
-      new Counter({ name, help, registers: [registry], collect() { const w = writes(); if (w) { this.reset(); this.inc(read(w)); } } });
-    counter('kiteq_store_write_batches_total', 'Durable writes (group commits: one write+fsync each)', (w) => w.batches);
-    counter('kiteq_store_write_ops_total', 'Store calls carried by those writes (saves, results, deletes)', (w) => w.batchedOps);
-    counter('kiteq_store_write_seconds_total', 'Time spent in durable writes; / batches = mean fsync latency', (w) => w.writeMs / 1000);
-    counter('kiteq_store_write_failures_total', 'Durable writes that failed (disk full, I/O error)', (w) => w.failedBatches);
+  /** a counter read at scrape time from a store figure, absent while the store has none */
+  const storeCounter = <T>(figures: () => T | undefined, name: string, help: string, read: (figures: T) => number) =>
+    new Counter({ name, help, registers: [registry], collect() { const f = figures(); if (f) { this.reset(); this.inc(read(f)); } } });
+  const writes = source.storeWrites;
+  if (writes) {
+    storeCounter(writes, 'kiteq_store_write_batches_total', 'Durable writes (group commits: one write+fsync each)', (w) => w.batches);
+    storeCounter(writes, 'kiteq_store_write_ops_total', 'Store calls carried by those writes (saves, results, deletes)', (w) => w.batchedOps);
+    storeCounter(writes, 'kiteq_store_write_seconds_total', 'Time spent in durable writes; / batches = mean fsync latency', (w) => w.writeMs / 1000);
+    storeCounter(writes, 'kiteq_store_write_failures_total', 'Durable writes that failed (disk full, I/O error)', (w) => w.failedBatches);
   }
-  if (source.storeDamage) {
-    const damage = source.storeDamage;
-    const counter = (name: string, help: string, read: (d: StoreDamageStats) => number) =>
-      new Counter({ name, help, registers: [registry], collect() { const d = damage(); if (d) { this.reset(); this.inc(read(d)); } } });
-    counter('kiteq_store_damaged_ranges_total', 'Damaged byte ranges the store found in its segments at start (skipped or cut, copied to <dir>/damaged/)', (d) => d.ranges);
-    counter('kiteq_store_damaged_bytes_total', 'Bytes in those damaged ranges', (d) => d.bytes);
+  const damage = source.storeDamage;
+  if (damage) {
+    storeCounter(damage, 'kiteq_store_damaged_ranges_total', 'Damaged byte ranges the store found in its segments at start (skipped or cut, copied to <dir>/damaged/)', (d) => d.ranges);
+    storeCounter(damage, 'kiteq_store_damaged_bytes_total', 'Bytes in those damaged ranges', (d) => d.bytes);
   }
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
   return registry;
