@@ -201,7 +201,7 @@ describe('file store recovery - damage before intact records costs only what it 
   /** the MESSAGE records among `records` lose their messages; a STATE record only its state */
   const messagesOf = (records: SegmentRecord[]) => records.filter((r) => r.type === 'message').map((r) => r.id);
 
-  it('a flipped byte in a message payload loses that message only; the record is skipped, its bytes kept', async () => {
+  it('a flipped byte in a message payload, good records after it in the last segment: that message only is lost, its bytes kept', async () => {
     await fill();
     const file = segmentFiles(dir)[0]!;
     const size = statSync(file).size;

@@ -16,7 +16,8 @@ export interface NextRecord {
 
 /**
  * Cheap test before a CRC: a known type, a length that fits in what is left, and an id (every
- * record starts with one) that fits in the payload. Random bytes pass about once in 10^9.
+ * record starts with one) that fits in the payload. Random bytes pass at about one offset in a
+ * million (fewer near a segment's end), text almost never (its bytes make lengths beyond any segment).
  */
 function plausible(buf: Buffer, at: number, remaining: number): boolean {
   const type = buf[at + 8]!;
