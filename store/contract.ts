@@ -86,7 +86,7 @@ export interface StoreWriteStats {
   failedBatches: number;
 }
 
-/** Damage the store found in its own files when it started (file store: doc/file-store.md "Recovery from damage"). */
+/** Damage the store found in its own files when it started (file store: doc/file-store.md "Recovery"). */
 export interface StoreDamageStats {
   /** damaged byte ranges skipped or cut, each copied to <dir>/damaged/ */
   ranges: number;

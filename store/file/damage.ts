@@ -1,4 +1,4 @@
-// Damage in a segment (doc/file-store.md "Recovery from damage"): where the next intact record
+// Damage in a segment (doc/file-store.md "Recovery"): where the next intact record
 // starts after a damaged one, and the damaged bytes kept under <dir>/damaged/ before anything is cut.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
