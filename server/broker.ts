@@ -106,7 +106,7 @@ export class Broker {
     const clock = this.clock;
     this.nowMs = () => clock.nowMs();
     const random = options.random ?? Math.random;
-    this.store = options.store ?? openStore(config.store, { serverName: config.advertise ?? config.bind });
+    this.store = options.store ?? openStore(config.store, { serverName: config.advertise ?? config.bind, logger: this.log });
     this.stats = new BrokerStats({
       store: this.store,
       nowMs: this.nowMs,
@@ -494,6 +494,7 @@ export class Broker {
       connections: () => this.sessions.size,
       inFlight: () => this.inFlight.size,
       storeWrites: this.store.writeStats ? () => this.store.writeStats?.() : undefined,
+      storeDamage: this.store.damageStats ? () => this.store.damageStats?.() : undefined,
     });
     this.admin = new AdminServer({ port, metrics, log: this.log });
     await this.admin.listen(address);

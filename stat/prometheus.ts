@@ -2,7 +2,7 @@
 // time from the plain counters (collect()), so the hot path never touches prom-client. Labels are
 // topic and group, each capped (stat/label-cap.ts) so a misbehaving client cannot blow up the series.
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import type { StoreWriteStats } from '../store/contract';
+import type { StoreDamageStats, StoreWriteStats } from '../store/contract';
 import type { BrokerStats } from './broker-stats';
 import type { Flow } from './counters';
 import { LabelCap } from './label-cap';
@@ -15,6 +15,8 @@ export interface MetricsSource {
   inFlight: () => number;
   /** the store's durable-write counters, when it keeps them (file store) */
   storeWrites?: () => StoreWriteStats | undefined;
+  /** damage the store found in its files at start, when it checks them (file store) */
+  storeDamage?: () => StoreDamageStats | undefined;
 }
 
 export interface MetricsOptions {
@@ -106,14 +108,20 @@ export function createMetricsRegistry(source: MetricsSource, options: MetricsOpt
   latency('kiteq_publish_to_deliver_seconds', 'Publish received → first delivery written, quantiles since start', stats.publishToDeliver);
   new Gauge({ name: 'kiteq_store_up', help: '1 when the last store probe answered, else 0', registers: [registry], collect() { this.set(stats.storeHealth.ok ? 1 : 0); } });
   new Gauge({ name: 'kiteq_store_probe_seconds', help: 'Latency of the last store probe (one lookup by id)', registers: [registry], collect() { this.set(stats.storeHealth.probeMs / 1000); } });
-  if (source.storeWrites) {
-    const writes = source.storeWrites;
-    const counter = (name: string, help: string, read: (w: StoreWriteStats) => number) =>
-      new Counter({ name, help, registers: [registry], collect() { const w = writes(); if (w) { this.reset(); this.inc(read(w)); } } });
-    counter('kiteq_store_write_batches_total', 'Durable writes (group commits: one write+fsync each)', (w) => w.batches);
-    counter('kiteq_store_write_ops_total', 'Store calls carried by those writes (saves, results, deletes)', (w) => w.batchedOps);
-    counter('kiteq_store_write_seconds_total', 'Time spent in durable writes; / batches = mean fsync latency', (w) => w.writeMs / 1000);
-    counter('kiteq_store_write_failures_total', 'Durable writes that failed (disk full, I/O error)', (w) => w.failedBatches);
+  /** a counter read at scrape time from a store figure, absent while the store has none */
+  const storeCounter = <T>(figures: () => T | undefined, name: string, help: string, read: (figures: T) => number) =>
+    new Counter({ name, help, registers: [registry], collect() { const f = figures(); if (f) { this.reset(); this.inc(read(f)); } } });
+  const writes = source.storeWrites;
+  if (writes) {
+    storeCounter(writes, 'kiteq_store_write_batches_total', 'Durable writes (group commits: one write+fsync each)', (w) => w.batches);
+    storeCounter(writes, 'kiteq_store_write_ops_total', 'Store calls carried by those writes (saves, results, deletes)', (w) => w.batchedOps);
+    storeCounter(writes, 'kiteq_store_write_seconds_total', 'Time spent in durable writes; / batches = mean fsync latency', (w) => w.writeMs / 1000);
+    storeCounter(writes, 'kiteq_store_write_failures_total', 'Durable writes that failed (disk full, I/O error)', (w) => w.failedBatches);
+  }
+  const damage = source.storeDamage;
+  if (damage) {
+    storeCounter(damage, 'kiteq_store_damaged_ranges_total', 'Damaged byte ranges the store found in its segments at start (skipped or cut, copied to <dir>/damaged/)', (d) => d.ranges);
+    storeCounter(damage, 'kiteq_store_damaged_bytes_total', 'Bytes in those damaged ranges', (d) => d.bytes);
   }
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
   return registry;

@@ -6,6 +6,7 @@
 //   (fsynced for file://, committed for mysql://); on failure they reject with a StoreError.
 // - Methods reject with the typed errors of store/errors.ts, never resolve a bare `false`.
 // - Times are unix seconds, like KiteQ's columns (next_deliver_time, expired_time).
+import type { Logger } from 'pino';
 import type { MessageHeader } from '../protocol/messages/header';
 import type { MessageCmd } from '../protocol/messages/message';
 
@@ -85,6 +86,13 @@ export interface StoreWriteStats {
   failedBatches: number;
 }
 
+/** Damage the store found in its own files when it started (file store: doc/file-store.md "Recovery"). */
+export interface StoreDamageStats {
+  /** damaged byte ranges skipped or cut, each copied to <dir>/damaged/ */
+  ranges: number;
+  bytes: number;
+}
+
 export interface MessageStore {
   /** the URI scheme: 'memory', 'file', 'mysql' */
   readonly kind: string;
@@ -93,6 +101,8 @@ export interface MessageStore {
 
   /** Durable-write figures for /metrics (file store: group commit), when the store keeps them. */
   writeStats?(): StoreWriteStats;
+  /** What recovery found damaged at start, when the store checks its files (file store). */
+  damageStats?(): StoreDamageStats;
 
   start(): Promise<void>;
   /** Flushes everything pending and releases files/connections. */
@@ -141,4 +151,6 @@ export interface MessageStore {
 export interface StoreOpenOptions {
   /** host:port of this broker, written as kiteServer */
   serverName: string;
+  /** where the store logs recovery, damage, disk-full and I/O errors (file store); silent when absent */
+  logger?: Logger;
 }

@@ -2,7 +2,7 @@
 // endpoint files never reach into broker internals (nats.js' PH habit). server/broker.ts builds it.
 import type { Binding } from '../../binding/binding';
 import type { BrokerStats } from '../../stat/broker-stats';
-import type { DeadLetter, DeadLetterQuery, StoredMessage } from '../../store/contract';
+import type { DeadLetter, DeadLetterQuery, StoreDamageStats, StoredMessage } from '../../store/contract';
 
 export interface ReachableResult {
   ok: boolean;
@@ -33,6 +33,8 @@ export interface AdminPort {
   /** Moves a dead letter back: delivered at once, or checked back again if prepared; false when it is not a dead letter. */
   redrive(messageId: string): Promise<boolean>;
   storeReachable(): Promise<ReachableResult>;
+  /** damage the store found in its files at start; undefined when it does not check (memory, mysql) */
+  storeDamage(): StoreDamageStats | undefined;
   registryReachable(): Promise<ReachableResult>;
   /** null when no config source is known (a broker built in code) */
   reload: (() => Promise<ReloadResult>) | null;

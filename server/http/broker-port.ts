@@ -52,6 +52,7 @@ export function createBrokerPort(deps: BrokerPortDeps): AdminPort {
       const health = await stats.storeProbe.probe();
       return health.ok ? { ok: true } : { ok: false, reason: `store probe failed: ${health.lastError}` };
     },
+    storeDamage: () => store.damageStats?.(),
     registryReachable: () => registryReachable(deps.config().registry),
     reload: deps.reload,
     httpToken: () => deps.config().httpToken,

@@ -74,6 +74,7 @@ export function kiteqStat(port: AdminPort): { kiteq: KiteqStat; network: KiteqNe
       totals: stats.counters.total,
       latency_ms: { publish_to_store_ack: stats.publishToStoreAck.percentiles(), publish_to_deliver: stats.publishToDeliver.percentiles() },
       store: stats.storeHealth,
+      store_damage: port.storeDamage() ?? null,
       backlog_age_ms: Number.isFinite(stats.backlog.ageMs) ? stats.backlog.ageMs : null,
     },
   };

@@ -10,6 +10,7 @@ import type {
   DueQuery,
   MessageStore,
   StoreOpenOptions,
+  StoreDamageStats,
   StoredMessage,
   StoreWriteStats,
 } from '../contract';
@@ -30,10 +31,8 @@ import { createSegment, type OpenSegment, removeSegment, syncDirectory } from '.
 import { StoreState } from './store-state';
 import type { FileStoreConfig } from './uri';
 
-export interface FileStoreOptions extends StoreOpenOptions {
-  /** where recovery, reclaim and I/O errors are logged; silent when absent */
-  logger?: Logger;
-}
+/** `logger` (StoreOpenOptions) gets recovery, damage, reclaim and I/O errors */
+export type FileStoreOptions = StoreOpenOptions;
 
 const nothing = (): void => undefined;
 
@@ -128,6 +127,10 @@ export class FileStore implements MessageStore {
   writeStats(): StoreWriteStats {
     const { batches, batchedOps, writeMs, failedBatches } = this.writer?.stats ?? { batches: 0, batchedOps: 0, writeMs: 0, failedBatches: 0 };
     return { batches, batchedOps, writeMs, failedBatches };
+  }
+
+  damageStats(): StoreDamageStats {
+    return { ranges: this.recovery?.damagedRanges ?? 0, bytes: this.recovery?.damagedBytes ?? 0 };
   }
 
   /** group commit figures, for benchmarks */

@@ -1,7 +1,10 @@
-// Recovery on start (design §8): replay every segment in order with large sequential reads, verify
-// each record's CRC, and stop a segment at the first torn or corrupt record: truncate it there and
-// say so. Nothing before the damage is lost.
+// Recovery on start (doc/file-store.md "Recovery"): replay every segment in order with large
+// sequential reads and verify each record's CRC. Damage costs only the records it touches: replay
+// goes on after a damaged record (skipped by its length, or found again by scanning for the next
+// intact record); only a torn tail of the last segment, with no intact record after it, is cut.
+// Damaged bytes are copied to <dir>/damaged/ before anything is cut.
 import type { Logger } from 'pino';
+import { idAt, keepDamagedBytes, nextIntactRecord, nonZeroEnd } from './damage';
 import { checkFrame, RECORD_HEADER_BYTES, Reader, readState, RecordType } from './record-codec';
 import { finishRemovals, listSegmentIds, type OpenSegment, openSegment, readFully } from './segment-files';
 import type { StoreState } from './store-state';
@@ -11,66 +14,127 @@ const CHUNK_BYTES = 8 * 1024 * 1024;
 export interface RecoveryReport {
   segments: number;
   records: number;
+  /** bytes cut from the end of the last segment (a torn tail) */
   droppedBytes: number;
+  /** damaged byte ranges found, each copied to <dir>/damaged/ */
+  damagedRanges: number;
+  damagedBytes: number;
   ms: number;
 }
 
-/** Replays one segment into `state`; returns how many records were good, truncating damage. */
-async function replaySegment(segment: OpenSegment, state: StoreState, logger: Logger, report: RecoveryReport, chunk: Buffer) {
-  let buf = chunk; // one 8 MiB buffer for every segment: recovery's memory stays flat
-  let filePos = 0;
-  let damage: 'torn' | 'corrupt' | undefined;
-  while (filePos < segment.size && !damage) {
-    const got = await readFully(segment.file, buf, filePos);
-    const atEnd = filePos + got >= segment.size;
+interface Replay {
+  dir: string;
+  state: StoreState;
+  logger: Logger;
+  report: RecoveryReport;
+  /** one 8 MiB buffer for every segment: recovery's memory stays flat */
+  chunk: Buffer;
+  /** the chunk, or a bigger buffer while a segment holds a record larger than it */
+  buf: Buffer;
+  /** id of the last record replayed, for the log line of a damaged range */
+  lastId: string | undefined;
+}
+
+type Damage = 'torn' | 'corrupt';
+
+/** Replays the consecutive intact records from `from`; returns where they stop and why. */
+async function replayRun(segment: OpenSegment, from: number, size: number, r: Replay): Promise<{ end: number; damage: Damage }> {
+  let filePos = from;
+  while (filePos < size) {
+    const buf = r.buf;
+    const got = Math.min(await readFully(segment.file, buf, filePos), size - filePos);
+    if (got === 0) break;
+    const atEnd = filePos + got >= size;
     let pos = 0;
+    let damage: Damage | undefined;
     while (pos < got) {
       const verdict = checkFrame(buf, pos, got);
       if (verdict === 'torn' && !atEnd) {
         // the record runs past this chunk: read again from its start (a bigger buffer if it must)
         const need = got - pos >= 4 ? RECORD_HEADER_BYTES + buf.readUInt32LE(pos) : RECORD_HEADER_BYTES;
-        if (filePos + pos + need > segment.size) {
-          damage = 'torn';
-          break;
-        }
-        if (need > buf.length) buf = Buffer.allocUnsafe(need);
+        if (filePos + pos + need > size) damage = 'torn';
+        else if (need > buf.length) r.buf = Buffer.allocUnsafe(need);
         break;
       }
       if (verdict !== 'ok') {
         damage = verdict;
         break;
       }
-      applyRecord(buf, pos, segment.id, filePos + pos, state);
-      report.records++;
+      r.lastId = applyRecord(buf, pos, segment.id, filePos + pos, r.state);
+      r.report.records++;
       pos += RECORD_HEADER_BYTES + buf.readUInt32LE(pos);
     }
     filePos += pos;
-    if (got === 0) break;
+    if (damage) return { end: filePos, damage };
   }
-  if (filePos < segment.size) {
-    if (await zerosFrom(segment, filePos, buf)) {
-      // zeros written ahead of the records (preallocate.ts): the records end here, nothing is damaged
-      segment.size = filePos;
-      return;
-    }
-    const dropped = segment.size - filePos;
-    report.droppedBytes += dropped;
-    logger.warn(
-      { segment: segment.id, offset: filePos, droppedBytes: dropped, reason: damage ?? 'torn' },
-      `file store: segment ${segment.id} has a ${damage ?? 'torn'} record at offset ${filePos}; ` +
-        `truncating ${dropped} bytes after the last intact record`,
+  return { end: filePos, damage: 'torn' };
+}
+
+/**
+ * Replays one segment into the state. Zeros after the last record are the end (written ahead,
+ * preallocate.ts). Damage followed by an intact record is skipped; damage with nothing intact after
+ * it is a torn tail: cut in the last segment (a crash mid-write), kept in a closed one (never cut).
+ */
+async function replaySegment(segment: OpenSegment, last: boolean, r: Replay): Promise<void> {
+  r.buf = r.chunk;
+  const fileSize = segment.size;
+  let from = 0;
+  for (;;) {
+    const { end, damage } = await replayRun(segment, from, fileSize, r);
+    segment.size = end;
+    if (end >= fileSize || (await zerosFrom(segment, end, fileSize, r.chunk))) return;
+    const next = await nextIntactRecord(segment, end, fileSize, r.chunk);
+    if (next === undefined) return damagedTail(segment, end, fileSize, damage, last, r);
+    const evidence = await keep(segment, end, next.offset, r);
+    const length = next.offset - end;
+    const after = await idAt(segment, next.offset);
+    r.report.damagedRanges++;
+    r.report.damagedBytes += length;
+    r.logger.warn(
+      { segment: segment.id, offset: end, length, reason: damage, how: next.how, before: r.lastId, after, evidence },
+      `file store: segment ${segment.id} has ${length} damaged bytes at offset ${end} (${damage} record, ${next.how}); ` +
+        `replay goes on at offset ${next.offset}; records around it: ${r.lastId ?? '(none)'} … ${after}`,
     );
-    await segment.file.truncate(filePos);
-    await segment.file.sync();
-    segment.size = filePos;
-    segment.allocated = filePos;
+    from = next.offset;
+  }
+}
+
+async function damagedTail(segment: OpenSegment, at: number, fileSize: number, damage: Damage, last: boolean, r: Replay): Promise<void> {
+  const end = await nonZeroEnd(segment, at, fileSize, r.chunk);
+  const evidence = await keep(segment, at, end, r);
+  r.report.damagedRanges++;
+  r.report.damagedBytes += end - at;
+  const fields = { segment: segment.id, offset: at, length: end - at, reason: damage, before: r.lastId, evidence };
+  if (!last) {
+    segment.allocated = at; // nothing past the records of a closed segment is ever cut (trimZeros)
+    r.logger.warn(fields, `file store: closed segment ${segment.id} has a ${damage} record at offset ${at} and nothing intact after it; keeping its ${end - at} bytes in place, last record ${r.lastId ?? '(none)'}`);
+    return;
+  }
+  const dropped = fileSize - at;
+  r.report.droppedBytes += dropped;
+  r.logger.warn(
+    { ...fields, droppedBytes: dropped },
+    `file store: segment ${segment.id} has a ${damage} record at offset ${at}; truncating ${dropped} bytes after the last intact record (${r.lastId ?? 'none'})`,
+  );
+  await segment.file.truncate(at);
+  await segment.file.sync();
+  segment.allocated = at;
+}
+
+/** the damaged bytes are copied before anything is cut; a failed copy is logged and recovery goes on */
+async function keep(segment: OpenSegment, from: number, to: number, r: Replay): Promise<string | undefined> {
+  try {
+    return await keepDamagedBytes(r.dir, segment, from, to, r.chunk);
+  } catch (error) {
+    r.logger.error({ err: error, segment: segment.id, offset: from, length: to - from }, 'file store: could not copy damaged bytes to damaged/');
+    return undefined;
   }
 }
 
 /** true if the segment holds only zero bytes from `from` to its end */
-async function zerosFrom(segment: OpenSegment, from: number, buf: Buffer): Promise<boolean> {
-  for (let pos = from; pos < segment.allocated; ) {
-    const got = await readFully(segment.file, buf, pos);
+async function zerosFrom(segment: OpenSegment, from: number, fileSize: number, buf: Buffer): Promise<boolean> {
+  for (let pos = from; pos < fileSize; ) {
+    const got = Math.min(await readFully(segment.file, buf, pos), fileSize - pos);
     if (got === 0) break;
     for (let i = 0; i < got; i++) if (buf[i] !== 0) return false;
     pos += got;
@@ -78,7 +142,8 @@ async function zerosFrom(segment: OpenSegment, from: number, buf: Buffer): Promi
   return true;
 }
 
-function applyRecord(buf: Buffer, pos: number, segment: number, offset: number, state: StoreState): void {
+/** Applies one intact record; returns its message id. */
+function applyRecord(buf: Buffer, pos: number, segment: number, offset: number, state: StoreState): string {
   const length = RECORD_HEADER_BYTES + buf.readUInt32LE(pos);
   const type = buf[pos + 8];
   const r = new Reader(buf, pos + RECORD_HEADER_BYTES);
@@ -91,25 +156,31 @@ function applyRecord(buf: Buffer, pos: number, segment: number, offset: number, 
   } else {
     state.replayDelete(id, segment);
   }
+  return id;
 }
 
 export async function recover(dir: string, state: StoreState, logger: Logger, dsync: boolean) {
   const started = Date.now();
-  const report: RecoveryReport = { segments: 0, records: 0, droppedBytes: 0, ms: 0 };
+  const report: RecoveryReport = { segments: 0, records: 0, droppedBytes: 0, damagedRanges: 0, damagedBytes: 0, ms: 0 };
   const segments: OpenSegment[] = [];
   const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  const replay: Replay = { dir, state, logger, report, chunk, buf: chunk, lastId: undefined };
   const unfinished = await finishRemovals(dir);
   if (unfinished > 0) logger.info({ files: unfinished }, 'file store: finished removing segments a stop interrupted');
-  for (const id of await listSegmentIds(dir)) {
+  const ids = await listSegmentIds(dir);
+  for (const [i, id] of ids.entries()) {
     const segment = await openSegment(dir, id, dsync);
     segments.push(segment);
     state.ledger.add(id, segment.size);
-    await replaySegment(segment, state, logger, report, chunk);
+    await replaySegment(segment, i === ids.length - 1, replay);
     state.ledger.get(id)!.size = segment.size;
     report.segments++;
   }
   state.finishReplay();
   report.ms = Date.now() - started;
   logger.info(report, `file store: recovered ${state.index.size} messages from ${report.segments} segments`);
+  if (report.damagedRanges > 0) {
+    logger.warn(report, `file store: ${report.damagedRanges} damaged ranges (${report.damagedBytes} bytes) skipped; copies in ${dir}/damaged/`);
+  }
   return { segments, report };
 }

@@ -51,15 +51,34 @@ export interface OpenSegment {
   preallocOff?: boolean;
 }
 
-export async function createSegment(dir: string, id: number, dsync: boolean): Promise<OpenSegment> {
-  const file = await fs.open(segmentPath(dir, id), flags(dsync, true), 0o644);
+/**
+ * A new, empty segment whose name is durable. If the directory fsync fails the file is removed again;
+ * an empty file of that name left anyway (the removal failed too) is taken over by the next attempt,
+ * so one failed rotation never blocks every later one with EEXIST.
+ */
+export async function createSegment(dir: string, id: number, dsync: boolean, sync: (dir: string) => Promise<void> = syncDirectory): Promise<OpenSegment> {
+  const name = segmentPath(dir, id);
+  const file = await openNew(name, dsync);
   try {
-    await syncDirectory(dir);
+    await sync(dir);
   } catch (error) {
-    await file.close();
+    await file.close().catch(() => undefined);
+    await fs.unlink(name).catch(() => undefined);
     throw error;
   }
   return { id, file, size: 0, allocated: 0 };
+}
+
+async function openNew(name: string, dsync: boolean): Promise<fs.FileHandle> {
+  try {
+    return await fs.open(name, flags(dsync, true), 0o644);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    const file = await fs.open(name, flags(dsync, false));
+    if ((await file.stat()).size === 0) return file; // left by a rotation that failed: nothing in it to lose
+    await file.close();
+    throw error;
+  }
 }
 
 export async function openSegment(dir: string, id: number, dsync: boolean): Promise<OpenSegment> {
