@@ -3,10 +3,8 @@
 // counts as acked (kiteq's store-ack), one consumer with manual acks and a prefetch window.
 import { randomBytes } from 'node:crypto';
 import * as amqp from 'amqplib';
-import { LatencyRecorder } from '../latency';
 import type { PeerUnavailable, RoundtripOptions, RoundtripResult } from '../result';
-import { nowMs, readPayload } from './payload';
-import { runPublishLoop } from './publish-loop';
+import { runPublishLoop, runWarmup } from './publish-loop';
 import { ReceiptTracker } from './receipts';
 import { resultOf } from './result-of';
 
@@ -51,7 +49,6 @@ export async function runRabbitRoundtrip(options: RabbitRoundtripOptions): Promi
     });
 
     const receipts = new ReceiptTracker();
-    const deliver = new LatencyRecorder();
     const consumer = await consumerConnection.createChannel();
     consumer.on('error', () => undefined);
     await consumer.prefetch(prefetch);
@@ -59,9 +56,7 @@ export async function runRabbitRoundtrip(options: RabbitRoundtripOptions): Promi
       queue,
       (message) => {
         if (message === null) return; // cancelled by the broker
-        const { id, intendedMs } = readPayload(message.content);
-        deliver.recordMs(nowMs() - intendedMs);
-        receipts.markReceived(id);
+        receipts.receive(message.content);
         consumer.ack(message);
       },
       { noAck: false },
@@ -80,10 +75,11 @@ export async function runRabbitRoundtrip(options: RabbitRoundtripOptions): Promi
         );
       });
 
+    const warmup = await runWarmup(options, publish, receipts);
     const phase = await runPublishLoop(options, publish, receipts);
     await receipts.whenDrained(options.drainTimeoutMs ?? 10_000);
     await consumer.cancel(consumerTag);
-    return resultOf('rabbitmq', { ...options, url: withoutPassword(url), queueType, prefetch }, phase, receipts, deliver);
+    return resultOf('rabbitmq', { ...options, url: withoutPassword(url), queueType, prefetch }, phase, receipts, warmup);
   } finally {
     await admin.deleteQueue(queue).catch(() => undefined);
     for (const connection of connections) await connection.close().catch(() => undefined);
