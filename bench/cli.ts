@@ -184,7 +184,7 @@ async function producer(o: Record<string, unknown>): Promise<void> {
 async function consumer(o: Record<string, unknown>): Promise<void> {
   const k = kiteqOptions(o, workload({ ...o, messages: 1 }));
   const result = await runKiteqConsumer({ registry: k.registry, topic: k.topic, messageType: k.messageType, groupId: k.consumerGroup, secretKey: k.secretKey, durationSec: (o.duration as number | undefined) ?? 30 });
-  if (!o.json) process.stdout.write(`consumer: received ${result.received} dup ${result.duplicates} | ${result.ratePerSec} msg/s | publish→deliver p50 ${result.deliver.p50.toFixed(2)} p99 ${result.deliver.p99.toFixed(2)} ms\n`);
+  if (!o.json) process.stdout.write(`consumer: received ${result.received} dup ${result.duplicates} in ${result.runs} producer run(s) | ${result.ratePerSec} msg/s | publish→deliver p50 ${result.deliver.p50.toFixed(2)} p99 ${result.deliver.p99.toFixed(2)} ms\n`);
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
