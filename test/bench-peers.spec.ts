@@ -2,6 +2,7 @@
 // kiteq's roundtrip workload on this machine's real servers; the latency summary and the HTML
 // report are checked on known inputs.
 import assert from 'node:assert/strict';
+import { compareTable } from '../bench/compare-table';
 import { LatencyRecorder } from '../bench/latency';
 import { runNatsRoundtrip } from '../bench/peers/nats';
 import { EARLY_MS, SendPacer } from '../bench/peers/pacer';
@@ -142,6 +143,30 @@ describe('bench report - HTML', function () {
     assert.match(html, /nats &lt;down&gt;/);
     assert.match(html, /unavailable: connect ECONNREFUSED/);
     assert.doesNotMatch(html, /<script|<link|src=|href=/, 'no external assets');
+  });
+});
+
+describe('bench compare - the table', function () {
+  it('puts delivered/s beside acked/s and says which systems ack before fsync', () => {
+    const summary = new LatencyRecorder().summary();
+    const result = (system: string, tps: number, deliveredPerSec: number, lost = 0): RoundtripResult => ({
+      system, sent: 100, acked: 100, failed: 0, received: 100 - lost, duplicates: 0, lost, stale: 1, tps, deliveredPerSec,
+      p50Ms: 0, p99Ms: 0, publishAck: summary, deliver: summary, perSecond: [],
+    });
+    const kiteq = result('kiteq', 3000, 2000);
+    const table = compareTable([
+      { name: 'kiteq-ts', result: kiteq },
+      { name: 'rabbitmq (quorum)', result: result('rabbitmq', 1500, 1000, 2) },
+      { name: 'nats jetstream', result: result('nats', 1000, 4000) },
+      { name: 'other', result: { unavailable: 'connect ECONNREFUSED' } },
+    ], kiteq).split('\n');
+    const cells = (prefix: string) => table.find((line) => line.startsWith(prefix))!.split(/\s{2,}/);
+    assert.deepEqual(cells('system').slice(1, 3), ['acked/s', 'delivered/s']);
+    assert.deepEqual(cells('kiteq-ts').slice(1, 3), ['3000', '2000']);
+    assert.deepEqual(cells('rabbitmq').slice(-5), ['2', '0', '1', 'after fsync', '2.00, 2.00']);
+    assert.deepEqual(cells('nats').slice(-2), ['before fsync²', '3.00, 0.50']);
+    assert.match(cells('other')[1], /not running: connect ECONNREFUSED/);
+    assert.ok(table.some((line) => /^² JetStream acks once the message is in its file, and fsyncs every sync_interval/.test(line)));
   });
 });
 
