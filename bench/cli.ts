@@ -6,11 +6,11 @@ import { writeFileSync } from 'node:fs';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
+import { compareTable } from './compare-table';
 import { runKiteqConsumer, runKiteqProducer } from './kiteq-one-side';
 import { runKiteqRoundtrip, type KiteqRoundtripOptions } from './kiteq-roundtrip';
 import { runNatsRoundtrip } from './peers/nats';
 import { runRabbitRoundtrip } from './peers/rabbitmq';
-import { compareTable } from './compare-table';
 import { renderReportHtml, type ReportRun } from './report-html';
 import { isUnavailable, type RoundtripOptions, type RoundtripResult } from './result';
 
@@ -77,7 +77,7 @@ function summaryLine(r: RoundtripResult): string {
 
 function warmupPart({ warmup }: RoundtripResult): string {
   if (!warmup) return '';
-  return `\nwarm-up (left out of the figures above): sent ${warmup.sent} acked ${warmup.acked} failed ${warmup.failed} received ${warmup.received} dup ${warmup.duplicates} lost ${warmup.lost}`;
+  return `\nwarm-up (left out of the figures above): sent ${warmup.sent} acked ${warmup.acked} failed ${warmup.failed} received ${warmup.received} dup ${warmup.duplicates} lost ${warmup.lost} stale ${warmup.stale}`;
 }
 
 /** Sends that waited for a free lane: their latency counts from their intended time, but the broker saw a capped load. */

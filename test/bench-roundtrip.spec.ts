@@ -145,7 +145,7 @@ describe('bench - a proxy that loses, repeats and replays deliveries', function 
       { sent: 200, acked: 200, received: 197, lost: 3, duplicates: 2, stale: 3 },
     );
     assert.equal(result.deliver.count, 197, 'latency on first receipts only');
-    assert.deepEqual(result.warmup, { sent: 50, acked: 50, failed: 0, received: 50, duplicates: 0, lost: 0 });
+    assert.deepEqual(result.warmup, { sent: 50, acked: 50, failed: 0, received: 50, duplicates: 0, lost: 0, stale: 0 });
     assert.ok(result.deliveredPerSec > 0);
   });
 

@@ -102,7 +102,7 @@ export async function runWarmup(options: RoundtripOptions, publish: PublishFn, r
   if (!options.warmupMessages) return undefined;
   const phase = await runPublishLoop({ ...options, messages: options.warmupMessages, durationSec: undefined }, publish, receipts);
   await receipts.whenDrained(options.drainTimeoutMs ?? 10_000);
-  const counts = { sent: phase.sent, acked: phase.acked, failed: phase.failed, received: receipts.received, duplicates: receipts.duplicates, lost: receipts.lost };
+  const counts = { sent: phase.sent, acked: phase.acked, failed: phase.failed, received: receipts.received, duplicates: receipts.duplicates, lost: receipts.lost, stale: receipts.stale };
   receipts.nextRun();
   return counts;
 }
