@@ -113,8 +113,9 @@ describe('bench - a proxy that loses, repeats and replays deliveries', function 
     proxyDir = tempDir();
     return `file://${writeRegistryFile(proxyDir, [{ address, topics: ['trade'] }], [binding])}`;
   }
+  // the drain ends 2 s after the last delivery: what the proxy dropped is lost by then
   const run = (registry: string, extra: { messages: number; warmupMessages?: number }) =>
-    runKiteqRoundtrip({ registry, topic: 'trade', messageType: 'pay-succ', producerGroup: 'p-bench', consumerGroup: 's-bench', secretKey: 'k', producers: 2, inFlight: 10, messageSize: 64, drainTimeoutMs: 1000, ...extra });
+    runKiteqRoundtrip({ registry, topic: 'trade', messageType: 'pay-succ', producerGroup: 'p-bench', consumerGroup: 's-bench', secretKey: 'k', producers: 2, inFlight: 10, messageSize: 64, drainTimeoutMs: 2000, ...extra });
   const idOf = (frame: Frame): number => readPayload(decodeMessage(frame.cmdType as MessageCmd, frame.body).body as Uint8Array).id;
 
   it('reports the deliveries it never got as lost and the repeated ones as duplicates, and a replayed warm-up message as stale, not as a receipt', async () => {
