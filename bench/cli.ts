@@ -6,13 +6,14 @@ import { writeFileSync } from 'node:fs';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
+import { compareTable } from './compare-table';
 import { runKiteqConsumer, runKiteqProducer } from './kiteq-one-side';
 import { runKiteqRoundtrip, type KiteqRoundtripOptions } from './kiteq-roundtrip';
 import { runNatsRoundtrip } from './peers/nats';
 import { missingPeerLibrary } from './peers/peer-library';
 import { runRabbitRoundtrip } from './peers/rabbitmq';
 import { renderReportHtml, type ReportRun } from './report-html';
-import { isUnavailable, type PeerUnavailable, type RoundtripOptions, type RoundtripResult } from './result';
+import { isUnavailable, type RoundtripOptions, type RoundtripResult } from './result';
 
 const PACKAGE_ROOT = resolve(__dirname, '..', '..');
 
@@ -36,7 +37,7 @@ function workloadOptions(command: Command): Command {
     .option('--messages <n>', 'messages to publish (default 100000 unless --duration)', int)
     .option('--duration <seconds>', 'publish for this long', int)
     .option('--rate <msgs/s>', 'fixed offered load; latency measured from each intended send time', int)
-    .option('--warmup <messages>', 'kiteq: messages published first on the same connections at the same rate, left out of the figures', int, 0)
+    .option('--warmup <messages>', 'messages published first on the same connections at the same rate, left out of the figures (compare: every system)', int, 0)
     .option('--drain-ms <ms>', 'wait this long without a delivery before counting the rest as lost', int, 10_000)
     .option('--json', 'print only the result, as one JSON line')
     .option('--report <file.html>', 'write a self-contained HTML report');
@@ -53,6 +54,7 @@ function workload(o: Record<string, unknown>): RoundtripOptions {
     durationSec,
     rate: o.rate as number | undefined,
     drainTimeoutMs: o.drainMs as number,
+    warmupMessages: o.warmup as number | undefined,
   };
 }
 
@@ -66,13 +68,17 @@ function kiteqOptions(o: Record<string, unknown>, base: RoundtripOptions): Kiteq
     consumerGroup: String(o.consumerGroup),
     secretKey: String(o.secretKey),
     tx: Boolean(o.tx),
-    warmupMessages: o.warmup as number,
     brokerPid: o.brokerPid as number | undefined,
   };
 }
 
 function summaryLine(r: RoundtripResult): string {
-  return `${r.system}: sent ${r.sent} acked ${r.acked} failed ${r.failed} received ${r.received} dup ${r.duplicates} lost ${r.lost} | ${r.tps} msg/s | publish→ack p50 ${r.publishAck.p50.toFixed(2)} ms p99 ${r.publishAck.p99.toFixed(2)} ms | publish→deliver p50 ${r.deliver.p50.toFixed(2)} p90 ${r.deliver.p90.toFixed(2)} p99 ${r.deliver.p99.toFixed(2)} p999 ${r.deliver.p999.toFixed(2)} max ${r.deliver.max.toFixed(2)} ms${r.generatorLoopDelay ? ` | generator loop delay p99 ${r.generatorLoopDelay.p99Ms.toFixed(1)} max ${r.generatorLoopDelay.maxMs.toFixed(1)} ms` : ''}${cpuPart(r)}${windowPart(r)}`;
+  return `${r.system}: sent ${r.sent} acked ${r.acked} failed ${r.failed} received ${r.received} dup ${r.duplicates} lost ${r.lost} stale ${r.stale} | ${r.tps} msg/s acked, ${r.deliveredPerSec} delivered | publish→ack p50 ${r.publishAck.p50.toFixed(2)} ms p99 ${r.publishAck.p99.toFixed(2)} ms | publish→deliver p50 ${r.deliver.p50.toFixed(2)} p90 ${r.deliver.p90.toFixed(2)} p99 ${r.deliver.p99.toFixed(2)} p999 ${r.deliver.p999.toFixed(2)} max ${r.deliver.max.toFixed(2)} ms${r.generatorLoopDelay ? ` | generator loop delay p99 ${r.generatorLoopDelay.p99Ms.toFixed(1)} max ${r.generatorLoopDelay.maxMs.toFixed(1)} ms` : ''}${cpuPart(r)}${windowPart(r)}${warmupPart(r)}`;
+}
+
+function warmupPart({ warmup }: RoundtripResult): string {
+  if (!warmup) return '';
+  return `\nwarm-up (left out of the figures above): sent ${warmup.sent} acked ${warmup.acked} failed ${warmup.failed} received ${warmup.received} dup ${warmup.duplicates} lost ${warmup.lost} stale ${warmup.stale}`;
 }
 
 /** Sends that waited for a free lane: their latency counts from their intended time, but the broker saw a capped load. */
@@ -91,7 +97,7 @@ function cpuPart({ cpu }: RoundtripResult): string {
 }
 
 function compact(r: RoundtripResult): Record<string, unknown> {
-  const counts = { sent: r.sent, acked: r.acked, failed: r.failed, received: r.received, duplicates: r.duplicates, lost: r.lost, tps: r.tps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, ...(r.windowBound === undefined ? {} : { windowBound: r.windowBound }) };
+  const counts = { sent: r.sent, acked: r.acked, failed: r.failed, received: r.received, duplicates: r.duplicates, lost: r.lost, stale: r.stale, tps: r.tps, deliveredPerSec: r.deliveredPerSec, p50Ms: r.p50Ms, p99Ms: r.p99Ms, ...(r.windowBound === undefined ? {} : { windowBound: r.windowBound }), ...(r.warmup === undefined ? {} : { warmup: r.warmup }) };
   return r.cpu ? { ...counts, cpu: r.cpu } : counts;
 }
 
@@ -121,7 +127,7 @@ async function roundtrip(o: Record<string, unknown>): Promise<void> {
   if (o.report) writeFileSync(String(o.report), renderReportHtml([{ name: 'kiteq-ts', result }], 'kiteq-bench roundtrip'));
   if (!o.json) process.stdout.write(`${summaryLine(result)}\n`);
   process.stdout.write(`${JSON.stringify(compact(result))}\n`);
-  if (result.lost > 0) process.exitCode = 1;
+  if (result.lost > 0 || (result.warmup?.lost ?? 0) > 0) process.exitCode = 1;
 }
 
 async function compare(o: Record<string, unknown>): Promise<void> {
@@ -135,19 +141,9 @@ async function compare(o: Record<string, unknown>): Promise<void> {
   runs.push({ name: 'kiteq-ts', result: kiteq });
   runs.push({ name: `rabbitmq (${o.rabbitQueue})`, result: await runRabbitRoundtrip({ ...base, queueType: o.rabbitQueue as 'quorum' | 'classic' }) });
   runs.push({ name: 'nats jetstream', result: await runNatsRoundtrip(base) });
-  const rows = runs.map(({ name, result }) => formatRow(name, result, kiteq));
-  const header = ['system', 'acked/s', 'p50 ms', 'p99 ms', 'p999 ms', 'lost', 'dup', 'kiteq-ts ÷ it'];
-  const table = [header, ...rows];
-  const widths = header.map((_, i) => Math.max(...table.map((r) => r[i].length)));
-  if (!o.json) for (const row of table) process.stdout.write(`${row.map((c, i) => c.padEnd(widths[i])).join('  ')}\n`);
+  if (!o.json) process.stdout.write(compareTable(runs, kiteq));
   if (o.report) writeFileSync(String(o.report), renderReportHtml(runs, 'kiteq-bench compare'));
   process.stdout.write(`${JSON.stringify(Object.fromEntries(runs.map(({ name, result }) => [name, isUnavailable(result) ? result : compact(result)])))}\n`);
-}
-
-function formatRow(name: string, result: RoundtripResult | PeerUnavailable, kiteq: RoundtripResult): string[] {
-  if (isUnavailable(result)) return [name, `not run: ${result.unavailable}`, '', '', '', '', '', ''];
-  const ratio = result.tps > 0 ? (kiteq.tps / result.tps).toFixed(2) : '-';
-  return [name, String(result.tps), result.deliver.p50.toFixed(2), result.deliver.p99.toFixed(2), result.deliver.p999.toFixed(2), String(result.lost), String(result.duplicates), ratio];
 }
 
 async function producer(o: Record<string, unknown>): Promise<void> {
@@ -163,7 +159,7 @@ async function producer(o: Record<string, unknown>): Promise<void> {
 async function consumer(o: Record<string, unknown>): Promise<void> {
   const k = kiteqOptions(o, workload({ ...o, messages: 1 }));
   const result = await runKiteqConsumer({ registry: k.registry, topic: k.topic, messageType: k.messageType, groupId: k.consumerGroup, secretKey: k.secretKey, durationSec: (o.duration as number | undefined) ?? 30 });
-  if (!o.json) process.stdout.write(`consumer: received ${result.received} dup ${result.duplicates} | ${result.ratePerSec} msg/s | publish→deliver p50 ${result.deliver.p50.toFixed(2)} p99 ${result.deliver.p99.toFixed(2)} ms\n`);
+  if (!o.json) process.stdout.write(`consumer: received ${result.received} dup ${result.duplicates} in ${result.runs} producer run(s) | ${result.ratePerSec} msg/s | publish→deliver p50 ${result.deliver.p50.toFixed(2)} p99 ${result.deliver.p99.toFixed(2)} ms\n`);
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 

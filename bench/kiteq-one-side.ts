@@ -4,7 +4,7 @@
 import { directBinding } from '../binding/binding';
 import { buildBytesMessage, KiteQClient } from '../client';
 import { LatencyRecorder } from './latency';
-import { nowMs, readPayload } from './peers/payload';
+import { nowMs, PAYLOAD_MIN_BYTES, readPayload } from './peers/payload';
 import { runPublishLoop } from './peers/publish-loop';
 import { ReceiptTracker } from './peers/receipts';
 import type { LatencySummary, RoundtripOptions } from './result';
@@ -50,13 +50,16 @@ export async function runKiteqProducer(options: SideOptions & RoundtripOptions):
 export interface ConsumerResult {
   received: number;
   duplicates: number;
+  /** producer runs seen (each with its own run id) */
+  runs: number;
   ratePerSec: number;
   deliver: LatencySummary;
   perSecond: number[];
 }
 
 export async function runKiteqConsumer(options: SideOptions & { durationSec: number }): Promise<ConsumerResult> {
-  const receipts = new ReceiptTracker();
+  // Producer runs elsewhere choose their own run ids: duplicates are counted within each run.
+  const runs = new Map<number, ReceiptTracker>();
   const deliver = new LatencyRecorder();
   const perSecond: number[] = [];
   const start = nowMs();
@@ -65,9 +68,11 @@ export async function runKiteqConsumer(options: SideOptions & { durationSec: num
     bindings: [directBinding(options.groupId, options.topic, options.messageType, { watermark: 1_000_000 })],
     listener: (message) => {
       const body = message.body as Buffer;
-      if (body.length >= 12) {
-        const { id, intendedMs } = readPayload(body);
-        if (receipts.markReceived(id)) deliver.recordMs(nowMs() - intendedMs);
+      if (body.length >= PAYLOAD_MIN_BYTES) {
+        const { run } = readPayload(body);
+        let receipts = runs.get(run);
+        if (receipts === undefined) runs.set(run, (receipts = new ReceiptTracker(run, deliver)));
+        receipts.receive(body);
       }
       const second = Math.floor((nowMs() - start) / 1000);
       while (perSecond.length <= second) perSecond.push(0);
@@ -81,5 +86,11 @@ export async function runKiteqConsumer(options: SideOptions & { durationSec: num
   } finally {
     await consumer.close();
   }
-  return { received: receipts.received, duplicates: receipts.duplicates, ratePerSec: Math.round(receipts.received / options.durationSec), deliver: deliver.summary(), perSecond };
+  let received = 0;
+  let duplicates = 0;
+  for (const receipts of runs.values()) {
+    received += receipts.received;
+    duplicates += receipts.duplicates;
+  }
+  return { received, duplicates, runs: runs.size, ratePerSec: Math.round(received / options.durationSec), deliver: deliver.summary(), perSecond };
 }

@@ -4,8 +4,8 @@
 import { directBinding } from '../binding/binding';
 import { buildBytesMessage, KiteQClient } from '../client';
 import { LatencyRecorder } from './latency';
-import { nowMs, readPayload } from './peers/payload';
-import { runPublishLoop } from './peers/publish-loop';
+import { nowMs } from './peers/payload';
+import { runPublishLoop, runWarmup } from './peers/publish-loop';
 import { ReceiptTracker } from './peers/receipts';
 import { resultOf } from './peers/result-of';
 import { cpuBetween, peakRssMb, sampleProcess, sampleSelf } from './process-cpu';
@@ -20,11 +20,6 @@ export interface KiteqRoundtripOptions extends RoundtripOptions {
   secretKey: string;
   /** publish transactional messages: prepared, then committed (design §7) */
   tx?: boolean;
-  /**
-   * Messages published first on the same connections, at the same rate, and left out of every
-   * figure: the broker and the clients are past JIT warm-up and connection set-up when measuring.
-   */
-  warmupMessages?: number;
   /** the broker's process id (same machine): its CPU and peak RSS go into the result */
   brokerPid?: number;
   /** called once a second during the publish phase (the live progress line) */
@@ -34,16 +29,14 @@ export interface KiteqRoundtripOptions extends RoundtripOptions {
 export async function runKiteqRoundtrip(options: KiteqRoundtripOptions): Promise<RoundtripResult> {
   const { registry, topic, messageType, producerGroup, consumerGroup, secretKey, brokerPid } = options;
   if (brokerPid !== undefined) sampleProcess(brokerPid); // a wrong pid fails now, not after the run
-  let receipts = new ReceiptTracker();
-  let deliver = new LatencyRecorder();
+  const receipts = new ReceiptTracker();
   const consumer = new KiteQClient({
     registry,
     groupId: consumerGroup,
     secretKey,
     bindings: [directBinding(consumerGroup, topic, messageType, { watermark: 1_000_000 })],
     listener: (message) => {
-      const { id, intendedMs } = readPayload(message.body as Buffer);
-      if (receipts.markReceived(id)) deliver.recordMs(nowMs() - intendedMs);
+      receipts.receive(message.body as Buffer);
       return true;
     },
   });
@@ -58,13 +51,7 @@ export async function runKiteqRoundtrip(options: KiteqRoundtripOptions): Promise
     await Promise.all(producers.map((p) => p.start()));
     if (consumer.readyConnections === 0) throw new Error(`the consumer could not connect to a broker for "${topic}" (registry ${registry})`);
     const live = { sent: 0, acked: 0, latency: new LatencyRecorder() };
-    if (options.warmupMessages) {
-      const warm = { ...options, messages: options.warmupMessages, durationSec: undefined };
-      await runPublishLoop(warm, publishOne, receipts);
-      await receipts.whenDrained(options.drainTimeoutMs ?? 10_000);
-      receipts = new ReceiptTracker();
-      deliver = new LatencyRecorder();
-    }
+    const warmup = await runWarmup(options, publishOne, receipts);
     let progress: NodeJS.Timeout | undefined;
     if (options.onProgress) {
       let second = 0;
@@ -87,7 +74,7 @@ export async function runKiteqRoundtrip(options: KiteqRoundtripOptions): Promise
     const phase = await loop;
     clearInterval(progress);
     await receipts.whenDrained(options.drainTimeoutMs ?? 10_000);
-    const result = resultOf('kiteq', { ...options, onProgress: undefined, tx: options.tx ?? false } as RoundtripOptions & Record<string, unknown>, phase, receipts, deliver);
+    const result = resultOf('kiteq', { ...options, onProgress: undefined, tx: options.tx ?? false } as RoundtripOptions & Record<string, unknown>, phase, receipts, warmup);
     result.cpu = { generator: cpuBetween(cpuAtStart.generator, sampleSelf(), result.acked) };
     if (brokerPid !== undefined) {
       result.cpu.broker = { pid: brokerPid, ...cpuBetween(cpuAtStart.broker!, sampleProcess(brokerPid), result.acked), peakRssMb: peakRssMb(brokerPid) };

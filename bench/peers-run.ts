@@ -1,7 +1,7 @@
 // Runs the peers once with the figures of doc/performance.md ("Peers (RabbitMQ, NATS JetStream)")
 // and prints the results as JSON; with --html <file>, also writes the HTML report.
 //   node dist/bench/peers-run.js [--messages 50000] [--producers 8] [--in-flight 25] [--size 512]
-//        [--rate <msg/s>] [--queue-type quorum|classic] [--only rabbitmq|nats] [--html report.html]
+//        [--rate <msg/s>] [--warmup <messages>] [--queue-type quorum|classic] [--only rabbitmq|nats] [--html report.html]
 import { writeFileSync } from 'node:fs';
 import { runNatsRoundtrip } from './peers/nats';
 import { runRabbitRoundtrip } from './peers/rabbitmq';
@@ -23,6 +23,8 @@ async function main(): Promise<void> {
   };
   const rate = flag('rate');
   if (rate !== undefined) options.rate = Number(rate);
+  const warmup = flag('warmup');
+  if (warmup !== undefined) options.warmupMessages = Number(warmup);
   const only = flag('only');
   const runs: ReportRun[] = [];
   if (only === undefined || only === 'rabbitmq') {

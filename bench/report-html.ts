@@ -51,11 +51,11 @@ export function renderReportHtml(runs: ReportRun[], title = 'kiteq-bench compare
 }
 
 function figuresTable(runs: ReportRun[]): string {
-  const head = '<tr><th>system</th><th>sent</th><th>acked</th><th>failed</th><th>received</th><th>dup</th><th>lost</th>'
-    + '<th>tps</th><th>ack p50 ms</th><th>ack p99 ms</th><th>deliver p50 ms</th><th>deliver p99 ms</th><th>deliver p99.9 ms</th><th>max ms</th></tr>';
+  const head = '<tr><th>system</th><th>sent</th><th>acked</th><th>failed</th><th>received</th><th>dup</th><th>lost</th><th>stale</th>'
+    + '<th>acked/s</th><th>delivered/s</th><th>ack p50 ms</th><th>ack p99 ms</th><th>deliver p50 ms</th><th>deliver p99 ms</th><th>deliver p99.9 ms</th><th>max ms</th></tr>';
   const rows = runs.map(({ name, result }) => {
-    if (isUnavailable(result)) return `<tr><td>${escapeHtml(name)}</td><td colspan="13">unavailable: ${escapeHtml(result.unavailable)}</td></tr>`;
-    const cells = [result.sent, result.acked, result.failed, result.received, result.duplicates, result.lost, result.tps,
+    if (isUnavailable(result)) return `<tr><td>${escapeHtml(name)}</td><td colspan="15">unavailable: ${escapeHtml(result.unavailable)}</td></tr>`;
+    const cells = [result.sent, result.acked, result.failed, result.received, result.duplicates, result.lost, result.stale, result.tps, result.deliveredPerSec,
       result.publishAck.p50, result.publishAck.p99, result.deliver.p50, result.deliver.p99, result.deliver.p999, result.deliver.max];
     return `<tr><td>${escapeHtml(name)}</td>${cells.map((value) => `<td>${formatNumber(value)}</td>`).join('')}</tr>`;
   });

@@ -39,6 +39,11 @@ export interface RoundtripOptions {
   rate?: number;
   /** How long to wait for deliveries after the last ack before counting the rest as lost. Default 10 s. */
   drainTimeoutMs?: number;
+  /**
+   * Messages published first on the same connections, at the same rate, and left out of every
+   * figure: the broker and the clients are past JIT warm-up and connection set-up when measuring.
+   */
+  warmupMessages?: number;
 }
 
 export interface RoundtripResult {
@@ -56,14 +61,18 @@ export interface RoundtripResult {
   duplicates: number;
   /** acked but never received */
   lost: number;
+  /** deliveries of another run's message (a late warm-up message, a previous run's): counted apart, never as received */
+  stale: number;
   /** acked messages per second of the publish phase */
   tps: number;
+  /** end to end: distinct messages received per second, from the start of the publish phase to the last first receipt */
+  deliveredPerSec: number;
   /** end-to-end (intended send → delivered) percentiles, the same as deliver.p50 / deliver.p99 */
   p50Ms: number;
   p99Ms: number;
   /** intended send → broker's ack (store-ack, confirm, PubAck) */
   publishAck: LatencySummary;
-  /** intended send → consumer received */
+  /** intended send → consumer received, on each message's first receipt */
   deliver: LatencySummary;
   /** acks in each second of the publish phase (throughput over time) */
   perSecond: number[];
@@ -76,11 +85,15 @@ export interface RoundtripResult {
    * and the broker's when its pid was given (kiteq-bench --broker-pid), with its peak RSS.
    */
   cpu?: { generator: CpuUsage; broker?: CpuUsage & { pid: number; peakRssMb?: number } };
+  /** the warm-up's own counts (options.warmupMessages): a loss there is a loss too */
+  warmup?: WarmupCounts;
   /** the deliver latency curve, for the HTML report */
   deliverCurve?: PercentilePoint[];
   /** the run's parameters and anything system-specific (queue type, storage) */
   options?: RoundtripOptions & Record<string, unknown>;
 }
+
+export type WarmupCounts = Pick<RoundtripResult, 'sent' | 'acked' | 'failed' | 'received' | 'duplicates' | 'lost' | 'stale'>;
 
 /** The system could not be reached; never numbers made up in its place. */
 export interface PeerUnavailable {

@@ -1,13 +1,20 @@
 // The benchmark harness itself (issue 9): a short run against a broker started by the test
-// yields a result whose counts add up.
+// yields a result whose counts add up; a proxy that loses, repeats and replays deliveries on
+// purpose shows the harness reports exactly that.
 import assert from 'node:assert/strict';
 import { directBinding } from '../binding/binding';
 import { runKiteqRoundtrip } from '../bench/kiteq-roundtrip';
 import { runKiteqProducer } from '../bench/kiteq-one-side';
+import { makePayload, nowMs, readPayload } from '../bench/peers/payload';
 import { sampleProcess } from '../bench/process-cpu';
+import { buildBytesMessage, KiteQClient } from '../client';
+import { decodeMessage, type MessageCmd } from '../protocol';
+import type { Frame } from '../protocol';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { startBroker, type TestBroker } from './support/broker';
+import { rmSync, startBroker, tempDir, type TestBroker } from './support/broker';
+import { type KiteqProxy, startKiteqProxy } from './support/kiteq-proxy';
+import { writeRegistryFile } from './support/registry-file';
 
 describe('bench - kiteq roundtrip harness', function () {
   this.timeout(60_000);
@@ -81,5 +88,82 @@ describe('bench - kiteq roundtrip harness', function () {
       child.stdin!.write('exit\n');
       await once(child, 'exit');
     }
+  });
+});
+
+describe('bench - a proxy that loses, repeats and replays deliveries', function () {
+  this.timeout(60_000);
+  const binding = directBinding('s-bench', 'trade', 'pay-succ', { watermark: 1_000_000 });
+  let env: TestBroker;
+  let proxy: KiteqProxy | undefined;
+  let proxyDir: string | undefined;
+
+  beforeEach(async () => {
+    env = await startBroker({ bindings: [binding] });
+  });
+  afterEach(async () => {
+    await proxy?.close();
+    if (proxyDir) rmSync(proxyDir, { recursive: true, force: true });
+    proxy = proxyDir = undefined;
+    await env.stop();
+  });
+
+  /** A registry that lists the proxy as the broker of 'trade': every bench client goes through it. */
+  function viaProxy(address: string): string {
+    proxyDir = tempDir();
+    return `file://${writeRegistryFile(proxyDir, [{ address, topics: ['trade'] }], [binding])}`;
+  }
+  // the drain ends 2 s after the last delivery: what the proxy dropped is lost by then
+  const run = (registry: string, extra: { messages: number; warmupMessages?: number }) =>
+    runKiteqRoundtrip({ registry, topic: 'trade', messageType: 'pay-succ', producerGroup: 'p-bench', consumerGroup: 's-bench', secretKey: 'k', producers: 2, inFlight: 10, messageSize: 64, drainTimeoutMs: 2000, ...extra });
+  const idOf = (frame: Frame): number => readPayload(decodeMessage(frame.cmdType as MessageCmd, frame.body).body as Uint8Array).id;
+
+  it('reports the deliveries it never got as lost and the repeated ones as duplicates, and a replayed warm-up message as stale, not as a receipt', async () => {
+    const warmup = 50;
+    const dropped = new Set([10, 20, 30]);
+    const repeated = new Set([40, 50]);
+    const warmFrames = new Map<number, Frame>();
+    let replayed = false;
+    // The warm-up is drained before the measured phase publishes: the first `warmup` distinct ids
+    // are the warm-up's. Ids restart at 0 after it, so its copies of 10, 20, 30 are replayed in
+    // place of the measured ones the proxy drops: a harness that takes them for receipts hides the loss.
+    proxy = await startKiteqProxy(env.address, (delivery) => {
+      const id = idOf(delivery);
+      if (warmFrames.size < warmup) {
+        warmFrames.set(id, delivery);
+        return [delivery];
+      }
+      const out = replayed ? [] : [...dropped].map((d) => warmFrames.get(d)!);
+      replayed = true;
+      if (dropped.has(id)) return out; // every delivery of it, the broker's redeliveries too
+      out.push(delivery);
+      if (repeated.delete(id)) out.push(delivery);
+      return out;
+    });
+    const result = await run(viaProxy(proxy.address), { messages: 200, warmupMessages: warmup });
+    assert.deepEqual(
+      { sent: result.sent, acked: result.acked, received: result.received, lost: result.lost, duplicates: result.duplicates, stale: result.stale },
+      { sent: 200, acked: 200, received: 197, lost: 3, duplicates: 2, stale: 3 },
+    );
+    assert.equal(result.deliver.count, 197, 'latency on first receipts only');
+    assert.deepEqual(result.warmup, { sent: 50, acked: 50, failed: 0, received: 50, duplicates: 0, lost: 0, stale: 0 });
+    assert.ok(result.deliveredPerSec > 0);
+  });
+
+  it('counts messages of another run waiting for the group (a bench run killed earlier) as stale', async () => {
+    // published while the group has no consumer: the broker keeps them and hands them to the
+    // bench's consumer as soon as it connects, ids 0..4 like the run's own first five
+    const leftover = new KiteQClient({ registry: env.registryUri, groupId: 'p-bench', secretKey: 'k', publishTopics: ['trade'] });
+    await leftover.start();
+    try {
+      for (let id = 0; id < 5; id++) await leftover.send(buildBytesMessage({ topic: 'trade', messageType: 'pay-succ', body: makePayload(id, nowMs(), 64, 7) }));
+    } finally {
+      await leftover.close();
+    }
+    const result = await run(env.registryUri, { messages: 100 });
+    assert.deepEqual(
+      { acked: result.acked, received: result.received, lost: result.lost, duplicates: result.duplicates, stale: result.stale },
+      { acked: 100, received: 100, lost: 0, duplicates: 0, stale: 5 },
+    );
   });
 });

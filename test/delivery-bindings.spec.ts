@@ -9,14 +9,18 @@ import { VirtualClock } from '../server/clock';
 import { countdown, eventually } from './support/events';
 import { startBroker, tempDir, type TestBroker } from './support/broker';
 import { writeRegistryFile } from './support/registry-file';
+import { type HeldPool, holdThreadPool } from './support/thread-pool';
 
 describe('delivery bindings - no group bound, persistent and non-persistent groups', function () {
   this.timeout(30_000);
   let env: TestBroker;
   let clock: VirtualClock;
+  let pool: HeldPool | undefined;
   const clients: KiteQClient[] = [];
 
   afterEach(async () => {
+    await pool?.release();
+    pool = undefined;
     await Promise.all(clients.splice(0).map((c) => c.close()));
     await env.stop();
   });
@@ -29,6 +33,10 @@ describe('delivery bindings - no group bound, persistent and non-persistent grou
   }
 
   it('keeps a message published with no binding and delivers it once a group binds', async () => {
+    // A busy thread pool (a loaded machine) from before the broker watches its registry until after
+    // the rewrite: fs.watchFile took its baseline stat there, after the rewrite, and never saw it
+    // (1 full run in 5 timed out); the registry's own reads do not wait on the pool.
+    pool = holdThreadPool();
     env = await startBroker({ bindings: [] });
     const got = countdown(1, 10_000, 'delivery after the binding appeared');
     const seen: string[] = [];
@@ -39,6 +47,7 @@ describe('delivery bindings - no group bound, persistent and non-persistent grou
     assert.deepEqual(await env.broker.store.countsByTopic(), { trade: 1 }, 'kept, not deleted');
     assert.deepEqual(seen, []);
     writeRegistryFile(env.dir, [{ address: env.address, topics: ['trade'] }], [directBinding('s-late', 'trade', 'pay-succ')]);
+    await pool.release();
     await got.done; // FileRegistry re-reads the file within a second; the binding change re-drives it
     assert.deepEqual(seen, [messageId]);
     await eventually(async () => Object.keys(await env.broker.store.countsByTopic()).length === 0, 5000, 'finished');

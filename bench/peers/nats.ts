@@ -3,11 +3,9 @@
 // and one durable pull consumer acks every delivery explicitly.
 import { randomBytes } from 'node:crypto';
 import type { JetStreamClient, NatsConnection } from 'nats';
-import { LatencyRecorder } from '../latency';
 import type { PeerUnavailable, RoundtripOptions, RoundtripResult } from '../result';
-import { nowMs, readPayload } from './payload';
 import { missingPeerLibrary } from './peer-library';
-import { runPublishLoop } from './publish-loop';
+import { runPublishLoop, runWarmup } from './publish-loop';
 import { ReceiptTracker } from './receipts';
 import { resultOf } from './result-of';
 
@@ -61,14 +59,11 @@ export async function runNatsRoundtrip(options: NatsRoundtripOptions): Promise<R
     await manager.consumers.add(stream, { durable_name: durable, ack_policy: AckPolicy.Explicit, max_ack_pending: prefetch });
 
     const receipts = new ReceiptTracker();
-    const deliver = new LatencyRecorder();
     const consumer = await consumerConnection.jetstream().consumers.get(stream, durable);
     const messages = await consumer.consume({ max_messages: prefetch });
     const consuming = (async () => {
       for await (const message of messages) {
-        const { id, intendedMs } = readPayload(message.data);
-        deliver.recordMs(nowMs() - intendedMs);
-        receipts.markReceived(id);
+        receipts.receive(message.data);
         message.ack();
       }
     })();
@@ -79,11 +74,12 @@ export async function runNatsRoundtrip(options: NatsRoundtripOptions): Promise<R
       await producers[producer].publish(subject, payload);
     };
 
+    const warmup = await runWarmup(options, publish, receipts);
     const phase = await runPublishLoop(options, publish, receipts);
     await receipts.whenDrained(options.drainTimeoutMs ?? 10_000);
     await messages.close();
     await consuming;
-    return resultOf('nats', { ...options, servers, prefetch, storage: 'file' }, phase, receipts, deliver);
+    return resultOf('nats', { ...options, servers, prefetch, storage: 'file' }, phase, receipts, warmup);
   } finally {
     await manager.streams.delete(stream).catch(() => undefined);
     for (const connection of connections) await connection.close().catch(() => undefined);

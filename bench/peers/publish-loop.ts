@@ -3,7 +3,7 @@
 // measured from each message's intended send time, or its actual send if that was earlier
 // (pacer.ts): no coordinated omission.
 import { LatencyRecorder } from '../latency';
-import type { RoundtripOptions } from '../result';
+import type { RoundtripOptions, WarmupCounts } from '../result';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { SendPacer } from './pacer';
 import { makePayload, nowMs } from './payload';
@@ -13,6 +13,8 @@ import type { ReceiptTracker } from './receipts';
 export type PublishFn = (producer: number, payload: Buffer) => Promise<void>;
 
 export interface PublishPhase {
+  /** when the phase began (nowMs): delivered/s counts from here */
+  startMs: number;
   sent: number;
   acked: number;
   failed: number;
@@ -42,7 +44,7 @@ export async function runPublishLoop(options: RoundtripOptions, publish: Publish
   if (options.messages === undefined && options.durationSec === undefined) throw new Error('give messages or durationSec');
   const start = nowMs();
   const deadline = options.durationSec === undefined ? Number.POSITIVE_INFINITY : start + options.durationSec * 1000;
-  const phase: PublishPhase = { sent: 0, acked: 0, failed: 0, durationMs: 0, perSecond: [], publishAck: new LatencyRecorder(), generatorLoopDelay: { p99Ms: 0, maxMs: 0 }, windowBound: 0 };
+  const phase: PublishPhase = { startMs: start, sent: 0, acked: 0, failed: 0, durationMs: 0, perSecond: [], publishAck: new LatencyRecorder(), generatorLoopDelay: { p99Ms: 0, maxMs: 0 }, windowBound: 0 };
   const loopDelay = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS });
   loopDelay.enable();
   let next = 0;
@@ -61,7 +63,7 @@ export async function runPublishLoop(options: RoundtripOptions, publish: Publish
       phase.sent++;
       const from = Math.min(intended, nowMs());
       try {
-        await publish(producer, makePayload(id, from, messageSize));
+        await publish(producer, makePayload(id, from, messageSize, receipts.run));
         const ackedAt = nowMs();
         phase.acked++;
         receipts.markAcked(id);
@@ -89,4 +91,18 @@ export async function runPublishLoop(options: RoundtripOptions, publish: Publish
   phase.generatorLoopDelay = { p99Ms: past(loopDelay.percentile(99)), maxMs: past(loopDelay.max) };
   phase.durationMs = lastSettled - start;
   return phase;
+}
+
+/**
+ * The warm-up (options.warmupMessages, if any): published on the same connections at the same rate
+ * and waited for, then left out of every figure but its counts. The measured phase gets a new run
+ * id, so a warm-up message delivered late counts as stale there, never as one of its receipts.
+ */
+export async function runWarmup(options: RoundtripOptions, publish: PublishFn, receipts: ReceiptTracker): Promise<WarmupCounts | undefined> {
+  if (!options.warmupMessages) return undefined;
+  const phase = await runPublishLoop({ ...options, messages: options.warmupMessages, durationSec: undefined }, publish, receipts);
+  await receipts.whenDrained(options.drainTimeoutMs ?? 10_000);
+  const counts = { sent: phase.sent, acked: phase.acked, failed: phase.failed, received: receipts.received, duplicates: receipts.duplicates, lost: receipts.lost, stale: receipts.stale };
+  receipts.nextRun();
+  return counts;
 }

@@ -3,11 +3,9 @@
 // counts as acked (kiteq's store-ack), one consumer with manual acks and a prefetch window.
 import { randomBytes } from 'node:crypto';
 import type * as amqp from 'amqplib';
-import { LatencyRecorder } from '../latency';
 import type { PeerUnavailable, RoundtripOptions, RoundtripResult } from '../result';
-import { nowMs, readPayload } from './payload';
 import { missingPeerLibrary } from './peer-library';
-import { runPublishLoop } from './publish-loop';
+import { runPublishLoop, runWarmup } from './publish-loop';
 import { ReceiptTracker } from './receipts';
 import { resultOf } from './result-of';
 
@@ -55,7 +53,6 @@ export async function runRabbitRoundtrip(options: RabbitRoundtripOptions): Promi
     });
 
     const receipts = new ReceiptTracker();
-    const deliver = new LatencyRecorder();
     const consumer = await consumerConnection.createChannel();
     consumer.on('error', () => undefined);
     await consumer.prefetch(prefetch);
@@ -63,9 +60,7 @@ export async function runRabbitRoundtrip(options: RabbitRoundtripOptions): Promi
       queue,
       (message) => {
         if (message === null) return; // cancelled by the broker
-        const { id, intendedMs } = readPayload(message.content);
-        deliver.recordMs(nowMs() - intendedMs);
-        receipts.markReceived(id);
+        receipts.receive(message.content);
         consumer.ack(message);
       },
       { noAck: false },
@@ -84,10 +79,11 @@ export async function runRabbitRoundtrip(options: RabbitRoundtripOptions): Promi
         );
       });
 
+    const warmup = await runWarmup(options, publish, receipts);
     const phase = await runPublishLoop(options, publish, receipts);
     await receipts.whenDrained(options.drainTimeoutMs ?? 10_000);
     await consumer.cancel(consumerTag);
-    return resultOf('rabbitmq', { ...options, url: withoutPassword(url), queueType, prefetch }, phase, receipts, deliver);
+    return resultOf('rabbitmq', { ...options, url: withoutPassword(url), queueType, prefetch }, phase, receipts, warmup);
   } finally {
     await admin.deleteQueue(queue).catch(() => undefined);
     for (const connection of connections) await connection.close().catch(() => undefined);

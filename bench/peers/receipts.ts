@@ -1,15 +1,44 @@
-// Which ids were acked by the broker and which reached the consumer: counts duplicates and losses
-// (lost = acked but never received), and tells the run when every acked message has arrived.
+// Which ids of the current run were acked by the broker and which reached the consumer: counts
+// duplicates, losses (lost = acked but never received) and stale deliveries (another run's
+// message, payload.ts), records the publish→deliver latency of each first receipt, and tells the
+// run when every acked message has arrived.
+import { LatencyRecorder } from '../latency';
+import { newRunId, nowMs, readPayload } from './payload';
+
 const ACKED = 1;
 const RECEIVED = 2;
 
 export class ReceiptTracker {
+  /** stamped on every payload of this run (payload.ts) */
+  run: number;
   private flags = new Uint8Array(1024);
   /** acked, not yet received */
   private pending = 0;
+  /** distinct messages of this run received */
   received = 0;
+  /** deliveries of a message of this run already received */
   duplicates = 0;
+  /** deliveries of another run's message (an earlier phase or run, late or redelivered): never receipts */
+  stale = 0;
+  /** intended send → first receipt, for messages of this run */
+  deliver: LatencyRecorder;
+  /** when the last first receipt came (nowMs), 0 before any */
+  lastReceivedMs = 0;
   private onProgress: (() => void) | null = null;
+
+  constructor(run = newRunId(), deliver = new LatencyRecorder()) {
+    this.run = run;
+    this.deliver = deliver;
+  }
+
+  /** Starts the next phase (warm-up → measured) under a new run id, with nothing counted. */
+  nextRun(): void {
+    this.run = newRunId();
+    this.flags = new Uint8Array(1024);
+    this.pending = 0;
+    this.received = this.duplicates = this.stale = this.lastReceivedMs = 0;
+    this.deliver = new LatencyRecorder();
+  }
 
   markAcked(id: number): void {
     this.ensure(id);
@@ -17,8 +46,21 @@ export class ReceiptTracker {
     if ((this.flags[id] & RECEIVED) === 0) this.pending++;
   }
 
-  /** A delivery of `id`; false when it is a duplicate. */
-  markReceived(id: number): boolean {
+  /** One delivery of a bench payload: counted as a receipt of this run (its latency recorded), a duplicate, or stale. */
+  receive(payload: Uint8Array): void {
+    const { id, intendedMs, run } = readPayload(payload);
+    if (run !== this.run) {
+      this.stale++;
+      return;
+    }
+    if (!this.markReceived(id)) return;
+    const now = nowMs();
+    this.deliver.recordMs(now - intendedMs);
+    this.lastReceivedMs = now;
+  }
+
+  /** A delivery of `id` of this run; false when it is a duplicate. */
+  private markReceived(id: number): boolean {
     this.ensure(id);
     if (this.flags[id] & RECEIVED) {
       this.duplicates++;

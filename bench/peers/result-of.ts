@@ -1,6 +1,5 @@
 // Puts a peer run's counts and histograms into the common RoundtripResult (bench/result.ts).
-import type { LatencyRecorder } from '../latency';
-import type { RoundtripOptions, RoundtripResult } from '../result';
+import type { RoundtripOptions, RoundtripResult, WarmupCounts } from '../result';
 import type { PublishPhase } from './publish-loop';
 import type { ReceiptTracker } from './receipts';
 
@@ -9,9 +8,11 @@ export function resultOf(
   options: RoundtripOptions & Record<string, unknown>,
   phase: PublishPhase,
   receipts: ReceiptTracker,
-  deliver: LatencyRecorder,
+  warmup?: WarmupCounts,
 ): RoundtripResult {
+  const { deliver } = receipts;
   const deliverSummary = deliver.summary();
+  const deliveringMs = receipts.lastReceivedMs - phase.startMs;
   return {
     system,
     sent: phase.sent,
@@ -20,7 +21,9 @@ export function resultOf(
     received: receipts.received,
     duplicates: receipts.duplicates,
     lost: receipts.lost,
+    stale: receipts.stale,
     tps: phase.durationMs > 0 ? Math.round((phase.acked * 1000) / phase.durationMs) : 0,
+    deliveredPerSec: deliveringMs > 0 ? Math.round((receipts.received * 1000) / deliveringMs) : 0,
     p50Ms: deliverSummary.p50,
     p99Ms: deliverSummary.p99,
     publishAck: phase.publishAck.summary(),
@@ -28,6 +31,7 @@ export function resultOf(
     perSecond: phase.perSecond,
     generatorLoopDelay: phase.generatorLoopDelay,
     ...(options.rate === undefined ? {} : { windowBound: phase.windowBound }),
+    ...(warmup === undefined ? {} : { warmup }),
     deliverCurve: deliver.curve(),
     options: phase.firstError === undefined ? options : { ...options, firstError: phase.firstError },
   };
