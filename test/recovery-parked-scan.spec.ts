@@ -6,7 +6,7 @@ import { directBinding } from '../binding/binding';
 import { buildStringMessage, KiteQClient } from '../client';
 import { startBroker, type TestBroker } from './support/broker';
 import { countdown, eventually } from './support/events';
-import { captureLog } from './support/log-capture';
+import { captureLog } from './fixtures/fault/log-capture';
 
 // more than the scan lets be in flight at once (REDRIVE_MAX_IN_FLIGHT), so it pauses and acks land while it runs
 const N = 12_000;
@@ -31,7 +31,7 @@ describe('recovery - a parked-message scan does not chase the messages it parks 
     return c;
   }
 
-  const redriven = (lines: Array<Record<string, unknown>>) => lines.reduce((sum, line) => sum + (line.redriven as number), 0);
+  const redriven = (lines: ReadonlyArray<Record<string, unknown>>) => lines.reduce((sum, line) => sum + (line.redriven as number), 0);
 
   it('re-drives each parked message once when one of two offline groups connects', async () => {
     const captured = captureLog();
@@ -61,7 +61,7 @@ describe('recovery - a parked-message scan does not chase the messages it parks 
     }, 20_000, 'acked by s-on and parked for s-off');
 
     assert.equal(received.size, N);
-    const scans = captured.withMsg('recovery: re-drove due messages');
+    const scans = captured.find('recovery: re-drove due messages');
     assert.ok(scans.length >= 1, 'the consumer\'s arrival started a scan');
     assert.equal(redriven(scans), N, 'each parked message re-driven once, none again after s-on acked it');
   });
