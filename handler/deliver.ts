@@ -3,6 +3,7 @@
 import type { Binding } from '../binding/binding';
 import type { DeliveryJob } from './delivery-job';
 import type { PendingReply, SessionPort } from './session-port';
+import { StageError } from './stage-error';
 
 export interface DeliverDeps {
   /** authenticated, open sessions of a group */
@@ -36,7 +37,10 @@ export function pickConsumer(candidates: readonly SessionPort[], clock: () => nu
   return candidates[candidates.length - 1];
 }
 
+/** A group's outcome for one attempt: settled once, whichever comes first (ack, timeout, error). */
 class GroupReply implements PendingReply {
+  private settled = false;
+
   constructor(
     private readonly job: DeliveryJob,
     private readonly groupId: string,
@@ -44,6 +48,8 @@ class GroupReply implements PendingReply {
   ) {}
 
   resolve(status: boolean): void {
+    if (this.settled) return;
+    this.settled = true;
     this.settle(this.job, this.groupId, status);
   }
 }
@@ -57,6 +63,14 @@ export function createDeliverStage(deps: DeliverDeps) {
       settle(job, binding.groupId, !binding.persistent);
       return;
     }
-    consumer.deliver(job.message.msgType, job, new GroupReply(job, binding.groupId, settle));
+    const reply = new GroupReply(job, binding.groupId, settle);
+    try {
+      consumer.deliver(job.message.msgType, job, reply);
+    } catch (error) {
+      // A bug met while writing the delivery: this group's attempt fails (retried on schedule),
+      // settled here so the caller only logs it.
+      reply.resolve(false);
+      throw new StageError('deliver', error);
+    }
   };
 }

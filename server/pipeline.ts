@@ -1,6 +1,7 @@
 // The only place that knows the order of the stages (design §5): decode → access → validate →
 // accept → check-message → persist → tx-ack → deliver-prepare → deliver-qos → deliver →
 // deliver-result. Each stage is built once and handed its next.
+import type { Binding } from '../binding/binding';
 import type { BindingTable } from '../binding/matcher';
 import { createAcceptStage } from '../handler/accept';
 import { createAccessStage } from '../handler/access';
@@ -134,12 +135,23 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
     onGroupResult: (job, groupId, ok) => counters.bump(ok ? 'acked' : 'failed', job.message.header.topic, groupId),
     onJobDone: ctx.onJobDone,
   });
-  const deliver = createDeliverStage({
+  const deliver = intercept('deliver', createDeliverStage({
     consumersOf: ctx.consumersOf,
     nowMs,
     random: ctx.random,
     settle: (job, groupId, ok) => settle(job, groupId, ok),
-  });
+  }));
+  // Deliveries run from timers and other connections' packets, not one connection's: a bug met
+  // there fails that group's attempt (retried on schedule) and the broker serves on (doc/security.md).
+  const deliverGuarded = (job: DeliveryJob, binding: Binding): void => {
+    try {
+      deliver(job, binding);
+    } catch (error) {
+      const settled = error instanceof StageError && error.stage === 'deliver';
+      log.error({ err: error, stage: 'deliver', messageId: job.messageId, groupId: binding.groupId }, 'unexpected error in a stage: the delivery counts as failed');
+      if (!settled) settle(job, binding.groupId, false);
+    }
+  };
   const qos = new DeliverQos({
     clock: ctx.clock,
     toDeliver: (job, binding) => {
@@ -148,7 +160,7 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
         ctx.onFirstDelivery(performance.now() - job.publishedAtMs);
         job.publishedAtMs = undefined;
       }
-      deliver(job, binding);
+      deliverGuarded(job, binding);
     },
   });
   const deliverPrepare = createDeliverPrepareStage({

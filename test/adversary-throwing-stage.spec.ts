@@ -2,8 +2,9 @@
 // the error is logged once with the stage's name, and the broker goes on serving everyone else
 // (doc/security.md). The throwing stages are injected with BrokerOptions.interceptStage.
 import assert from 'node:assert/strict';
+import { directBinding } from '../binding/binding';
 import { CmdType } from '../protocol/commands';
-import { encodeMessage } from '../protocol/messages/message';
+import { decodeMessage, encodeMessage } from '../protocol/messages/message';
 import { decodeStoreAck } from '../protocol/messages/store-ack';
 import type { StageInterceptor } from '../handler/stage-error';
 import type { PublishEvent } from '../handler/events';
@@ -77,5 +78,51 @@ describe('adversary - a packet that makes a stage throw', function () {
     assert.equal(captured.find('unexpected error in a stage').at(-1)?.stage, 'access');
     const fresh = await producer();
     fresh.close();
+  });
+});
+
+describe('adversary - a delivery that makes the deliver stage throw', function () {
+  this.timeout(20_000);
+  let env: TestBroker;
+  const captured = captureLog();
+  let thrown = 0;
+
+  /** deliver throws on the first attempt of a message of type "boom-deliver", before writing anything */
+  const throwing: StageInterceptor = (stage, fn) => {
+    if (stage !== 'deliver') return fn;
+    const call = fn as unknown as (job: { message: { header: { messageType: string } } }, ...rest: unknown[]) => unknown;
+    return ((job: Parameters<typeof call>[0], ...rest: unknown[]) => {
+      if (job.message.header.messageType === 'boom-deliver' && thrown++ === 0) assert.fail('injected: deliver');
+      return call(job, ...rest);
+    }) as unknown as typeof fn;
+  };
+
+  before(async () => {
+    env = await startBroker({
+      bindings: [directBinding('s-mc', 'trade', 'boom-deliver'), directBinding('s-mc', 'trade', 'pay-succ')],
+      brokerOptions: { log: captured.log, interceptStage: throwing },
+    });
+  });
+  after(() => env.stop());
+
+  it('fails that attempt, logs it once with the stage, retries it, and serves everyone else', async () => {
+    const consumer = await RawClient.connect(env.address);
+    assert.equal((await consumer.handshake('s-mc', 'k')).status, true);
+    const producer = await RawClient.connect(env.address);
+    assert.equal((await producer.handshake('p-trade', 'k')).status, true);
+    const boom = aHeader({ messageType: 'boom-deliver' });
+    producer.sendPacket(1, CmdType.STRING_MESSAGE, encodeMessage({ cmdType: CmdType.STRING_MESSAGE, header: boom, body: 'x' }));
+    const delivery = await consumer.next((f) => f.cmdType === CmdType.STRING_MESSAGE);
+    assert.equal(decodeMessage(CmdType.STRING_MESSAGE, delivery.body).header.messageId, boom.messageId, 'delivered on the retry');
+    assert.equal(thrown, 2, 'the first attempt threw, the second went through');
+    const lines = captured.find('unexpected error in a stage');
+    assert.equal(lines.length, 1, 'logged once');
+    assert.equal(lines[0].stage, 'deliver');
+    // the same connections go on: a second message is stored and delivered
+    const next = aHeader({ messageType: 'pay-succ' });
+    producer.sendPacket(2, CmdType.STRING_MESSAGE, encodeMessage({ cmdType: CmdType.STRING_MESSAGE, header: next, body: 'y' }));
+    await consumer.next((f) => f.cmdType === CmdType.STRING_MESSAGE && decodeMessage(CmdType.STRING_MESSAGE, f.body).header.messageId === next.messageId);
+    consumer.close();
+    producer.close();
   });
 });
