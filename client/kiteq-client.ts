@@ -65,6 +65,8 @@ export class KiteQClient {
   private txCheckListener: TxCheckListener | undefined;
   private state: ClientState = 'new';
   private closing: Promise<void> | null = null;
+  private resolveClosed!: () => void;
+  private readonly whenClosed = new Promise<void>((resolve) => (this.resolveClosed = resolve));
 
   constructor(options: ClientOptions) {
     this.options = resolveOptions(options);
@@ -258,6 +260,11 @@ export class KiteQClient {
     if (connections.length === 0) this.options.logger.warn({ messageId: header.messageId, decision }, 'no broker connected for the tx decision; the broker will check back');
   }
 
+  /** Resolves once the client is closed, by whoever called close() (nats.js' closed()). Never rejects. */
+  closed(): Promise<void> {
+    return this.whenClosed;
+  }
+
   /**
    * Closes every connection and the registry (when the client opened it). With `drain`, first
    * waits (up to timeoutMs) for running listener calls and unsettled sends, refusing new ones.
@@ -276,7 +283,11 @@ export class KiteQClient {
     }
     this.state = 'closed';
     this.pool.close();
-    if (this.ownsRegistry) await this.registry.close();
+    try {
+      if (this.ownsRegistry) await this.registry.close();
+    } finally {
+      this.resolveClosed();
+    }
   }
 }
 

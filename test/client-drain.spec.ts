@@ -42,10 +42,15 @@ describe('client - close with drain', function () {
     const { messageId } = await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'slow' }));
     await called.done;
 
+    let closedSeen = false;
+    void consumer.closed().then(() => (closedSeen = true));
     const closing = consumer.close({ drain: true });
     assert.deepEqual([consumer.status().state, consumer.status().inFlight], ['draining', { deliveries: 1, sends: 0 }]);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(closedSeen, false, 'closed() waits for the drain');
     finish();
     await closing;
+    await consumer.closed();
     assert.equal(consumer.status().state, 'closed');
     // the only bound group acked it: the broker finished the message
     await eventually(async () => (await env.broker.store.get(messageId)) === undefined, 5000, 'the message acked and removed');
