@@ -9,7 +9,7 @@ import { directBinding } from '../binding/binding';
 import { ZkClient } from '../binding/zk/zk-client';
 import { buildStringMessage, KiteQClient } from '../client';
 import { type ChildBroker, startChildBroker } from './fixtures/fault/harness';
-import { STREAM_BINDING, startStream, type Stream } from './fixtures/fault/stream';
+import { startStream, type Stream } from './fixtures/fault/stream';
 import { tempDir } from './support/broker';
 import { eventually } from './support/events';
 import { freePort } from './support/ports';

@@ -7,7 +7,7 @@ import type { BrokerConfig } from '../server/config';
 import { CmdType } from '../protocol/commands';
 import { encodeMessage } from '../protocol/messages/message';
 import { countdown, eventually } from './support/events';
-import { startBroker, type TestBroker } from './support/broker';
+import { startBroker } from './support/broker';
 import { aHeader } from './support/messages';
 import { RawClient } from './support/raw-client';
 
