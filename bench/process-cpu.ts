@@ -1,4 +1,4 @@
-// CPU time of the processes in a run (issue 9: "broker CPU per message" is the figure that moves
+// CPU time of the processes in a run ("broker CPU per message" is the figure that moves
 // when the hot path changes; throughput on a shared 2-core machine mostly does not). The load
 // generator measures itself with process.cpuUsage(); another process (the broker, given by
 // --broker-pid) is read from Linux's /proc.

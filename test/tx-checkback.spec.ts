@@ -1,4 +1,4 @@
-// design §7, issue 7: check-back of prepared messages. Small ages and intervals (1 s) so the
+// design §7: check-back of prepared messages. Small ages and intervals (1 s) so the
 // whole dance takes seconds; the broker's store is read in-process to see the stored check count.
 import assert from 'node:assert/strict';
 import { directBinding } from '../binding/binding';
