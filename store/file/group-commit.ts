@@ -1,7 +1,7 @@
 // Group commit (design §8): every call queued while the previous batch was being written
 // goes out in the next batch, one durable write() for all of them (O_DSYNC: the fsync is part of
-// the write, see segment-files.ts), so many producers share each fsync. fsync=always takes one call (a save, or a whole saveBatch) per batch;
-// fsync=interval resolves after write() and fsyncs on a timer.
+// the write, see segment-files.ts), so many producers share each fsync. fsync=always takes one call
+// (a save, or a whole saveBatch) per batch; fsync=interval resolves after write() and fsyncs on a timer.
 // A call may be lazy (deletes: a message every group acked, or a rollback): it starts no write of
 // its own but goes out with the next batch another call starts, or after LINGER_MS. Losing one to a
 // crash costs a redelivery, never an acked message, and no save waits behind a write that holds

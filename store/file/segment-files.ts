@@ -118,7 +118,8 @@ async function shrinkAndUnlink(file: string): Promise<void> {
     while (size > SHRINK_STEP_BYTES) {
       size -= SHRINK_STEP_BYTES;
       await handle.truncate(size);
-      await new Promise((resolve) => setTimeout(resolve, SHRINK_PAUSE_MS)); // pacing background work, not waiting for an event
+      // pacing background work, not waiting for an event
+      await new Promise((resolve) => setTimeout(resolve, SHRINK_PAUSE_MS));
     }
   } finally {
     await handle.close();
