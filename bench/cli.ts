@@ -81,7 +81,9 @@ function warmupPart({ warmup }: RoundtripResult): string {
   return `\nwarm-up (left out of the figures above): sent ${warmup.sent} acked ${warmup.acked} failed ${warmup.failed} received ${warmup.received} dup ${warmup.duplicates} lost ${warmup.lost} stale ${warmup.stale}`;
 }
 
-/** Sends that waited for a free lane: their latency counts from their intended time, but the broker saw a capped load. */
+/**
+ * Sends that waited for a free lane: their latency counts from their intended time, but the broker saw a capped load.
+ */
 function windowPart({ windowBound, sent, options }: RoundtripResult): string {
   if (!windowBound) return '';
   const share = ((100 * windowBound) / Math.max(1, sent)).toFixed(1);

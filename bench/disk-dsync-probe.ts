@@ -8,7 +8,8 @@
 //   ordered  up to `inFlight` writes at once, each acked once it and every earlier write landed
 //   any      up to `inFlight` writes at once, each acked when it lands (would need recovery that
 //            skips holes; measured to see whether the disk's stalls are per write or device-wide)
-//   npx tsc -p tsconfig.json && node dist/bench/disk-dsync-probe.js [mode=one] [rate=5000] [seconds=15] [inFlight=4] [size=600]
+//   npx tsc -p tsconfig.json
+//   node dist/bench/disk-dsync-probe.js [mode=one] [rate=5000] [seconds=15] [inFlight=4] [size=600]
 // BENCH_DIR picks the filesystem (default: the OS temp dir).
 import { closeSync, constants, fsyncSync, openSync, rmSync, write, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,7 +1,8 @@
-// Runs the peers once with the figures of doc/performance.md ("Peers (RabbitMQ, NATS JetStream)")
+// Runs the peers once, as `compare` does for them (doc/performance.md, "The peers, and when each system acks"),
 // and prints the results as JSON; with --html <file>, also writes the HTML report.
 //   node dist/bench/peers-run.js [--messages 50000] [--producers 8] [--in-flight 25] [--size 512]
-//        [--rate <msg/s>] [--warmup <messages>] [--queue-type quorum|classic] [--only rabbitmq|nats] [--html report.html]
+//        [--rate <msg/s>] [--warmup <messages>] [--queue-type quorum|classic] [--only rabbitmq|nats]
+//        [--html report.html]
 import { writeFileSync } from 'node:fs';
 import { runNatsRoundtrip } from './peers/nats';
 import { runRabbitRoundtrip } from './peers/rabbitmq';

@@ -1,4 +1,4 @@
-// CPU time of the processes in a run (issue 9: "broker CPU per message" is the figure that moves
+// CPU time of the processes in a run ("broker CPU per message" is the figure that moves
 // when the hot path changes; throughput on a shared 2-core machine mostly does not). The load
 // generator measures itself with process.cpuUsage(); another process (the broker, given by
 // --broker-pid) is read from Linux's /proc.
@@ -29,7 +29,7 @@ export function sampleProcess(pid: number): CpuSample {
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch (error) {
-    throw new Error(`cannot read the CPU time of process ${pid}: ${(error as NodeJS.ErrnoException).code ?? String(error)} (is it running, on Linux?)`);
+    throw new Error(`cannot read the CPU time of process ${pid}: ${(error as NodeJS.ErrnoException).code ?? String(error)} (is it running, on Linux?)`, { cause: error });
   }
   // the command name (field 2) is in parentheses and may hold spaces: count fields after the last ')'
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

@@ -61,11 +61,15 @@ export interface RoundtripResult {
   duplicates: number;
   /** acked but never received */
   lost: number;
-  /** deliveries of another run's message (a late warm-up message, a previous run's): counted apart, never as received */
+  /**
+   * deliveries of another run's message (a late warm-up message, a previous run's): counted apart, never as received
+   */
   stale: number;
   /** acked messages per second of the publish phase */
   tps: number;
-  /** end to end: distinct messages received per second, from the start of the publish phase to the last first receipt */
+  /**
+   * end to end: distinct messages received per second, from the start of the publish phase to the last first receipt
+   */
   deliveredPerSec: number;
   /** end-to-end (intended send → delivered) percentiles, the same as deliver.p50 / deliver.p99 */
   p50Ms: number;

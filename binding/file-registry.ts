@@ -73,8 +73,8 @@ export class FileRegistry implements Registry {
   }
 
   // Polls the file's text against the text `data` came from, not fs.watchFile's stat: watchFile
-  // takes its baseline stat asynchronously, so a write landing before it was never reported (the
-  // broker kept the old bindings), and a same-size rewrite within the timestamp granularity
+  // takes its baseline stat asynchronously, so a write landing before it is never reported (the
+  // broker keeps the old bindings), and a same-size rewrite within the timestamp granularity
   // leaves the stat unchanged.
   private ensureWatching(): void {
     if (this.pollTimer !== null) return;

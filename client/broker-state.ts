@@ -1,7 +1,10 @@
 // The life of the client's link to one broker, as a table (like handler/tx-states.ts): a move
 // not listed is a bug and throws.
 export type BrokerState = 'connecting' | 'connected' | 'waiting' | 'auth-failed' | 'closed';
-/** connected: authenticated; lost: closed or failed; refused: the broker refused our key; retry: the back-off elapsed; close: removed or client closed */
+/**
+ * connected: authenticated; lost: closed or failed; refused: the broker refused our key;
+ * retry: the back-off elapsed; close: removed or client closed
+ */
 export type BrokerEvent = 'connected' | 'lost' | 'refused' | 'retry' | 'close';
 
 const moves: Readonly<Record<BrokerState, Partial<Record<BrokerEvent, BrokerState>>>> = Object.freeze({

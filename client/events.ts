@@ -11,7 +11,10 @@ export interface ClientEvents {
   disconnect: { broker: string; error?: Error };
   /** The next connect attempt to a broker is in `delayMs` (`attempt` counts from 0 since the last success). */
   reconnecting: { broker: string; attempt: number; delayMs: number; error?: Error };
-  /** A broker refused our group or secret key. Other brokers are unaffected; this one is asked again after `retryInMs` (null: never). */
+  /**
+   * A broker refused our group or secret key. Other brokers are unaffected; this one is asked again after `retryInMs`
+   * (null: never).
+   */
   'auth-failed': { broker: string; error: BrokerRejectedError; retryInMs: number | null };
   /** The registry listed a new broker for one of our topics. */
   'broker-added': { broker: string; topics: string[] };

@@ -42,13 +42,13 @@ export function createCheckMessageStage(deps: CheckMessageDeps) {
     // `normalised` tracks whether any field changed: if none did, the received bytes are the
     // delivery packet body as they are, and deliver need not encode the message again.
     let normalised = false;
-    if (!(Number(header.createTime) > 0)) (header.createTime = now), (normalised = true);
-    if (header.deliverLimit <= 0 || header.deliverLimit > MAX_DELIVER_LIMIT) (header.deliverLimit = MAX_DELIVER_LIMIT), (normalised = true);
-    if (header.expiredTime <= 0 || header.expiredTime > now + MAX_EXPIRY_SEC) (header.expiredTime = now + MAX_EXPIRY_SEC), (normalised = true);
+    if (!(Number(header.createTime) > 0)) { header.createTime = now; normalised = true; }
+    if (header.deliverLimit <= 0 || header.deliverLimit > MAX_DELIVER_LIMIT) { header.deliverLimit = MAX_DELIVER_LIMIT; normalised = true; }
+    if (header.expiredTime <= 0 || header.expiredTime > now + MAX_EXPIRY_SEC) { header.expiredTime = now + MAX_EXPIRY_SEC; normalised = true; }
     else if (header.expiredTime < now) return refuse(event, Reasons.expired.text);
-    if (header.fly && !header.commit) (header.fly = false), (normalised = true); // design §4: fly only with commit
+    if (header.fly && !header.commit) { header.fly = false; normalised = true; } // design §4: fly only with commit
     const lower = header.messageId.toLowerCase();
-    if (lower !== header.messageId) (header.messageId = lower), (normalised = true);
+    if (lower !== header.messageId) { header.messageId = lower; normalised = true; }
 
     const stored: StoredMessage = {
       header,

@@ -1,7 +1,7 @@
 // design §5 "deliver-prepare": expiry and deliverLimit, in-flight dedup, and the target groups
 // = the groups bound now, minus those that already acked (design §6: never redelivered to).
 // When it settles a message itself (park, finish, dead letter) it returns that store write, so a
-// caller paging the store can wait for it before reading more (server/recovery.ts, issue 4).
+// caller paging the store can wait for it before reading more (server/recovery.ts).
 import type { Binding } from '../binding/binding';
 import type { BindingTable } from '../binding/matcher';
 import type { InFlightSet } from './delivery-in-flight';

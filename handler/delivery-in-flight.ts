@@ -14,7 +14,8 @@ export class InFlightSet {
    * flushes its log), so a recovery page may see a message whose first attempt is still to come. The
    * pipeline starts that attempt itself once the store answers; readers leave these alone.
    */
-  private readonly storing = new Map<string, number>(); // id → writes under way (a producer's retry can overlap its first save)
+  // id → writes under way (a producer's retry can overlap its first save)
+  private readonly storing = new Map<string, number>();
 
   get size(): number {
     return this.ids.size;

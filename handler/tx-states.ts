@@ -7,7 +7,8 @@
 //   checking ──commit | rollback──▶ committed | rolledBack   (a late commit after unknown is honoured)
 //   prepared | checking ──giveUp──▶ deadLettered            (max checks reached, final action rollback)
 //   prepared | checking ──finalCommit──▶ committed          (max checks reached, final action commit)
-//   deadLettered ──redrive──▶ prepared                      (an operator re-drove it: checked back again, never delivered as is)
+//   deadLettered ──redrive──▶ prepared                      (an operator re-drove it: checked back again,
+//                                                           never delivered as is)
 export type TxState = 'prepared' | 'checking' | 'committed' | 'rolledBack' | 'deadLettered';
 export type TxEvent = 'commit' | 'rollback' | 'checkDue' | 'unknown' | 'noAnswer' | 'giveUp' | 'finalCommit' | 'redrive';
 

@@ -1,6 +1,6 @@
 // Coalesces outgoing packets: the packets queued during one tick are copied into one buffer and
 // leave in one socket write at the tick's end, or as soon as FLUSH_BYTES are queued (2-core
-// machine: a syscall and two allocations per packet would dominate; see doc/performance.md).
+// machine: a syscall and two allocations per packet would dominate; see doc/performance-log.md).
 import { HEADER_LEN, writeHeader } from './header';
 
 export interface ByteSink {
@@ -9,10 +9,9 @@ export interface ByteSink {
 
 /**
  * A tick's first buffer. Under 4 KiB (half of Buffer.poolSize) it is a slice of Node's shared pool,
- * not an external allocation: a fresh 16 KiB buffer per tick (the earlier size) drove V8 into a
- * mark-compact every ~140 ms at 5,000 msg/s, one small packet per tick (doc/performance.md). A tick
- * that outgrows it gets a bigger one; the buffer goes to the socket at flush, so an idle connection
- * holds none.
+ * not an external allocation: a fresh 16 KiB buffer per tick, at one small packet per tick, drives
+ * V8 into frequent mark-compacts (doc/performance-log.md). A tick that outgrows it gets a bigger
+ * one; the buffer goes to the socket at flush, so an idle connection holds none.
  */
 const INITIAL_BYTES = 4000;
 
@@ -20,8 +19,8 @@ const INITIAL_BYTES = 4000;
  * A tick's packets go to the socket once they reach this size, without waiting for the tick's end.
  * One 64 KiB read decodes ~100 publishes; holding all their acks and deliveries until the whole read
  * is processed leaves the peer idle meanwhile, and on 2 cores broker and clients then take turns
- * instead of overlapping. Measured with the file store at saturation: +13 % msg/s and −25 % p50
- * (doc/performance.md). A 16 KiB write still carries ~25 deliveries of 512 B or ~200 store-acks.
+ * instead of overlapping (doc/performance-log.md). A 16 KiB write still carries ~25 deliveries
+ * of 512 B or ~200 store-acks.
  */
 const FLUSH_BYTES = 16 * 1024;
 

@@ -2,8 +2,8 @@
 // kiteq-server: flags (each also a KITEQ_* environment variable), defaults that run a broker on
 // one machine with nothing else installed (file registry, embedded store).
 // The shebang (and `npm start`) give V8 a 64 MB initial old-generation limit: with its default, a
-// heap as small as the broker's is marked and compacted every ~330 ms whatever it allocates, and
-// those pauses were the p99 (doc/performance.md, 2026-12-02, "The GC mode that was the tail"). It is a launch flag
+// heap as small as the broker's is marked and compacted every few hundred ms whatever it allocates,
+// and those pauses become the p99 (doc/operations.md). It is a launch flag
 // only: V8 reads it when the heap is set up, and NODE_OPTIONS does not take it.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';

@@ -14,7 +14,7 @@ export interface BrokerConfig {
   /** null: no access control (every group/key accepted) */
   groups: GroupConfig[] | null;
   maxBodyBytes: number;
-  /** connection cap (issue 10): past it new sockets are closed at once, with a log line */
+  /** connection cap: past it new sockets are closed at once, with a log line */
   maxConnections: number;
   /** a connection that has not authenticated (CONN_META) within this is closed */
   authTimeoutMs: number;

@@ -1,4 +1,4 @@
-// Connection-level limits (issue 10, doc/security.md): wrong keys rate-limited per (remote
+// Connection-level limits (doc/security.md): wrong keys rate-limited per (remote
 // address, group), and a tally of sockets refused at the connection cap. The cap itself is
 // enforced by node's net.Server.maxConnections (set in server/broker.ts), which closes a socket
 // before any byte of it is read; this file keeps the bookkeeping and what gets logged about it.

@@ -9,7 +9,7 @@
 // flight, so a backlog of 10^5 stored messages is fed as fast as consumers ack it and new
 // publishes always find room. The store writes a page causes without a delivery (park, finish,
 // dead letter: deliver-prepare hands them back) are awaited before the next page is read, so a walk
-// of 10^6 messages for an offline group has one page of them outstanding at most (issue 4: reads
+// of 10^6 messages for an offline group has one page of them outstanding at most (reads
 // outpace writes with fsync=always or a slow disk, and the queued writes hold memory). Dead-letter
 // re-drive lives here too: it is a re-drive.
 import type { InFlightSet } from '../handler/delivery-in-flight';

@@ -30,7 +30,7 @@ export interface SessionHooks {
   log: Logger;
   maxBodyBytes: number;
   nowMs: () => number;
-  /** publishes awaiting their store-ack before the socket is paused (issue 10: back-pressure) */
+  /** publishes awaiting their store-ack before the socket is paused (back-pressure) */
   maxInFlightPublishes?: number;
   /** outgoing bytes queued past which the connection is closed (a consumer that does not read) */
   maxBufferedBytes?: number;
@@ -139,7 +139,7 @@ export class Session implements AuthenticatingSession, AcceptingSession {
   }
 
   /**
-   * Back-pressure (issue 10, doc/security.md): at maxInFlightPublishes un-acked publishes this
+   * Back-pressure (doc/security.md): at maxInFlightPublishes un-acked publishes this
    * connection's socket stops being read, so TCP flow control slows the producer instead of the
    * broker queueing without bound. Frames already in the chunk being decoded still pass.
    */
@@ -249,7 +249,7 @@ export class Session implements AuthenticatingSession, AcceptingSession {
       entry.reply.resolve(false, 'delivery timeout');
       expired++;
     }
-    // Deliveries timing out while over half of maxBufferedBytes sits unread: not reading (issue 10).
+    // Deliveries timing out while over half of maxBufferedBytes sits unread: not reading.
     if (expired > 0 && this.congested) this.destroyAsSlow(`deliveries timed out with ${this.socket.writableLength} bytes unread`);
     return expired;
   }

@@ -1,5 +1,5 @@
-// The client listener: plain TCP, or TLS when --tls-cert/--tls-key are given (issue 10,
-// doc/security.md). A TLS socket is a net.Socket, so sessions frame it the same way.
+// The client listener: plain TCP, or TLS when --tls-cert/--tls-key are given (doc/security.md).
+// A TLS socket is a net.Socket, so sessions frame it the same way.
 import { readFileSync } from 'node:fs';
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';

@@ -1,4 +1,4 @@
-// The benchmark harness itself (issue 9): a short run against a broker started by the test
+// The benchmark harness itself: a short run against a broker started by the test
 // yields a result whose counts add up; a proxy that loses, repeats and replays deliveries on
 // purpose shows the harness reports exactly that.
 import assert from 'node:assert/strict';

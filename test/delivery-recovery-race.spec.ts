@@ -1,6 +1,6 @@
 // design §6: the recovery scan pages stored messages and re-drives those due. A store can make a
 // saved row visible to that page before it answers the save (InnoDB commits in memory, then flushes
-// its log; a slow flush was seen to hold an answer 1.8 s): the message must still be delivered once,
+// its log; a slow flush can hold an answer for seconds): the message must still be delivered once,
 // by the publish path when the save resolves, not once by the scan and again by the publish path.
 import assert from 'node:assert/strict';
 import { directBinding } from '../binding/binding';

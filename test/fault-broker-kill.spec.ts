@@ -1,4 +1,4 @@
-// issue 10 fault suite: the broker (a child process) is killed with SIGKILL at 5 random points
+// Fault suite: the broker (a child process) is killed with SIGKILL at 5 random points
 // while 4 producers stream, and restarted on the same address each time. Every message that got
 // a true store-ack must be delivered (lost = 0); duplicates are allowed (at-least-once) and counted.
 // File store (fsync=batch) and MySQL store.

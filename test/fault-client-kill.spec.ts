@@ -1,4 +1,4 @@
-// issue 10 fault suite: a consumer and a producer killed with SIGKILL mid-stream (each a child
+// Fault suite: a consumer and a producer killed with SIGKILL mid-stream (each a child
 // process, test/fixtures/fault/client-process.ts). Nothing acked is lost: the dead consumer's
 // unacked deliveries go to another consumer of its group; the dead producer's prepared messages
 // are resolved by check-back (design §7) through another producer of its group.

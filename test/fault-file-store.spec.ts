@@ -1,4 +1,4 @@
-// issue 10 fault suite, file store at broker level (child process, real clients):
+// Fault suite, file store at broker level (child process, real clients):
 // - disk full (a real 4 MiB tmpfs; needs root): false store-acks carrying the reason, nothing
 //   acked lost, publishes succeed again once delivered messages are reclaimed;
 // - corrupted segment tail (truncated record, flipped byte) after SIGKILL: the broker starts and

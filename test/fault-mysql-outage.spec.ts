@@ -1,4 +1,4 @@
-// issue 10 fault suite: MariaDB unreachable mid-stream, at broker level. The broker (child
+// Fault suite: MariaDB unreachable mid-stream, at broker level. The broker (child
 // process) reaches MariaDB through a local TCP proxy (test/support/mariadb.ts MariaDbProxy); the
 // proxy goes down for 4 s and comes back. The shared MariaDB server itself is never stopped.
 // While down: false store-acks (retriable reason); afterwards: every acked message delivered.

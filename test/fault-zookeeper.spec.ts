@@ -1,4 +1,4 @@
-// issue 10 fault suite, ZooKeeper at broker level (a child-process broker on zk://, real clients,
+// Fault suite, ZooKeeper at broker level (a child-process broker on zk://, real clients,
 // a 4-producer stream): ZooKeeper stopped for 30 s then started; the broker's session expired by a
 // network cut; a 3-node ensemble losing its leader. Delivery continues or resumes, bindings stay
 // in force, nothing acked is lost.
@@ -9,7 +9,7 @@ import { directBinding } from '../binding/binding';
 import { ZkClient } from '../binding/zk/zk-client';
 import { buildStringMessage, KiteQClient } from '../client';
 import { type ChildBroker, startChildBroker } from './fixtures/fault/harness';
-import { STREAM_BINDING, startStream, type Stream } from './fixtures/fault/stream';
+import { startStream, type Stream } from './fixtures/fault/stream';
 import { tempDir } from './support/broker';
 import { eventually } from './support/events';
 import { freePort } from './support/ports';

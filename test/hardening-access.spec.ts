@@ -1,4 +1,4 @@
-// issue 10: access control per group (conf/groups.yaml publish/subscribe lists) and refused
+// Access control per group (conf/groups.yaml publish/subscribe lists) and refused
 // keys rate-limited per (remote address, group) (doc/security.md).
 import assert from 'node:assert/strict';
 import { directBinding } from '../binding/binding';

@@ -1,4 +1,4 @@
-// issue 10: 10,000 idle and half-open connections against a broker (child process) capped at
+// 10,000 idle and half-open connections against a broker (child process) capped at
 // 2,000: those past the cap are closed at once with a few log lines, the ones held are evicted at
 // the unauthenticated-time limit, and a well-behaved producer/consumer keeps round-tripping.
 import assert from 'node:assert/strict';

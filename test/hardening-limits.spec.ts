@@ -1,4 +1,4 @@
-// issue 10: limits with clear errors (doc/security.md): max connections, max unauthenticated time,
+// Limits with clear errors (doc/security.md): max connections, max unauthenticated time,
 // max body size (a slowloris frame), max in-flight publishes (back-pressure: the socket is
 // paused), max buffered outgoing bytes (a consumer that does not read is closed).
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// issue 10: optional TLS for client connections (--tls-cert/--tls-key; client `tls: {...}`).
+// Optional TLS for client connections (--tls-cert/--tls-key; client `tls: {...}`).
 // A self-signed certificate is made with openssl in a temp dir for each run.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';

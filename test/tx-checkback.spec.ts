@@ -1,4 +1,4 @@
-// design §7, issue 7: check-back of prepared messages. Small ages and intervals (1 s) so the
+// design §7: check-back of prepared messages. Small ages and intervals (1 s) so the
 // whole dance takes seconds; the broker's store is read in-process to see the stored check count.
 import assert from 'node:assert/strict';
 import { directBinding } from '../binding/binding';
@@ -7,7 +7,7 @@ import type { BrokerConfig } from '../server/config';
 import { CmdType } from '../protocol/commands';
 import { encodeMessage } from '../protocol/messages/message';
 import { countdown, eventually } from './support/events';
-import { startBroker, type TestBroker } from './support/broker';
+import { startBroker } from './support/broker';
 import { aHeader } from './support/messages';
 import { RawClient } from './support/raw-client';
 

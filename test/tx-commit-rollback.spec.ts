@@ -1,4 +1,4 @@
-// design §7, issue 7: sendTxMessage runs the local transaction after the durable store-ack and
+// design §7: sendTxMessage runs the local transaction after the durable store-ack and
 // commits or rolls back; commit delivers once, rollback never delivers and leaves nothing stored.
 import assert from 'node:assert/strict';
 import { directBinding } from '../binding/binding';

@@ -1,4 +1,4 @@
-// issue 7: 10,000 transactional messages from 4 producers, half committed and half rolled back
+// 10,000 transactional messages from 4 producers, half committed and half rolled back
 // by their local transactions: the consumer receives exactly the committed ones, once each.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';

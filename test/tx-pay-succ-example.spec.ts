@@ -1,4 +1,4 @@
-// issue 7: the example users copy (examples/pay-succ), run as real processes against a real
+// The example users copy (examples/pay-succ), run as real processes against a real
 // MariaDB. The payment service dies (SIGKILL) between its database commit and its TX_ACK;
 // another instance answers the check-back from MariaDB; the subscriber receives a message
 // exactly for the orders that committed.

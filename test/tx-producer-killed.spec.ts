@@ -1,4 +1,4 @@
-// issue 7: the producer process is killed (SIGKILL) after the store-ack and before its TX_ACK;
+// The producer process is killed (SIGKILL) after the store-ack and before its TX_ACK;
 // another producer process of the same group answers the check-back, and the message is
 // delivered exactly when that answer is commit.
 import assert from 'node:assert/strict';

@@ -7,7 +7,7 @@ import { type Binding, directBinding, fanoutBinding } from '../binding/binding';
 import { ZkClient } from '../binding/zk/zk-client';
 import { buildStringMessage, KiteQClient, type Message } from '../client';
 import { startBrokerProcess, type BrokerProcess } from './support/broker';
-import { countdown, eventually } from './support/events';
+import { eventually } from './support/events';
 import { freePort } from './support/ports';
 import { startZooKeeper, type ZooKeeperServer } from './support/zookeeper';
 

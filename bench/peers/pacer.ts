@@ -3,8 +3,8 @@
 // timer (armed for the head) serves every lane: a timer per message would cost the load generator
 // more CPU than the broker spends on the message at 5,000/s on this 2-core machine.
 //
-// Timers have 1 ms granularity: waiting for the exact time sent messages 0.7 ms late at the median
-// (1.4 ms at p90, measured at 5,000/s), and that lateness counted in every latency. So a message is
+// Timers have 1 ms granularity: waiting for the exact time sends a message up to a tick late, and
+// that lateness would count in every latency. So a message is
 // let go up to EARLY_MS before its time; the publish loop then counts its latency from when it
 // was actually sent (the earlier of intended and actual send time: never less than the truth, and
 // late sends still count from their intended time, so no coordinated omission).

@@ -46,7 +46,9 @@ export class ReceiptTracker {
     if ((this.flags[id] & RECEIVED) === 0) this.pending++;
   }
 
-  /** One delivery of a bench payload: counted as a receipt of this run (its latency recorded), a duplicate, or stale. */
+  /**
+   * One delivery of a bench payload: counted as a receipt of this run (its latency recorded), a duplicate, or stale.
+   */
   receive(payload: Uint8Array): void {
     const { id, intendedMs, run } = readPayload(payload);
     if (run !== this.run) {

@@ -7,7 +7,10 @@ import type { ZkLogger } from './zk-logger';
 import { ChildrenWatch, DataWatch } from './zk-watches';
 import { groupIdOfBindNode, topicSubscriptionsPath } from './zk-paths';
 
-/** Parses one -bind node. Bad JSON → no bindings for the group; a bad entry → that entry skipped. Both logged with the path. */
+/**
+ * Parses one -bind node. Bad JSON → no bindings for the group; a bad entry → that entry skipped.
+ * Both logged with the path.
+ */
 export function parseBindNode(path: string, topic: string, groupId: string, data: Buffer, log: ZkLogger): Binding[] {
   if (data.length === 0) return [];
   let raw: unknown;

@@ -34,7 +34,10 @@ export function checkSegment(what: string, value: string): void {
   if (value === '' || value.includes('/')) throw new Error(`${what} ${JSON.stringify(value)} cannot be a ZooKeeper path segment`);
 }
 
-/** The JSON array KiteQ writes into a -bind node: [{"groupId","topic","messageType","bindType","version","watermark","persistent"}]. */
+/**
+ * The JSON array KiteQ writes into a -bind node:
+ * [{"groupId","topic","messageType","bindType","version","watermark","persistent"}].
+ */
 export function encodeBindNode(bindings: Binding[]): Buffer {
   const ordered = bindings.map((b) => ({
     groupId: b.groupId,

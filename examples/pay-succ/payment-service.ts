@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The payment service of the pay-succ example (issue 7, doc/transactions.md). For each order it
+// The payment service of the pay-succ example (doc/transactions.md). For each order it
 // opens a MariaDB transaction, publishes `trade / pay-succ` with sendTx, and inside the
 // local transaction inserts the order row and commits the database: the broker holds the
 // message prepared until then, commits it when the database committed, and rolls it back when

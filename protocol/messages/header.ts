@@ -73,10 +73,10 @@ const ENTRY_REQUIRED = ['key', 'value'] as const;
 /**
  * A decoded header with the proto2 defaults, built by a constructor rather than an object literal.
  * V8 pretenures a literal's allocation site once most of its objects survive a scavenge (one
- * 64 KiB read decodes ~100 headers at once); it did so for this one, and every header was then born
- * in the old generation while its message was young (doc/performance.md, "Night of 2026-12-01";
- * GC totals did not move measurably). A constructor call has no allocation site. Its prototype is
- * Object.prototype, so a decoded header is still a plain object (spreads, JSON, deepStrictEqual).
+ * 64 KiB read decodes ~100 headers at once), and every header would then be born in the old
+ * generation while its message is young (doc/performance-log.md). A constructor call has no
+ * allocation site. Its prototype is Object.prototype, so a decoded header is still a plain object
+ * (spreads, JSON, deepStrictEqual).
  */
 const DecodedHeader = function (this: MessageHeader) {
   this.messageId = '';

@@ -62,8 +62,8 @@ export class ProtoReader {
     const end = this.end;
     let pos = this.pos;
     let lo = 0;
-    let hi = 0;
-    let byte = 0;
+    let hi: number;
+    let byte: number;
     for (let shift = 0; shift < 28; shift += 7) {
       if (pos >= end) this.fail('unterminated varint');
       byte = buf[pos++];

@@ -1,6 +1,6 @@
 // A hand-written proto2 encoder for every packet body (the hot ones: store-ack, delivery, DeliverAck).
 // protobufjs's Writer builds a linked list of op objects per field and then copies them into the
-// result: ~3.5 KB of short-lived objects per message at the broker (doc/performance.md). Here a
+// result: short-lived garbage for every message on the broker's hottest path. Here a
 // body is measured first, then written once into one buffer; the bytes are the same as protobufjs
 // emits (fields in number order, required fields always, int32/int64 negatives as 10-byte varints),
 // which the golden fixtures of test/protocol-golden.spec.ts check byte for byte.

@@ -4,7 +4,7 @@
 // young. O(1) per call, no scan (a Map scanned from its head after many deletes is O(n)).
 import type { ImmutableMessage } from './record-codec';
 
-// measured: a decoded header object, its strings and the Buffer wrapper cost ~700 bytes beyond the body
+// what a decoded header object, its strings and the Buffer wrapper cost beyond the body
 const OVERHEAD_BYTES = 700;
 
 interface Entry {

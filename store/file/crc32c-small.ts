@@ -1,6 +1,6 @@
 // CRC32C (Castagnoli, the records' checksum) of a short range, computed in JS. For the small
 // records (DELETE ~45 bytes, STATE ~60–100) the call into the native crc32c and the Buffer view it
-// needs cost more than the bytes: ~0.56 µs against ~0.14 µs for 40 bytes (microbench). Same values
+// needs cost more than the bytes, up to SMALL_CRC_BYTES. Same values
 // as @node-rs/crc32's crc32c (test/store-file-crc.spec.ts).
 
 /** below this many bytes the JS loop is the cheaper one */

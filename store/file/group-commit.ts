@@ -1,11 +1,11 @@
 // Group commit (design §8): every call queued while the previous batch was being written
 // goes out in the next batch, one durable write() for all of them (O_DSYNC: the fsync is part of
-// the write, see segment-files.ts), so many producers share each fsync. fsync=always takes one call (a save, or a whole saveBatch) per batch;
-// fsync=interval resolves after write() and fsyncs on a timer.
+// the write, see segment-files.ts), so many producers share each fsync. fsync=always takes one call
+// (a save, or a whole saveBatch) per batch; fsync=interval resolves after write() and fsyncs on a timer.
 // A call may be lazy (deletes: a message every group acked, or a rollback): it starts no write of
 // its own but goes out with the next batch another call starts, or after LINGER_MS. Losing one to a
-// crash costs a redelivery, never an acked message, and it saves the writes that held only
-// deletes: a save no longer waits behind one (doc/file-store.md).
+// crash costs a redelivery, never an acked message, and no save waits behind a write that holds
+// only deletes (doc/file-store.md).
 // A write that fails for lack of space is retried once after the store frees its reserve
 // (disk-reserve.ts). A failed write/fsync undoes the batch in memory, truncates the segment back to its last good size
 // and rejects the batch's calls; acked data before it is untouched and the next batch may succeed.

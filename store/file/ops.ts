@@ -59,11 +59,11 @@ export interface CopyOp extends Waiter {
 
 export type StoreOp = SaveOp | StateOp | DeleteOp | CopyOp;
 
-// The ops of delivery results and deletes are made by constructors, not object literals (issue 4):
-// V8 pretenures a literal's allocation site once most of its objects survive a scavenge, and a
-// recovery walk's page of 500 ops waiting for their write did; from then on every op was born in the
-// old generation and freed only by a full GC (20-30 MB/s of it, 530-700 MB RSS). A constructor has no
-// allocation site to pretenure, and copying the result drops the caller's objects at once.
+// The ops of delivery results and deletes are made by constructors, not object literals:
+// V8 pretenures a literal's allocation site once most of its objects survive a scavenge, as a
+// recovery walk's page of ops waiting for their write does; every op would then be born in the
+// old generation and freed only by a full GC. A constructor has no allocation site to pretenure,
+// and copying the result drops the caller's objects at once.
 
 /** recordDelivery's change, with its own copy of the caller's result */
 export class DeliveryChange {

@@ -1,5 +1,5 @@
 // Zeroed space ahead of the append position (doc/file-store.md, "Zeros written ahead"). An O_DSYNC write
-// that grows the file must also make the new size durable: on this VM's ext4 that is a second
+// that grows the file must also make the new size durable: on ext4 without a journal that is a second
 // device write per batch. A write into space that is already allocated and durable syncs data
 // only. So each segment keeps up to one chunk of zeros past its last record, written in the
 // background while the appends land in the chunk before it.

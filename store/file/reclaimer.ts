@@ -46,7 +46,7 @@ export class Reclaimer {
 
   private async run(): Promise<void> {
     const { ledger, logger } = this.deps;
-    do {
+    for (;;) {
       this.again = false;
       for (;;) {
         if (this.stopped) {
@@ -79,6 +79,6 @@ export class Reclaimer {
         this.looping = false; // synchronously with the last check: a later kick() starts a new run
         return;
       }
-    } while (true);
+    }
   }
 }

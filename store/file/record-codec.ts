@@ -214,7 +214,10 @@ export function decodeImmutable(buf: Buffer): ImmutableMessage {
   return { header, msgType, body, publishTime, kiteServer };
 }
 
-/** Appends the MESSAGE record of a new message to `w` in one pass: the bytes a copy of it by encodeMessageRecord would have. */
+/**
+ * Appends the MESSAGE record of a new message to `w` in one pass: the bytes a copy of it by
+ * encodeMessageRecord would have.
+ */
 export function encodeNewMessageRecord(w: RecordWriter, id: string, topic: string, state: MessageState, message: ImmutableMessage, encodedHeader?: Uint8Array): number {
   const header = encodedHeader ?? encodeHeader(message.header);
   const body = message.body;

@@ -32,7 +32,7 @@ export async function syncDirectory(dir: string): Promise<void> {
 
 /**
  * fsync=batch/always open segments with O_DSYNC: each write() returns once its data is on disk, one
- * syscall and one thread-pool trip instead of write() + fdatasync() (measured ~2x faster per batch).
+ * syscall and one thread-pool trip instead of write() + fdatasync().
  */
 function flags(dsync: boolean, create: boolean): number {
   return constants.O_RDWR | (create ? constants.O_CREAT | constants.O_EXCL : 0) | (dsync ? constants.O_DSYNC : 0);
@@ -95,9 +95,9 @@ export const SHRINK_STEP_BYTES = 4 * 1024 * 1024;
 const SHRINK_PAUSE_MS = 10;
 
 /**
- * Removes a finished segment without stalling the writes. Unlinking 64 MiB at once held the next
- * O_DSYNC write 70–80 ms: the journal commit that write forces frees (and, on a filesystem mounted
- * with `discard`, trims) every block of the file, and at 5,000 msg/s that was the p999. So the file
+ * Removes a finished segment without stalling the writes. Unlinking 64 MiB at once stalls the next
+ * O_DSYNC write for tens of ms: the journal commit that write forces frees (and, on a filesystem
+ * mounted with `discard`, trims) every block of the file at once. So the file
  * is renamed out of recovery's sight (atomic; from then on it is removed as far as the store is
  * concerned), then cut 4 MiB at a time, then unlinked. A crash midway leaves a `.removing` file,
  * which the next start finishes removing (finishRemovals).
@@ -118,7 +118,8 @@ async function shrinkAndUnlink(file: string): Promise<void> {
     while (size > SHRINK_STEP_BYTES) {
       size -= SHRINK_STEP_BYTES;
       await handle.truncate(size);
-      await new Promise((resolve) => setTimeout(resolve, SHRINK_PAUSE_MS)); // pacing background work, not waiting for an event
+      // pacing background work, not waiting for an event
+      await new Promise((resolve) => setTimeout(resolve, SHRINK_PAUSE_MS));
     }
   } finally {
     await handle.close();

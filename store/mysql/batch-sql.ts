@@ -176,7 +176,7 @@ async function writeChecked(
     const results = (await run.script([{ sql: 'BEGIN' }, ...reads])) as { message_id: string }[][];
     let next = 1;
     if (insertIds.length > 0) for (const row of results[next++]) outcome.duplicates.add(row.message_id);
-    if (asked.length > 0) for (const row of results[next++]) outcome.existed.add(row.message_id);
+    if (asked.length > 0) for (const row of results[next]) outcome.existed.add(row.message_id);
   }
 
   // Round trip 2: every write, then COMMIT.

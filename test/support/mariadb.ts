@@ -31,6 +31,7 @@ export async function connectMariaDb(): Promise<Connection> {
     throw new Error(
       `MariaDB is not reachable on ${MARIADB_HOST}:${MARIADB_PORT} as root without a password ` +
         `(${(error as Error).message}). Run \`bash build.sh\` to install and start it.`,
+      { cause: error },
     );
   }
 }
