@@ -18,11 +18,11 @@ const PHASES_MS = [50, 300, 550, 800, 950];
 
 describe('adversary - the first check-back is never early', function () {
   this.timeout(30_000);
-  const broker = withBroker({ bindings: [directBinding('s-mc', 'trade', 'pay-succ')], config: { txCheckAgeSec: AGE_SEC, txCheckIntervalSec: 30 } });
+  const env = withBroker({ bindings: [directBinding('s-mc', 'trade', 'pay-succ')], config: { txCheckAgeSec: AGE_SEC, txCheckIntervalSec: 30 } });
   let producer: RawClient;
 
   before(async () => {
-    producer = await broker.raw();
+    producer = await env.raw();
     assert.equal((await producer.handshake('p-trade', 'k')).status, true);
   });
 

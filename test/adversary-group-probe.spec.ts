@@ -10,7 +10,7 @@ import { withBroker } from './support/with-broker';
 describe('adversary - probing which groups exist', function () {
   this.timeout(20_000);
   const captured = captureLog();
-  const broker = withBroker({
+  const env = withBroker({
     bindings: [],
     config: { groups: [{ groupId: 'p-trade', secretKey: 'p-key' }], authFailLimit: 3, authFailWindowMs: 10_000, authBlockMs: 10_000 },
     brokerOptions: { log: captured.log },
@@ -18,7 +18,7 @@ describe('adversary - probing which groups exist', function () {
 
   /** The CONN_AUTH body the broker answers a CONN_META with, as bytes. */
   async function replyTo(groupId: string, secretKey: string): Promise<Buffer> {
-    const raw = await broker.raw();
+    const raw = await env.raw();
     raw.sendPacket(1, CmdType.CONN_META, encodeConnMeta({ groupId, secretKey, warmingupSec: 0 }));
     const reply = await raw.next((f) => f.cmdType === CmdType.CONN_AUTH);
     await raw.closedWithin(3000);

@@ -7,13 +7,13 @@ import { withBroker } from './support/with-broker';
 
 describe('auth - secret keys from config', function () {
   this.timeout(20_000);
-  const broker = withBroker({
+  const env = withBroker({
     bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
     config: { groups: [{ groupId: 'p-trade', secretKey: 'right-key' }, { groupId: 's-mc', secretKey: 'mc-key' }] },
   });
 
   it('refuses a wrong key with ConnAuthAck status false and closes the connection', async () => {
-    const raw = await broker.raw();
+    const raw = await env.raw();
     const auth = await raw.handshake('p-trade', 'wrong-key');
     assert.equal(auth.status, false);
     assert.equal(auth.feedback, AUTH_REFUSED_FEEDBACK);
@@ -21,7 +21,7 @@ describe('auth - secret keys from config', function () {
   });
 
   it('refuses an unknown group with the same feedback as a wrong key', async () => {
-    const raw = await broker.raw();
+    const raw = await env.raw();
     const auth = await raw.handshake('intruder', 'right-key');
     assert.equal(auth.status, false);
     assert.equal(auth.feedback, AUTH_REFUSED_FEEDBACK);
@@ -29,21 +29,21 @@ describe('auth - secret keys from config', function () {
   });
 
   it('rejects the client start with a non-retriable BrokerRejectedError', async () => {
-    const client = broker.client({ groupId: 'p-trade', secretKey: 'nope', publishTopics: ['trade'] });
+    const client = env.client({ groupId: 'p-trade', secretKey: 'nope', publishTopics: ['trade'] });
     await assert.rejects(client.start(), (error: unknown) => error instanceof BrokerRejectedError && !error.retriable);
   });
 
   it('keeps serving clients with the right key after refusing others', async () => {
     const received: string[] = [];
-    const consumer = broker.client({ groupId: 's-mc', secretKey: 'mc-key', bindings: [directBinding('s-mc', 'trade', 'pay-succ')] });
+    const consumer = env.client({ groupId: 's-mc', secretKey: 'mc-key', bindings: [directBinding('s-mc', 'trade', 'pay-succ')] });
     const got = new Promise<void>((resolve) => consumer.setMessageListener((m) => (received.push(m.header.messageId), resolve(), true)));
     await consumer.start();
     for (let i = 0; i < 3; i++) {
-      const raw = await broker.raw();
+      const raw = await env.raw();
       await raw.handshake('p-trade', `bad-${i}`);
       await raw.closedWithin(3000);
     }
-    const producer = await broker.startClient({ groupId: 'p-trade', secretKey: 'right-key', publishTopics: ['trade'] });
+    const producer = await env.startClient({ groupId: 'p-trade', secretKey: 'right-key', publishTopics: ['trade'] });
     const ack = await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'hello' }));
     await got;
     assert.deepEqual(received, [ack.messageId]);

@@ -19,14 +19,14 @@ for (const { store, window, deliveriesMs, settleMs } of backends) {
   describe(`delivery - two groups bound to one topic (${store} store)`, function () {
     this.timeout(120_000);
     const bindings = [directBinding('s-direct', 'trade', 'pay-succ'), regxBinding('s-regx', 'trade', 'pay-.*')];
-    const broker = withBroker({ bindings: bindings.map((b) => ({ ...b, watermark: 100_000 })), store });
+    const env = withBroker({ bindings: bindings.map((b) => ({ ...b, watermark: 100_000 })), store });
 
     function consumer(groupId: string, onMessage: (m: Message) => boolean): Promise<KiteQClient> {
-      return broker.startClient({ groupId, bindings: bindings.filter((b) => b.groupId === groupId), listener: onMessage });
+      return env.startClient({ groupId, bindings: bindings.filter((b) => b.groupId === groupId), listener: onMessage });
     }
 
     it('delivers 10,000 messages to each matching group exactly once, and a non-matching type to nobody', async () => {
-      const { broker: server } = broker.env;
+      const server = env.broker;
       assert.equal(server.store.kind, store);
       const total = 10_000;
       const seen = { 's-direct': new Map<string, number>(), 's-regx': new Map<string, number>() };
@@ -41,7 +41,7 @@ for (const { store, window, deliveriesMs, settleMs } of backends) {
           return true;
         });
       }
-      const producer = await broker.startClient({ groupId: 'p-trade', publishTopics: ['trade'] });
+      const producer = await env.startClient({ groupId: 'p-trade', publishTopics: ['trade'] });
 
       const unmatched = await producer.send(buildStringMessage({ topic: 'trade', messageType: 'refund', body: 'nobody wants me' }));
       assert.equal(unmatched.status, true);
@@ -72,15 +72,14 @@ describe('delivery - two groups, one acks and one nacks (virtual clock)', functi
   this.timeout(30_000);
   const clock = new VirtualClock();
   const bindings = [directBinding('s-ack', 'trade', 'pay-succ'), directBinding('s-nack', 'trade', 'pay-succ')];
-  const broker = withBroker({ bindings, brokerOptions: { clock } });
+  const env = withBroker({ bindings, brokerOptions: { clock } });
 
   it('retries only the group that has not acked; the acking group receives exactly once', async () => {
-    const env = broker.env;
     const got = { 's-ack': 0, 's-nack': 0 };
     for (const groupId of ['s-ack', 's-nack'] as const) {
-      await broker.startClient({ groupId, bindings: bindings.filter((b) => b.groupId === groupId), listener: () => ++got[groupId] > 0 && (groupId === 's-ack' || got[groupId] >= 5) });
+      await env.startClient({ groupId, bindings: bindings.filter((b) => b.groupId === groupId), listener: () => ++got[groupId] > 0 && (groupId === 's-ack' || got[groupId] >= 5) });
     }
-    const producer = await broker.startClient({ groupId: 'p-trade', publishTopics: ['trade'] });
+    const producer = await env.startClient({ groupId: 'p-trade', publishTopics: ['trade'] });
     const { messageId } = await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'half the groups say no' }));
     for (let attempt = 3; attempt < 5; attempt++) {
       await eventually(() => got['s-nack'] === attempt && env.broker.retryScheduledCount === 1 && env.broker.inFlightCount === 0, 5000, `attempt ${attempt} failed and rescheduled (got ${JSON.stringify(got)}, scheduled ${env.broker.retryScheduledCount}, in flight ${env.broker.inFlightCount})`);

@@ -7,11 +7,11 @@ import { withBroker } from './support/with-broker';
 
 describe('delivery - redelivery after a nack or a timeout', function () {
   this.timeout(30_000);
-  const broker = withBroker({ bindings: [directBinding('s-mc', 'trade', 'pay-succ')], config: { deliveryTimeoutMs: 800 } }, { perTest: true });
+  const env = withBroker({ bindings: [directBinding('s-mc', 'trade', 'pay-succ')], config: { deliveryTimeoutMs: 800 } }, { perTest: true });
 
   function client(groupId: string, listener?: MessageListener): Promise<KiteQClient> {
     const bindings = groupId.startsWith('s-') ? [directBinding(groupId, 'trade', 'pay-succ')] : [];
-    return broker.startClient({ groupId, bindings, publishTopics: ['trade'], listener });
+    return env.startClient({ groupId, bindings, publishTopics: ['trade'], listener });
   }
 
   it('gives a message again to a consumer that returned false', async () => {

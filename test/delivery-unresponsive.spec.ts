@@ -9,10 +9,10 @@ import { withBroker } from './support/with-broker';
 
 describe('delivery - a retry after a timeout passes over the consumer that timed out', function () {
   this.timeout(30_000);
-  const broker = withBroker({ bindings: [directBinding('s-pool', 'trade', 'pay-succ')], config: { deliveryTimeoutMs: 400 } });
+  const env = withBroker({ bindings: [directBinding('s-pool', 'trade', 'pay-succ')], config: { deliveryTimeoutMs: 400 } });
 
   function consumer(listener: MessageListener): KiteQClient {
-    return broker.client({ groupId: 's-pool', bindings: [directBinding('s-pool', 'trade', 'pay-succ')], listener });
+    return env.client({ groupId: 's-pool', bindings: [directBinding('s-pool', 'trade', 'pay-succ')], listener });
   }
 
   it('sends every timed-out delivery to the consumer that answers, none twice to the silent one', async () => {
@@ -29,7 +29,7 @@ describe('delivery - a retry after a timeout passes over the consumer that timed
       atAnswering.add(m.header.messageId);
       return true;
     });
-    const producer = broker.client({ groupId: 'p-trade', publishTopics: ['trade'] });
+    const producer = env.client({ groupId: 'p-trade', publishTopics: ['trade'] });
     await Promise.all([silent.start(), answering.start(), producer.start()]);
     await Promise.all(Array.from({ length: total }, (_, i) => producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: `m${i}` }))));
     await all.done;

@@ -11,17 +11,17 @@ describe('delivery warm-up - one warm consumer, one warming up over 10 s', funct
   this.timeout(60_000);
   const clock = new VirtualClock();
   const binding = directBinding('s-pool', 'trade', 'pay-succ', { watermark: 100_000 });
-  const broker = withBroker({ bindings: [binding], brokerOptions: { clock } });
+  const env = withBroker({ bindings: [binding], brokerOptions: { clock } });
 
   it('gives the warming consumer a small share at first that grows to half', async () => {
     const counts = { warm: 0, warming: 0 };
     let phase: ReturnType<typeof countdown> | null = null;
     const consumer = async (name: keyof typeof counts, warmingupSec: number) => {
-      await broker.startClient({ groupId: 's-pool', bindings: [binding], warmingupSec, listener: () => (counts[name]++, phase?.tick(), true) });
+      await env.startClient({ groupId: 's-pool', bindings: [binding], warmingupSec, listener: () => (counts[name]++, phase?.tick(), true) });
     };
     await consumer('warm', 0);
     await consumer('warming', 10); // authenticated now: its warm-up starts at this virtual time
-    const producer = await broker.startClient({ groupId: 'p-trade', publishTopics: ['trade'] });
+    const producer = await env.startClient({ groupId: 'p-trade', publishTopics: ['trade'] });
 
     const perPhase = 400;
     const share = async (atSec: number, sinceSec: number): Promise<number> => {

@@ -9,14 +9,14 @@ import { withBroker } from './support/with-broker';
 describe('delivery watermark - 100 messages/s', function () {
   this.timeout(60_000);
   // a delivery timeout far below the 9 s the backlog waits: waiting must not count against it
-  const broker = withBroker({ bindings: [directBinding('s-slow', 'trade', 'pay-succ', { watermark: 100 })], config: { deliveryTimeoutMs: 2000 } });
+  const env = withBroker({ bindings: [directBinding('s-slow', 'trade', 'pay-succ', { watermark: 100 })], config: { deliveryTimeoutMs: 2000 } });
 
   it('spreads 1,000 messages over at least 9 s, none retried or dead-lettered for waiting', async () => {
     const total = 1000;
     const arrivals = new Map<string, number>();
     let duplicates = 0;
     const all = countdown(total, 30_000, 'deliveries');
-    const consumer = broker.client({
+    const consumer = env.client({
       groupId: 's-slow',
       bindings: [directBinding('s-slow', 'trade', 'pay-succ', { watermark: 100 })],
       listener: (m) => {
@@ -28,7 +28,7 @@ describe('delivery watermark - 100 messages/s', function () {
         return true;
       },
     });
-    const producer = broker.client({ groupId: 'p-trade', publishTopics: ['trade'] });
+    const producer = env.client({ groupId: 'p-trade', publishTopics: ['trade'] });
     await consumer.start();
     await producer.start();
     const acks = await Promise.all(Array.from({ length: total }, (_, i) => producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: `m${i}` }))));
@@ -40,8 +40,8 @@ describe('delivery watermark - 100 messages/s', function () {
     assert.ok(spreadMs >= 8500, `deliveries spread over ${spreadMs} ms`);
     const firstSecond = times.filter((t) => t - times[0] < 1000).length;
     assert.ok(firstSecond <= 220, `${firstSecond} deliveries in the first second (burst 100 + 100/s)`);
-    const { retried, deadLettered, failed } = broker.env.broker.counters.total;
+    const { retried, deadLettered, failed } = env.broker.counters.total;
     assert.deepEqual({ retried, deadLettered, failed, duplicates }, { retried: 0, deadLettered: 0, failed: 0, duplicates: 0 });
-    await eventually(async () => Object.keys(await broker.env.broker.store.countsByTopic()).length === 0, 5000, 'every message finished');
+    await eventually(async () => Object.keys(await env.broker.store.countsByTopic()).length === 0, 5000, 'every message finished');
   });
 });

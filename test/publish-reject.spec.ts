@@ -11,12 +11,12 @@ import type { MessageHeader } from '../protocol/messages/header';
 
 describe('publish - header checks and their reasons', function () {
   this.timeout(20_000);
-  const broker = withBroker({ bindings: [directBinding('s-mc', 'trade', 'pay-succ')] });
+  const env = withBroker({ bindings: [directBinding('s-mc', 'trade', 'pay-succ')] });
   let raw: RawClient;
   let opaque = 100;
 
   before(async () => {
-    raw = await broker.raw();
+    raw = await env.raw();
     assert.equal((await raw.handshake('p-trade', 'k')).status, true);
   });
 
@@ -46,7 +46,7 @@ describe('publish - header checks and their reasons', function () {
     const header = aHeader({ deliverLimit: 0, expiredTime: -1, createTime: 0 });
     const ack = await publish(header);
     assert.deepEqual([ack.status, ack.messageId], [true, header.messageId]);
-    const stored = await broker.env.broker.store.get(header.messageId);
+    const stored = await env.broker.store.get(header.messageId);
     const now = Math.floor(Date.now() / 1000);
     assert.equal(stored?.header.deliverLimit, 100);
     assert.ok(Math.abs(stored!.header.expiredTime - (now + 7 * 24 * 3600)) <= 2, 'expiredTime = now + 7 days');

@@ -12,12 +12,12 @@ import { withBroker } from './support/with-broker';
 
 describe('session - replies are matched by connection, opaque and kind', function () {
   this.timeout(20_000);
-  const broker = withBroker({ bindings: [directBinding('s-mc', 'trade', 'pay-succ')], config: { deliveryTimeoutMs: 800 } });
+  const env = withBroker({ bindings: [directBinding('s-mc', 'trade', 'pay-succ')], config: { deliveryTimeoutMs: 800 } });
 
   it('does not take a TX_ACK with a delivery\'s opaque as that delivery\'s ack', async () => {
-    const raw = await broker.raw();
+    const raw = await env.raw();
     assert.equal((await raw.handshake('s-mc', 'k')).status, true);
-    const producer = await broker.startClient({ groupId: 'p-trade', publishTopics: ['trade'] });
+    const producer = await env.startClient({ groupId: 'p-trade', publishTopics: ['trade'] });
     const { messageId } = await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'x' }));
 
     const first = await raw.next((f) => f.cmdType === CmdType.STRING_MESSAGE);

@@ -5,7 +5,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Binding } from '../../binding/binding';
 import { type ClientOptions, KiteQClient } from '../../client';
-import type { BrokerOptions } from '../../server/broker';
+import type { Broker, BrokerOptions } from '../../server/broker';
 import type { BrokerConfig } from '../../server/config';
 import { startBroker, tempDir, type TestBroker } from './broker';
 import { freshTestDatabase, type TestDatabase } from './mariadb';
@@ -28,9 +28,13 @@ export interface BrokerSetup {
 /** A client of the fixture's broker: registry filled in, secret key "k" unless given. */
 export type FixtureClientOptions = Omit<ClientOptions, 'registry' | 'secretKey'> & { secretKey?: string };
 
+/** Read its fields inside hooks and tests, not at describe time: the broker starts in a hook. */
 export interface BrokerFixture {
-  /** the running broker; read it inside hooks and tests, not at describe time */
-  readonly env: TestBroker;
+  readonly broker: Broker;
+  /** host:port it listens on */
+  readonly address: string;
+  /** the file registry holding it and the bindings */
+  readonly registryUri: string;
   /** the mysql database set when `store: 'mysql'` */
   readonly database: TestDatabase | undefined;
   /** a client of this broker, not started; closed after the test (or the suite, if made in `before`) */
@@ -102,22 +106,31 @@ export function withBroker(setup: BrokerSetup | (() => BrokerSetup), { perTest =
     await stop();
   });
 
+  const running = (): TestBroker => {
+    if (!env) throw new Error('withBroker: the broker is not running (use it inside a hook or a test)');
+    return env;
+  };
   const fixture: BrokerFixture = {
-    get env() {
-      if (!env) throw new Error('withBroker: the broker is not running (read env inside a hook or a test)');
-      return env;
+    get broker() {
+      return running().broker;
+    },
+    get address() {
+      return running().address;
+    },
+    get registryUri() {
+      return running().registryUri;
     },
     get database() {
       return database;
     },
-    client: (options) => track(new KiteQClient({ secretKey: 'k', ...options, registry: fixture.env.registryUri })),
+    client: (options) => track(new KiteQClient({ secretKey: 'k', ...options, registry: fixture.registryUri })),
     async startClient(options) {
       const client = fixture.client(options);
       await client.start();
       return client;
     },
     async raw(localAddress) {
-      return track(await RawClient.connect(fixture.env.address, localAddress));
+      return track(await RawClient.connect(fixture.address, localAddress));
     },
   };
   return fixture;
