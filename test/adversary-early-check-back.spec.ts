@@ -7,9 +7,9 @@ import { directBinding } from '../binding/binding';
 import { CmdType } from '../protocol/commands';
 import { encodeMessage } from '../protocol/messages/message';
 import { TxStatus } from '../protocol/messages/tx-ack';
-import { startBroker, type TestBroker } from './support/broker';
+import { withBroker } from './support/with-broker';
 import { aHeader } from './support/messages';
-import { RawClient } from './support/raw-client';
+import type { RawClient } from './support/raw-client';
 import { decide, nextCheckBack } from './support/raw-tx';
 
 const AGE_SEC = 2;
@@ -18,17 +18,12 @@ const PHASES_MS = [50, 300, 550, 800, 950];
 
 describe('adversary - the first check-back is never early', function () {
   this.timeout(30_000);
-  let env: TestBroker;
+  const env = withBroker({ bindings: [directBinding('s-mc', 'trade', 'pay-succ')], config: { txCheckAgeSec: AGE_SEC, txCheckIntervalSec: 30 } });
   let producer: RawClient;
 
   before(async () => {
-    env = await startBroker({ bindings: [directBinding('s-mc', 'trade', 'pay-succ')], config: { txCheckAgeSec: AGE_SEC, txCheckIntervalSec: 30 } });
-    producer = await RawClient.connect(env.address);
+    producer = await env.raw();
     assert.equal((await producer.handshake('p-trade', 'k')).status, true);
-  });
-  after(async () => {
-    producer?.close();
-    await env?.stop();
   });
 
   it(`asks no sooner than txCheckAgeSec (${AGE_SEC} s) after the prepare, wherever in the second it arrived`, async () => {

@@ -8,9 +8,9 @@ import { directBinding } from '../binding/binding';
 import type { DueQuery, StoredMessage } from '../store/contract';
 import { MemoryStore } from '../store/memory/memory-store';
 import { eventually } from './support/events';
-import { startBroker, type TestBroker } from './support/broker';
+import { withBroker } from './support/with-broker';
 import { aHeader } from './support/messages';
-import { RawClient } from './support/raw-client';
+import type { RawClient } from './support/raw-client';
 import { ackDelivery, isDeliveryOf, publish } from './support/raw-tx';
 
 /** Commits are applied (visible to pageDue) at once, but answered only when the gate opens. */
@@ -43,27 +43,22 @@ class LateCommitStore extends MemoryStore {
 
 describe('adversary - a final-action commit seen by a recovery scan before it is stored', function () {
   this.timeout(30_000);
-  let env: TestBroker;
   const store = new LateCommitStore();
   let producer: RawClient;
   let consumer: RawClient;
+  // registered before the broker's hooks: a held commit is answered before the broker stops
+  after(() => store.open());
+  const env = withBroker({
+    bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
+    config: { txCheckAgeSec: 1, txCheckIntervalSec: 1, txMaxChecks: 1, txFinalAction: 'commit', recoverIntervalMs: 100 },
+    brokerOptions: { store },
+  });
 
   before(async () => {
-    env = await startBroker({
-      bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
-      config: { txCheckAgeSec: 1, txCheckIntervalSec: 1, txMaxChecks: 1, txFinalAction: 'commit', recoverIntervalMs: 100 },
-      brokerOptions: { store },
-    });
-    producer = await RawClient.connect(env.address);
+    producer = await env.raw();
     assert.equal((await producer.handshake('p-trade', 'k')).status, true);
-    consumer = await RawClient.connect(env.address);
+    consumer = await env.raw();
     assert.equal((await consumer.handshake('s-mc', 'k')).status, true);
-  });
-  after(async () => {
-    store.open();
-    producer?.close();
-    consumer?.close();
-    await env?.stop();
   });
 
   it('is delivered once, by the final action, after its commit is answered', async () => {

@@ -5,26 +5,20 @@ import assert from 'node:assert/strict';
 import { CmdType } from '../protocol/commands';
 import { encodeConnMeta } from '../protocol/messages/conn-meta';
 import { captureLog } from './fixtures/fault/log-capture';
-import { startBroker, type TestBroker } from './support/broker';
-import { RawClient } from './support/raw-client';
+import { withBroker } from './support/with-broker';
 
 describe('adversary - probing which groups exist', function () {
   this.timeout(20_000);
-  let env: TestBroker;
   const captured = captureLog();
-
-  before(async () => {
-    env = await startBroker({
-      bindings: [],
-      config: { groups: [{ groupId: 'p-trade', secretKey: 'p-key' }], authFailLimit: 3, authFailWindowMs: 10_000, authBlockMs: 10_000 },
-      brokerOptions: { log: captured.log },
-    });
+  const env = withBroker({
+    bindings: [],
+    config: { groups: [{ groupId: 'p-trade', secretKey: 'p-key' }], authFailLimit: 3, authFailWindowMs: 10_000, authBlockMs: 10_000 },
+    brokerOptions: { log: captured.log },
   });
-  after(() => env.stop());
 
   /** The CONN_AUTH body the broker answers a CONN_META with, as bytes. */
   async function replyTo(groupId: string, secretKey: string): Promise<Buffer> {
-    const raw = await RawClient.connect(env.address);
+    const raw = await env.raw();
     raw.sendPacket(1, CmdType.CONN_META, encodeConnMeta({ groupId, secretKey, warmingupSec: 0 }));
     const reply = await raw.next((f) => f.cmdType === CmdType.CONN_AUTH);
     await raw.closedWithin(3000);

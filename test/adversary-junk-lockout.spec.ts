@@ -2,13 +2,11 @@
 // SNAT) locking out the well-behaved clients behind it. Only refused keys count, per (address,
 // group); a protocol violation closes that connection and nothing more (doc/security.md).
 import assert from 'node:assert/strict';
-import { KiteQClient } from '../client';
 import { CmdType } from '../protocol/commands';
 import { encodePacket } from '../protocol/header';
 import { encodeMessage } from '../protocol/messages/message';
-import { startBroker, type TestBroker } from './support/broker';
+import { withBroker } from './support/with-broker';
 import { aHeader } from './support/messages';
-import { RawClient } from './support/raw-client';
 
 const groups = [
   { groupId: 'p-trade', secretKey: 'p-key' },
@@ -18,15 +16,10 @@ const groups = [
 
 describe('adversary - junk and wrong keys from a shared address', function () {
   this.timeout(20_000);
-  let env: TestBroker;
-
-  before(async () => {
-    env = await startBroker({ bindings: [], config: { groups, authFailLimit: 3, authFailWindowMs: 10_000, authBlockMs: 30_000 } });
-  });
-  after(() => env.stop());
+  const env = withBroker({ bindings: [], config: { groups, authFailLimit: 3, authFailWindowMs: 10_000, authBlockMs: 30_000 } });
 
   async function handshake(groupId: string, key: string, from?: string) {
-    const raw = await RawClient.connect(env.address, from);
+    const raw = await env.raw(from);
     const auth = await raw.handshake(groupId, key);
     raw.close();
     return auth;
@@ -50,15 +43,13 @@ describe('adversary - junk and wrong keys from a shared address', function () {
   it('closes each junk connection and still lets every group in from that address', async () => {
     for (let round = 0; round < 3; round++) {
       for (const [what, bytes] of Object.entries(junk)) {
-        const raw = await RawClient.connect(env.address);
+        const raw = await env.raw();
         raw.write(bytes());
         await raw.closedWithin(3000).catch(() => assert.fail(`${what}: connection not closed`));
       }
     }
     assert.equal((await handshake('p-trade', 'p-key')).status, true, 'a client with the right key, after junk from its address');
-    const client = new KiteQClient({ registry: env.registryUri, groupId: 'p-trade', secretKey: 'p-key', publishTopics: ['trade'] });
-    await client.start();
-    await client.close();
+    await env.startClient({ groupId: 'p-trade', secretKey: 'p-key', publishTopics: ['trade'] });
   });
 
   it('blocks, after wrong keys, only that group from that address', async () => {

@@ -9,9 +9,9 @@ import { CmdType } from '../protocol/commands';
 import { TxStatus } from '../protocol/messages/tx-ack';
 import { Reasons } from '../protocol/reasons';
 import type { BrokerConfig } from '../server/config';
-import { startBroker, type TestBroker } from './support/broker';
+import { withBroker } from './support/with-broker';
 import { aHeader } from './support/messages';
-import { RawClient } from './support/raw-client';
+import type { RawClient } from './support/raw-client';
 import { decide, nextCheckBack, publish } from './support/raw-tx';
 
 const groups: BrokerConfig['groups'] = [
@@ -22,24 +22,18 @@ const groups: BrokerConfig['groups'] = [
 for (const access of ['a groups file', '--groups none'] as const) {
   describe(`adversary - a publish naming another group in header.groupId (${access})`, function () {
     this.timeout(30_000);
-    let env: TestBroker;
+    const env = withBroker({
+      bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
+      config: { txCheckAgeSec: 1, txCheckIntervalSec: 5, groups: access === 'a groups file' ? groups : null },
+    });
     let victim: RawClient;
     let intruder: RawClient;
     const key = (group: string) => (access === 'a groups file' ? groups!.find((g) => g.groupId === group)!.secretKey : 'any');
 
     before(async () => {
-      env = await startBroker({
-        bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
-        config: { txCheckAgeSec: 1, txCheckIntervalSec: 5, groups: access === 'a groups file' ? groups : null },
-      });
-      [victim, intruder] = await Promise.all([RawClient.connect(env.address), RawClient.connect(env.address)]);
+      [victim, intruder] = await Promise.all([env.raw(), env.raw()]);
       assert.equal((await victim.handshake('p-trade', key('p-trade'))).status, true);
       assert.equal((await intruder.handshake('p-evil', key('p-evil'))).status, true);
-    });
-    after(async () => {
-      victim?.close();
-      intruder?.close();
-      await env?.stop();
     });
 
     for (const commit of [false, true]) {

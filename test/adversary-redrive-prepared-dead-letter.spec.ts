@@ -7,34 +7,28 @@ import { directBinding } from '../binding/binding';
 import { CmdType } from '../protocol/commands';
 import { TxStatus } from '../protocol/messages/tx-ack';
 import { eventually } from './support/events';
-import { startBroker, type TestBroker } from './support/broker';
+import { withBroker } from './support/with-broker';
 import { aHeader } from './support/messages';
-import { RawClient } from './support/raw-client';
+import type { RawClient } from './support/raw-client';
 import { ackDelivery, decide, isCheckBack, isDeliveryOf, nextCheckBack, publish } from './support/raw-tx';
 
 const TOKEN = 'redrive-token';
 
 describe('adversary - re-driving a prepared dead letter', function () {
   this.timeout(30_000);
-  let env: TestBroker;
+  const env = withBroker({
+    bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
+    config: { txCheckAgeSec: 1, txCheckIntervalSec: 2, txMaxChecks: 1, http: '127.0.0.1:0', httpToken: TOKEN },
+  });
   let producer: RawClient;
   let consumer: RawClient;
   let opaque = 100;
 
   before(async () => {
-    env = await startBroker({
-      bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
-      config: { txCheckAgeSec: 1, txCheckIntervalSec: 2, txMaxChecks: 1, http: '127.0.0.1:0', httpToken: TOKEN },
-    });
-    producer = await RawClient.connect(env.address);
+    producer = await env.raw();
     assert.equal((await producer.handshake('p-trade', 'k')).status, true);
-    consumer = await RawClient.connect(env.address);
+    consumer = await env.raw();
     assert.equal((await consumer.handshake('s-mc', 'k')).status, true);
-  });
-  after(async () => {
-    producer?.close();
-    consumer?.close();
-    await env?.stop();
   });
 
   /** A prepared message whose producer never answers: the final action rolls it into the dead letters. */

@@ -9,7 +9,7 @@ import { decodeStoreAck } from '../protocol/messages/store-ack';
 import type { StageInterceptor } from '../handler/stage-error';
 import type { PublishEvent } from '../handler/events';
 import { captureLog } from './fixtures/fault/log-capture';
-import { startBroker, type TestBroker } from './support/broker';
+import { withBroker } from './support/with-broker';
 import { aHeader } from './support/messages';
 import { RawClient } from './support/raw-client';
 
@@ -26,13 +26,9 @@ const throwing: StageInterceptor = (stage, fn) => {
 
 describe('adversary - a packet that makes a stage throw', function () {
   this.timeout(20_000);
-  let env: TestBroker;
   const captured = captureLog();
 
-  before(async () => {
-    env = await startBroker({ bindings: [], brokerOptions: { log: captured.log, interceptStage: throwing } });
-  });
-  after(() => env.stop());
+  const env = withBroker({ bindings: [], brokerOptions: { log: captured.log, interceptStage: throwing } });
 
   async function producer(): Promise<RawClient> {
     const raw = await RawClient.connect(env.address);
@@ -83,7 +79,6 @@ describe('adversary - a packet that makes a stage throw', function () {
 
 describe('adversary - a delivery that makes the deliver stage throw', function () {
   this.timeout(20_000);
-  let env: TestBroker;
   const captured = captureLog();
   let thrown = 0;
 
@@ -97,13 +92,10 @@ describe('adversary - a delivery that makes the deliver stage throw', function (
     }) as unknown as typeof fn;
   };
 
-  before(async () => {
-    env = await startBroker({
-      bindings: [directBinding('s-mc', 'trade', 'boom-deliver'), directBinding('s-mc', 'trade', 'pay-succ')],
-      brokerOptions: { log: captured.log, interceptStage: throwing },
-    });
+  const env = withBroker({
+    bindings: [directBinding('s-mc', 'trade', 'boom-deliver'), directBinding('s-mc', 'trade', 'pay-succ')],
+    brokerOptions: { log: captured.log, interceptStage: throwing },
   });
-  after(() => env.stop());
 
   it('fails that attempt, logs it once with the stage, retries it, and serves everyone else', async () => {
     const consumer = await RawClient.connect(env.address);

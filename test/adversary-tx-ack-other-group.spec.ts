@@ -12,9 +12,9 @@ import { Reasons } from '../protocol/reasons';
 import type { BrokerConfig } from '../server/config';
 import { captureLog } from './fixtures/fault/log-capture';
 import { eventually } from './support/events';
-import { startBroker, type TestBroker } from './support/broker';
+import { withBroker } from './support/with-broker';
 import { aHeader } from './support/messages';
-import { RawClient } from './support/raw-client';
+import type { RawClient } from './support/raw-client';
 import { ackDelivery, decide, isDeliveryOf, nextCheckBack, publish } from './support/raw-tx';
 
 const groups: BrokerConfig['groups'] = [
@@ -26,27 +26,22 @@ const groups: BrokerConfig['groups'] = [
 for (const access of ['a groups file', '--groups none'] as const) {
   describe(`adversary - a TX_ACK from another group (${access})`, function () {
     this.timeout(30_000);
-    let env: TestBroker;
     let producer: RawClient;
     let intruder: RawClient;
     let consumer: RawClient;
     const captured = captureLog('warn');
     const key = (group: string) => (access === 'a groups file' ? groups!.find((g) => g.groupId === group)!.secretKey : 'any');
+    const env = withBroker({
+      bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
+      config: { txCheckAgeSec: 1, txCheckIntervalSec: 5, groups: access === 'a groups file' ? groups : null },
+      brokerOptions: { log: captured.log },
+    });
 
     before(async () => {
-      env = await startBroker({
-        bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
-        config: { txCheckAgeSec: 1, txCheckIntervalSec: 5, groups: access === 'a groups file' ? groups : null },
-        brokerOptions: { log: captured.log },
-      });
-      [producer, intruder, consumer] = await Promise.all([env.address, env.address, env.address].map((a) => RawClient.connect(a)));
+      [producer, intruder, consumer] = await Promise.all([env.raw(), env.raw(), env.raw()]);
       assert.equal((await producer.handshake('p-trade', key('p-trade'))).status, true);
       assert.equal((await intruder.handshake('p-evil', key('p-evil'))).status, true);
       assert.equal((await consumer.handshake('s-mc', key('s-mc'))).status, true);
-    });
-    after(async () => {
-      for (const c of [producer, intruder, consumer]) c?.close();
-      await env?.stop();
     });
 
     async function refusedOn(opaque: number, id: string): Promise<void> {

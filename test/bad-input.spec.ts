@@ -3,30 +3,25 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { directBinding } from '../binding/binding';
-import { buildStringMessage, KiteQClient } from '../client';
+import { buildStringMessage, type KiteQClient } from '../client';
 import { CmdType } from '../protocol/commands';
 import { encodePacket, HEADER_LEN } from '../protocol/header';
 import { encodeMessage } from '../protocol/messages/message';
 import { aHeader } from './support/messages';
-import { RawClient } from './support/raw-client';
-import { startBroker, type TestBroker } from './support/broker';
+import type { RawClient } from './support/raw-client';
+import { withBroker } from './support/with-broker';
 
 describe('bad input - each malformed connection is closed, the broker keeps serving', function () {
   this.timeout(30_000);
-  let env: TestBroker;
+  const env = withBroker({ bindings: [directBinding('s-mc', 'trade', 'pay-succ')], config: { maxBodyBytes: 64 * 1024 } });
   let producer: KiteQClient;
   let consumer: KiteQClient;
   const received = new Set<string>();
 
   before(async () => {
-    env = await startBroker({ bindings: [directBinding('s-mc', 'trade', 'pay-succ')], config: { maxBodyBytes: 64 * 1024 } });
-    consumer = new KiteQClient({ registry: env.registryUri, groupId: 's-mc', secretKey: 'k', bindings: [directBinding('s-mc', 'trade', 'pay-succ')], listener: (m) => (received.add(m.header.messageId), true) });
-    producer = new KiteQClient({ registry: env.registryUri, groupId: 'p-trade', secretKey: 'k', publishTopics: ['trade'] });
+    consumer = env.client({ groupId: 's-mc', bindings: [directBinding('s-mc', 'trade', 'pay-succ')], listener: (m) => (received.add(m.header.messageId), true) });
+    producer = env.client({ groupId: 'p-trade', publishTopics: ['trade'] });
     await Promise.all([consumer.start(), producer.start()]);
-  });
-  after(async () => {
-    await Promise.all([producer.close(), consumer.close()]);
-    await env.stop();
   });
 
   /** The well-behaved pair still works: publish one and see it delivered. */
@@ -40,7 +35,7 @@ describe('bad input - each malformed connection is closed, the broker keeps serv
   }
 
   async function expectClosed(send: (raw: RawClient) => void, authenticate = true): Promise<void> {
-    const raw = await RawClient.connect(env.address);
+    const raw = await env.raw();
     if (authenticate) assert.equal((await raw.handshake('p-trade', 'k')).status, true);
     send(raw);
     await raw.closedWithin(3000);
@@ -52,7 +47,7 @@ describe('bad input - each malformed connection is closed, the broker keeps serv
   });
 
   it('closes a connection that sends half a header and hangs up', async () => {
-    const raw = await RawClient.connect(env.address);
+    const raw = await env.raw();
     assert.equal((await raw.handshake('p-trade', 'k')).status, true);
     raw.write(encodePacket(7, CmdType.HEARTBEAT, Buffer.alloc(0)).subarray(0, HEADER_LEN - 5));
     raw.socket.end(); // half-close mid-header: the broker drops the partial frame with the connection

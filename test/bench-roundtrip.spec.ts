@@ -13,17 +13,14 @@ import type { Frame } from '../protocol';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { rmSync, startBroker, tempDir, type TestBroker } from './support/broker';
+import { withBroker } from './support/with-broker';
 import { type KiteqProxy, startKiteqProxy } from './support/kiteq-proxy';
 import { writeRegistryFile } from './support/registry-file';
 
 describe('bench - kiteq roundtrip harness', function () {
   this.timeout(60_000);
-  let env: TestBroker;
 
-  before(async () => {
-    env = await startBroker({ bindings: [directBinding('s-bench', 'trade', 'pay-succ', { watermark: 1_000_000 })] });
-  });
-  after(() => env.stop());
+  const env = withBroker({ bindings: [directBinding('s-bench', 'trade', 'pay-succ', { watermark: 1_000_000 })] });
 
   const side = () => ({ registry: env.registryUri, topic: 'trade', messageType: 'pay-succ', secretKey: 'k' });
 

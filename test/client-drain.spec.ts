@@ -2,29 +2,14 @@
 // store-acks are not lost to the close (doc/client.md).
 import assert from 'node:assert/strict';
 import { directBinding } from '../binding/binding';
-import { buildStringMessage, ClientClosedError, KiteQClient } from '../client';
-import { startBroker, type TestBroker } from './support/broker';
+import { buildStringMessage, ClientClosedError } from '../client';
+import { withBroker } from './support/with-broker';
 import { countdown, eventually } from './support/events';
 
 describe('client - close with drain', function () {
   this.timeout(20_000);
-  let env: TestBroker;
-  const clients: KiteQClient[] = [];
-
-  beforeEach(async () => {
-    env = await startBroker({ bindings: [directBinding('s-mc', 'trade', 'pay-succ')] });
-  });
-
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()));
-    await env.stop();
-  });
-
-  function client(options: Partial<ConstructorParameters<typeof KiteQClient>[0]> & { groupId: string }): KiteQClient {
-    const c = new KiteQClient({ registry: env.registryUri, secretKey: 'k', ...options });
-    clients.push(c);
-    return c;
-  }
+  const env = withBroker({ bindings: [directBinding('s-mc', 'trade', 'pay-succ')] }, { perTest: true });
+  const client = env.client;
 
   it('acks the message a listener is still handling before it closes', async () => {
     const called = countdown(1, 10_000, 'listener called');

@@ -2,39 +2,30 @@
 // reason, is listed per topic/group, and re-drive delivers it again at once.
 import assert from 'node:assert/strict';
 import { directBinding } from '../binding/binding';
-import { buildStringMessage, KiteQClient } from '../client';
+import { buildStringMessage, type KiteQClient } from '../client';
 import { VirtualClock } from '../server/clock';
 import { eventually } from './support/events';
-import { startBroker, type TestBroker } from './support/broker';
+import { withBroker } from './support/with-broker';
 
 describe('delivery dead letters - deliverLimit, expiry and re-drive', function () {
   this.timeout(30_000);
-  let env: TestBroker;
   let clock: VirtualClock;
   const clients: KiteQClient[] = [];
   let accept = false;
   let received: string[] = [];
+  const env = withBroker(() => ({ bindings: [directBinding('s-mc', 'trade', 'pay-succ')], brokerOptions: { clock: (clock = new VirtualClock()) } }), { perTest: true });
 
   beforeEach(async () => {
-    clock = new VirtualClock();
     accept = false;
     received = [];
-    env = await startBroker({ bindings: [directBinding('s-mc', 'trade', 'pay-succ')], brokerOptions: { clock } });
+    clients.length = 0;
     for (const groupId of ['s-mc', 'p-trade']) {
-      const c = new KiteQClient({
-        registry: env.registryUri,
+      clients.push(await env.startClient({
         groupId,
-        secretKey: 'k',
         publishTopics: ['trade'],
         listener: groupId === 's-mc' ? (m) => (received.push(m.header.messageId), accept) : undefined,
-      });
-      clients.push(c);
-      await c.start();
+      }));
     }
-  });
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()));
-    await env.stop();
   });
 
   const producer = () => clients[1];

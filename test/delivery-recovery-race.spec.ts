@@ -4,11 +4,11 @@
 // by the publish path when the save resolves, not once by the scan and again by the publish path.
 import assert from 'node:assert/strict';
 import { directBinding } from '../binding/binding';
-import { buildStringMessage, KiteQClient } from '../client';
+import { buildStringMessage } from '../client';
 import type { DueQuery, StoredMessage } from '../store/contract';
 import { MemoryStore } from '../store/memory/memory-store';
 import { countdown, eventually } from './support/events';
-import { startBroker, type TestBroker } from './support/broker';
+import { withBroker } from './support/with-broker';
 
 /** Saves are stored (visible to pageDue) at once, but answered only when the gate opens. */
 class LateAnsweringStore extends MemoryStore {
@@ -45,32 +45,22 @@ class LateAnsweringStore extends MemoryStore {
 
 describe('delivery - a recovery scan that sees a save before it is answered', function () {
   this.timeout(30_000);
-  let env: TestBroker;
   const store = new LateAnsweringStore();
-  const clients: KiteQClient[] = [];
-
-  before(async () => {
-    env = await startBroker({ bindings: [directBinding('s-mc', 'trade', 'pay-succ')], config: { recoverIntervalMs: 100 }, brokerOptions: { store } });
-  });
-  after(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()));
-    await env.stop();
-  });
+  const env = withBroker({ bindings: [directBinding('s-mc', 'trade', 'pay-succ')], config: { recoverIntervalMs: 100 }, brokerOptions: { store } });
 
   it('leaves the message to the publish path: delivered once, after its store-ack', async () => {
     const deliveries = new Map<string, number>();
     const marker = countdown(1, 20_000, 'the marker delivered');
     let markerId = '';
-    const consumer = new KiteQClient({
-      registry: env.registryUri, groupId: 's-mc', secretKey: 'k', bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
+    const consumer = env.client({
+      groupId: 's-mc', bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
       listener: (m) => {
         deliveries.set(m.header.messageId, (deliveries.get(m.header.messageId) ?? 0) + 1);
         if (m.header.messageId === markerId) marker.tick();
         return true;
       },
     });
-    const producer = new KiteQClient({ registry: env.registryUri, groupId: 'p-trade', secretKey: 'k', publishTopics: ['trade'] });
-    clients.push(consumer, producer);
+    const producer = env.client({ groupId: 'p-trade', publishTopics: ['trade'] });
     await Promise.all([consumer.start(), producer.start()]);
 
     const acked = producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'seen early' }));

@@ -1,29 +1,17 @@
 // design §6: a nack or a delivery timeout is retried (attempts 2 and 3 at once).
 import assert from 'node:assert/strict';
 import { directBinding } from '../binding/binding';
-import { buildStringMessage, KiteQClient } from '../client';
+import { buildStringMessage, type KiteQClient, type MessageListener } from '../client';
 import { countdown } from './support/events';
-import { startBroker, type TestBroker } from './support/broker';
+import { withBroker } from './support/with-broker';
 
 describe('delivery - redelivery after a nack or a timeout', function () {
   this.timeout(30_000);
-  let env: TestBroker;
-  const clients: KiteQClient[] = [];
+  const env = withBroker({ bindings: [directBinding('s-mc', 'trade', 'pay-succ')], config: { deliveryTimeoutMs: 800 } }, { perTest: true });
 
-  beforeEach(async () => {
-    env = await startBroker({ bindings: [directBinding('s-mc', 'trade', 'pay-succ')], config: { deliveryTimeoutMs: 800 } });
-  });
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()));
-    await env.stop();
-  });
-
-  async function client(groupId: string, listener?: Parameters<KiteQClient['setMessageListener']>[0]): Promise<KiteQClient> {
+  function client(groupId: string, listener?: MessageListener): Promise<KiteQClient> {
     const bindings = groupId.startsWith('s-') ? [directBinding(groupId, 'trade', 'pay-succ')] : [];
-    const c = new KiteQClient({ registry: env.registryUri, groupId, secretKey: 'k', bindings, publishTopics: ['trade'], listener });
-    clients.push(c);
-    await c.start();
-    return c;
+    return env.startClient({ groupId, bindings, publishTopics: ['trade'], listener });
   }
 
   it('gives a message again to a consumer that returned false', async () => {

@@ -2,33 +2,20 @@
 // (server/clock.ts) over real sockets, so minutes of schedule take milliseconds.
 import assert from 'node:assert/strict';
 import { directBinding } from '../binding/binding';
-import { buildStringMessage, KiteQClient } from '../client';
+import { buildStringMessage, type KiteQClient } from '../client';
 import { VirtualClock } from '../server/clock';
 import { retryDelaySec } from '../handler/retry-schedule';
 import { eventually } from './support/events';
-import { startBroker, type TestBroker } from './support/broker';
+import { withBroker } from './support/with-broker';
 
 describe('delivery retry schedule - virtual clock', function () {
   this.timeout(30_000);
-  let env: TestBroker;
   let clock: VirtualClock;
-  const clients: KiteQClient[] = [];
+  const env = withBroker(() => ({ bindings: [directBinding('s-mc', 'trade', 'pay-succ')], brokerOptions: { clock: (clock = new VirtualClock()) } }), { perTest: true });
 
-  beforeEach(async () => {
-    clock = new VirtualClock();
-    env = await startBroker({ bindings: [directBinding('s-mc', 'trade', 'pay-succ')], brokerOptions: { clock } });
-  });
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()));
-    await env.stop();
-  });
-
-  async function client(groupId: string, listener?: (m: { header: { messageId: string } }) => boolean): Promise<KiteQClient> {
+  function client(groupId: string, listener?: (m: { header: { messageId: string } }) => boolean): Promise<KiteQClient> {
     const bindings = groupId.startsWith('s-') ? [directBinding(groupId, 'trade', 'pay-succ')] : [];
-    const c = new KiteQClient({ registry: env.registryUri, groupId, secretKey: 'k', bindings, publishTopics: ['trade'], listener });
-    clients.push(c);
-    await c.start();
-    return c;
+    return env.startClient({ groupId, bindings, publishTopics: ['trade'], listener });
   }
 
   /** Advances to just before the retry is due (nothing may happen), then onto it. */

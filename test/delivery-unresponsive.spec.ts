@@ -3,27 +3,16 @@
 // passed over until it answers again or UNRESPONSIVE_MS pass (doc/delivery.md).
 import assert from 'node:assert/strict';
 import { directBinding } from '../binding/binding';
-import { buildStringMessage, KiteQClient } from '../client';
+import { buildStringMessage, type KiteQClient, type MessageListener } from '../client';
 import { countdown } from './support/events';
-import { startBroker, type TestBroker } from './support/broker';
+import { withBroker } from './support/with-broker';
 
 describe('delivery - a retry after a timeout passes over the consumer that timed out', function () {
   this.timeout(30_000);
-  let env: TestBroker;
-  const clients: KiteQClient[] = [];
+  const env = withBroker({ bindings: [directBinding('s-pool', 'trade', 'pay-succ')], config: { deliveryTimeoutMs: 400 } });
 
-  before(async () => {
-    env = await startBroker({ bindings: [directBinding('s-pool', 'trade', 'pay-succ')], config: { deliveryTimeoutMs: 400 } });
-  });
-  after(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()));
-    await env.stop();
-  });
-
-  function consumer(listener: ConstructorParameters<typeof KiteQClient>[0]['listener']): KiteQClient {
-    const c = new KiteQClient({ registry: env.registryUri, groupId: 's-pool', secretKey: 'k', bindings: [directBinding('s-pool', 'trade', 'pay-succ')], listener });
-    clients.push(c);
-    return c;
+  function consumer(listener: MessageListener): KiteQClient {
+    return env.client({ groupId: 's-pool', bindings: [directBinding('s-pool', 'trade', 'pay-succ')], listener });
   }
 
   it('sends every timed-out delivery to the consumer that answers, none twice to the silent one', async () => {
@@ -40,8 +29,7 @@ describe('delivery - a retry after a timeout passes over the consumer that timed
       atAnswering.add(m.header.messageId);
       return true;
     });
-    const producer = new KiteQClient({ registry: env.registryUri, groupId: 'p-trade', secretKey: 'k', publishTopics: ['trade'] });
-    clients.push(producer);
+    const producer = env.client({ groupId: 'p-trade', publishTopics: ['trade'] });
     await Promise.all([silent.start(), answering.start(), producer.start()]);
     await Promise.all(Array.from({ length: total }, (_, i) => producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: `m${i}` }))));
     await all.done;

@@ -2,42 +2,26 @@
 // traffic that grows linearly (weight seconds-since-auth / warmingupSec) until warm. Virtual clock.
 import assert from 'node:assert/strict';
 import { directBinding } from '../binding/binding';
-import { buildStringMessage, KiteQClient } from '../client';
+import { buildStringMessage } from '../client';
 import { VirtualClock } from '../server/clock';
 import { countdown } from './support/events';
-import { startBroker, type TestBroker } from './support/broker';
+import { withBroker } from './support/with-broker';
 
 describe('delivery warm-up - one warm consumer, one warming up over 10 s', function () {
   this.timeout(60_000);
-  let env: TestBroker;
   const clock = new VirtualClock();
-  const clients: KiteQClient[] = [];
   const binding = directBinding('s-pool', 'trade', 'pay-succ', { watermark: 100_000 });
-
-  before(async () => {
-    env = await startBroker({ bindings: [binding], brokerOptions: { clock } });
-  });
-  after(async () => {
-    await Promise.all(clients.map((c) => c.close()));
-    await env.stop();
-  });
+  const env = withBroker({ bindings: [binding], brokerOptions: { clock } });
 
   it('gives the warming consumer a small share at first that grows to half', async () => {
     const counts = { warm: 0, warming: 0 };
     let phase: ReturnType<typeof countdown> | null = null;
     const consumer = async (name: keyof typeof counts, warmingupSec: number) => {
-      const c = new KiteQClient({
-        registry: env.registryUri, groupId: 's-pool', secretKey: 'k', bindings: [binding], warmingupSec,
-        listener: () => (counts[name]++, phase?.tick(), true),
-      });
-      clients.push(c);
-      await c.start();
+      await env.startClient({ groupId: 's-pool', bindings: [binding], warmingupSec, listener: () => (counts[name]++, phase?.tick(), true) });
     };
     await consumer('warm', 0);
     await consumer('warming', 10); // authenticated now: its warm-up starts at this virtual time
-    const producer = new KiteQClient({ registry: env.registryUri, groupId: 'p-trade', secretKey: 'k', publishTopics: ['trade'] });
-    clients.push(producer);
-    await producer.start();
+    const producer = await env.startClient({ groupId: 'p-trade', publishTopics: ['trade'] });
 
     const perPhase = 400;
     const share = async (atSec: number, sinceSec: number): Promise<number> => {

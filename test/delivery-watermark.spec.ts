@@ -2,33 +2,22 @@
 // waits without burning attempts (its delivery timeout starts when it is actually sent).
 import assert from 'node:assert/strict';
 import { directBinding } from '../binding/binding';
-import { buildStringMessage, KiteQClient } from '../client';
+import { buildStringMessage } from '../client';
 import { countdown, eventually } from './support/events';
-import { startBroker, type TestBroker } from './support/broker';
+import { withBroker } from './support/with-broker';
 
 describe('delivery watermark - 100 messages/s', function () {
   this.timeout(60_000);
-  let env: TestBroker;
-  const clients: KiteQClient[] = [];
-
-  before(async () => {
-    // a delivery timeout far below the 9 s the backlog waits: waiting must not count against it
-    env = await startBroker({ bindings: [directBinding('s-slow', 'trade', 'pay-succ', { watermark: 100 })], config: { deliveryTimeoutMs: 2000 } });
-  });
-  after(async () => {
-    await Promise.all(clients.map((c) => c.close()));
-    await env.stop();
-  });
+  // a delivery timeout far below the 9 s the backlog waits: waiting must not count against it
+  const env = withBroker({ bindings: [directBinding('s-slow', 'trade', 'pay-succ', { watermark: 100 })], config: { deliveryTimeoutMs: 2000 } });
 
   it('spreads 1,000 messages over at least 9 s, none retried or dead-lettered for waiting', async () => {
     const total = 1000;
     const arrivals = new Map<string, number>();
     let duplicates = 0;
     const all = countdown(total, 30_000, 'deliveries');
-    const consumer = new KiteQClient({
-      registry: env.registryUri,
+    const consumer = env.client({
       groupId: 's-slow',
-      secretKey: 'k',
       bindings: [directBinding('s-slow', 'trade', 'pay-succ', { watermark: 100 })],
       listener: (m) => {
         if (arrivals.has(m.header.messageId)) duplicates++;
@@ -39,8 +28,7 @@ describe('delivery watermark - 100 messages/s', function () {
         return true;
       },
     });
-    const producer = new KiteQClient({ registry: env.registryUri, groupId: 'p-trade', secretKey: 'k', publishTopics: ['trade'] });
-    clients.push(consumer, producer);
+    const producer = env.client({ groupId: 'p-trade', publishTopics: ['trade'] });
     await consumer.start();
     await producer.start();
     const acks = await Promise.all(Array.from({ length: total }, (_, i) => producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: `m${i}` }))));

@@ -8,7 +8,7 @@ import { CmdType } from '../protocol/commands';
 import { encodeMessage } from '../protocol/messages/message';
 import { decodeStoreAck } from '../protocol/messages/store-ack';
 import { captureLog } from './fixtures/fault/log-capture';
-import { startBroker, type TestBroker } from './support/broker';
+import { withBroker } from './support/with-broker';
 import { eventually } from './support/events';
 import { aHeader } from './support/messages';
 import { RawClient } from './support/raw-client';
@@ -22,18 +22,14 @@ const groups = [
 
 describe('hardening - access control per group', function () {
   this.timeout(20_000);
-  let env: TestBroker;
   const captured = captureLog();
 
-  before(async () => {
-    env = await startBroker({
-      topics: ['trade', 'user-profile'],
-      bindings: [directBinding('s-mc', 'trade', 'pay-succ'), directBinding('s-spy', 'trade', 'pay-succ'), directBinding('nobody', 'trade', 'pay-succ')],
-      config: { groups },
-      brokerOptions: { log: captured.log },
-    });
+  const env = withBroker({
+    topics: ['trade', 'user-profile'],
+    bindings: [directBinding('s-mc', 'trade', 'pay-succ'), directBinding('s-spy', 'trade', 'pay-succ'), directBinding('nobody', 'trade', 'pay-succ')],
+    config: { groups },
+    brokerOptions: { log: captured.log },
   });
-  after(() => env.stop());
 
   it('answers a publish to a topic outside the group\'s publish list with status false and the reason', async () => {
     const raw = await RawClient.connect(env.address);
@@ -80,17 +76,13 @@ describe('hardening - access control per group', function () {
 
 describe('hardening - refused keys rate-limited per address and group', function () {
   this.timeout(20_000);
-  let env: TestBroker;
   const captured = captureLog();
 
-  before(async () => {
-    env = await startBroker({
-      bindings: [],
-      config: { groups, authFailLimit: 5, authFailWindowMs: 10_000, authBlockMs: 1500 },
-      brokerOptions: { log: captured.log },
-    });
+  const env = withBroker({
+    bindings: [],
+    config: { groups, authFailLimit: 5, authFailWindowMs: 10_000, authBlockMs: 1500 },
+    brokerOptions: { log: captured.log },
   });
-  after(() => env.stop());
 
   async function handshake(groupId: string, key: string) {
     const raw = await RawClient.connect(env.address);

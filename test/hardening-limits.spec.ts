@@ -10,20 +10,16 @@ import { encodeMessage } from '../protocol/messages/message';
 import type { StoredMessage } from '../store/contract';
 import { MemoryStore } from '../store/memory/memory-store';
 import { captureLog } from './fixtures/fault/log-capture';
-import { startBroker, type TestBroker } from './support/broker';
+import { withBroker } from './support/with-broker';
 import { countdown, eventually } from './support/events';
 import { aHeader } from './support/messages';
 import { RawClient } from './support/raw-client';
 
 describe('hardening - connection limits', function () {
   this.timeout(20_000);
-  let env: TestBroker;
   const captured = captureLog();
 
-  before(async () => {
-    env = await startBroker({ bindings: [], config: { maxConnections: 5, authTimeoutMs: 300, maxBodyBytes: 4096 }, brokerOptions: { log: captured.log } });
-  });
-  after(() => env.stop());
+  const env = withBroker({ bindings: [], config: { maxConnections: 5, authTimeoutMs: 300, maxBodyBytes: 4096 }, brokerOptions: { log: captured.log } });
 
   it('closes sockets past max connections at once, with a log line, and takes new ones when under it', async () => {
     const held = await Promise.all(Array.from({ length: 5 }, () => RawClient.connect(env.address)));
@@ -81,13 +77,9 @@ class GatedStore extends MemoryStore {
 
 describe('hardening - max in-flight publishes per connection', function () {
   this.timeout(20_000);
-  let env: TestBroker;
   const store = new GatedStore();
 
-  before(async () => {
-    env = await startBroker({ bindings: [], config: { maxInFlightPublishes: 10 }, brokerOptions: { store } });
-  });
-  after(() => env.stop());
+  const env = withBroker({ bindings: [], config: { maxInFlightPublishes: 10 }, brokerOptions: { store } });
 
   it('stops reading a producer at the limit (TCP back-pressure) and resumes once acks go out', async () => {
     const raw = await RawClient.connect(env.address);
@@ -122,17 +114,13 @@ describe('hardening - max in-flight publishes per connection', function () {
 
 describe('hardening - max buffered outgoing bytes per connection', function () {
   this.timeout(30_000);
-  let env: TestBroker;
   const captured = captureLog();
 
-  before(async () => {
-    env = await startBroker({
-      bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
-      config: { maxBufferedBytes: 512 * 1024 },
-      brokerOptions: { log: captured.log },
-    });
+  const env = withBroker({
+    bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
+    config: { maxBufferedBytes: 512 * 1024 },
+    brokerOptions: { log: captured.log },
   });
-  after(() => env.stop());
 
   it('closes a consumer that stops reading and delivers everything to one that reads', async () => {
     const stalled = await RawClient.connect(env.address);

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { directBinding } from '../binding/binding';
 import { buildStringMessage, ConnectionClosedError, KiteQClient } from '../client';
 import { captureLog } from './fixtures/fault/log-capture';
-import { startBroker, tempDir, type TestBroker } from './support/broker';
+import { tempDir } from './support/broker';
+import { withBroker } from './support/with-broker';
 import { countdown, eventually } from './support/events';
 import { RawClient } from './support/raw-client';
 
@@ -24,25 +25,16 @@ export function makeSelfSignedCert(dir: string): { cert: string; key: string } {
 
 describe('hardening - TLS for client connections', function () {
   this.timeout(20_000);
-  let env: TestBroker;
   let ca: Buffer;
   let certDir: string;
   const captured = captureLog();
-
-  before(async () => {
+  const env = withBroker(() => {
     certDir = tempDir('kiteq-tls-');
     const { cert, key } = makeSelfSignedCert(certDir);
     ca = readFileSync(cert);
-    env = await startBroker({
-      bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
-      config: { tlsCert: cert, tlsKey: key, authTimeoutMs: 2000 },
-      brokerOptions: { log: captured.log },
-    });
+    return { bindings: [directBinding('s-mc', 'trade', 'pay-succ')], config: { tlsCert: cert, tlsKey: key, authTimeoutMs: 2000 }, brokerOptions: { log: captured.log } };
   });
-  after(async () => {
-    await env.stop();
-    rmSync(certDir, { recursive: true, force: true });
-  });
+  after(() => rmSync(certDir, { recursive: true, force: true }));
 
   it('lets a TLS client publish and a TLS consumer receive', async () => {
     const got = countdown(20, 10_000, 'deliveries');

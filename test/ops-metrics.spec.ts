@@ -2,9 +2,9 @@
 // counters move by exactly the number of messages the test sends.
 import assert from 'node:assert/strict';
 import { directBinding } from '../binding/binding';
-import { buildStringMessage, KiteQClient } from '../client';
+import { buildStringMessage } from '../client';
 import { LabelCap } from '../stat/label-cap';
-import { startBroker, type TestBroker } from './support/broker';
+import { withBroker } from './support/with-broker';
 import { countdown } from './support/events';
 
 interface Sample {
@@ -59,16 +59,7 @@ function valueOf(samples: Sample[], name: string, labels: Record<string, string>
 
 describe('ops - /metrics over HTTP', function () {
   this.timeout(30_000);
-  let env: TestBroker;
-  const clients: KiteQClient[] = [];
-
-  before(async () => {
-    env = await startBroker({ bindings: [directBinding('s-mc', 'trade', 'pay-succ')], config: { http: '127.0.0.1:0' } });
-  });
-  after(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()));
-    await env.stop();
-  });
+  const env = withBroker({ bindings: [directBinding('s-mc', 'trade', 'pay-succ')], config: { http: '127.0.0.1:0' } });
 
   async function scrape() {
     const res = await fetch(`http://${env.broker.httpAddress}/metrics`);
@@ -80,9 +71,8 @@ describe('ops - /metrics over HTTP', function () {
   it('parses as Prometheus text and counts exactly the messages sent and acked', async () => {
     const n = 25;
     const acked = countdown(n, 10_000, 'consumed messages');
-    const consumer = new KiteQClient({ registry: env.registryUri, groupId: 's-mc', secretKey: 'k', bindings: [directBinding('s-mc', 'trade', 'pay-succ')], listener: () => (acked.tick(), true) });
-    const producer = new KiteQClient({ registry: env.registryUri, groupId: 'p-trade', secretKey: 'k', publishTopics: ['trade'] });
-    clients.push(consumer, producer);
+    const consumer = env.client({ groupId: 's-mc', bindings: [directBinding('s-mc', 'trade', 'pay-succ')], listener: () => (acked.tick(), true) });
+    const producer = env.client({ groupId: 'p-trade', publishTopics: ['trade'] });
     await Promise.all([consumer.start(), producer.start()]);
 
     const before = await scrape();

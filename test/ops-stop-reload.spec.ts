@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { directBinding } from '../binding/binding';
 import type { GroupConfig } from '../server/groups';
 import { captureLog } from './fixtures/fault/log-capture';
-import { startBroker, type TestBroker } from './support/broker';
+import { startBroker } from './support/broker';
+import { withBroker } from './support/with-broker';
 
 describe('ops - stop() called twice', function () {
   this.timeout(20_000);
@@ -24,18 +25,13 @@ describe('ops - stop() called twice', function () {
 
 describe('ops - reload re-checks bindings against the new groups', function () {
   this.timeout(20_000);
-  let env: TestBroker;
   let groups: GroupConfig[] = [{ groupId: 's-mc', secretKey: 'k', subscribe: ['user-profile'] }];
-
-  before(async () => {
-    env = await startBroker({
-      topics: ['trade', 'user-profile'],
-      bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
-      config: { groups },
-      brokerOptions: { loadConfig: () => ({ ...env.broker.config, groups }) },
-    });
-  });
-  after(() => env.stop());
+  const env = withBroker(() => ({
+    topics: ['trade', 'user-profile'],
+    bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
+    config: { groups },
+    brokerOptions: { loadConfig: () => ({ ...env.broker.config, groups }) },
+  }));
 
   const bound = () => env.broker.bindingTable.bindings.map((b) => `${b.groupId}:${b.topic}/${b.messageType}`);
 

@@ -5,24 +5,19 @@ import { CmdType } from '../protocol/commands';
 import { encodeMessage } from '../protocol/messages/message';
 import { decodeStoreAck, type MessageStoreAck } from '../protocol/messages/store-ack';
 import { aHeader } from './support/messages';
-import { RawClient } from './support/raw-client';
-import { startBroker, type TestBroker } from './support/broker';
+import type { RawClient } from './support/raw-client';
+import { withBroker } from './support/with-broker';
 import type { MessageHeader } from '../protocol/messages/header';
 
 describe('publish - header checks and their reasons', function () {
   this.timeout(20_000);
-  let env: TestBroker;
+  const env = withBroker({ bindings: [directBinding('s-mc', 'trade', 'pay-succ')] });
   let raw: RawClient;
   let opaque = 100;
 
   before(async () => {
-    env = await startBroker({ bindings: [directBinding('s-mc', 'trade', 'pay-succ')] });
-    raw = await RawClient.connect(env.address);
+    raw = await env.raw();
     assert.equal((await raw.handshake('p-trade', 'k')).status, true);
-  });
-  after(async () => {
-    raw.close();
-    await env.stop();
   });
 
   async function publish(header: MessageHeader): Promise<MessageStoreAck> {

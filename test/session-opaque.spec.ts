@@ -3,28 +3,21 @@
 // connection, it must not count as that delivery's ack (a lost message for that group).
 import assert from 'node:assert/strict';
 import { directBinding } from '../binding/binding';
-import { buildStringMessage, KiteQClient } from '../client';
+import { buildStringMessage } from '../client';
 import { CmdType } from '../protocol/commands';
 import { decodeMessage } from '../protocol/messages/message';
 import { encodeTxAck, TxStatus } from '../protocol/messages/tx-ack';
 import { aHeader } from './support/messages';
-import { RawClient } from './support/raw-client';
-import { startBroker, type TestBroker } from './support/broker';
+import { withBroker } from './support/with-broker';
 
 describe('session - replies are matched by connection, opaque and kind', function () {
   this.timeout(20_000);
-  let env: TestBroker;
-
-  before(async () => {
-    env = await startBroker({ bindings: [directBinding('s-mc', 'trade', 'pay-succ')], config: { deliveryTimeoutMs: 800 } });
-  });
-  after(() => env.stop());
+  const env = withBroker({ bindings: [directBinding('s-mc', 'trade', 'pay-succ')], config: { deliveryTimeoutMs: 800 } });
 
   it('does not take a TX_ACK with a delivery\'s opaque as that delivery\'s ack', async () => {
-    const raw = await RawClient.connect(env.address);
+    const raw = await env.raw();
     assert.equal((await raw.handshake('s-mc', 'k')).status, true);
-    const producer = new KiteQClient({ registry: env.registryUri, groupId: 'p-trade', secretKey: 'k', publishTopics: ['trade'] });
-    await producer.start();
+    const producer = await env.startClient({ groupId: 'p-trade', publishTopics: ['trade'] });
     const { messageId } = await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'x' }));
 
     const first = await raw.next((f) => f.cmdType === CmdType.STRING_MESSAGE);
@@ -35,7 +28,5 @@ describe('session - replies are matched by connection, opaque and kind', functio
     // Unacked, the delivery times out and comes again.
     const again = await raw.next((f) => f.cmdType === CmdType.STRING_MESSAGE, 5000);
     assert.equal(decodeMessage(CmdType.STRING_MESSAGE, again.body).header.messageId, messageId);
-    raw.close();
-    await producer.close();
   });
 });

@@ -2,37 +2,31 @@
 // commits or rolls back; commit delivers once, rollback never delivers and leaves nothing stored.
 import assert from 'node:assert/strict';
 import { directBinding } from '../binding/binding';
-import { buildStringMessage, KiteQClient, type Message } from '../client';
+import { buildStringMessage, type KiteQClient, type Message } from '../client';
 import { countdown, eventually } from './support/events';
-import { startBroker, type TestBroker } from './support/broker';
+import { withBroker } from './support/with-broker';
 
 describe('tx messages - commit and rollback by the producer', function () {
   this.timeout(30_000);
-  let env: TestBroker;
+  // Check-backs early (1 s), so a message left prepared by mistake would be noticed in the run.
+  const env = withBroker({ bindings: [directBinding('s-mc', 'trade', 'pay-succ')], config: { txCheckAgeSec: 1, txCheckIntervalSec: 1 } });
   let producer: KiteQClient;
   let consumer: KiteQClient;
   const received = new Map<string, number>();
   let onReceive: (m: Message) => void = () => undefined;
 
   before(async () => {
-    // Check-backs early (1 s), so a message left prepared by mistake would be noticed in the run.
-    env = await startBroker({ bindings: [directBinding('s-mc', 'trade', 'pay-succ')], config: { txCheckAgeSec: 1, txCheckIntervalSec: 1 } });
-    consumer = new KiteQClient({
-      registry: env.registryUri, groupId: 's-mc', secretKey: 'k', bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
+    consumer = env.client({
+      groupId: 's-mc', bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
       listener: (m) => {
         received.set(m.header.messageId, (received.get(m.header.messageId) ?? 0) + 1);
         onReceive(m);
         return true;
       },
     });
-    producer = new KiteQClient({ registry: env.registryUri, groupId: 'p-trade', secretKey: 'k', publishTopics: ['trade'], txCheckListener: () => 'unknown' });
+    producer = env.client({ groupId: 'p-trade', publishTopics: ['trade'], txCheckListener: () => 'unknown' });
     await consumer.start();
     await producer.start();
-  });
-  after(async () => {
-    await producer?.close();
-    await consumer?.close();
-    await env?.stop();
   });
 
   const payment = (orderId: string) => buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: `paid ${orderId}`, properties: { orderId } });

@@ -5,39 +5,31 @@
 // Spoken here byte for byte on a raw socket, no kiteq-ts client logic on the producer side.
 import assert from 'node:assert/strict';
 import { directBinding } from '../binding/binding';
-import { KiteQClient, type Message } from '../client';
+import type { Message } from '../client';
 import { CmdType } from '../protocol/commands';
 import type { MessageHeader } from '../protocol/messages/header';
 import { encodeMessage } from '../protocol/messages/message';
 import { decodeStoreAck } from '../protocol/messages/store-ack';
 import { decodeTxAck, encodeTxAck, TxStatus } from '../protocol/messages/tx-ack';
 import { countdown, eventually } from './support/events';
-import { startBroker, type TestBroker } from './support/broker';
+import { withBroker } from './support/with-broker';
 import { newMessageId } from './support/messages';
-import { RawClient } from './support/raw-client';
+import type { RawClient } from './support/raw-client';
 
 describe('tx messages - a KiteQ (Go) producer on the wire', function () {
   this.timeout(30_000);
-  let env: TestBroker;
-  let consumer: KiteQClient;
+  const env = withBroker({ bindings: [directBinding('s-mc', 'trade', 'pay-succ')], config: { txCheckAgeSec: 1, txCheckIntervalSec: 1 } });
   let goProducer: RawClient;
   const received: Message[] = [];
   let onReceive: () => void = () => undefined;
 
   before(async () => {
-    env = await startBroker({ bindings: [directBinding('s-mc', 'trade', 'pay-succ')], config: { txCheckAgeSec: 1, txCheckIntervalSec: 1 } });
-    consumer = new KiteQClient({
-      registry: env.registryUri, groupId: 's-mc', secretKey: 'k', bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
+    await env.startClient({
+      groupId: 's-mc', bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
       listener: (m) => (received.push(m), onReceive(), true),
     });
-    await consumer.start();
-    goProducer = await RawClient.connect(env.address);
+    goProducer = await env.raw();
     assert.equal((await goProducer.handshake('p-go', 'k')).status, true);
-  });
-  after(async () => {
-    goProducer?.close();
-    await consumer?.close();
-    await env?.stop();
   });
 
   function preparedHeader(orderId: string): MessageHeader {

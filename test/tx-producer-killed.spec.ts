@@ -4,10 +4,9 @@
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { directBinding } from '../binding/binding';
-import { KiteQClient } from '../client';
 import { type JsonLinesProcess, startJsonLinesProcess } from './fixtures/tx-process';
 import { countdown, eventually } from './support/events';
-import { startBroker, type TestBroker } from './support/broker';
+import { withBroker } from './support/with-broker';
 
 const PRODUCER = resolve(__dirname, 'fixtures', 'tx-producer.js');
 const binding = directBinding('s-mc', 'trade', 'pay-succ');
@@ -19,28 +18,24 @@ const startProducer = (args: object): ProducerProcess => startJsonLinesProcess(P
 for (const answer of ['commit', 'rollback'] as const) {
   describe(`tx producer killed - another producer process answers ${answer}`, function () {
     this.timeout(40_000);
-    let env: TestBroker;
-    let consumer: KiteQClient;
     const processes: ProducerProcess[] = [];
     const received = new Map<string, number>();
     let onReceive: (id: string) => void = () => undefined;
+    // registered before the broker's hooks: the producer processes go first
+    after(async () => {
+      for (const p of processes) await p.kill();
+    });
+    const env = withBroker({ bindings: [binding], config: { txCheckAgeSec: 1, txCheckIntervalSec: 1 } });
 
     before(async () => {
-      env = await startBroker({ bindings: [binding], config: { txCheckAgeSec: 1, txCheckIntervalSec: 1 } });
-      consumer = new KiteQClient({
-        registry: env.registryUri, groupId: 's-mc', secretKey: 'k', bindings: [binding],
+      await env.startClient({
+        groupId: 's-mc', bindings: [binding],
         listener: (m) => {
           received.set(m.header.messageId, (received.get(m.header.messageId) ?? 0) + 1);
           onReceive(m.header.messageId);
           return true;
         },
       });
-      await consumer.start();
-    });
-    after(async () => {
-      for (const p of processes) await p.kill();
-      await consumer?.close();
-      await env?.stop();
     });
 
     it(answer === 'commit' ? 'delivers every message, once' : 'delivers none and leaves none stored', async () => {
