@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { KiteQClient } from '../client';
 import { CmdType } from '../protocol/commands';
-import { encodePacket } from '../protocol/header';
+import { encodePacket } from '../protocol/packet-header';
 import { encodeMessage } from '../protocol/messages/message';
 import { startBroker, type TestBroker } from './support/broker';
 import { aHeader } from './support/messages';
