@@ -3,7 +3,7 @@
 //   node dist/bench/frame-decoder.js [frameKiB...]
 import { CmdType } from '../protocol/commands';
 import { FrameDecoder } from '../protocol/frame-decoder';
-import { encodePacket } from '../protocol/header';
+import { encodePacket } from '../protocol/packet-header';
 
 function msPer(run: () => void, minMs = 300): number {
   run(); // warm-up

@@ -3,6 +3,12 @@
 // Client side: publish its pub/sub nodes and follow the brokers of a topic.
 import type { Binding } from './binding';
 
+export interface RegistryLock {
+  /** false once released or lost (the registry session ended) */
+  readonly held: boolean;
+  release(): Promise<void>;
+}
+
 export interface BrokerRegistry {
   /**
    * Registers this broker (design §3 table): /kiteq/server/<topic>/<address> (ephemeral) per topic,
@@ -18,6 +24,8 @@ export interface BrokerRegistry {
   watchBindings(topics: string[], onChange: (bindings: Binding[]) => void): Promise<void>;
   /** Follows the live brokers (/kiteq/alive_servers); for takeover (design §9). */
   watchAliveBrokers?(onChange: (addresses: string[]) => void): Promise<void>;
+  /** A lock held until released or this broker's session ends, null when another holds it (zk://; for takeover). */
+  tryLock?(name: string, owner?: string): Promise<RegistryLock | null>;
   close(): Promise<void>;
 }
 

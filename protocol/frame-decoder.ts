@@ -2,7 +2,7 @@
 // many chunks and many frames in one chunk; enforces the body-size cap before buffering.
 import { isKnownCmdType } from './commands';
 import { ProtocolError } from './errors';
-import { BODY_LEN_OFFSET, CMD_TYPE_OFFSET, DEFAULT_MAX_BODY_BYTES, HEADER_LEN, OPAQUE_OFFSET } from './header';
+import { BODY_LEN_OFFSET, CMD_TYPE_OFFSET, DEFAULT_MAX_BODY_BYTES, HEADER_LEN, OPAQUE_OFFSET } from './packet-header';
 
 export interface Frame {
   opaque: number;

@@ -1,7 +1,7 @@
 // Coalesces outgoing packets: the packets queued during one tick are copied into one buffer and
 // leave in one socket write at the tick's end, or as soon as FLUSH_BYTES are queued (2-core
 // machine: a syscall and two allocations per packet would dominate; see doc/performance-log.md).
-import { HEADER_LEN, writeHeader } from './header';
+import { HEADER_LEN, writeHeader } from './packet-header';
 
 export interface ByteSink {
   write(data: Buffer): boolean;

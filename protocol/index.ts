@@ -2,8 +2,8 @@
 export { CmdType, cmdName, isKnownCmdType, isMessageCmd, isReplyForClient, isReplyForServer } from './commands';
 export type { CmdTypeCode } from './commands';
 export { ProtocolError } from './errors';
-export { HEADER_LEN, DEFAULT_MAX_BODY_BYTES, encodePacket, readHeader, writeHeader } from './header';
-export type { PacketHeader } from './header';
+export { HEADER_LEN, DEFAULT_MAX_BODY_BYTES, encodePacket, readHeader, writeHeader } from './packet-header';
+export type { PacketHeader } from './packet-header';
 export { FrameDecoder } from './frame-decoder';
 export type { Frame } from './frame-decoder';
 export { FrameWriter } from './frame-writer';

@@ -1,7 +1,8 @@
 // Connection-level limits (doc/security.md): wrong keys rate-limited per (remote
 // address, group), and a tally of sockets refused at the connection cap. The cap itself is
-// enforced by node's net.Server.maxConnections (set in server/broker.ts), which closes a socket
+// enforced by node's net.Server.maxConnections (set in server/listener.ts), which closes a socket
 // before any byte of it is read; this file keeps the bookkeeping and what gets logged about it.
+import type { Logger } from './logger';
 
 export interface AuthLimits {
   /** refused keys for one group from one address within authFailWindowMs before that pair is blocked */
@@ -78,6 +79,45 @@ export class HandshakeLimiter {
 
   get tracked(): number {
     return this.byKey.size;
+  }
+}
+
+/**
+ * The access stage's guard (doc/architecture.md §5 "access"): a blocked (address, group) pair has
+ * its CONN_META refused without the key being looked at; each refused key is counted. Bad input
+ * counts for nothing here.
+ */
+export class HandshakeThrottle {
+  private readonly limiter: HandshakeLimiter;
+
+  constructor(
+    private readonly limits: AuthLimits,
+    nowMs: () => number,
+    private readonly log: Logger,
+  ) {
+    this.limiter = new HandshakeLimiter(limits, nowMs);
+  }
+
+  /** The refusal for a blocked pair, else null. */
+  refusal(remote: string | undefined, groupId: string): string | null {
+    const address = addressOf(remote);
+    const blockedMs = this.limiter.blockedForMs(address, groupId);
+    if (blockedMs === 0) return null;
+    return `too many failed handshakes for this group from ${address}: retry in ${Math.ceil(blockedMs / 1000)} s`;
+  }
+
+  /** A refused key (unknown group or wrong key). */
+  refused(remote: string | undefined, groupId: string): void {
+    const address = addressOf(remote);
+    if (this.limiter.recordFailure(address, groupId)) {
+      const { authFailLimit, authFailWindowMs, authBlockMs } = this.limits;
+      this.log.warn({ address, groupId, failures: authFailLimit, windowMs: authFailWindowMs, blockMs: authBlockMs }, 'failed handshakes: group blocked from this address');
+    }
+  }
+
+  /** Forgets pairs whose window and block are over (the broker's 1 s sweep). */
+  sweep(): void {
+    this.limiter.sweep();
   }
 }
 

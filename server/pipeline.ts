@@ -29,6 +29,7 @@ import type { FlowCounters } from '../stat/counters';
 import type { Clock } from './clock';
 import type { BrokerConfig } from './config';
 import type { GroupAccess } from './groups';
+import { HandshakeThrottle } from './limits';
 import type { Logger } from './logger';
 import type { Session } from './session';
 
@@ -46,10 +47,6 @@ export interface PipelineContext {
   bindings: () => BindingTable;
   consumersOf: (groupId: string) => readonly SessionPort[];
   onAuthenticated: (session: Session) => void;
-  /** a CONN_META refused without its key being looked at (too many refused keys), else null */
-  refuseUnchecked: (session: Session, groupId: string) => string | null;
-  /** a refused key (unknown group or wrong key): counted for brute-force protection */
-  onAuthRefused: (session: Session, groupId: string) => void;
   /** tests only: wraps each stage of the inbound path as it is built (StageInterceptor) */
   interceptStage?: StageInterceptor;
   /** publish admission: rate limit and undelivered-bytes bound */
@@ -75,6 +72,8 @@ export interface Pipeline {
   /** an attempt now would reach a group (handler/deliver-prepare.ts canReceive) */
   canReceive: (message: StoredMessage) => boolean;
   qos: DeliverQos;
+  /** the access stage's brute-force protection: refused keys counted per (address, group) */
+  handshakes: HandshakeThrottle;
 }
 
 const ignore = (): void => undefined;
@@ -227,13 +226,14 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
     toTxAck: (ack, session, opaque) => void txAck(ack, session, opaque).catch((error) => session.failed('tx-ack', error)),
     onLateAck: (session, messageId) => log.debug({ remote: session.remote, messageId }, 'late or unknown DeliverAck'),
   }));
+  const handshakes = new HandshakeThrottle(config, nowMs, log);
   const access = intercept('access', createAccessStage({
     authenticate: (groupId, secretKey) => ctx.access.authenticate(groupId, secretKey),
-    refuseUnchecked: (session, groupId) => ctx.refuseUnchecked(session as Session, groupId),
+    refuseUnchecked: (session, groupId) => handshakes.refusal((session as Session).socketAddress, groupId),
     onAuthenticated: (session) => ctx.onAuthenticated(session as Session),
     onRejected: (session, groupId, reason) => {
       log.warn({ remote: session.remote, groupId, reason }, 'authentication refused');
-      ctx.onAuthRefused(session as Session, groupId);
+      handshakes.refused((session as Session).socketAddress, groupId);
     },
   }));
   const decode = intercept('decode', decodeClientFrame);
@@ -257,5 +257,5 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
     }
   };
 
-  return { onFrame, deliverPrepare, canReceive: (message) => canReceive(ctx.bindings(), isOnline, message), qos };
+  return { onFrame, deliverPrepare, canReceive: (message) => canReceive(ctx.bindings(), isOnline, message), qos, handshakes };
 }

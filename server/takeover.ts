@@ -4,16 +4,12 @@
 // /kiteq/locks/takeover-<address>; the one that gets it rewrites kite_server of the dead
 // broker's unfinished rows to itself and re-drives them. KiteQ leaves them waiting forever
 // (design §12). A broker that comes back pages only rows it owns, so it does not deliver these.
+import type { BrokerRegistry } from '../binding/registry';
+import type { MessageStore } from '../store/contract';
 import type { Logger } from './logger';
 
-export interface TakeoverRegistry {
-  watchAliveBrokers?(onChange: (addresses: string[]) => void): Promise<void>;
-  tryLock?(name: string, owner?: string): Promise<{ release(): Promise<void> } | null>;
-}
-
-export interface TakeoverStore {
-  takeOver?(deadServer: string): Promise<number>;
-}
+export type TakeoverRegistry = Pick<BrokerRegistry, 'watchAliveBrokers' | 'tryLock'>;
+export type TakeoverStore = Pick<MessageStore, 'takeOver'>;
 
 export interface TakeoverDeps {
   registry: TakeoverRegistry;

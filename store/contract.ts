@@ -103,6 +103,15 @@ export interface MessageStore {
   writeStats?(): StoreWriteStats;
   /** What recovery found damaged at start, when the store checks its files (file store). */
   damageStats?(): StoreDamageStats;
+  /** --init-schema: creates the databases and tables that are missing (mysql://, the one store with a schema). */
+  createSchema?(): Promise<void>;
+  /**
+   * Moves up to `limit` messages past their deliver limit or expiry to the dead letters; resolves with
+   * how many (mysql://, run on a schedule by server/dlq-mover.ts; the other stores dead-letter inline).
+   */
+  moveExpiredToDlq?(nowSec: number, limit: number): Promise<number>;
+  /** Rewrites a dead broker's unfinished messages to this broker; resolves with how many (mysql://, doc/architecture.md §9). */
+  takeOver?(deadServer: string): Promise<number>;
 
   start(): Promise<void>;
   /** Flushes everything pending and releases files/connections. */

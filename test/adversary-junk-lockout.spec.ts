@@ -3,7 +3,7 @@
 // group); a protocol violation closes that connection and nothing more (doc/security.md).
 import assert from 'node:assert/strict';
 import { CmdType } from '../protocol/commands';
-import { encodePacket } from '../protocol/header';
+import { encodePacket } from '../protocol/packet-header';
 import { encodeMessage } from '../protocol/messages/message';
 import { withBroker } from './support/with-broker';
 import { aHeader } from './support/messages';

@@ -4,7 +4,7 @@
 // (doc/security.md). A frame dripped in small pieces is decoded whole.
 import assert from 'node:assert/strict';
 import { CmdType } from '../protocol/commands';
-import { encodePacket, HEADER_LEN } from '../protocol/header';
+import { encodePacket, HEADER_LEN } from '../protocol/packet-header';
 import { encodeConnMeta } from '../protocol/messages/conn-meta';
 import { encodeMessage } from '../protocol/messages/message';
 import { decodeStoreAck } from '../protocol/messages/store-ack';

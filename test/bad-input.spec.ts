@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { directBinding } from '../binding/binding';
 import { buildStringMessage, type KiteQClient } from '../client';
 import { CmdType } from '../protocol/commands';
-import { encodePacket, HEADER_LEN } from '../protocol/header';
+import { encodePacket, HEADER_LEN } from '../protocol/packet-header';
 import { encodeMessage } from '../protocol/messages/message';
 import { aHeader } from './support/messages';
 import type { RawClient } from './support/raw-client';

@@ -7,7 +7,7 @@ import { connect, type Socket } from 'node:net';
 import { directBinding } from '../binding/binding';
 import { buildStringMessage, KiteQClient } from '../client';
 import { CmdType } from '../protocol/commands';
-import { encodePacket } from '../protocol/header';
+import { encodePacket } from '../protocol/packet-header';
 import { type ChildBroker, startChildBroker } from './fixtures/fault/harness';
 import { tempDir } from './support/broker';
 import { eventually } from './support/events';

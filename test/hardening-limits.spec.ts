@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { directBinding } from '../binding/binding';
 import { buildBytesMessage, KiteQClient } from '../client';
 import { CmdType } from '../protocol/commands';
-import { encodePacket, HEADER_LEN } from '../protocol/header';
+import { encodePacket, HEADER_LEN } from '../protocol/packet-header';
 import { encodeMessage } from '../protocol/messages/message';
 import type { StoredMessage } from '../store/contract';
 import { MemoryStore } from '../store/memory/memory-store';

@@ -1,5 +1,5 @@
 // What the admin HTTP endpoints need from the broker (design §10): a narrow port, so the
-// endpoint files never reach into broker internals (nats.js' PH habit). server/broker.ts builds it.
+// endpoint files never reach into broker internals (nats.js' PH habit). server/http/broker-port.ts builds it.
 import type { Binding } from '../../binding/binding';
 import type { BrokerStats } from '../../stat/broker-stats';
 import type { DeadLetter, DeadLetterQuery, StoreDamageStats, StoredMessage } from '../../store/contract';

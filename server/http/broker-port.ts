@@ -18,7 +18,7 @@ export interface BrokerPortDeps {
   connections: () => number;
   inFlight: { readonly size: number; has(messageId: string): boolean };
   /** authenticated sessions by group */
-  consumers: () => ReadonlyMap<string, readonly { remote: string }[]>;
+  sessionsByGroup: () => ReadonlyMap<string, readonly { remote: string }[]>;
   bindings: () => readonly Binding[];
   /** moves one dead letter back (RecoveryManager.redriveOne); false when it is not one */
   redrive: (messageId: string) => Promise<boolean>;
@@ -36,7 +36,7 @@ export function createBrokerPort(deps: BrokerPortDeps): AdminPort {
     isInFlight: (id) => deps.inFlight.has(id),
     onlineGroups() {
       const out: Record<string, string[]> = {};
-      for (const [groupId, sessions] of deps.consumers()) out[groupId] = sessions.map((s) => s.remote);
+      for (const [groupId, sessions] of deps.sessionsByGroup()) out[groupId] = sessions.map((s) => s.remote);
       return out;
     },
     bindings: deps.bindings,

@@ -2,7 +2,7 @@
 import { connect, type Socket } from 'node:net';
 import { CmdType } from '../../protocol/commands';
 import { type Frame, FrameDecoder } from '../../protocol/frame-decoder';
-import { encodePacket } from '../../protocol/header';
+import { encodePacket } from '../../protocol/packet-header';
 import { encodeConnMeta } from '../../protocol/messages/conn-meta';
 import { decodeConnAuthAck, type ConnAuthAck } from '../../protocol/messages/conn-auth-ack';
 

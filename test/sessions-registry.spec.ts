@@ -1,0 +1,95 @@
+// doc/architecture.md §5–§7: the registry of connections (server/sessions.ts), built alone from
+// its narrow RegisteredSession interface: every authenticated session by group, producers too.
+import assert from 'node:assert/strict';
+import { type RegisteredSession, Sessions } from '../server/sessions';
+
+class FakeConnection implements RegisteredSession {
+  authenticated = false;
+  passedOver = false;
+  inFlightPublishes = 0;
+  lastSeenMs = 0;
+  closedFor: string | null = null;
+  destroyed = false;
+  expiredAt: number[] = [];
+  constructor(
+    readonly groupId: string,
+    readonly connectedAtMs = 0,
+  ) {}
+  expirePending(nowMs: number): void {
+    this.expiredAt.push(nowMs);
+  }
+  close(reason: string): void {
+    this.closedFor = reason;
+  }
+  destroy(): void {
+    this.destroyed = true;
+  }
+}
+
+function authenticated(sessions: Sessions<FakeConnection>, groupId: string): { session: FakeConnection; first: boolean } {
+  const session = new FakeConnection(groupId);
+  sessions.add(session);
+  session.authenticated = true;
+  return { session, first: sessions.authenticated(session) };
+}
+
+describe('sessions registry - authenticated sessions by group', function () {
+  it('lists every authenticated session of a group and says which was the group first', () => {
+    const sessions = new Sessions<FakeConnection>();
+    const pending = new FakeConnection('');
+    sessions.add(pending);
+    const producer = authenticated(sessions, 'p-trade');
+    const one = authenticated(sessions, 's-mc');
+    const two = authenticated(sessions, 's-mc');
+    assert.deepEqual([producer.first, one.first, two.first], [true, true, false]);
+    assert.equal(sessions.size, 4, 'the unauthenticated connection is counted');
+    assert.deepEqual(sessions.inGroup('s-mc'), [one.session, two.session]);
+    assert.deepEqual(sessions.inGroup('p-trade'), [producer.session], 'producers are registered too');
+    assert.deepEqual([...sessions.byGroup.keys()].sort(), ['p-trade', 's-mc']);
+  });
+
+  it('forgets a closed session, and its group once the last one is gone', () => {
+    const sessions = new Sessions<FakeConnection>();
+    const one = authenticated(sessions, 's-mc');
+    const two = authenticated(sessions, 's-mc');
+    sessions.remove(one.session);
+    assert.deepEqual(sessions.inGroup('s-mc'), [two.session]);
+    sessions.remove(two.session);
+    assert.deepEqual(sessions.inGroup('s-mc'), []);
+    assert.equal(sessions.byGroup.has('s-mc'), false);
+    assert.equal(sessions.size, 0);
+    assert.equal(authenticated(sessions, 's-mc').first, true, 'the next one is the group first again');
+  });
+
+  it('offers the reading sessions of a group, or all of them when none is reading', () => {
+    const sessions = new Sessions<FakeConnection>();
+    const slow = authenticated(sessions, 's-mc').session;
+    const fast = authenticated(sessions, 's-mc').session;
+    assert.deepEqual(sessions.reading('s-mc'), [slow, fast]);
+    slow.passedOver = true;
+    assert.deepEqual(sessions.reading('s-mc'), [fast]);
+    fast.passedOver = true;
+    assert.deepEqual(sessions.reading('s-mc'), [slow, fast]);
+    assert.deepEqual(sessions.reading('s-none'), []);
+  });
+
+  it('closes connections that never authenticated in time or went silent, and sums publishes awaiting their ack', () => {
+    const sessions = new Sessions<FakeConnection>();
+    const late = new FakeConnection('', 0);
+    sessions.add(late);
+    const silent = authenticated(sessions, 's-mc').session;
+    const alive = authenticated(sessions, 's-mc').session;
+    alive.lastSeenMs = 9_000;
+    silent.inFlightPublishes = 2;
+    alive.inFlightPublishes = 3;
+    sessions.expirePending(10_000, 5000);
+    assert.deepEqual([late.expiredAt, silent.expiredAt, alive.expiredAt], [[10_000], [10_000], [10_000]]);
+    sessions.evictIdle(10_000, { authTimeoutMs: 5000, clientIdleMs: 8000 });
+    assert.equal(late.closedFor, 'no CONN_META within 5000 ms');
+    assert.equal(silent.closedFor, 'silent for 8000 ms (no heartbeat)');
+    assert.equal(alive.closedFor, null);
+    assert.equal(sessions.publishesAwaitingAck(), 5);
+    sessions.destroyAll();
+    assert.deepEqual([late.destroyed, silent.destroyed, alive.destroyed], [true, true, true]);
+  });
+});
