@@ -84,7 +84,7 @@ export async function runKiteqConsumer(options: SideOptions & { durationSec: num
     await consumer.start();
     await new Promise((resolve) => setTimeout(resolve, options.durationSec * 1000)); // the measuring window itself
   } finally {
-    await consumer.close();
+    await consumer.close({ drain: true }); // acks of the messages the listener already took go out
   }
   let received = 0;
   let duplicates = 0;

@@ -81,6 +81,7 @@ export async function runKiteqRoundtrip(options: KiteqRoundtripOptions): Promise
     }
     return result;
   } finally {
-    await Promise.all([consumer.close(), ...producers.map((p) => p.close())]);
+    // drain: the ack of the last message counted is still on its way when the receipts settle
+    await Promise.all([consumer.close({ drain: true }), ...producers.map((p) => p.close())]);
   }
 }
