@@ -132,7 +132,7 @@ describe('mysql store batching - many concurrent callers', function () {
   });
 
   it('sends a batch at once while another table\'s flush is in flight (no waiting for flushMs)', async () => {
-    // flushMs is kept in the URI only for old connection strings: a batch never waits for it.
+    // flushMs (a linger while other flushes ran) is no longer read: an old URI's value changes nothing.
     const slow = new MysqlStore(parseMysqlUri(database.current.uri({ flushMs: 5000, queryTimeoutMs: 20_000 })), { serverName: '127.0.0.1:13800' });
     await slow.start();
     const locker = await connectMariaDb();
