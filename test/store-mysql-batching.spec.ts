@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { DuplicateMessageError, StoreError } from '../store/errors';
 import { MysqlStore, parseMysqlUri } from '../store/mysql';
 import { aMessage } from './support/messages';
-import { withTestDatabase } from './support/mariadb';
+import { connectMariaDb, withTestDatabase } from './support/mariadb';
 
 async function globalStatus(sql: import('mysql2/promise').Connection, name: string): Promise<number> {
   const [rows] = await sql.query('SHOW GLOBAL STATUS LIKE ?', [name]);
@@ -129,5 +129,33 @@ describe('mysql store batching - many concurrent callers', function () {
     for (let i = 0; i < 20; i++) await store.save(aMessage());
     const perSave = (performance.now() - t0) / 20;
     assert.ok(perSave < 25, `a lone save took ${perSave.toFixed(1)} ms (first ${warm.toFixed(1)} ms)`);
+  });
+
+  it('sends a batch at once while another table\'s flush is in flight (no waiting for flushMs)', async () => {
+    // flushMs (a linger while other flushes ran) is no longer read: an old URI's value changes nothing.
+    const slow = new MysqlStore(parseMysqlUri(database.current.uri({ flushMs: 5000, queryTimeoutMs: 20_000 })), { serverName: '127.0.0.1:13800' });
+    await slow.start();
+    const locker = await connectMariaDb();
+    try {
+      const held = aMessage({ messageId: `${'a'.repeat(31)}0` });
+      await slow.save(held);
+      // Another session locks the row, so the next flush of its table waits inside MariaDB.
+      await locker.query('BEGIN');
+      await locker.query(`SELECT message_id FROM ${slow.sharding.tableFor(held.header.messageId).qualified} WHERE message_id = ? FOR UPDATE`, [held.header.messageId]);
+      const flushesBefore = slow.statementCounts().flushes;
+      const blocked = slow.recordDelivery(held.header.messageId, { succGroups: ['g'], failGroups: [], deliverCount: 1, nextDeliverTime: 9 });
+      while (slow.statementCounts().flushes === flushesBefore) await new Promise(setImmediate);
+
+      const started = performance.now();
+      await slow.save(aMessage({ messageId: `${'b'.repeat(31)}1` })); // another table, a free connection
+      const tookMs = performance.now() - started;
+      await locker.query('ROLLBACK');
+      await blocked;
+      assert.ok(tookMs < 2000, `the save waited ${tookMs.toFixed(0)} ms behind another table's flush`);
+    } finally {
+      await locker.query('ROLLBACK').catch(() => undefined);
+      await locker.end();
+      await slow.stop();
+    }
   });
 });

@@ -3,9 +3,9 @@
 // - a table has at most one flush in flight, and batches leave in order, so a message's operations
 //   reach MySQL in the order they were called;
 // - at most `flushConcurrency` flushes are in flight over all tables (each holds a connection);
-// - when nothing is in flight the next batches leave at once (a lone message pays one round of
-//   statements); while others are in flight a batch waits until it is full, sealed, or `flushMs` old,
-//   so under load batches grow instead of statements multiplying.
+// - a batch leaves as soon as its table and a flush slot are free: batching never costs latency while
+//   there is capacity to send, and batches grow only while every slot (or their table) is busy, so
+//   under load statements do not multiply (doc/mysql-store.md "Batching").
 import type { StoredMessage } from '../contract';
 import { StoreUnavailableError } from '../errors';
 import { type StatementCounts, emptyCounts, flushBatch } from './batch-sql';
@@ -27,7 +27,6 @@ interface TableQueue {
 
 export interface BatchWriterOptions {
   batchSize: number;
-  flushMs: number;
   flushConcurrency: number;
   kiteServer: string;
 }
@@ -37,7 +36,6 @@ export class BatchWriter {
   private readonly queues: TableQueue[];
   private inFlight = 0;
   private pumpScheduled = false;
-  private lingerTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly idleWaiters: (() => void)[] = [];
 
@@ -117,7 +115,6 @@ export class BatchWriter {
   async close(): Promise<void> {
     this.closed = true;
     await this.drain();
-    if (this.lingerTimer) clearTimeout(this.lingerTimer);
   }
 
   /** Resolves once nothing is waiting or in flight. */
@@ -162,25 +159,12 @@ export class BatchWriter {
 
   private pump(): void {
     this.pumpScheduled = false;
-    if (this.lingerTimer) {
-      clearTimeout(this.lingerTimer);
-      this.lingerTimer = undefined;
-    }
-    const idle = this.inFlight === 0;
-    const now = performance.now();
-    const candidates = this.queues
-      .filter((q) => !q.inFlight && q.waiting.length > 0 && q.waiting[0].size > 0)
-      .sort((a, b) => a.waiting[0].createdAtMs - b.waiting[0].createdAtMs);
-    let lingerUntil = Infinity;
-    for (const queue of candidates) {
-      if (this.inFlight >= this.options.flushConcurrency) break;
-      const head = queue.waiting[0];
-      const due = head.createdAtMs + this.options.flushMs;
-      if (idle || this.closed || head.full || queue.waiting.length > 1 || now >= due) this.dispatch(queue);
-      else lingerUntil = Math.min(lingerUntil, due);
-    }
-    if (lingerUntil !== Infinity) {
-      this.lingerTimer = setTimeout(() => this.pump(), Math.max(0, lingerUntil - now));
+    const free = this.options.flushConcurrency - this.inFlight;
+    if (free > 0) {
+      const ready = this.queues.filter((q) => !q.inFlight && q.waiting.length > 0 && q.waiting[0].size > 0);
+      // oldest first, so a busy table cannot starve the others of slots
+      if (ready.length > free) ready.sort((a, b) => a.waiting[0].createdAtMs - b.waiting[0].createdAtMs);
+      for (const queue of ready.slice(0, free)) this.dispatch(queue);
     }
     if (this.isIdle()) for (const resolve of this.idleWaiters.splice(0)) resolve();
   }

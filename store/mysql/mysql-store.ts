@@ -56,7 +56,6 @@ export class MysqlStore implements MessageStore {
     }
     this.writer = new BatchWriter(master, this.sharding, {
       batchSize: this.config.batchSize,
-      flushMs: this.config.flushMs,
       flushConcurrency: this.config.flushConcurrency,
       kiteServer: this.options.serverName,
     });

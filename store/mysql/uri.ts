@@ -20,8 +20,6 @@ export interface MysqlStoreConfig {
   maxConn: number;
   /** most operations of one kind in one multi-row statement */
   batchSize: number;
-  /** under load, the longest a small batch waits to grow before it is flushed */
-  flushMs: number;
   /** flush transactions in flight at once (each holds one connection) */
   flushConcurrency: number;
   connectTimeoutMs: number;
@@ -36,7 +34,6 @@ const defaults = {
   shardNum: 4,
   maxConn: 20,
   batchSize: 500,
-  flushMs: 2,
   flushConcurrency: 4,
   connectTimeoutMs: 3000,
   queryTimeoutMs: 5000,
@@ -48,12 +45,12 @@ function parseHost(text: string, uri: string): MysqlHost {
   return { host: match[1], port: match[2] ? Number(match[2]) : 3306 };
 }
 
-function positiveInt(params: URLSearchParams, name: string, fallback: number, uri: string, min = 1): number {
+function positiveInt(params: URLSearchParams, name: string, fallback: number, uri: string): number {
   const raw = params.get(name);
   if (raw === null || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) {
-    throw new Error(`bad ${name}="${raw}" in store URI ${uri}: expected an integer >= ${min}`);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new Error(`bad ${name}="${raw}" in store URI ${uri}: expected an integer >= 1`);
   }
   return value;
 }
@@ -91,7 +88,6 @@ export function parseMysqlUri(uri: string): MysqlStoreConfig {
     shardNum,
     maxConn: positiveInt(params, 'maxConn', defaults.maxConn, uri),
     batchSize: positiveInt(params, 'batchSize', defaults.batchSize, uri),
-    flushMs: positiveInt(params, 'flushMs', defaults.flushMs, uri, 0),
     flushConcurrency: positiveInt(params, 'flushConcurrency', defaults.flushConcurrency, uri),
     connectTimeoutMs: positiveInt(params, 'connectTimeoutMs', defaults.connectTimeoutMs, uri),
     queryTimeoutMs: positiveInt(params, 'queryTimeoutMs', defaults.queryTimeoutMs, uri),
