@@ -18,7 +18,7 @@ export interface KiteqRoundtripOptions extends RoundtripOptions {
   producerGroup: string;
   consumerGroup: string;
   secretKey: string;
-  /** publish transactional messages: prepared, then committed (design §7) */
+  /** publish transactional messages: prepared, then committed (doc/architecture.md §7) */
   tx?: boolean;
   /** the broker's process id (same machine): its CPU and peak RSS go into the result */
   brokerPid?: number;

@@ -1,4 +1,4 @@
-// Store-level save throughput of file:// (design §8): P producers each keep N saves in flight,
+// Store-level save throughput of file:// (doc/architecture.md §8): P producers each keep N saves in flight,
 // 512-byte bodies, default fsync=batch. Prints saves/s, fsyncs and ops per fsync (group commit).
 //   npx tsc -p tsconfig.json --outDir /tmp/kiteq-bench && \
 //   node /tmp/kiteq-bench/bench/store-file-save.js [messages=200000] [producers=8] [inFlight=25] [fsync=batch]

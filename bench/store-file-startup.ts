@@ -1,4 +1,4 @@
-// Startup (recovery) time and memory of file:// with many pending messages (design §8).
+// Startup (recovery) time and memory of file:// with many pending messages (doc/architecture.md §8).
 //   npx tsc -p tsconfig.json --outDir /tmp/kiteq-bench
 //   node /tmp/kiteq-bench/bench/store-file-startup.js fill /tmp/kiteq-startup 1000000   # 512 B bodies
 //   node --expose-gc /tmp/kiteq-bench/bench/store-file-startup.js open /tmp/kiteq-startup

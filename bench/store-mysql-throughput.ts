@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Throughput of the mysql:// store alone (design §8, issue target: >= 10,000 messages/s saved,
+// Throughput of the mysql:// store alone (doc/architecture.md §8, issue target: >= 10,000 messages/s saved,
 // delivered and deleted on a 2-core machine). `concurrency` workers each loop over one message:
 // save -> recordDelivery -> delete, the way the broker drives the store; the store coalesces them.
 //   node dist/bench/store-mysql-throughput.js [--uri mysql://127.0.0.1:3306?shardnum=4] \

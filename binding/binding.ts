@@ -1,9 +1,9 @@
-// A consumer group's subscription (design §3). JSON shape as KiteQ writes it in
+// A consumer group's subscription (doc/architecture.md §3). JSON shape as KiteQ writes it in
 // /kiteq/sub/<topic>/<groupId>-bind: {groupId, topic, messageType, bindType, version, watermark, persistent}.
 export const BindType = { DIRECT: 0, REGX: 1, FANOUT: 2 } as const;
 export type BindTypeCode = (typeof BindType)[keyof typeof BindType];
 
-/** design §3: watermark ≤ 0 means the default rate cap. */
+/** doc/architecture.md §3: watermark ≤ 0 means the default rate cap. */
 export const DEFAULT_WATERMARK = 6000;
 
 export interface Binding {

@@ -1,4 +1,4 @@
-// file://path.yaml — the single-machine registry in KiteQ's format (design §3):
+// file://path.yaml — the single-machine registry in KiteQ's format (doc/architecture.md §3):
 //   brokers:  [{address, topics: [...], env}]
 //   bindings: [{groupIds: [...], topic, messageType, bindType: direct|regx|fanout, watermark, persistent}]
 // Read-only for clients (subscribe/publish only log), re-read when the file changes.
@@ -19,7 +19,7 @@ export interface RegistryLogger {
 
 const silent: RegistryLogger = { warn() {}, info() {} };
 
-/** Parses the YAML text; a bad binding is reported through onBad and skipped (design §3: per group). */
+/** Parses the YAML text; a bad binding is reported through onBad and skipped (doc/architecture.md §3: per group). */
 export function parseRegistryYaml(text: string, onBad: (what: string, error: Error) => void = () => {}): FileRegistryData {
   const doc = (parseYaml(text) ?? {}) as { brokers?: unknown[]; bindings?: unknown[] };
   const brokers: FileRegistryData['brokers'] = [];
@@ -109,7 +109,7 @@ export class FileRegistry implements Registry {
   private apply(text: string): void {
     this.text = text; // a text that fails to parse is not re-parsed every poll
     // An empty file is a writer caught mid-write (truncate, then write), not "no brokers and no
-    // bindings": dropping every binding for a poll is the KiteQ gap of design §12.
+    // bindings": dropping every binding for a poll is the KiteQ gap of doc/architecture.md §12.
     if (text.trim() === '') {
       this.log.warn({ path: this.path }, 'registry: file empty, keeping last good data');
       return;

@@ -1,4 +1,4 @@
-// Which bound groups want a message (design §3): direct = exact messageType, regx = regular
+// Which bound groups want a message (doc/architecture.md §3): direct = exact messageType, regx = regular
 // expression on messageType (anchored, compiled once per table), fanout = every type of the topic.
 import { type Binding, BindType } from './binding';
 

@@ -1,4 +1,4 @@
-// Picks a registry by URI (design §3): zk://host:port[,host:port] or file://path.yaml.
+// Picks a registry by URI (doc/architecture.md §3): zk://host:port[,host:port] or file://path.yaml.
 import { type RegistryLogger, FileRegistry } from './file-registry';
 import type { Registry } from './registry';
 import { openZkRegistry } from './zk';

@@ -1,4 +1,4 @@
-// The registry contract (design §3): zk:// (ZooKeeper) and file:// (YAML) implement it.
+// The registry contract (doc/architecture.md §3): zk:// (ZooKeeper) and file:// (YAML) implement it.
 // Broker side: announce itself per topic and follow the bindings of the topics it serves.
 // Client side: publish its pub/sub nodes and follow the brokers of a topic.
 import type { Binding } from './binding';
@@ -11,7 +11,7 @@ export interface RegistryLock {
 
 export interface BrokerRegistry {
   /**
-   * Registers this broker (design §3 table): /kiteq/server/<topic>/<address> (ephemeral) per topic,
+   * Registers this broker (doc/architecture.md §3 table): /kiteq/server/<topic>/<address> (ephemeral) per topic,
    * /kiteq/alive_servers/<address> (ephemeral), /kiteq/all_servers/<address> (persistent).
    */
   registerBroker(address: string, topics: string[]): Promise<void>;
@@ -22,7 +22,7 @@ export interface BrokerRegistry {
    * and after every change. Bad data for one group is logged and skipped for that group only.
    */
   watchBindings(topics: string[], onChange: (bindings: Binding[]) => void): Promise<void>;
-  /** Follows the live brokers (/kiteq/alive_servers); for takeover (design §9). */
+  /** Follows the live brokers (/kiteq/alive_servers); for takeover (doc/architecture.md §9). */
   watchAliveBrokers?(onChange: (addresses: string[]) => void): Promise<void>;
   /** A lock held until released or this broker's session ends, null when another holds it (zk://; for takeover). */
   tryLock?(name: string, owner?: string): Promise<RegistryLock | null>;

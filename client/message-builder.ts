@@ -1,4 +1,4 @@
-// Message builders: a uuid messageId (32 hex, design §2) and KiteQ's header defaults.
+// Message builders: a uuid messageId (32 hex, doc/architecture.md §2) and KiteQ's header defaults.
 import { randomFillSync } from 'node:crypto';
 import type { MessageHeader } from '../protocol/messages/header';
 
@@ -69,7 +69,7 @@ export type Message = StringMessage | BytesMessage;
 const ID_BYTES = 16;
 const entropy = { bytes: Buffer.allocUnsafe(ID_BYTES * 256), used: ID_BYTES * 256 };
 
-/** A UUID v4 as 32 hex characters (design §2). */
+/** A UUID v4 as 32 hex characters (doc/architecture.md §2). */
 export function newMessageId(): string {
   const { bytes } = entropy;
   if (entropy.used + ID_BYTES > bytes.length) {

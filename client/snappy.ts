@@ -1,4 +1,4 @@
-// design §2: header.snappy = true → the body is snappy-compressed; a string body is then the
+// doc/architecture.md §2: header.snappy = true → the body is snappy-compressed; a string body is then the
 // base64 of the compressed bytes. The broker passes bodies through; the client (de)compresses.
 import * as snappy from 'snappyjs';
 

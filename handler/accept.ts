@@ -1,5 +1,5 @@
-// design §5 "accept": routes an authenticated packet. DeliverAcks complete pending deliveries
-// (matched by connection and opaque, never by DeliverAck.groupId: design §2); heartbeats are
+// doc/architecture.md §5 "accept": routes an authenticated packet. DeliverAcks complete pending deliveries
+// (matched by connection and opaque, never by DeliverAck.groupId: doc/architecture.md §2); heartbeats are
 // echoed; publishes pass the broker-wide rate limiter (over it → store-ack false "overflow").
 import { Reasons } from '../protocol/reasons';
 import type { TxAck } from '../protocol/messages/tx-ack';
@@ -35,7 +35,7 @@ export function createAcceptStage(deps: AcceptDeps) {
         if (!session.settlePending(packet.opaque, packet.ack.status, packet.ack.feedback)) onLateAck(session, packet.ack.messageId);
         return;
       case 'txAck':
-        // A check-back answer carries the server's opaque (design §2); a decision is a new request.
+        // A check-back answer carries the server's opaque (doc/architecture.md §2); a decision is a new request.
         session.settleCheckBack(packet.opaque, packet.ack.header.messageId);
         toTxAck(packet.ack, session, packet.opaque);
         return;

@@ -1,5 +1,5 @@
-// design §5 "access": CONN_META must be a connection's first packet; the group's secret key is
-// checked (KiteQ never checks it, design §12) and answered with CONN_AUTH. A refused key gets
+// doc/architecture.md §5 "access": CONN_META must be a connection's first packet; the group's secret key is
+// checked (KiteQ never checks it, doc/architecture.md §12) and answered with CONN_AUTH. A refused key gets
 // ConnAuthAck{status false} and the connection is closed; the broker carries on.
 import type { ConnMeta } from '../protocol/messages/conn-meta';
 import type { SessionPort } from './session-port';

@@ -1,4 +1,4 @@
-// design §5 "check-message": header normalisation and the rejections of design §4.
+// doc/architecture.md §5 "check-message": header normalisation and the rejections of doc/architecture.md §4.
 import { encodeHeader } from '../protocol/messages/header';
 import { Reasons } from '../protocol/reasons';
 import type { StoredMessage } from '../store/contract';
@@ -37,7 +37,7 @@ export function createCheckMessageStage(deps: CheckMessageDeps) {
     if (header.groupId !== session.groupId) return refuse(event, `${Reasons.groupMismatch.text} (header "${header.groupId.slice(0, 64)}", connection "${session.groupId}")`);
     if (!servesTopic(header.topic)) return refuse(event, `${Reasons.topicNotServed.text} (${header.topic})`);
     if (!mayPublish(session.groupId, header.topic)) return refuse(event, `${Reasons.forbidden.text} (${session.groupId} → ${header.topic})`);
-    // design §4: createTime ≤ 0 → now; deliverLimit ≤ 0 or > 100 → 100;
+    // doc/architecture.md §4: createTime ≤ 0 → now; deliverLimit ≤ 0 or > 100 → 100;
     // expiredTime ≤ 0 or more than 7 days ahead → now + 7 days; already past → "Expired Message!".
     // `normalised` tracks whether any field changed: if none did, the received bytes are the
     // delivery packet body as they are, and deliver need not encode the message again.
@@ -46,7 +46,7 @@ export function createCheckMessageStage(deps: CheckMessageDeps) {
     if (header.deliverLimit <= 0 || header.deliverLimit > MAX_DELIVER_LIMIT) { header.deliverLimit = MAX_DELIVER_LIMIT; normalised = true; }
     if (header.expiredTime <= 0 || header.expiredTime > now + MAX_EXPIRY_SEC) { header.expiredTime = now + MAX_EXPIRY_SEC; normalised = true; }
     else if (header.expiredTime < now) return refuse(event, Reasons.expired.text);
-    if (header.fly && !header.commit) { header.fly = false; normalised = true; } // design §4: fly only with commit
+    if (header.fly && !header.commit) { header.fly = false; normalised = true; } // doc/architecture.md §4: fly only with commit
     const lower = header.messageId.toLowerCase();
     if (lower !== header.messageId) { header.messageId = lower; normalised = true; }
 

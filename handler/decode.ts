@@ -1,4 +1,4 @@
-// design §5 "decode": a frame from a client becomes a typed packet. Commands a client never
+// doc/architecture.md §5 "decode": a frame from a client becomes a typed packet. Commands a client never
 // sends (CONN_AUTH, MESSAGE_STORE_ACK) are protocol violations; an undecodable body throws.
 import { CmdType } from '../protocol/commands';
 import { ProtocolError } from '../protocol/errors';

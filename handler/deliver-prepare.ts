@@ -1,5 +1,5 @@
-// design §5 "deliver-prepare": expiry and deliverLimit, in-flight dedup, and the target groups
-// = the groups bound now, minus those that already acked (design §6: never redelivered to).
+// doc/architecture.md §5 "deliver-prepare": expiry and deliverLimit, in-flight dedup, and the target groups
+// = the groups bound now, minus those that already acked (doc/architecture.md §6: never redelivered to).
 // When it settles a message itself (park, finish, dead letter) it returns that store write, so a
 // caller paging the store can wait for it before reading more (server/recovery.ts).
 import type { Binding } from '../binding/binding';
@@ -17,7 +17,7 @@ export interface DeliverPrepareDeps {
   nowMs: () => number;
   /** deadLetter, park and finish may return a promise of their store write (never rejecting): it is returned */
   deadLetter: (request: DeliveryRequest, reason: string) => unknown;
-  /** no group to deliver to now (none bound, or no consumer online): keep it (design §6) */
+  /** no group to deliver to now (none bound, or no consumer online): keep it (doc/architecture.md §6) */
   park: (request: DeliveryRequest) => unknown;
   /** every bound group has acked: the message is finished */
   finish: (request: DeliveryRequest) => unknown;
@@ -32,7 +32,7 @@ export function createDeliverPrepareStage(deps: DeliverPrepareDeps) {
   return function deliverPrepare(request: DeliveryRequest): Promise<unknown> | undefined {
     const { message, attempt, fly } = request;
     const { header } = message;
-    if (inFlight.has(header.messageId)) return undefined; // design §6: never in flight twice
+    if (inFlight.has(header.messageId)) return undefined; // doc/architecture.md §6: never in flight twice
     // doc/transactions.md: whatever path brought it here (re-drive, recovery, takeover, final
     // action), a prepared message is delivered only after its commit; it stays stored for the check-back.
     if (!header.commit) return void onUncommitted(request);
@@ -53,12 +53,12 @@ export function createDeliverPrepareStage(deps: DeliverPrepareDeps) {
       for (const binding of bound) {
         if (done.includes(binding.groupId)) continue; // a handful of groups: no Set per message
         if (isOnline(binding.groupId)) targets.push(binding);
-        // design §3: persistent=false with no consumer online counts as delivered, without
+        // doc/architecture.md §3: persistent=false with no consumer online counts as delivered, without
         // waiting in that group's watermark queue.
         else if (!binding.persistent) {
           if (succeeded === done) succeeded = [...done];
           succeeded.push(binding.groupId);
-        } else (waiting ??= []).push(binding.groupId); // design §6: persistent groups wait for their consumers
+        } else (waiting ??= []).push(binding.groupId); // doc/architecture.md §6: persistent groups wait for their consumers
       }
       if (targets.length === 0) {
         const settled = succeeded === done ? request : { ...request, message: { ...message, succGroups: succeeded } };

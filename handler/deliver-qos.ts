@@ -1,5 +1,5 @@
-// design §5 "deliver-qos": a per-group token bucket at the binding's watermark (messages/s).
-// Over budget, a delivery waits in the group's queue; it does not burn an attempt (design §6).
+// doc/architecture.md §5 "deliver-qos": a per-group token bucket at the binding's watermark (messages/s).
+// Over budget, a delivery waits in the group's queue; it does not burn an attempt (doc/architecture.md §6).
 import { type Binding, effectiveWatermark } from '../binding/binding';
 import type { DeliveryJob } from './delivery-job';
 

@@ -1,10 +1,10 @@
-// design §5 "deliver-result": once every target group of an attempt has answered (ack, nack or
+// doc/architecture.md §5 "deliver-result": once every target group of an attempt has answered (ack, nack or
 // timeout), record succeeded and failed groups and either finish the message, retry it per the
-// schedule of design §6, or dead-letter it at its deliverLimit.
+// schedule of doc/architecture.md §6, or dead-letter it at its deliverLimit.
 //
 // The message stays in flight (InFlightSet) until the store has taken the outcome, so a recovery
 // scan reading the store meanwhile cannot start a second attempt from a stale copy (in-flight
-// dedup, design §6). Acked groups go into succGroups and are never targeted again.
+// dedup, doc/architecture.md §6). Acked groups go into succGroups and are never targeted again.
 import type { DeliveryResult, StoredMessage } from '../store/contract';
 import type { InFlightSet } from './delivery-in-flight';
 import type { DeliveryJob } from './delivery-job';
@@ -43,7 +43,7 @@ export function createDeliverResultStage(deps: DeliverResultDeps) {
   async function complete(job: DeliveryJob): Promise<void> {
     const id = job.messageId;
     onJobDone?.(job);
-    // fly messages are never stored, so never recorded nor retried (design §4)
+    // fly messages are never stored, so never recorded nor retried (doc/architecture.md §4)
     if (job.fly) return inFlight.release(id);
     if (job.failed.length === 0 && job.waiting.length === 0) {
       // every target acked (the common case): the store only needs the id, no updated copy
@@ -53,12 +53,12 @@ export function createDeliverResultStage(deps: DeliverResultDeps) {
     const message: StoredMessage = { ...job.message, succGroups: job.succeeded, failGroups: job.failed, deliverCount: job.attempt };
     const request: DeliveryRequest = { message, attempt: job.attempt, fly: false };
     if (job.failed.length === 0) {
-      // design §6: a persistent group with no consumer online was left out of this attempt; the
+      // doc/architecture.md §6: a persistent group with no consumer online was left out of this attempt; the
       // message waits for it (parked) instead of finishing or burning an attempt on it.
       await park(request);
       inFlight.release(id);
       // A waiting group's consumer connected while this attempt was in flight: the re-drive its
-      // arrival started skipped the message (in flight, design §6), so take it now, not at the
+      // arrival started skipped the message (in flight, doc/architecture.md §6), so take it now, not at the
       // next recheck (noGroupRecheckSec or later).
       if (job.waiting.some(isOnline)) toDeliverPrepare({ message, attempt: job.attempt + 1, fly: false });
       return;

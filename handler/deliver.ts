@@ -1,5 +1,5 @@
-// design §5 "deliver": one consumer per group. Consumers inside their warm-up window are
-// picked with probability seconds-since-auth / warmingupSec (design §5, §6).
+// doc/architecture.md §5 "deliver": one consumer per group. Consumers inside their warm-up window are
+// picked with probability seconds-since-auth / warmingupSec (doc/architecture.md §5, §6).
 import type { Binding } from '../binding/binding';
 import type { DeliveryJob } from './delivery-job';
 import type { PendingReply, SessionPort } from './session-port';
@@ -59,7 +59,7 @@ export function createDeliverStage(deps: DeliverDeps) {
   return function deliver(job: DeliveryJob, binding: Binding): void {
     const consumer = pickConsumer(consumersOf(binding.groupId), nowMs, random);
     if (consumer === undefined) {
-      // design §3: persistent=false → with no consumer online the group counts as delivered.
+      // doc/architecture.md §3: persistent=false → with no consumer online the group counts as delivered.
       settle(job, binding.groupId, !binding.persistent);
       return;
     }

@@ -1,4 +1,4 @@
-// In-flight dedup (design §5 deliver-prepare, §6): the messageIds with an attempt under way. A
+// In-flight dedup (doc/architecture.md §5 deliver-prepare, §6): the messageIds with an attempt under way. A
 // message is in flight from deliver-prepare until the store has recorded the attempt's outcome
 // (recordDelivery, delete or dead-letter), so nothing reading the store in between (the recovery
 // scan) can start a second attempt from a stale copy.

@@ -1,4 +1,4 @@
-// One delivery attempt of one message to its target groups (design §5 deliver-prepare →
+// One delivery attempt of one message to its target groups (doc/architecture.md §5 deliver-prepare →
 // deliver-result). Plain data plus counters: no closures per message on the hot path.
 import type { Binding } from '../binding/binding';
 import { encodeMessage, encodeMessageWithHeader, messageWithHeaderSize, writeMessageWithHeader } from '../protocol/messages/message';
@@ -80,7 +80,7 @@ export class DeliveryJob implements PacketBody {
     return this.outstanding === 0;
   }
 
-  /** Approximate memory held, for the undelivered-bytes bound (design §6 back-pressure). */
+  /** Approximate memory held, for the undelivered-bytes bound (doc/architecture.md §6 back-pressure). */
   get bytes(): number {
     const { body } = this.message;
     return 256 + (typeof body === 'string' ? body.length * 2 : body.length);

@@ -1,4 +1,4 @@
-// Events passed between pipeline stages (design §5). Each stage takes one and hands the next.
+// Events passed between pipeline stages (doc/architecture.md §5). Each stage takes one and hands the next.
 import type { KiteMessage } from '../protocol/messages/message';
 import type { StoredMessage } from '../store/contract';
 import type { SessionPort } from './session-port';

@@ -1,4 +1,4 @@
-// design §5 "persist": a true store-ack only once the store says durable (§4, §8).
+// doc/architecture.md §5 "persist": a true store-ack only once the store says durable (§4, §8).
 import type { MessageStore } from '../store/contract';
 import { DuplicateMessageError } from '../store/errors';
 import type { InFlightSet } from './delivery-in-flight';
@@ -9,7 +9,7 @@ export interface PersistDeps {
   store: MessageStore;
   /** a save under way is marked there, so a recovery page that sees the row leaves it to us */
   inFlight: InFlightSet;
-  /** prepared (commit=false) messages: check-back due after this many seconds (design §7) */
+  /** prepared (commit=false) messages: check-back due after this many seconds (doc/architecture.md §7) */
   txCheckAgeSec: number;
   nowMs: () => number;
   onStoreError: (error: unknown, messageId: string) => void;
@@ -22,7 +22,7 @@ export function createPersistStage(deps: PersistDeps) {
   return async function persist(event: CheckedPublish): Promise<void> {
     const { session, opaque, stored } = event;
     const id = stored.header.messageId;
-    // design §4: fly = true (only with commit) delivers without storing.
+    // doc/architecture.md §4: fly = true (only with commit) delivers without storing.
     if (stored.header.fly) {
       session.sendStoreAck(opaque, id, true, '');
       toDeliverPrepare({ message: stored, attempt: 1, fly: true, publishedAtMs: event.receivedAtMs, wire: event.rawIsDeliverable ? event.raw : undefined });

@@ -1,4 +1,4 @@
-// design §6, as data: attempts 1–3 are immediate; after attempt n fails (n ≥ 3) the next waits
+// doc/architecture.md §6, as data: attempts 1–3 are immediate; after attempt n fails (n ≥ 3) the next waits
 // per this table (KiteQ's RedeliveryWindow list in handler/deliver_result.go).
 export interface RedeliveryWindow {
   /** first failed attempt number this row covers */
@@ -27,7 +27,7 @@ export function retryDelaySec(failedAttempt: number): number {
 }
 
 /**
- * Seconds until a parked message (no bound group, or its groups waiting for a consumer: design §6)
+ * Seconds until a parked message (no bound group, or its groups waiting for a consumer: doc/architecture.md §6)
  * is looked at again: its age, kept within [minSec, maxSec]. A binding change and a group's first
  * consumer re-drive parked messages at once, so this recheck is only a safety net; backing off
  * with age keeps a backlog for an offline group from being re-read every minute (10^6 messages

@@ -1,8 +1,8 @@
-// design §5 "tx-ack" and §7: a producer's TX_ACK decides a prepared message. Commit makes it
+// doc/architecture.md §5 "tx-ack" and §7: a producer's TX_ACK decides a prepared message. Commit makes it
 // deliverable at once; rollback deletes it; unknown (only meaningful as a check-back answer)
 // leaves it to the check-back scheduler, which asks again after the back-off. A TX_ACK is a
 // decision whether the producer sends it by itself after its local transaction or in answer to
-// our check-back (KiteQ's client answers with the server's opaque: design §2); either way every
+// our check-back (KiteQ's client answers with the server's opaque: doc/architecture.md §2); either way every
 // move goes through the table of tx-states.ts, so a rollback of a committed message, say, is
 // refused there rather than deleting a message that may already be delivered.
 //
@@ -86,7 +86,7 @@ export function createTxAckStage(deps: TxAckDeps) {
     const event = events[ack.status];
     let outcome: TxOutcome;
     if (event === undefined) {
-      // design §7: unknown → asked again after the back-off (the due time is already set).
+      // doc/architecture.md §7: unknown → asked again after the back-off (the due time is already set).
       if (answeredCheck) nextTxState('checking', 'unknown');
       outcome = 'unknown';
     } else {

@@ -1,4 +1,4 @@
-// The check-backs awaiting an answer (design §7), broker-wide, in memory. A message with an
+// The check-backs awaiting an answer (doc/architecture.md §7), broker-wide, in memory. A message with an
 // entry here is in the "checking" state of tx-states.ts. The scheduler records each check it
 // sends; the tx-ack stage records the answer (any TX_ACK for that message from the asked
 // connection). An entry still here when the next check falls due means that producer did not
@@ -6,7 +6,7 @@
 // checks per connection, so a backlog cannot pile up on one slow producer.
 //
 // Nothing here is durable on purpose: after a restart every prepared message is "prepared"
-// again and its stored check count and due time carry on (design §6 recovery).
+// again and its stored check count and due time carry on (doc/architecture.md §6 recovery).
 
 interface Outstanding {
   sessionId: number;

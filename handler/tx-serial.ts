@@ -1,4 +1,4 @@
-// One decision at a time per message (design §7). A producer's TX_ACK and the check-back
+// One decision at a time per message (doc/architecture.md §7). A producer's TX_ACK and the check-back
 // scheduler's final action can race on the same prepared message (the producer commits in the
 // very moment the last check gives up); each reads the message's state and acts inside run(),
 // so the loser sees the winner's outcome instead of dead-lettering a message just committed.

@@ -1,4 +1,4 @@
-// The life of a prepared (transactional) message, in one table (design §7). handler/tx-ack.ts and
+// The life of a prepared (transactional) message, in one table (doc/architecture.md §7). handler/tx-ack.ts and
 // the check-back scheduler (server/tx-checker.ts) ask nextTxState() before every move; a move
 // not in the table throws IllegalTxMove (a bug, or a late TX_ACK worth a log line).
 //

@@ -1,4 +1,4 @@
-// design §5 "validate": every packet after CONN_META comes from an authenticated connection.
+// doc/architecture.md §5 "validate": every packet after CONN_META comes from an authenticated connection.
 import { ProtocolError } from '../protocol/errors';
 import type { ClientPacket } from './decode';
 import type { SessionPort } from './session-port';

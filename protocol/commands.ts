@@ -1,4 +1,4 @@
-// Command codes of KiteQ's wire protocol (design §2).
+// Command codes of KiteQ's wire protocol (doc/architecture.md §2).
 export const CmdType = {
   HEARTBEAT: 0x01,
   CONN_META: 0x02,
@@ -23,12 +23,12 @@ export function isMessageCmd(code: number): code is typeof CmdType.BYTES_MESSAGE
   return code === CmdType.BYTES_MESSAGE || code === CmdType.STRING_MESSAGE;
 }
 
-/** design §2: the server treats DELIVER_ACK as a reply to one of its deliveries. */
+/** doc/architecture.md §2: the server treats DELIVER_ACK as a reply to one of its deliveries. */
 export function isReplyForServer(code: number): boolean {
   return code === CmdType.DELIVER_ACK;
 }
 
-/** design §2: the client treats CONN_AUTH, HEARTBEAT and MESSAGE_STORE_ACK as replies. */
+/** doc/architecture.md §2: the client treats CONN_AUTH, HEARTBEAT and MESSAGE_STORE_ACK as replies. */
 export function isReplyForClient(code: number): boolean {
   return code === CmdType.CONN_AUTH || code === CmdType.HEARTBEAT || code === CmdType.MESSAGE_STORE_ACK;
 }

@@ -1,4 +1,4 @@
-/** A peer broke the wire protocol (design §2): the connection that sent it is closed, nothing else. */
+/** A peer broke the wire protocol (doc/architecture.md §2): the connection that sent it is closed, nothing else. */
 export class ProtocolError extends Error {
   constructor(
     message: string,

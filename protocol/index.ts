@@ -1,4 +1,4 @@
-// protocol/: bytes in, typed messages out. No sockets here (design §1).
+// protocol/: bytes in, typed messages out. No sockets here (doc/architecture.md §1).
 export { CmdType, cmdName, isKnownCmdType, isMessageCmd, isReplyForClient, isReplyForServer } from './commands';
 export type { CmdTypeCode } from './commands';
 export { ProtocolError } from './errors';

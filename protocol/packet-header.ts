@@ -1,4 +1,4 @@
-// The 19-byte packet header of KiteQ (turbo), big-endian (design §2):
+// The 19-byte packet header of KiteQ (turbo), big-endian (doc/architecture.md §2):
 //   opaque uint32 | cmdType uint8 | version int16 | extension int64 | bodyLen int32
 export const OPAQUE_OFFSET = 0;
 export const CMD_TYPE_OFFSET = 4;
@@ -7,7 +7,7 @@ export const EXTENSION_OFFSET = 7;
 export const BODY_LEN_OFFSET = 15;
 export const HEADER_LEN = 19;
 
-/** Default cap on bodyLen (design §2: over 2 MiB closes the connection). */
+/** Default cap on bodyLen (doc/architecture.md §2: over 2 MiB closes the connection). */
 export const DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024;
 
 export interface PacketHeader {

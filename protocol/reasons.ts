@@ -7,7 +7,7 @@ export interface Reason {
 }
 
 export const Reasons = Object.freeze({
-  // KiteQ's exact texts (design §4), kept so KiteQ clients that match them keep working.
+  // KiteQ's exact texts (doc/architecture.md §4), kept so KiteQ clients that match them keep working.
   expired: { text: 'Expired Message!', retriable: false },
   invalidMessageId: { text: 'Invalid MessageId For UUID!', retriable: false },
   topicNotServed: { text: 'Topic Not Served By This Broker!', retriable: false },

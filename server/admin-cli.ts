@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// kiteq-admin: the operator's CLI over the broker's admin HTTP API (design §10, doc/operations.md).
+// kiteq-admin: the operator's CLI over the broker's admin HTTP API (doc/architecture.md §10, doc/operations.md).
 // Readable tables by default, the endpoint's JSON with --json.
 import { Command, Option } from 'commander';
 

@@ -46,7 +46,7 @@ export class Broker {
   readonly config: BrokerConfig;
   readonly log: Logger;
   readonly counters: FlowCounters;
-  /** flows, latency, backlog, store health (design §10); read by /stat, /metrics, /healthz */
+  /** flows, latency, backlog, store health (doc/architecture.md §10); read by /stat, /metrics, /healthz */
   readonly stats: BrokerStats;
   readonly store: MessageStore;
   readonly nowMs: () => number;
@@ -86,7 +86,7 @@ export class Broker {
     this.bindings = new Bindings({
       log: this.log,
       maySubscribe: (groupId, topic) => this.access.maySubscribe(groupId, topic),
-      // Messages kept because no group was bound (design §6) are due again now.
+      // Messages kept because no group was bound (doc/architecture.md §6) are due again now.
       onChange: () => {
         if (this.listener.opened) this.engine.redriveParked();
       },
@@ -144,7 +144,7 @@ export class Broker {
     return this.registry;
   }
 
-  /** Delayed retries waiting on the retry heap (design §6). */
+  /** Delayed retries waiting on the retry heap (doc/architecture.md §6). */
   get retryScheduledCount(): number {
     return this.engine.scheduler.size;
   }
@@ -158,12 +158,12 @@ export class Broker {
     return this.bindings.table;
   }
 
-  /** design §6, §10: dead letters per topic/group, paged by messageId. */
+  /** doc/architecture.md §6, §10: dead letters per topic/group, paged by messageId. */
   listDeadLetters(query: DeadLetterQuery): Promise<DeadLetter[]> {
     return this.store.listDeadLetters(query);
   }
 
-  /** design §6, §10: moves dead letters back (a prepared one is checked back again, doc/transactions.md); resolves with how many. */
+  /** doc/architecture.md §6, §10: moves dead letters back (a prepared one is checked back again, doc/transactions.md); resolves with how many. */
   redrive(messageIds: string[]): Promise<number> {
     return this.engine.recovery.redrive(messageIds);
   }
@@ -187,7 +187,7 @@ export class Broker {
     this.log.info({ address: this.address, http: this.httpAddress || undefined, registry: this.config.registry, store: this.config.store, topics: this.config.topics }, 'kiteq-ts broker started');
   }
 
-  /** --init-schema (design §8): databases and tables before serving; only mysql:// has a schema. */
+  /** --init-schema (doc/architecture.md §8): databases and tables before serving; only mysql:// has a schema. */
   private async initSchema(): Promise<void> {
     if (!this.store.createSchema) {
       this.log.warn({ store: this.store.kind }, '--init-schema: this store has no schema to create');

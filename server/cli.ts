@@ -115,7 +115,7 @@ export function configFromOptions(o: Record<string, unknown>): BrokerConfig {
 }
 
 /**
- * Precedence (design §10): flags > KITEQ_* variables > KiteQ's TOML (--config/--cluster) > defaults.
+ * Precedence (doc/architecture.md §10): flags > KITEQ_* variables > KiteQ's TOML (--config/--cluster) > defaults.
  * Commander records where each value came from; a TOML value only fills an option still at its default.
  */
 export function resolveConfig(argv: string[]): { config: BrokerConfig; toml: TomlCluster | null } {

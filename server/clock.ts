@@ -1,6 +1,6 @@
 // Time as a dependency (nats.js passes its narrow interfaces the same way): every delivery-engine
 // timer (retry heap, watermark drain, recovery interval, timeout sweep) and every "now" come from
-// one Clock, so a test can run the design §6 schedule (5 s … 160 s) in virtual time.
+// one Clock, so a test can run the doc/architecture.md §6 schedule (5 s … 160 s) in virtual time.
 export type TimerHandle = unknown;
 
 export interface Clock {

@@ -45,13 +45,13 @@ export interface BrokerConfig {
   txMaxChecks: number;
   txFinalAction: TxFinalAction;
   txMaxChecksPerSec: number;
-  /** unanswered check-backs allowed on one producer connection at a time (design §7: no flood) */
+  /** unanswered check-backs allowed on one producer connection at a time (doc/architecture.md §7: no flood) */
   txMaxChecksPerProducer: number;
   /** seconds a message with no bound group waits before it is looked at again */
   noGroupRecheckSec: number;
   /** a parked message is rechecked after its age, at least noGroupRecheckSec and at most this */
   noGroupRecheckMaxSec: number;
-  /** admin HTTP (design §10): host:port, or a bare port on 127.0.0.1; off when unset */
+  /** admin HTTP (doc/architecture.md §10): host:port, or a bare port on 127.0.0.1; off when unset */
   http?: string;
   /** bearer token of the admin POST endpoints; without it they answer 403 */
   httpToken?: string;
@@ -61,7 +61,7 @@ export interface BrokerConfig {
   logPretty: boolean;
   /** mysql:// only: create databases and tables at start */
   initSchema: boolean;
-  /** zk:// + mysql://: a broker gone from /kiteq/alive_servers this long has its messages taken over (design §9) */
+  /** zk:// + mysql://: a broker gone from /kiteq/alive_servers this long has its messages taken over (doc/architecture.md §9) */
   takeoverGraceMs: number;
   /** stores with a dead-letter table (mysql://): move expired/over-limit messages every this many ms */
   dlqIntervalMs: number;

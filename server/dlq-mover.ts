@@ -1,4 +1,4 @@
-// The dead-letter schedule (design §6, §8): messages past their deliverLimit or expiredTime move to
+// The dead-letter schedule (doc/architecture.md §6, §8): messages past their deliverLimit or expiredTime move to
 // the dead-letter area (kite_msg_dlq for mysql://) on a schedule. KiteQ runs its MoveExpired once a
 // day at `dlqExecHour`, so a broker started at 03:00 with dlqExecHour=2 leaves them for 23 hours; we
 // run once at start, then every `intervalMs`, or daily at `dailyHour` (local time) when that is set.

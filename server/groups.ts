@@ -1,4 +1,4 @@
-// Groups, their secret keys and the topics they may use (design §12: KiteQ never checks keys).
+// Groups, their secret keys and the topics they may use (doc/architecture.md §12: KiteQ never checks keys).
 // Keys are compared in constant time so response timing does not leak a key's prefix.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';

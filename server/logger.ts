@@ -1,4 +1,4 @@
-// pino, structured, one line per event that matters (design §10). No per-message lines at info.
+// pino, structured, one line per event that matters (doc/architecture.md §10). No per-message lines at info.
 import pino from 'pino';
 
 export type Logger = pino.Logger;

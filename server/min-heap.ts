@@ -1,4 +1,4 @@
-// A binary min-heap of (dueMs, id): O(log n) per scheduled message (design §6 retry timers).
+// A binary min-heap of (dueMs, id): O(log n) per scheduled message (doc/architecture.md §6 retry timers).
 export class DueHeap {
   private readonly due: number[] = [];
   private readonly ids: string[] = [];

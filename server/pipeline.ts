@@ -1,4 +1,4 @@
-// The only place that knows the order of the stages (design §5): decode → access → validate →
+// The only place that knows the order of the stages (doc/architecture.md §5): decode → access → validate →
 // accept → check-message → persist → tx-ack → deliver-prepare → deliver-qos → deliver →
 // deliver-result. Each stage is built once and handed its next.
 import type { Binding } from '../binding/binding';
@@ -59,7 +59,7 @@ export interface PipelineContext {
   txChecks: TxCheckRegistry;
   txSerial: TxSerial;
   onPublishLatency?: (ms: number) => void;
-  /** publish received → its first delivery packet written (design §10 latency histograms) */
+  /** publish received → its first delivery packet written (doc/architecture.md §10 latency histograms) */
   onFirstDelivery?: (ms: number) => void;
   /** true once the broker is shutting down: immediate retries are left to the next start */
   isStopping?: () => boolean;
@@ -100,7 +100,7 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
     log.warn({ messageId: message.header.messageId, topic: message.header.topic, reason }, 'dead letter');
     if (!fly) await storeOp('deadLetter', message.header.messageId, store.deadLetter(message.header.messageId, reason));
   };
-  // Kept for a group that is not bound, or bound but with no consumer online (design §6: persistent
+  // Kept for a group that is not bound, or bound but with no consumer online (doc/architecture.md §6: persistent
   // groups wait for their consumers). failGroups [] marks it parked: a binding change or a group's
   // first consumer re-drives it at once (server/recovery.ts); otherwise it is looked at again after
   // noGroupRecheckSec, then less often as it ages (parkRecheckSec). Resolves once recorded; never
@@ -183,7 +183,7 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
     checks: ctx.txChecks,
     serial: ctx.txSerial,
     toDeliverPrepare: deliverPrepare,
-    // design §10: no per-message log line on the hot path; refusals and late answers matter.
+    // doc/architecture.md §10: no per-message log line on the hot path; refusals and late answers matter.
     onOutcome: (messageId, outcome, feedback, answeredCheck) => {
       // unknownMessage is routine: kiteq-ts clients send a decision to every broker of the topic.
       if (outcome === 'refused') log.warn({ messageId, outcome, feedback, answeredCheck }, 'tx decision not applied');

@@ -1,4 +1,4 @@
-// The recovery manager (design §6): re-drives stored, committed, unfinished messages whose
+// The recovery manager (doc/architecture.md §6): re-drives stored, committed, unfinished messages whose
 // nextDeliverTime is due: at start (after a restart), every `intervalMs`, and when bindings change
 // (messages kept because no group was bound). Pages by cursor (nextDeliverTime, messageId), never
 // an offset. A retry due before the next scan goes on the retry heap at its exact time, so a
@@ -42,7 +42,7 @@ export interface RecoveryDeps {
 export interface ScanMode {
   /** also look at messages due within this many seconds (they go on the retry heap) */
   lookaheadSec: number;
-  /** bindings changed: a parked message (no failed group, design §6) due within lookahead goes now */
+  /** bindings changed: a parked message (no failed group, doc/architecture.md §6) due within lookahead goes now */
   redriveParked: boolean;
 }
 
@@ -143,7 +143,7 @@ export class RecoveryManager {
     if (inFlight.has(id) || inFlight.isStoring(id) || released.has(id) || this.deps.isScheduled(id)) return undefined;
     const parked = message.failGroups.length === 0;
     if (message.nextDeliverTime > nowSec) {
-      // A parked message's recheck (design §6) needs no exact time: the scan that finds it due takes
+      // A parked message's recheck (doc/architecture.md §6) needs no exact time: the scan that finds it due takes
       // it, at most intervalMs late. On the retry heap, 10^5 of them came due in the same second and
       // were all read back from the store at once; the heap is kept for real retries.
       if (!parked) {
@@ -165,7 +165,7 @@ export class RecoveryManager {
   }
 
   /**
-   * design §6, §10: moves a dead letter back. A committed one is delivered at once; a prepared one
+   * doc/architecture.md §6, §10: moves a dead letter back. A committed one is delivered at once; a prepared one
    * (the tx final action rolled it back) is prepared again with its check-backs from the start
    * (the store resets checkCount, due now) and is delivered only once its group commits it.
    * Resolves false when it is not a dead letter.

@@ -1,4 +1,4 @@
-// Delayed redeliveries (design §6): message ids on a min-heap under one timer. Only ids are
+// Delayed redeliveries (doc/architecture.md §6): message ids on a min-heap under one timer. Only ids are
 // held in memory; the message is read back from the store when it is due, so a large backlog of
 // retries costs a few dozen bytes each. Past `maxScheduled` ids the recovery scan of the store
 // picks them up instead (their nextDeliverTime is in the store).

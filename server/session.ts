@@ -1,6 +1,6 @@
 // One client connection (Aedes' lib/client.js): framing, auth state, and the pending requests
 // of THIS connection by opaque (KiteQ keeps one process-wide table and a peer's reply can
-// complete one of its own requests: design §2, §12).
+// complete one of its own requests: doc/architecture.md §2, §12).
 import type { Socket } from 'node:net';
 import type { AuthenticatingSession } from '../handler/access';
 import type { AcceptingSession } from '../handler/accept';
@@ -99,7 +99,7 @@ export class Session implements AuthenticatingSession, AcceptingSession {
     }
   };
 
-  /** design §2: bad input gets one clear log line and a closed connection, never a stopped broker. */
+  /** doc/architecture.md §2: bad input gets one clear log line and a closed connection, never a stopped broker. */
   protocolViolation(error: ProtocolError): void {
     this.hooks.log.warn({ remote: this.remote, groupId: this.groupId || undefined, rule: error.rule, err: error.message }, 'protocol violation: closing connection');
     this.destroy();
@@ -237,7 +237,7 @@ export class Session implements AuthenticatingSession, AcceptingSession {
   }
 
   /**
-   * Fails replies older than timeoutMs (design §6: not acked within the delivery timeout = failed).
+   * Fails replies older than timeoutMs (doc/architecture.md §6: not acked within the delivery timeout = failed).
    * The map iterates in send order, so the sweep stops at the first one still in time.
    */
   expirePending(nowMs: number, timeoutMs: number): number {
@@ -311,7 +311,7 @@ export class Session implements AuthenticatingSession, AcceptingSession {
     this.closed = true;
     this.writer.close();
     this.hooks.onClose(this);
-    // Its unacked deliveries fail now, so they go to another consumer at once (design §6).
+    // Its unacked deliveries fail now, so they go to another consumer at once (doc/architecture.md §6).
     const pending = [...this.pending.values()];
     this.pending.clear();
     for (const entry of pending) entry.reply.resolve(false, 'connection closed');

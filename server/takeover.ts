@@ -1,9 +1,9 @@
-// Broker takeover (design §9): brokers sharing a MySQL store watch /kiteq/alive_servers. When a
+// Broker takeover (doc/architecture.md §9): brokers sharing a MySQL store watch /kiteq/alive_servers. When a
 // broker's ephemeral node is gone (its ZooKeeper session ended: crash, or partition past the
 // session timeout) and stays gone for a short grace period, the survivors race for the lock
 // /kiteq/locks/takeover-<address>; the one that gets it rewrites kite_server of the dead
 // broker's unfinished rows to itself and re-drives them. KiteQ leaves them waiting forever
-// (design §12). A broker that comes back pages only rows it owns, so it does not deliver these.
+// (doc/architecture.md §12). A broker that comes back pages only rows it owns, so it does not deliver these.
 import type { BrokerRegistry } from '../binding/registry';
 import type { MessageStore } from '../store/contract';
 import type { Logger } from './logger';

@@ -53,7 +53,7 @@ function relativeTo(baseDir: string, uri: string, scheme: 'file://'): string {
   return `${scheme}${isAbsolute(path) ? path : resolve(baseDir, path)}${query}`;
 }
 
-/** KiteQ's `db` → a kiteq-ts store URI (design §8). */
+/** KiteQ's `db` → a kiteq-ts store URI (doc/architecture.md §8). */
 export function storeUriFromDb(key: string, db: unknown, baseDir: string): string {
   if (typeof db !== 'string' || !/^(file|memory|mysql):\/\//.test(db)) throw new ConfigError(key, db, 'file://dir?..., memory://?... or mysql://host:port?db=...');
   if (db.startsWith('file://')) return relativeTo(baseDir, db, 'file://');

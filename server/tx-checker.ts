@@ -1,4 +1,4 @@
-// The check-back scheduler (design §7). A prepared message older than the tx check age is asked
+// The check-back scheduler (doc/architecture.md §7). A prepared message older than the tx check age is asked
 // about with TX_ACK{status unknown, "Server Check", the full stored header} on one connected
 // producer of its publishing group; a member that left the previous check unanswered is passed
 // over for another. Unknown or no answer → asked again after the back-off (intervalSec), up to
@@ -137,7 +137,7 @@ export class TxChecker {
     const now = nowMs();
     await store.recordCheck(id, checkCount, Math.floor(now / 1000) + this.options.intervalSec);
     onCheck?.(id, checkCount, producer);
-    // No producer online counts as a check with no answer (design §7): the message does not wait forever.
+    // No producer online counts as a check with no answer (doc/architecture.md §7): the message does not wait forever.
     if (!producer) return 'sent';
     checks.sent(id, producer.id, now);
     // The answer is a TX_ACK (the server's opaque) handled by the tx-ack stage; the pending
@@ -177,7 +177,7 @@ export class TxChecker {
       if (committed) this.deps.deliverCommitted(committed);
     } else {
       nextTxState(state, 'giveUp');
-      // design §7: default rollback, the message kept in the dead-letter area with the reason.
+      // doc/architecture.md §7: default rollback, the message kept in the dead-letter area with the reason.
       await store.deadLetter(id, `tx rolled back by the final action: no commit or rollback after ${message.checkCount} check-backs to group ${message.header.groupId}`);
       checks.forget(id);
       log.warn(context, 'tx check-back: no decision after max checks; rolled back into the dead letters (final action)');

@@ -1,4 +1,4 @@
-// Backlog per topic (design §10): store.countsByTopic() can scan an index or run a SQL COUNT, so
+// Backlog per topic (doc/architecture.md §10): store.countsByTopic() can scan an index or run a SQL COUNT, so
 // it is cached and refreshed every few seconds by one timer, never per request or per message.
 import type { MessageStore } from '../store/contract';
 

@@ -1,4 +1,4 @@
-// Everything /stat, /metrics and /healthz read (design §10), kept by one object per broker:
+// Everything /stat, /metrics and /healthz read (doc/architecture.md §10), kept by one object per broker:
 // flow counters (bumped by the pipeline), the per-second meter, latency histograms, the cached
 // backlog, the store probe, and network totals. Its timers run off the hot path.
 import type { MessageStore } from '../store/contract';
@@ -35,7 +35,7 @@ export interface BrokerStatsOptions {
 export class BrokerStats {
   readonly counters: FlowCounters;
   readonly rates: FlowRateMeter;
-  /** publish packet decoded → store-ack written (design §4: after the store says durable) */
+  /** publish packet decoded → store-ack written (doc/architecture.md §4: after the store says durable) */
   readonly publishToStoreAck = new LatencyHistogram();
   /** publish packet decoded → first delivery packet written to a consumer */
   readonly publishToDeliver = new LatencyHistogram();

@@ -1,4 +1,4 @@
-// Broker counters (design §10): totals and per-topic / per-group / per-(topic, group) flows.
+// Broker counters (doc/architecture.md §10): totals and per-topic / per-group / per-(topic, group) flows.
 // Plain numbers bumped on the hot path (map lookups, no allocation once a topic or group has
 // been seen); /stat, /metrics and the per-second meter (stat/flow-rates.ts) read them.
 export type Flow = 'received' | 'stored' | 'rejected' | 'delivered' | 'acked' | 'failed' | 'retried' | 'deadLettered';

@@ -1,4 +1,4 @@
-// Per-second flows (design §10): the change of every FlowCounters total over the last second,
+// Per-second flows (doc/architecture.md §10): the change of every FlowCounters total over the last second,
 // taken by one 1 s tick (KiteQ's Flow.Changes()), so the hot path only bumps plain numbers.
 import type { Flow, FlowCounters } from './counters';
 

@@ -1,4 +1,4 @@
-// Latency histograms (design §10, §12 "no latency figures anywhere"): HDR in microseconds, read
+// Latency histograms (doc/architecture.md §10, §12 "no latency figures anywhere"): HDR in microseconds, read
 // out in milliseconds. recordMs() writes one slot of a preallocated array: no allocation per message.
 import * as hdr from 'hdr-histogram-js';
 

@@ -1,4 +1,4 @@
-// /metrics in Prometheus text format via prom-client (design §10). The metrics are filled at scrape
+// /metrics in Prometheus text format via prom-client (doc/architecture.md §10). The metrics are filled at scrape
 // time from the plain counters (collect()), so the hot path never touches prom-client. Labels are
 // topic and group, each capped (stat/label-cap.ts) so a misbehaving client cannot blow up the series.
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';

@@ -1,4 +1,4 @@
-// Store health (design §10): a periodic probe, one store.get() of an id that never exists, timed.
+// Store health (doc/architecture.md §10): a periodic probe, one store.get() of an id that never exists, timed.
 // Its latency includes the backend's round trip (an index lookup for file://, a SELECT for mysql://).
 import type { MessageStore } from '../store/contract';
 

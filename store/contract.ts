@@ -1,4 +1,4 @@
-// What every message store owes the broker (design §8). One async contract for memory://,
+// What every message store owes the broker (doc/architecture.md §8). One async contract for memory://,
 // file:// and mysql://; every backend passes test/store-contract.spec.ts.
 //
 // Rules every backend keeps:
@@ -26,7 +26,7 @@ export interface StoredMessage {
   failGroups: string[];
   /** unix seconds when the next delivery (or tx check for a prepared message) is due */
   nextDeliverTime: number;
-  /** tx check-backs sent for a prepared message so far (design §7: kept with the message) */
+  /** tx check-backs sent for a prepared message so far (doc/architecture.md §7: kept with the message) */
   checkCount: number;
   /** the broker that owns the message (KiteQ: kite_server), host:port */
   kiteServer: string;
@@ -38,7 +38,7 @@ export interface StoredMessage {
   encodedHeader?: Uint8Array;
 }
 
-/** design §6: the outcome of one delivery attempt, recorded before the next one is scheduled. */
+/** doc/architecture.md §6: the outcome of one delivery attempt, recorded before the next one is scheduled. */
 export interface DeliveryResult {
   succGroups: string[];
   failGroups: string[];
@@ -46,7 +46,7 @@ export interface DeliveryResult {
   nextDeliverTime: number;
 }
 
-/** Recovery paging cursor (design §6): (nextDeliverTime, messageId), never an offset. */
+/** Recovery paging cursor (doc/architecture.md §6): (nextDeliverTime, messageId), never an offset. */
 export interface DueCursor {
   nextDeliverTime: number;
   messageId: string;
@@ -126,19 +126,19 @@ export interface MessageStore {
   commit(messageId: string): Promise<StoredMessage | undefined>;
   /** Deletes a prepared message; resolves true when it existed. */
   rollback(messageId: string): Promise<boolean>;
-  /** Records a tx check-back sent (design §7): the count and when the next check is due. */
+  /** Records a tx check-back sent (doc/architecture.md §7): the count and when the next check is due. */
   recordCheck(messageId: string, checkCount: number, nextDeliverTime: number): Promise<void>;
 
   /**
    * Resolves once durable, except that a result changing nothing but moving nextDeliverTime later (a
-   * parked message's recheck, design §6) may be kept in memory only: after a crash the message is due
+   * parked message's recheck, doc/architecture.md §6) may be kept in memory only: after a crash the message is due
    * at its last recorded time, earlier, never later (file://, doc/file-store.md).
    */
   recordDelivery(messageId: string, result: DeliveryResult): Promise<void>;
   /** Every bound group acked: the message is finished and removed. */
   delete(messageId: string): Promise<void>;
 
-  /** Moves a message to the dead-letter area with a reason (design §6: kept, never dropped). */
+  /** Moves a message to the dead-letter area with a reason (doc/architecture.md §6: kept, never dropped). */
   deadLetter(messageId: string, reason: string): Promise<void>;
   listDeadLetters(query: DeadLetterQuery): Promise<DeadLetter[]>;
   /**

@@ -6,7 +6,7 @@ function keyOf(item: DueKey): DueCursor {
   return 'header' in item ? { nextDeliverTime: item.nextDeliverTime, messageId: item.header.messageId } : item;
 }
 
-/** The recovery order of design §6: by nextDeliverTime, then messageId. */
+/** The recovery order of doc/architecture.md §6: by nextDeliverTime, then messageId. */
 export function compareDue(a: DueKey, b: DueKey): number {
   const x = keyOf(a);
   const y = keyOf(b);

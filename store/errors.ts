@@ -1,4 +1,4 @@
-// Store failures as typed errors (design §8: never a bare false). `retriable` tells the
+// Store failures as typed errors (doc/architecture.md §8: never a bare false). `retriable` tells the
 // producer-facing feedback whether sending the same message again may succeed.
 export class StoreError extends Error {
   constructor(

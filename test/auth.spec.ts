@@ -1,4 +1,4 @@
-// design §5 access, §12: the group's secret key is checked; a wrong key is refused and closed.
+// doc/architecture.md §5 access, §12: the group's secret key is checked; a wrong key is refused and closed.
 import assert from 'node:assert/strict';
 import { directBinding } from '../binding/binding';
 import { BrokerRejectedError, buildStringMessage } from '../client';

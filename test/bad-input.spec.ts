@@ -1,4 +1,4 @@
-// design §2: bad input closes that connection only, never the broker; a well-behaved client on
+// doc/architecture.md §2: bad input closes that connection only, never the broker; a well-behaved client on
 // the same broker keeps sending and receiving throughout.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';

@@ -1,4 +1,4 @@
-// Issue 4 / design §8: with the file store, a broker killed with SIGKILL at random moments while
+// Issue 4 / doc/architecture.md §8: with the file store, a broker killed with SIGKILL at random moments while
 // 4 producers send loses no message that got a true store-ack; a rolled-back message never
 // reappears. Duplicates (acked by the consumer but not yet recorded as done) are counted.
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// design §6 producer back-pressure: a publish rate limit per broker (KiteQ's
+// doc/architecture.md §6 producer back-pressure: a publish rate limit per broker (KiteQ's
 // recievePermitsPerSecond) and a bound on undelivered bytes held in memory, both answered with
 // store-ack false "overflow" (retriable), never by memory growing without bound.
 import assert from 'node:assert/strict';

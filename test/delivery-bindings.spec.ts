@@ -1,4 +1,4 @@
-// design §3, §6: a message with no bound group is kept until one binds; persistent=false with no
+// doc/architecture.md §3, §6: a message with no bound group is kept until one binds; persistent=false with no
 // consumer online counts as delivered; a persistent group waits for its consumer.
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
@@ -67,7 +67,7 @@ describe('delivery bindings - no group bound, persistent and non-persistent grou
     env = await startBroker({ bindings: [directBinding('s-durable', 'trade', 'pay-succ')], brokerOptions: { clock } });
     const producer = await client('p-trade');
     const { messageId } = await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'wait for me' }));
-    // design §6: persistent groups wait for their consumers — parked, not failed, not retried
+    // doc/architecture.md §6: persistent groups wait for their consumers — parked, not failed, not retried
     const parked = await eventually(async () => {
       const stored = await env.broker.store.get(messageId);
       return stored && env.broker.inFlightCount === 0 && stored.nextDeliverTime > stored.publishTime ? stored : undefined;
@@ -116,7 +116,7 @@ describe('delivery bindings - no group bound, persistent and non-persistent grou
     await client('s-online', () => new Promise<boolean>((resolve) => ((ack = resolve), held.tick())));
     const producer = await client('p-trade');
     const { messageId } = await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'for both groups' }));
-    await held.done; // in flight to s-online; s-late has no consumer yet, so it waits (design §6)
+    await held.done; // in flight to s-online; s-late has no consumer yet, so it waits (doc/architecture.md §6)
     const got = countdown(1, 5000, 'delivery to s-late');
     const seen: string[] = [];
     await client('s-late', (m) => (seen.push(m.header.messageId), got.tick(), true));

@@ -1,4 +1,4 @@
-// design §6: past deliverLimit or expiredTime a message goes to the dead-letter area with the
+// doc/architecture.md §6: past deliverLimit or expiredTime a message goes to the dead-letter area with the
 // reason, is listed per topic/group, and re-drive delivers it again at once.
 import assert from 'node:assert/strict';
 import { directBinding } from '../binding/binding';

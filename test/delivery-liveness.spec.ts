@@ -1,4 +1,4 @@
-// design §6: a consumer that dies (socket closed) or stops heartbeating (evicted after
+// doc/architecture.md §6: a consumer that dies (socket closed) or stops heartbeating (evicted after
 // clientIdleMs) has its unacked deliveries retried to another consumer of the group at once,
 // not after the delivery timeout.
 import assert from 'node:assert/strict';

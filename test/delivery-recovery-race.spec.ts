@@ -1,4 +1,4 @@
-// design §6: the recovery scan pages stored messages and re-drives those due. A store can make a
+// doc/architecture.md §6: the recovery scan pages stored messages and re-drives those due. A store can make a
 // saved row visible to that page before it answers the save (InnoDB commits in memory, then flushes
 // its log; a slow flush can hold an answer for seconds): the message must still be delivered once,
 // by the publish path when the save resolves, not once by the scan and again by the publish path.

@@ -1,4 +1,4 @@
-// design §6 recovery manager: after a crash (SIGKILL) and restart, stored committed unfinished
+// doc/architecture.md §6 recovery manager: after a crash (SIGKILL) and restart, stored committed unfinished
 // messages are re-driven by cursor and their retry schedules resume, with no producer around.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// design §6: a nack or a delivery timeout is retried (attempts 2 and 3 at once).
+// doc/architecture.md §6: a nack or a delivery timeout is retried (attempts 2 and 3 at once).
 import assert from 'node:assert/strict';
 import { directBinding } from '../binding/binding';
 import { buildStringMessage, type KiteQClient, type MessageListener } from '../client';

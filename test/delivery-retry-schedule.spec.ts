@@ -1,4 +1,4 @@
-// design §6: attempts 1–3 immediate, then the back-off table, run on a virtual clock
+// doc/architecture.md §6: attempts 1–3 immediate, then the back-off table, run on a virtual clock
 // (server/clock.ts) over real sockets, so minutes of schedule take milliseconds.
 import assert from 'node:assert/strict';
 import { directBinding } from '../binding/binding';

@@ -1,4 +1,4 @@
-// design §6: the retry heap under one timer, on a virtual clock; O(log n) per message.
+// doc/architecture.md §6: the retry heap under one timer, on a virtual clock; O(log n) per message.
 import assert from 'node:assert/strict';
 import { VirtualClock } from '../server/clock';
 import { DueHeap } from '../server/min-heap';

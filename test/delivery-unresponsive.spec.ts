@@ -1,4 +1,4 @@
-// design §6: a delivery not acked within the delivery timeout is retried at once. The retry goes to
+// doc/architecture.md §6: a delivery not acked within the delivery timeout is retried at once. The retry goes to
 // another consumer of the group, not by chance back to the one that let it time out: that one is
 // passed over until it answers again or UNRESPONSIVE_MS pass (doc/delivery.md).
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// design §5 deliver: a consumer connected with warmingupSec > 0 gets a share of its group's
+// doc/architecture.md §5 deliver: a consumer connected with warmingupSec > 0 gets a share of its group's
 // traffic that grows linearly (weight seconds-since-auth / warmingupSec) until warm. Virtual clock.
 import assert from 'node:assert/strict';
 import { directBinding } from '../binding/binding';

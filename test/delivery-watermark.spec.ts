@@ -1,4 +1,4 @@
-// design §3, §5 deliver-qos: a group's watermark (messages/s) paces its deliveries; the excess
+// doc/architecture.md §3, §5 deliver-qos: a group's watermark (messages/s) paces its deliveries; the excess
 // waits without burning attempts (its delivery timeout starts when it is actually sent).
 import assert from 'node:assert/strict';
 import { directBinding } from '../binding/binding';

@@ -1,7 +1,7 @@
 // Fault suite: a consumer and a producer killed with SIGKILL mid-stream (each a child
 // process, test/fixtures/fault/client-process.ts). Nothing acked is lost: the dead consumer's
 // unacked deliveries go to another consumer of its group; the dead producer's prepared messages
-// are resolved by check-back (design §7) through another producer of its group.
+// are resolved by check-back (doc/architecture.md §7) through another producer of its group.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';

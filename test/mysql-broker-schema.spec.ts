@@ -1,4 +1,4 @@
-// design §8 at the broker level: `kiteq-server --init-schema` on a fresh database set creates the
+// doc/architecture.md §8 at the broker level: `kiteq-server --init-schema` on a fresh database set creates the
 // schema and serves (rows land in the table of their messageId's bucket); the dead-letter schedule
 // runs once at start (not a day late) and then on its interval, or daily at dlqExecHour.
 import assert from 'node:assert/strict';
@@ -86,7 +86,7 @@ describe('mysql broker - --init-schema and the dead-letter schedule', function (
       const first = (await eventually(() => dead(stale.header.messageId), 5000, 'the stale message moved by the run at start'))!;
       assert.equal(first.reason, 'expired');
 
-      // No group is bound, so it is kept (design §6) until it expires; then the next run moves it.
+      // No group is bound, so it is kept (doc/architecture.md §6) until it expires; then the next run moves it.
       await producer.start();
       const soon = buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'expires soon', expiredTime: now + 2 });
       await producer.send(soon);

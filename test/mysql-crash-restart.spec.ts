@@ -1,4 +1,4 @@
-// design §4, §6, §8: a kiteq-server process on mysql:// killed with SIGKILL while producers send,
+// doc/architecture.md §4, §6, §8: a kiteq-server process on mysql:// killed with SIGKILL while producers send,
 // then restarted on the same address: every message it acked is delivered (from the tables, by the
 // recovery scan at start); duplicates are allowed (at-least-once) and counted.
 import assert from 'node:assert/strict';

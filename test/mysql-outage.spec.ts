@@ -1,4 +1,4 @@
-// design §4, §8 "MySQL down or slow": with MariaDB cut off (a TCP proxy in front of the shared
+// doc/architecture.md §4, §8 "MySQL down or slow": with MariaDB cut off (a TCP proxy in front of the shared
 // server: refused, then a black hole), producers get store-ack false with a reason; when it is back
 // the broker reconnects by itself, sends succeed again, and every acked message is delivered.
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// design §9 at the broker level: kiteq-server processes sharing one mysql:// database and a real
+// doc/architecture.md §9 at the broker level: kiteq-server processes sharing one mysql:// database and a real
 // ZooKeeper. A broker killed for good (SIGKILL) leaves unfinished rows; one survivor, chosen by the
 // ZooKeeper lock, rewrites their kite_server to itself and delivers them; with two survivors only
 // one takes them; the dead broker, back on its address, does not deliver rows it no longer owns.
@@ -125,7 +125,7 @@ describe('mysql takeover - brokers sharing one database and ZooKeeper', function
     const [a, b, c] = [await broker('order'), await broker('order'), await broker('order')];
     const producer = await client('p-order', { publish: 'order' });
     await eventually(() => producer.readyConnections === 3, 10_000, 'producer connected to the three brokers');
-    // No group is bound to `order` yet: every message is kept, unfinished (design §6).
+    // No group is bound to `order` yet: every message is kept, unfinished (doc/architecture.md §6).
     const storedBy = await publish(producer, 'order', 300);
     const onC = [...storedBy].filter(([, by]) => by === c.address).map(([id]) => id);
     assert.ok(onC.length > 50, `C stored ${onC.length} of 300`);

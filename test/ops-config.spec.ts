@@ -1,4 +1,4 @@
-// design §10 config: KiteQ's TOML (conf/cluster.toml, sections file_dev and memory_dev) starts the
+// doc/architecture.md §10 config: KiteQ's TOML (conf/cluster.toml, sections file_dev and memory_dev) starts the
 // broker; precedence is flags > KITEQ_* variables > TOML > defaults; a bad value stops the start
 // with exit code 2 and a message naming the key, the value and what is expected.
 import assert from 'node:assert/strict';

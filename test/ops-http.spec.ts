@@ -1,4 +1,4 @@
-// design §10 admin HTTP: /stat and /binds with KiteQ's field names, /messages/<id>, dead letters
+// doc/architecture.md §10 admin HTTP: /stat and /binds with KiteQ's field names, /messages/<id>, dead letters
 // listed and re-driven through the API (and delivered at once), token-guarded POSTs, /healthz.
 import assert from 'node:assert/strict';
 import { directBinding } from '../binding/binding';
@@ -77,7 +77,7 @@ describe('ops - admin HTTP endpoints', function () {
     assert.equal(view.status, 200);
     assert.equal(view.body.state, 'committed');
     assert.deepEqual(view.body.succeededGroups, ['s-mc']);
-    assert.deepEqual(view.body.failedGroups, []); // not failed: waiting for a consumer (design §6)
+    assert.deepEqual(view.body.failedGroups, []); // not failed: waiting for a consumer (doc/architecture.md §6)
     assert.deepEqual(view.body.pendingGroups, ['s-risk']);
     assert.equal(view.body.header.topic, 'trade');
     assert.equal(view.body.bodyBytes, Buffer.byteLength('look me up'));

@@ -1,4 +1,4 @@
-// design §10 /metrics: scraped over real HTTP, parsed as Prometheus text exposition format, and its
+// doc/architecture.md §10 /metrics: scraped over real HTTP, parsed as Prometheus text exposition format, and its
 // counters move by exactly the number of messages the test sends.
 import assert from 'node:assert/strict';
 import { directBinding } from '../binding/binding';

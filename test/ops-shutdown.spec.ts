@@ -1,4 +1,4 @@
-// design §10 SIGTERM during a stream, with ZooKeeper and the durable file store: the broker's
+// doc/architecture.md §10 SIGTERM during a stream, with ZooKeeper and the durable file store: the broker's
 // znodes are gone before it exits (and before it drops its clients), it exits 0, and every
 // store-acked message is delivered once it is started again.
 import assert from 'node:assert/strict';

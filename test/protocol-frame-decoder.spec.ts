@@ -1,4 +1,4 @@
-// Framing (design §2): FrameDecoder turns TCP chunks into whole frames whatever the chunking, and
+// Framing (doc/architecture.md §2): FrameDecoder turns TCP chunks into whole frames whatever the chunking, and
 // rejects a bad header or an oversize body as a ProtocolError naming the rule; FrameWriter sends
 // everything queued in one tick as one socket write.
 import assert from 'node:assert/strict';

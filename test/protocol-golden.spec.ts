@@ -1,4 +1,4 @@
-// Golden bytes (design §2): every hand-built fixture in test/fixtures/protocol/ is decoded to the
+// Golden bytes (doc/architecture.md §2): every hand-built fixture in test/fixtures/protocol/ is decoded to the
 // expected object and the expected object is encoded back to the very same bytes.
 import assert from 'node:assert/strict';
 import {

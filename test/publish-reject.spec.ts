@@ -1,4 +1,4 @@
-// design §4: header checks answer store-ack false with KiteQ's exact reasons.
+// doc/architecture.md §4: header checks answer store-ack false with KiteQ's exact reasons.
 import assert from 'node:assert/strict';
 import { directBinding } from '../binding/binding';
 import { CmdType } from '../protocol/commands';

@@ -1,4 +1,4 @@
-// design §6 recovery manager, alone: a page's store writes (parks for an offline group)
+// doc/architecture.md §6 recovery manager, alone: a page's store writes (parks for an offline group)
 // are done before the next page is read, and a parked message's recheck stays off the retry heap.
 import assert from 'node:assert/strict';
 import { directBinding } from '../binding/binding';

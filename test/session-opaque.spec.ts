@@ -1,4 +1,4 @@
-// design §2, §12: replies are matched per connection and by kind. A producer's TX_ACK decision
+// doc/architecture.md §2, §12: replies are matched per connection and by kind. A producer's TX_ACK decision
 // carries an opaque it chose; when it equals the opaque of a delivery pending on the same
 // connection, it must not count as that delivery's ack (a lost message for that group).
 import assert from 'node:assert/strict';

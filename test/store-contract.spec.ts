@@ -1,4 +1,4 @@
-// What every backend owes the broker (design §8): one suite over every entry of storeBackends.
+// What every backend owes the broker (doc/architecture.md §8): one suite over every entry of storeBackends.
 import assert from 'node:assert/strict';
 import type { DueCursor, MessageStore, StoredMessage } from '../store/contract';
 import { compareDue, cursorOf } from '../store/due-order';

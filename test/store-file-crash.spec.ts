@@ -1,4 +1,4 @@
-// file store durability (design §8, §11): a writer killed with SIGKILL at random moments loses
+// file store durability (doc/architecture.md §8, §11): a writer killed with SIGKILL at random moments loses
 // nothing it was told was saved.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';

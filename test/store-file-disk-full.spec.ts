@@ -1,4 +1,4 @@
-// file store on a full disk (design §8, §12): saves reject with StoreFullError and a reason, acked
+// file store on a full disk (doc/architecture.md §8, §12): saves reject with StoreFullError and a reason, acked
 // messages stay intact, and saves succeed again once space returns. A real 2 MiB tmpfs (needs root).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';

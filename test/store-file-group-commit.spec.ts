@@ -1,4 +1,4 @@
-// file store group commit (design §8; doc/file-store.md "Group commit"): saves share a durable
+// file store group commit (doc/architecture.md §8; doc/file-store.md "Group commit"): saves share a durable
 // write, and a delete starts no write of its own: it rides with the next save, or goes out alone
 // within LINGER_MS; a stop writes the deletes still waiting.
 import assert from 'node:assert/strict';

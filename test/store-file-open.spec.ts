@@ -1,4 +1,4 @@
-// file store URIs and the directory lock (design §8; doc/file-store.md).
+// file store URIs and the directory lock (doc/architecture.md §8; doc/file-store.md).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

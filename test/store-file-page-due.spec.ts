@@ -1,4 +1,4 @@
-// file store pageDue (design §6 recovery paging; doc/delivery.md "Recovery manager"): the page's
+// file store pageDue (doc/architecture.md §6 recovery paging; doc/delivery.md "Recovery manager"): the page's
 // bodies are read from disk asynchronously, and messages finish or move meanwhile. A short page
 // means "nothing more is due" to the recovery scan, and the scan continues after the last message's
 // key, so: finished ones are replaced from further along, and a moved one is never last.

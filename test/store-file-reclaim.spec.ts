@@ -1,4 +1,4 @@
-// file store reclaim (design §8, §12): finished segments are deleted, and the few live messages of a
+// file store reclaim (doc/architecture.md §8, §12): finished segments are deleted, and the few live messages of a
 // mostly finished segment are moved forward so they cannot pin it.
 import assert from 'node:assert/strict';
 import { mkdtempSync, promises as fs, rmSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// file store (design §6, §8; doc/file-store.md "Writes"): a delivery result that changes nothing but
+// file store (doc/architecture.md §6, §8; doc/file-store.md "Writes"): a delivery result that changes nothing but
 // moves nextDeliverTime later — a parked message looked at again — is kept in memory, not written;
 // after a restart the message is due at its last recorded time, earlier, never later.
 import assert from 'node:assert/strict';

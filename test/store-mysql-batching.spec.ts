@@ -1,4 +1,4 @@
-// mysql:// write batching (design §8, §12: KiteQ writes row by row): concurrent callers share
+// mysql:// write batching (doc/architecture.md §8, §12: KiteQ writes row by row): concurrent callers share
 // multi-row statements, a duplicate rejects only itself, and a message's operations keep their order.
 import assert from 'node:assert/strict';
 import { DuplicateMessageError, StoreError } from '../store/errors';

@@ -1,4 +1,4 @@
-// mysql:// dead letters (design §6: kept, queryable, re-drivable): deadLetter keeps the reason in
+// mysql:// dead letters (doc/architecture.md §6: kept, queryable, re-drivable): deadLetter keeps the reason in
 // kite_msg_dlq; moveExpiredToDlq moves this broker's rows past deliverLimit or expiredTime in bounded runs.
 import assert from 'node:assert/strict';
 import { DuplicateMessageError } from '../store/errors';

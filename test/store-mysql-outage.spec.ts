@@ -1,4 +1,4 @@
-// mysql:// when MariaDB is down or silent (design §8): calls fail within a bounded time with
+// mysql:// when MariaDB is down or silent (doc/architecture.md §8): calls fail within a bounded time with
 // StoreUnavailableError and a reason; once it is back the pool reconnects and nothing acked is lost.
 // The outage is a TCP proxy between the store and the shared server (test/support/mariadb.ts).
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// mysql:// schema and shard routing (design §8): KiteQ's databases, tables, columns and the recovery
+// mysql:// schema and shard routing (doc/architecture.md §8): KiteQ's databases, tables, columns and the recovery
 // index exist after createSchema(), and a message lands in the table KiteQ would put it in.
 import assert from 'node:assert/strict';
 import { encodeHeader } from '../protocol/messages/header';

@@ -1,4 +1,4 @@
-// mysql:// takeover (design §9, §12: in KiteQ a dead broker's messages wait for it forever): two
+// mysql:// takeover (doc/architecture.md §9, §12: in KiteQ a dead broker's messages wait for it forever): two
 // brokers share one database set; B takes over A's unfinished messages and its recovery sees them.
 import assert from 'node:assert/strict';
 import type { DueCursor, StoredMessage } from '../store/contract';

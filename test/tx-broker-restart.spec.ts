@@ -1,4 +1,4 @@
-// design §6/§7: the broker is killed (SIGKILL) holding 1,000 prepared messages; after a
+// doc/architecture.md §6/§7: the broker is killed (SIGKILL) holding 1,000 prepared messages; after a
 // restart they are still there and their check-backs resume; the producer's answers commit half
 // and roll back half; exactly the committed half is delivered. On each durable store.
 import assert from 'node:assert/strict';

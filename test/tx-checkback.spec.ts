@@ -1,4 +1,4 @@
-// design §7: check-back of prepared messages. Small ages and intervals (1 s) so the
+// doc/architecture.md §7: check-back of prepared messages. Small ages and intervals (1 s) so the
 // whole dance takes seconds; the broker's store is read in-process to see the stored check count.
 import assert from 'node:assert/strict';
 import { directBinding } from '../binding/binding';
@@ -79,7 +79,7 @@ describe('tx check-back - a producer that answers unknown, then commit', functio
     assert.equal(storedCheckCount, 4, 'check count stored with the message');
     assert.deepEqual(asked[0].properties, { orderId: 'o-unknown-3' });
     assert.equal(asked[0].commit, false);
-    // design §7: not before the check age, and each next check after the back-off.
+    // doc/architecture.md §7: not before the check age, and each next check after the back-off.
     assert.ok(asked[0].at - publishedAt >= 0 && asked[0].at - publishedAt < 3000, `first check ${asked[0].at - publishedAt} ms after publish`);
     for (let i = 1; i < 4; i++) {
       const gap = asked[i].at - asked[i - 1].at;

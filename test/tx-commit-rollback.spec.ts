@@ -1,4 +1,4 @@
-// design §7: sendTxMessage runs the local transaction after the durable store-ack and
+// doc/architecture.md §7: sendTxMessage runs the local transaction after the durable store-ack and
 // commits or rolls back; commit delivers once, rollback never delivers and leaves nothing stored.
 import assert from 'node:assert/strict';
 import { directBinding } from '../binding/binding';

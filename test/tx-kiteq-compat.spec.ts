@@ -1,4 +1,4 @@
-// design §2, §7 and KiteQ's Go client (kiteq-client-go accept.go / kite_io.go, see
+// doc/architecture.md §2, §7 and KiteQ's Go client (kiteq-client-go accept.go / kite_io.go, see
 // doc/transactions.md): a KiteQ producer publishes with commit=false, sends TX_ACK{header,
 // status 1 commit | 2 rollback} with its own opaque, and answers the broker's check-back
 // TX_ACK{full header, status 0, "Server Check"} with a TX_ACK carrying the server's opaque.

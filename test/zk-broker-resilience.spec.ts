@@ -1,4 +1,4 @@
-// design §3: a broker whose ZooKeeper session expires re-registers and keeps delivering; with a
+// doc/architecture.md §3: a broker whose ZooKeeper session expires re-registers and keeps delivering; with a
 // 3-node ensemble, losing the node a broker is connected to changes nothing a user sees.
 import assert from 'node:assert/strict';
 import { directBinding } from '../binding/binding';

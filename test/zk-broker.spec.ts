@@ -1,4 +1,4 @@
-// design §3, §9 at the broker level: a kiteq-server process and real clients on a real
+// doc/architecture.md §3, §9 at the broker level: a kiteq-server process and real clients on a real
 // ZooKeeper: the znodes they write, ephemerals gone after SIGKILL, bindings that change while
 // the broker runs, and two brokers with one killed mid-stream.
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 // zk:// registry on a 3-node ZooKeeper ensemble: losing the node the registry talks to, or the
-// leader, keeps its ephemeral nodes and watches working (design §3).
+// leader, keeps its ephemeral nodes and watches working (doc/architecture.md §3).
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import { directBinding, type Binding } from '../binding/binding';

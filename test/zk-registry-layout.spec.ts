@@ -1,4 +1,4 @@
-// zk:// registry: KiteQ's znode layout and JSON (design §3), read back with a raw client, and the
+// zk:// registry: KiteQ's znode layout and JSON (doc/architecture.md §3), read back with a raw client, and the
 // broker's view of bindings as groups bind, rebind, unbind and write bad data.
 import assert from 'node:assert/strict';
 import { directBinding, fanoutBinding, regxBinding, type Binding } from '../binding/binding';

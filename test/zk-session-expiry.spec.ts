@@ -1,4 +1,4 @@
-// zk:// registry after ZooKeeper session expiry and a ZooKeeper outage (design §3): a new
+// zk:// registry after ZooKeeper session expiry and a ZooKeeper outage (doc/architecture.md §3): a new
 // session, the ephemerals back, watches firing again, and the bindings in force all along.
 import assert from 'node:assert/strict';
 import { directBinding, type Binding } from '../binding/binding';

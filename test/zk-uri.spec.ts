@@ -1,4 +1,4 @@
-// zk:// registry URIs (design §3) and a clear failure when ZooKeeper cannot be reached.
+// zk:// registry URIs (doc/architecture.md §3) and a clear failure when ZooKeeper cannot be reached.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { openZkRegistry, parseZkUri } from '../binding/zk';

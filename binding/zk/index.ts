@@ -1,4 +1,4 @@
-// zk:// registry entry point (design §3). See doc/zookeeper.md.
+// zk:// registry entry point (doc/architecture.md §3). See doc/zookeeper.md.
 import type { Registry } from '../registry';
 import { defaultZkLogger, type ZkLogger } from './zk-logger';
 import { ZkRegistry } from './zk-registry';

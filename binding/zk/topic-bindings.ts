@@ -1,6 +1,6 @@
 // The bindings of one topic, as ZooKeeper holds them: the children of /kiteq/sub/<topic> and the
-// data of each <groupId>-bind node, cached per group (design §3). A deleted, emptied or bad node
-// changes only its own group: KiteQ drops a topic's whole table for a while (design §12), we don't.
+// data of each <groupId>-bind node, cached per group (doc/architecture.md §3). A deleted, emptied or bad node
+// changes only its own group: KiteQ drops a topic's whole table for a while (doc/architecture.md §12), we don't.
 import { parseBinding, type Binding } from '../binding';
 import type { ZkConnection } from './zk-connection';
 import type { ZkLogger } from './zk-logger';

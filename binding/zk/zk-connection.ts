@@ -1,4 +1,4 @@
-// The registry's link to ZooKeeper across sessions (design §3 "on session expiry, open a new
+// The registry's link to ZooKeeper across sessions (doc/architecture.md §3 "on session expiry, open a new
 // session and re-create ephemeral nodes and watches"). Within a session the library reconnects
 // by itself; after 'expired' we open a new session (retrying until it works or we are closed)
 // and run every onNewSession hook: the registry re-creates its ephemerals, watches re-read.

@@ -1,4 +1,4 @@
-// A lock for broker takeover (design §9): an ephemeral node /kiteq/locks/<name>. The holder loses
+// A lock for broker takeover (doc/architecture.md §9): an ephemeral node /kiteq/locks/<name>. The holder loses
 // it when its session ends (crash, expiry) or the node is deleted; whoever creates it next holds it.
 import type { ZkConnection } from './zk-connection';
 import { CreateMode, isNoNode, isNodeExists, type ZkClient } from './zk-client';

@@ -1,4 +1,4 @@
-// KiteQ's ZooKeeper layout (design §3 table) and the -bind node JSON, byte-compatible with the
+// KiteQ's ZooKeeper layout (doc/architecture.md §3 table) and the -bind node JSON, byte-compatible with the
 // Go broker: field names and order of kiteq-common registry.Binding's json tags, compact.
 import type { Binding } from '../binding';
 
@@ -8,7 +8,7 @@ export const ALIVE_SERVERS = `${KITEQ_ROOT}/alive_servers`;
 export const ALL_SERVERS = `${KITEQ_ROOT}/all_servers`;
 export const PUB_ROOT = `${KITEQ_ROOT}/pub`;
 export const SUB_ROOT = `${KITEQ_ROOT}/sub`;
-/** ours, not KiteQ's: lock nodes for broker takeover (design §9) */
+/** ours, not KiteQ's: lock nodes for broker takeover (doc/architecture.md §9) */
 export const LOCK_ROOT = `${KITEQ_ROOT}/locks`;
 
 const BIND_SUFFIX = '-bind';

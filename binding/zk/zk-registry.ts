@@ -1,4 +1,4 @@
-// The zk:// registry (design §3): KiteQ's layout under /kiteq, for brokers and clients alike.
+// The zk:// registry (doc/architecture.md §3): KiteQ's layout under /kiteq, for brokers and clients alike.
 // Watches report only what ZooKeeper holds; while ZooKeeper is unreachable or a session is being
 // replaced, listeners keep the last report (no empty set because of an outage), and after a new
 // session the ephemerals are re-created and every watch re-reads.
@@ -177,7 +177,7 @@ export class ZkRegistry implements Registry {
     await this.watchChildren(topicServersPath(topic), onChange);
   }
 
-  /** Takeover lock (design §9): an ephemeral /kiteq/locks/<name>; null when another session holds it. */
+  /** Takeover lock (doc/architecture.md §9): an ephemeral /kiteq/locks/<name>; null when another session holds it. */
   async tryLock(name: string, owner = ''): Promise<ZkLock | null> {
     await this.connect();
     return tryLock(this.connection, name, owner, this.log);

@@ -1,4 +1,4 @@
-// zk://host:port[,host:port...][/chroot][?sessionTimeoutMs=&connectTimeoutMs=] (design §3), and
+// zk://host:port[,host:port...][/chroot][?sessionTimeoutMs=&connectTimeoutMs=] (doc/architecture.md §3), and
 // KiteQ's plain "host:port,host:port" form.
 export interface ZkUri {
   /** node-zookeeper-client's connection string: host:port,host:port[/chroot] */

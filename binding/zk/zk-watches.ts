@@ -1,7 +1,7 @@
 // Watches that stay alive: ZooKeeper watches fire once, so every fire re-reads and re-registers;
 // a new session (after expiry) re-reads too. Reads are serialised per watch (a fire during a read
 // schedules one more read). Connection trouble never produces a report: zk-connection.ts retries
-// the read, so listeners only ever see what ZooKeeper really holds (design §3).
+// the read, so listeners only ever see what ZooKeeper really holds (doc/architecture.md §3).
 import type { ZkConnection } from './zk-connection';
 import { RegistryClosedError } from './zk-connection';
 import { isNoNode, type ZkClient } from './zk-client';

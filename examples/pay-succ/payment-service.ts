@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   await pool.query(ORDERS_SCHEMA);
   const decideAfterSec = Number(values['decide-after-sec']);
 
-  // Check-back (design §7): the broker asks about a message we published but never decided.
+  // Check-back (doc/architecture.md §7): the broker asks about a message we published but never decided.
   async function onMessageCheck(message: Pick<Message, 'header'>): Promise<TxDecision> {
     const { orderId } = messageProperties(message);
     if (await orderExists(pool, orderId)) return 'commit';

@@ -2,7 +2,7 @@
 // The subscriber service of the pay-succ example: group s-order-audit bound to topic trade with a
 // messageType filter (direct binding on "pay-succ"; a regx binding such as "pay-.*" works the
 // same). It records every message it receives in MariaDB (table received), once per messageId:
-// delivery is at-least-once (design §6), so the consumer is idempotent.
+// delivery is at-least-once (doc/architecture.md §6), so the consumer is idempotent.
 //
 //   node dist/examples/pay-succ/subscriber-service.js --registry file://examples/pay-succ/registry.yaml \
 //     --mysql mysql://root@127.0.0.1:3306/pay_succ

@@ -1,6 +1,6 @@
 // message DeliverAck { required string messageId = 1; required string topic = 2; required string messageType = 3;
 //   required string groupId = 4; required bool status = 5 [default = true]; optional string feedback = 6; }
-// KiteQ's Go client puts the publisher's group in groupId: match acks by connection and opaque (design §2).
+// KiteQ's Go client puts the publisher's group in groupId: match acks by connection and opaque (doc/architecture.md §2).
 import { undecodable } from './decode';
 import { ProtoReader, WireType, asBuffer, assertRequired } from './proto-reader';
 import { finished, stringFieldSize, writerOf } from './proto-writer';

@@ -1,5 +1,5 @@
 // message TxACKPacket { required Header header = 1; required int32 status = 2 [default = 0];
-//   required string feedback = 3; }  status: 0 unknown, 1 commit, 2 rollback (design §2, §7).
+//   required string feedback = 3; }  status: 0 unknown, 1 commit, 2 rollback (doc/architecture.md §2, §7).
 import { undecodable } from './decode';
 import { ProtoReader, WireType, asBuffer, assertRequired } from './proto-reader';
 import { type MessageHeader, headerSize, readHeader, writeHeaderFields } from './header';

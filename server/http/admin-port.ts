@@ -1,4 +1,4 @@
-// What the admin HTTP endpoints need from the broker (design §10): a narrow port, so the
+// What the admin HTTP endpoints need from the broker (doc/architecture.md §10): a narrow port, so the
 // endpoint files never reach into broker internals (nats.js' PH habit). server/http/broker-port.ts builds it.
 import type { Binding } from '../../binding/binding';
 import type { BrokerStats } from '../../stat/broker-stats';

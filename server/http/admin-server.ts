@@ -1,4 +1,4 @@
-// The admin HTTP server (design §10), off unless --http host:port. Read-only endpoints are open
+// The admin HTTP server (doc/architecture.md §10), off unless --http host:port. Read-only endpoints are open
 // to whoever can reach the bind address (127.0.0.1 by default); POST endpoints need the bearer
 // token of --http-token and are refused (403) when none is configured.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';

@@ -1,4 +1,4 @@
-// Dead letters (design §6, §10): GET /dlq?topic=&group=&after=&limit= lists them;
+// Dead letters (doc/architecture.md §6, §10): GET /dlq?topic=&group=&after=&limit= lists them;
 // POST /dlq/redrive {ids:[...]} or {topic, group?, limit?} moves them back and delivers them at once
 // (a prepared one is checked back again instead: doc/transactions.md).
 import type { DeadLetter } from '../../store/contract';

@@ -1,4 +1,4 @@
-// /healthz (design §10): 200 when the store answers a lookup and the registry is reachable, else
+// /healthz (doc/architecture.md §10): 200 when the store answers a lookup and the registry is reachable, else
 // 503 with the reason, so a load balancer or orchestrator can take the broker out of rotation.
 import type { AdminPort } from './admin-port';
 

@@ -1,4 +1,4 @@
-// GET /messages/<id> (design §10): a message's header, state (prepared / committed / dead-letter),
+// GET /messages/<id> (doc/architecture.md §10): a message's header, state (prepared / committed / dead-letter),
 // succeeded and failed groups, groups still owed a delivery, attempts and the next delivery.
 // The body is not shown (payment payloads), only its size.
 import { BindingTable } from '../../binding/matcher';
@@ -12,7 +12,7 @@ export type MessageState = 'prepared' | 'committed' | 'dead-letter';
 
 /**
  * The id just before `id` in hex order, so listDeadLetters({afterId}) starts at `id` itself: the
- * store contract pages dead letters by id, and every stored id is 32 hex digits (design §2).
+ * store contract pages dead letters by id, and every stored id is 32 hex digits (doc/architecture.md §2).
  */
 export function hexPredecessor(id: string): string | undefined {
   const digits = id.split('');
@@ -60,7 +60,7 @@ export async function messageView(port: AdminPort, id: string): Promise<Record<s
     attempts: message.deliverCount,
     deliverLimit: header.deliverLimit,
     inFlight: port.isInFlight(id),
-    // For a prepared message this is when the next tx check-back is due (design §7).
+    // For a prepared message this is when the next tx check-back is due (doc/architecture.md §7).
     nextDeliverTime: message.nextDeliverTime,
     nextDelivery: state === 'dead-letter' ? null : iso(message.nextDeliverTime),
     checkCount: message.checkCount,

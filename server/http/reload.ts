@@ -1,4 +1,4 @@
-// POST /reload (design §10): re-read the config (flags and environment as at start, the TOML file
+// POST /reload (doc/architecture.md §10): re-read the config (flags and environment as at start, the TOML file
 // and the groups file again) and apply what can change in a running broker. Everything else that
 // changed is reported as needing a restart, never half-applied.
 import { isDeepStrictEqual } from 'node:util';

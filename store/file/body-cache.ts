@@ -1,4 +1,4 @@
-// Bounded cache of decoded immutable message parts (design §8: bodies are not all kept in memory).
+// Bounded cache of decoded immutable message parts (doc/architecture.md §8: bodies are not all kept in memory).
 // Approximate LRU by bytes with two generations: entries go to `young`; when young holds half the
 // budget it becomes `old` and the previous old is dropped; a hit in old moves the entry back to
 // young. O(1) per call, no scan (a Map scanned from its head after many deletes is O(n)).

@@ -1,4 +1,4 @@
-// Compaction (design §8, §12 "one live message pins a 128 MB segment"): the live messages of a
+// Compaction (doc/architecture.md §8, §12 "one live message pins a 128 MB segment"): the live messages of a
 // mostly finished segment are written forward into the active segment with their current state,
 // and messages whose latest STATE record sits there get a fresh one, so nothing needs the old
 // segment any more and reclaim can delete it.

@@ -1,4 +1,4 @@
-// Messages in (nextDeliverTime, messageId) order (design §6 recovery paging), kept sorted as they
+// Messages in (nextDeliverTime, messageId) order (doc/architecture.md §6 recovery paging), kept sorted as they
 // change so pageDue() costs O(log n + page) instead of sorting 1,000,000 messages per page.
 // A list of sorted chunks (like Python's sortedcontainers): insert/remove = binary search + a splice
 // within one chunk of at most 2 × CHUNK slots.

@@ -1,4 +1,4 @@
-// file:// — the embedded durable store (design §8; decisions in doc/file-store.md). Calls become
+// file:// — the embedded durable store (doc/architecture.md §8; decisions in doc/file-store.md). Calls become
 // ops on one group-commit writer; memory holds a compact index; bodies are read back from the
 // segments (or the body cache); reclaim deletes and compacts segments in the background.
 import { promises as fs } from 'node:fs';

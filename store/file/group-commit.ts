@@ -1,4 +1,4 @@
-// Group commit (design §8): every call queued while the previous batch was being written
+// Group commit (doc/architecture.md §8): every call queued while the previous batch was being written
 // goes out in the next batch, one durable write() for all of them (O_DSYNC: the fsync is part of
 // the write, see segment-files.ts), so many producers share each fsync. fsync=always takes one call
 // (a save, or a whole saveBatch) per batch; fsync=interval resolves after write() and fsyncs on a timer.

@@ -1,5 +1,5 @@
 // file:///abs/dir?fsync=always|batch|interval&ms=N&segmentBytes=...&cacheBytes=... and file://./relative
-// (design §8; every option in doc/file-store.md).
+// (doc/architecture.md §8; every option in doc/file-store.md).
 import type { MessageStore } from '../contract';
 import { FileStore, type FileStoreOptions } from './file-store';
 import { parseFileStoreUri } from './uri';

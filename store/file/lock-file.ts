@@ -1,4 +1,4 @@
-// One broker per store directory (design §8): <dir>/LOCK holds the owner's pid. A LOCK left by a
+// One broker per store directory (doc/architecture.md §8): <dir>/LOCK holds the owner's pid. A LOCK left by a
 // dead process (a crash, SIGKILL) is taken over; one whose pid is alive is refused.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';

@@ -1,4 +1,4 @@
-// The in-memory index of the file store (design §8): only what delivery needs, in parallel typed
+// The in-memory index of the file store (doc/architecture.md §8): only what delivery needs, in parallel typed
 // arrays indexed by a slot number, so 1,000,000 messages cost ~150 bytes each rather than an object
 // with a dozen fields each. Bodies stay on disk (and in the bounded body cache).
 import type { MessageState } from './record-codec';

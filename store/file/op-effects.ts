@@ -1,4 +1,4 @@
-// What each op does to memory (design §8): formed in queue order as its batch is built (the state a
+// What each op does to memory (doc/architecture.md §8): formed in queue order as its batch is built (the state a
 // record carries is the state in memory right then), completed once the batch is durable, undone if
 // it failed. A save stays invisible (PENDING) and a delete stays hidden (DELETING) until completed.
 // A delivery result that only moves nextDeliverTime later (a parked message's recheck) is formed
@@ -54,7 +54,7 @@ export class OpEffects {
         return encodeStateRecord(out, op.id, next);
       }
       case 'delete':
-        if (index.isDead(slot)) return 0; // a dead letter leaves only by redrive (design §6)
+        if (index.isDead(slot)) return 0; // a dead letter leaves only by redrive (doc/architecture.md §6)
         this.state.hide(slot);
         index.flags[slot] |= SlotFlag.DELETING;
         op.applied = true;
@@ -124,7 +124,7 @@ export class OpEffects {
 /**
  * Nothing but a later nextDeliverTime: no record is written (decision, doc/file-store.md "Writes").
  * Every delivery attempt raises deliverCount, so this is only a parked message looked at again
- * (design §6): 10^6 parked messages rewrote 10^6 records (~86 MB) every noGroupRecheckSec. Safe to
+ * (doc/architecture.md §6): 10^6 parked messages rewrote 10^6 records (~86 MB) every noGroupRecheckSec. Safe to
  * lose: after a crash the message is due at its last recorded time, which is earlier (memory only
  * ever moves later than the log without a record), so recovery looks at it sooner, never later.
  */

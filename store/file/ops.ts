@@ -1,4 +1,4 @@
-// What a call asks of the writer (design §8). Each op is formed into a record in queue order, then
+// What a call asks of the writer (doc/architecture.md §8). Each op is formed into a record in queue order, then
 // completed (durable) or undone (the batch failed). State changes are pure functions of the previous
 // state, so a change always builds on the one queued before it.
 import type { DeliveryResult } from '../contract';

@@ -1,4 +1,4 @@
-// Reclaim (design §8): delete segments nothing needs, compact mostly finished ones. One loop at a
+// Reclaim (doc/architecture.md §8): delete segments nothing needs, compact mostly finished ones. One loop at a
 // time, kicked after each batch; a segment file is unlinked (and the directory fsynced) before the
 // segments it kept alive are released, so a crash in between can never resurrect a finished message.
 import type { Logger } from 'pino';

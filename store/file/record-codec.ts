@@ -1,4 +1,4 @@
-// The on-disk record of the file store (design §8; layout in doc/file-store.md):
+// The on-disk record of the file store (doc/architecture.md §8; layout in doc/file-store.md):
 //   u32 payloadLength | u32 crc32c(type + payload) | u8 type | payload
 // Three record types rebuild every message's exact state on replay:
 //   MESSAGE  id, topic, full state, then the immutable message (msgType, publishTime, kiteServer, header, body)
@@ -19,7 +19,7 @@ export const RecordType = Object.freeze({ MESSAGE: 1, STATE: 2, DELETE: 3 });
 
 export const StateFlag = Object.freeze({ COMMITTED: 1, DEAD: 2 });
 
-/** Everything about a message that changes after save (design §6, §7). */
+/** Everything about a message that changes after save (doc/architecture.md §6, §7). */
 export interface MessageState {
   flags: number;
   deliverCount: number;

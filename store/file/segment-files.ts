@@ -1,4 +1,4 @@
-// Segment files on disk (design §8): <dir>/seg-<10-digit id>.log, append-only, ids ascending in
+// Segment files on disk (doc/architecture.md §8): <dir>/seg-<10-digit id>.log, append-only, ids ascending in
 // write order, so replay in id order then offset order is the order things happened.
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -20,7 +20,7 @@ export async function listSegmentIds(dir: string): Promise<number[]> {
   return ids.sort((a, b) => a - b);
 }
 
-/** A new file must survive power loss too: fsync the directory entry (design §8 durability). */
+/** A new file must survive power loss too: fsync the directory entry (doc/architecture.md §8 durability). */
 export async function syncDirectory(dir: string): Promise<void> {
   const handle = await fs.open(dir, 'r');
   try {

@@ -1,4 +1,4 @@
-// Which segments still matter (design §8 reclaim). A segment is needed while
+// Which segments still matter (doc/architecture.md §8 reclaim). A segment is needed while
 //  - it holds the MESSAGE record or the latest STATE record of an unfinished message (refs, liveBytes), or
 //  - it holds a record that hides an older record still on disk (deps): a tombstone, or the newer copy
 //    of a message that compaction moved forward. Deleting it first would let replay resurrect the old one.

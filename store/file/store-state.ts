@@ -1,6 +1,6 @@
 // The file store's memory: the message index, the due order of committed and prepared messages,
 // counts per topic, and the segment ledger. Replay (recovery) and the running store change it through
-// the same accounting, so a reopened store reaches exactly the state it had (design §8).
+// the same accounting, so a reopened store reaches exactly the state it had (doc/architecture.md §8).
 import { DueList } from './due-list';
 import { MessageIndex, SlotFlag } from './message-index';
 import type { MessageState } from './record-codec';

@@ -1,4 +1,4 @@
-// file:///abs/dir?fsync=batch&segmentBytes=67108864&cacheBytes=67108864&intervalMs=... (design §8).
+// file:///abs/dir?fsync=batch&segmentBytes=67108864&cacheBytes=67108864&intervalMs=... (doc/architecture.md §8).
 // Also file://./relative/dir (relative to the working directory). Details in doc/file-store.md.
 import path from 'node:path';
 

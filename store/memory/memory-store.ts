@@ -1,5 +1,5 @@
-// memory:// — for tests and fly-like use (design §8). Not durable. Never evicts: when full,
-// save() rejects with StoreFullError and the producer gets store-ack false (design §12).
+// memory:// — for tests and fly-like use (doc/architecture.md §8). Not durable. Never evicts: when full,
+// save() rejects with StoreFullError and the producer gets store-ack false (doc/architecture.md §12).
 import type {
   DeadLetter,
   DeadLetterQuery,

@@ -1,4 +1,4 @@
-// Runs one table's batch as one transaction of multi-row statements (design §8, §12: KiteQ's
+// Runs one table's batch as one transaction of multi-row statements (doc/architecture.md §8, §12: KiteQ's
 // "batches" are row by row): one INSERT ... VALUES (..),(..), one UPDATE ... SET col = CASE
 // message_id WHEN .. END, one DELETE ... WHERE message_id IN (..).
 // A batch that saves goes out optimistically first, in one round trip: BEGIN, an assertion that no

@@ -1,5 +1,5 @@
 // Coalesces saves, delivery results, commits, check updates and deletes from many callers into one
-// transaction per table per flush (design §8, §12). Scheduling, per table:
+// transaction per table per flush (doc/architecture.md §8, §12). Scheduling, per table:
 // - a table has at most one flush in flight, and batches leave in order, so a message's operations
 //   reach MySQL in the order they were called;
 // - at most `flushConcurrency` flushes are in flight over all tables (each holds a connection);

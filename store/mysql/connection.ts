@@ -1,7 +1,7 @@
 // One mysql2 pool per host (master, optional replica) with bounded waits: connectTimeout for a new
 // connection, queryTimeoutMs for a statement and for waiting on a pooled connection. Every failure
 // leaves here as a StoreError with a reason a person can act on, e.g.
-// "MySQL unreachable: connect ECONNREFUSED 127.0.0.1:3306" (design §8, style.md "Errors").
+// "MySQL unreachable: connect ECONNREFUSED 127.0.0.1:3306" (doc/architecture.md §8, style.md "Errors").
 // A connection that failed fatally or timed out is destroyed, never returned to the pool, so the pool
 // dials afresh once the server is back.
 import { createPool, type Pool, type PoolConnection, type ResultSetHeader } from 'mysql2/promise';
@@ -51,7 +51,7 @@ interface MysqlError extends Error {
 
 class TimeoutError extends Error {}
 
-/** Maps a driver error to the store's typed errors (design §8: never a bare false). */
+/** Maps a driver error to the store's typed errors (doc/architecture.md §8: never a bare false). */
 export function toStoreError(error: unknown, what: string): StoreError {
   if (error instanceof StoreError) return error;
   const e = error as MysqlError;

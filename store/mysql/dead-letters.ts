@@ -1,4 +1,4 @@
-// The dead-letter area (design §6: kept, queryable, re-drivable; never silently dropped): KiteQ's
+// The dead-letter area (doc/architecture.md §6: kept, queryable, re-drivable; never silently dropped): KiteQ's
 // kite_msg_dlq, one per database (blackbeans/kiteq store/mysql/table.sh), which its MoveExpired fills
 // with `INSERT INTO kite_msg_dlq(cols) SELECT cols FROM kite_msg_<n> WHERE message_id IN (..)` and a
 // DELETE. We do the same in one transaction per chunk, and also keep why (dead_reason) and when

@@ -1,4 +1,4 @@
-// Recovery paging by cursor (design §6, §12: KiteQ pages with LIMIT offset over next_deliver_time
+// Recovery paging by cursor (doc/architecture.md §6, §12: KiteQ pages with LIMIT offset over next_deliver_time
 // alone and can skip or repeat rows). Each table gives its first `limit` rows strictly after
 // the cursor in (next_deliver_time, message_id) order, served by idx_recover (kite_server,
 // next_deliver_time, message_id); the answers are merged and cut to `limit`. The global first

@@ -1,4 +1,4 @@
-// mysql:// — KiteQ's sharded MySQL tables (design §8, §9), shared by the brokers of a cluster.
+// mysql:// — KiteQ's sharded MySQL tables (doc/architecture.md §8, §9), shared by the brokers of a cluster.
 // Writes go through the BatchWriter (multi-row statements, acked only after COMMIT); reads that decide
 // a delivery (get, commit, pageDue) go to the master after this message's queued writes; reads that may
 // be stale (countsByTopic, listDeadLetters) go to the replica when one is configured.
@@ -155,14 +155,14 @@ export class MysqlStore implements MessageStore {
 
   /**
    * Moves this broker's messages past deliverLimit or expiredTime to kite_msg_dlq, at most `limit`;
-   * returns how many. The broker calls it on a schedule, first at start (design §6).
+   * returns how many. The broker calls it on a schedule, first at start (doc/architecture.md §6).
    */
   async moveExpiredToDlq(nowSeconds: number, limit = 10_000): Promise<number> {
     await this.batches().barrier();
     return deadLetters.moveExpiredToDlq(this.masterEndpoint(), this.sharding, this.options.serverName, nowSeconds, limit);
   }
 
-  /** design §9: makes this broker the owner of a dead broker's unfinished messages; returns how many. */
+  /** doc/architecture.md §9: makes this broker the owner of a dead broker's unfinished messages; returns how many. */
   async takeOver(deadServer: string): Promise<number> {
     return takeOver(this.masterEndpoint(), this.sharding, deadServer, this.options.serverName);
   }

@@ -1,4 +1,4 @@
-// StoredMessage <-> a row of KiteQ's kite_msg_<n> table (design §8). Column meanings follow KiteQ's
+// StoredMessage <-> a row of KiteQ's kite_msg_<n> table (doc/architecture.md §8). Column meanings follow KiteQ's
 // MessageEntity (blackbeans/kiteq store/kite_store.go) and its convertor (kite_mysql_convertor.go):
 // header is the protobuf-encoded Header, body a blob (a string body as its UTF-8 bytes), succ_groups
 // and fail_groups are JSON arrays (json.Marshal of a []string, so a nil slice is "null").
@@ -7,7 +7,7 @@ import { decodeHeader, encodeHeader } from '../../protocol/messages/header';
 import type { MessageCmd } from '../../protocol/messages/message';
 import type { StoredMessage } from '../contract';
 
-/** Columns we write on insert, in order. check_count is ours (design §7); KiteQ has none. */
+/** Columns we write on insert, in order. check_count is ours (doc/architecture.md §7); KiteQ has none. */
 export const INSERT_COLUMNS = [
   'header',
   'body',

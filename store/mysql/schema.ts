@@ -1,9 +1,9 @@
 // KiteQ's schema (blackbeans/kiteq store/mysql/table.sh: `<db>_<k>` databases of kite_msg_<n> tables
 // and one kite_msg_dlq each), created IF NOT EXISTS by `kiteq-server --init-schema` or by start() when
-// the tables are missing (design §8). Our additions, applied to existing KiteQ tables as well:
-//   kite_msg_<n>.check_count        tx check-backs sent (design §7); KiteQ has no such column
+// the tables are missing (doc/architecture.md §8). Our additions, applied to existing KiteQ tables as well:
+//   kite_msg_<n>.check_count        tx check-backs sent (doc/architecture.md §7); KiteQ has no such column
 //   kite_msg_dlq.check_count, dead_reason, dead_time   why and when a message was dead-lettered
-//   idx_recover (kite_server, next_deliver_time, message_id)   the recovery cursor (design §6)
+//   idx_recover (kite_server, next_deliver_time, message_id)   the recovery cursor (doc/architecture.md §6)
 // Added columns come last with defaults, so a KiteQ broker sharing the tables (it names its columns in
 // every statement) keeps working. An existing KiteQ index named idx_recover is left as it is: KiteQ's
 // queries say FORCE INDEX(idx_recover), and its (kite_server, next_deliver_time) prefix serves ours.

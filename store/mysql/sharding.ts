@@ -1,5 +1,5 @@
 // KiteQ's table-per-bucket mapping (blackbeans/kiteq store/mysql/kite_mysql_shard.go), kept exactly so
-// an existing KiteQ database is used as it is (design §8):
+// an existing KiteQ database is used as it is (doc/architecture.md §8):
 //   bucket  = the last hex digit of the messageId (HashId), 0..15 (SHARD_SEED = 16)
 //   hashNum = 16 / shardNum (integer division): tables per database
 //   db      = `<db>_<k>` where bucket is in [k*hashNum, (k+1)*hashNum); a bucket past the last range

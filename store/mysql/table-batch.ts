@@ -1,4 +1,4 @@
-// The operations waiting for one table's next flush (design §8: writes are multi-row batches).
+// The operations waiting for one table's next flush (doc/architecture.md §8: writes are multi-row batches).
 // A flush runs them as inserts, then updates, then deletes. That order is each message's own order
 // except for an insert of an id the batch already touched, so such an insert starts a new batch
 // (issue: a recordDelivery/delete never overtakes its own save, and vice versa).

@@ -1,4 +1,4 @@
-// Takeover of a dead broker's unfinished messages (design §9, §12: in KiteQ they wait for their broker
+// Takeover of a dead broker's unfinished messages (doc/architecture.md §9, §12: in KiteQ they wait for their broker
 // forever). ZooKeeper picks the one survivor that calls this; here we only rewrite kite_server, in
 // bounded UPDATE ... LIMIT statements so no single statement locks a whole table for long.
 import type { MysqlEndpoint } from './connection';

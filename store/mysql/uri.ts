@@ -1,4 +1,4 @@
-// Parses mysql://master:3306[,replica:3306]?db=kite&username=root&password=&shardnum=4&... (design §8).
+// Parses mysql://master:3306[,replica:3306]?db=kite&username=root&password=&shardnum=4&... (doc/architecture.md §8).
 // KiteQ's own flags are the same values (-db, -dbShardNum, ...); the batching knobs are ours.
 
 export interface MysqlHost {

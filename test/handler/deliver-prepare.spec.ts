@@ -1,4 +1,4 @@
-// design §5 deliver-prepare and deliver-result, alone: in-flight dedup, expiry and deliverLimit,
+// doc/architecture.md §5 deliver-prepare and deliver-result, alone: in-flight dedup, expiry and deliverLimit,
 // acked groups never targeted again, the message in flight until the store has the outcome.
 import assert from 'node:assert/strict';
 import { directBinding, type Binding } from '../../binding/binding';

@@ -1,8 +1,8 @@
-// design §6: the redelivery table, row by row.
+// doc/architecture.md §6: the redelivery table, row by row.
 import assert from 'node:assert/strict';
 import { parkRecheckSec, REDELIVERY_WINDOWS, retryDelaySec } from '../../handler/retry-schedule';
 
-describe('retry schedule - design §6 table', () => {
+describe('retry schedule - doc/architecture.md §6 table', () => {
   const rows: [failedAttempt: number, delaySec: number][] = [
     [1, 0], [2, 0], // attempts 2 and 3 are immediate
     [3, 5], [9, 5],

@@ -1,4 +1,4 @@
-// design §5 "tx-ack", §7: the stage alone, on a real memory:// store.
+// doc/architecture.md §5 "tx-ack", §7: the stage alone, on a real memory:// store.
 import assert from 'node:assert/strict';
 import { InFlightSet } from '../../handler/delivery-in-flight';
 import type { DeliveryRequest } from '../../handler/events';

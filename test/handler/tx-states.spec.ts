@@ -1,4 +1,4 @@
-// design §7: the transition table of a prepared message, row by row; anything else is refused.
+// doc/architecture.md §7: the transition table of a prepared message, row by row; anything else is refused.
 import assert from 'node:assert/strict';
 import { IllegalTxMove, nextTxState, TX_MOVES, type TxEvent, type TxState, txStateOf } from '../../handler/tx-states';
 

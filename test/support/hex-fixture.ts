@@ -1,5 +1,5 @@
 // Loads an annotated hex fixture (test/fixtures/protocol/*.hex): `#` starts a comment, whitespace is
-// ignored, the rest must be pairs of hex digits. Fixtures are written by hand from design §2, so this
+// ignored, the rest must be pairs of hex digits. Fixtures are written by hand from doc/architecture.md §2, so this
 // loader is deliberately dumb: it never knows what the bytes mean.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// A fresh set of MariaDB databases per suite (design §11): the real server on 127.0.0.1:3306 (root, no
+// A fresh set of MariaDB databases per suite (doc/architecture.md §11): the real server on 127.0.0.1:3306 (root, no
 // password; `bash build.sh` installs and starts it), a random prefix `kiteq_test_<rand>` so suites
 // never share data, and every `<prefix>_*` database dropped afterwards.
 import { randomBytes } from 'node:crypto';

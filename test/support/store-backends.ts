@@ -1,4 +1,4 @@
-// The store backends that test/store-contract.spec.ts runs its suite against (design §8).
+// The store backends that test/store-contract.spec.ts runs its suite against (doc/architecture.md §8).
 // A new backend adds one entry here.
 import type { MessageStore } from '../../store/contract';
 import { MemoryStore } from '../../store/memory/memory-store';

@@ -1,4 +1,4 @@
-// Real ZooKeeper servers for tests (design §11): Debian's jar, a temporary dataDir, free ports,
+// Real ZooKeeper servers for tests (doc/architecture.md §11): Debian's jar, a temporary dataDir, free ports,
 // readiness by four-letter words (never a sleep), and no orphans when the test process dies.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
