@@ -51,6 +51,15 @@ interface MysqlError extends Error {
 
 class TimeoutError extends Error {}
 
+/** Runs of a transaction that InnoDB chose as a deadlock victim before its caller hears of it. */
+const DEADLOCK_ATTEMPTS = 5;
+
+/** The server rolled the transaction back to break a deadlock (as a StoreError or the driver's error). */
+export function isDeadlock(error: unknown): boolean {
+  const e = error as { code?: string; cause?: { code?: string } };
+  return e?.code === 'ER_LOCK_DEADLOCK' || e?.cause?.code === 'ER_LOCK_DEADLOCK';
+}
+
 /** Maps a driver error to the store's typed errors (doc/architecture.md §8: never a bare false). */
 export function toStoreError(error: unknown, what: string): StoreError {
   if (error instanceof StoreError) return error;
@@ -103,8 +112,22 @@ export class MysqlEndpoint {
     });
   }
 
-  /** Runs fn on one pooled connection; the connection is destroyed when it broke. */
+  /**
+   * Runs fn on one pooled connection; the connection is destroyed when it broke. fn must be one whole
+   * transaction or statements that are safe to run again: a deadlock victim is run again at once, since
+   * InnoDB has rolled its whole transaction back (a publish never fails for a lock-order accident).
+   */
   async withConnection<T>(what: string, fn: (run: SqlRunner) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.onceWithConnection(what, fn);
+      } catch (error) {
+        if (attempt >= DEADLOCK_ATTEMPTS || !isDeadlock(error)) throw error;
+      }
+    }
+  }
+
+  private async onceWithConnection<T>(what: string, fn: (run: SqlRunner) => Promise<T>): Promise<T> {
     const connection = await this.acquire(what);
     const runner = this.runnerOn(connection);
     try {

@@ -3,13 +3,14 @@
 // with `INSERT INTO kite_msg_dlq(cols) SELECT cols FROM kite_msg_<n> WHERE message_id IN (..)` and a
 // DELETE. We do the same in one transaction per chunk, and also keep why (dead_reason) and when
 // (dead_time).
+import type { ResultSetHeader } from 'mysql2/promise';
 import type { DeadLetter, DeadLetterQuery, StoredMessage } from '../contract';
 import type { MysqlEndpoint } from './connection';
 import { INSERT_COLUMNS, INSERT_COLUMN_LIST, type MessageRow, SELECT_COLUMN_LIST, messageFromRow } from './row-codec';
 import type { Sharding, TableRef } from './sharding';
 
-/** Rows moveExpiredToDlq moves per statement. */
-const MOVE_CHUNK = 500;
+/** Rows moveExpiredToDlq reads per candidate page and moves per transaction. */
+const MOVE_CHUNK = 50;
 
 const OVERDUE = '(deliver_count >= deliver_limit OR (expired_time > 0 AND expired_time <= ?))';
 
@@ -33,7 +34,9 @@ export async function deadLetter(
 
 /**
  * Moves this broker's messages past their deliverLimit or expiredTime to the dead-letter tables, at
- * most `limit` in all and MOVE_CHUNK per transaction, so one run never holds long locks.
+ * most `limit` in all. The candidates are found by a plain read, which locks nothing, so the scan
+ * over rows that are not overdue never blocks (or deadlocks with) the batch writer; each transaction
+ * then locks only its MOVE_CHUNK candidates, by primary key, and moves those still overdue.
  */
 export async function moveExpiredToDlq(
   endpoint: MysqlEndpoint,
@@ -44,31 +47,54 @@ export async function moveExpiredToDlq(
 ): Promise<number> {
   let moved = 0;
   for (const table of sharding.tables) {
+    let afterId = 0;
     while (moved < limit) {
-      const chunk = Math.min(MOVE_CHUNK, limit - moved);
-      const n = await endpoint.transaction('moveExpiredToDlq', async (run) => {
-        const rows = await run.query<{ message_id: string }>(
-          `SELECT message_id FROM ${table.qualified} WHERE kite_server = ? AND ${OVERDUE}
-           ORDER BY message_id LIMIT ? FOR UPDATE`,
-          [kiteServer, nowSec, chunk],
-        );
-        if (rows.length === 0) return 0;
-        const ids = rows.map((r) => r.message_id);
-        await run.execute(
-          `REPLACE INTO ${table.dlqQualified} (${INSERT_COLUMN_LIST}, dead_reason, dead_time)
-           SELECT ${INSERT_COLUMN_LIST},
-             IF(expired_time > 0 AND expired_time <= ?, 'expired', 'deliver limit reached'), ?
-           FROM ${table.qualified} WHERE message_id IN (?)`,
-          [nowSec, nowSec, ids],
-        );
-        const deleted = await run.execute(`DELETE FROM ${table.qualified} WHERE message_id IN (?)`, [ids]);
-        return deleted.affectedRows;
-      });
-      moved += n;
-      if (n < chunk) break;
+      const candidates = await endpoint.query<{ id: number }>(
+        'moveExpiredToDlq',
+        `SELECT id FROM ${table.qualified} WHERE kite_server = ? AND ${OVERDUE} AND id > ? ORDER BY id LIMIT ?`,
+        [kiteServer, nowSec, afterId, Math.min(MOVE_CHUNK, limit - moved)],
+      );
+      if (candidates.length === 0) break;
+      afterId = Number(candidates[candidates.length - 1].id);
+      moved += await moveOverdue(endpoint, table, kiteServer, nowSec, candidates.map((r) => r.id));
     }
   }
   return moved;
+}
+
+/**
+ * One transaction: locks the given rows alone and moves those still overdue. Each statement names one
+ * primary key, a const lookup: with `id IN (..)` the optimizer may scan, and lock, the whole table.
+ */
+async function moveOverdue(
+  endpoint: MysqlEndpoint,
+  table: TableRef,
+  kiteServer: string,
+  nowSec: number,
+  candidates: number[],
+): Promise<number> {
+  return endpoint.transaction('moveExpiredToDlq', async (run) => {
+    const locked = (await run.script(
+      candidates.map((id) => ({
+        sql: `SELECT id, (kite_server = ? AND ${OVERDUE}) AS overdue FROM ${table.qualified} WHERE id = ? FOR UPDATE`,
+        values: [kiteServer, nowSec, id],
+      })),
+    )) as { id: number; overdue: number }[][];
+    const ids = locked.flat().filter((r) => Number(r.overdue) === 1).map((r) => r.id);
+    if (ids.length === 0) return 0;
+    const moves = ids.flatMap((id) => [
+      {
+        sql: `REPLACE INTO ${table.dlqQualified} (${INSERT_COLUMN_LIST}, dead_reason, dead_time)
+              SELECT ${INSERT_COLUMN_LIST},
+                IF(expired_time > 0 AND expired_time <= ?, 'expired', 'deliver limit reached'), ?
+              FROM ${table.qualified} WHERE id = ?`,
+        values: [nowSec, nowSec, id],
+      },
+      { sql: `DELETE FROM ${table.qualified} WHERE id = ?`, values: [id] },
+    ]);
+    const results = (await run.script(moves)) as ResultSetHeader[];
+    return results.filter((_, i) => i % 2 === 1).reduce((n, r) => n + r.affectedRows, 0);
+  });
 }
 
 interface DeadRow extends MessageRow {
