@@ -154,6 +154,10 @@ export function wireDeliveryEngine(deps: DeliveryEngineDeps): DeliveryEngine {
   // noGroupRecheckMaxSec): it reads only messages due within it. Retries are due within 160 s
   // anyway, so the wider window adds only parked ones.
   const redriveParked = (): void => {
+    // Ahead of the scan: the messages parked a moment ago (handler/recent-parks.ts). The scan walks
+    // the backlog in due order and would meet them last.
+    const redriven = pipeline.redriveRecentParks();
+    if (redriven > 0) log.info({ redriven }, 'recovery: re-drove messages parked a moment ago');
     void recovery.scan({ lookaheadSec: Math.max(config.noGroupRecheckSec, config.noGroupRecheckMaxSec), redriveParked: true });
   };
   let takeover: TakeoverManager | null = null;

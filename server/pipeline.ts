@@ -9,6 +9,7 @@ import { createCheckMessageStage } from '../handler/check-message';
 import { decodeClientFrame } from '../handler/decode';
 import { createDeliverStage } from '../handler/deliver';
 import { canReceive, createDeliverPrepareStage } from '../handler/deliver-prepare';
+import { RecentParks } from '../handler/recent-parks';
 import { DeliverQos } from '../handler/deliver-qos';
 import { createDeliverResultStage } from '../handler/deliver-result';
 import type { InFlightSet } from '../handler/delivery-in-flight';
@@ -71,6 +72,11 @@ export interface Pipeline {
   deliverPrepare: (request: DeliveryRequest) => Promise<unknown> | undefined;
   /** an attempt now would reach a group (handler/deliver-prepare.ts canReceive) */
   canReceive: (message: StoredMessage) => boolean;
+  /**
+   * A group came online or the bindings changed: re-drives now the messages the publish path parked
+   * a moment ago that a group can now receive; returns how many (handler/recent-parks.ts).
+   */
+  redriveRecentParks: () => number;
   qos: DeliverQos;
   /** the access stage's brute-force protection: refused keys counted per (address, group) */
   handshakes: HandshakeThrottle;
@@ -78,6 +84,13 @@ export interface Pipeline {
 
 const ignore = (): void => undefined;
 const asBuilt: StageInterceptor = (_stage, fn) => fn;
+
+/**
+ * How long, and how many, publish-path parks are kept for a consumer that is connecting: a moment's
+ * worth. They are re-driven all at once, unpaced, so older ones are left to the (paced) scan.
+ */
+const RECENT_PARK_MS = 2_000;
+const RECENT_PARK_MAX = 1_000;
 
 export function buildPipeline(ctx: PipelineContext): Pipeline {
   const { config, store, log, counters, nowMs } = ctx;
@@ -88,6 +101,7 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
   const storeOp = (what: string, messageId: string, op: Promise<unknown>): Promise<void> =>
     op.then(ignore, (error) => log.error({ err: error, messageId, op: what }, 'store operation failed'));
 
+  const recentParks = new RecentParks(RECENT_PARK_MS, RECENT_PARK_MAX);
   /** a consumer of the group is connected (deliver-prepare targets it; deliver-result re-drives for it) */
   const isOnline = (groupId: string): boolean => ctx.consumersOf(groupId).length > 0;
   // finish and deadLetter resolve once the store has the outcome (deliver-result keeps the message
@@ -106,9 +120,12 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
   // noGroupRecheckSec, then less often as it ages (parkRecheckSec). Resolves once recorded; never
   // rejects. Not an async function: its frame would hold the message (body, decoded header) until
   // the record is written; a recovery walk parks 10^6.
-  const park = ({ message, fly }: DeliveryRequest): Promise<void> | undefined => {
+  const park = (request: DeliveryRequest): Promise<void> | undefined => {
+    const { message, fly } = request;
     if (fly) return undefined; // nothing stored: a fly message is gone by design
     const id = message.header.messageId;
+    // just published: its group's consumer may be connecting now (handler/recent-parks.ts)
+    if (request.publishedAtMs !== undefined) recentParks.add({ ...request, wire: undefined }, nowMs());
     const nowSec = Math.floor(nowMs() / 1000);
     const nextDeliverTime = nowSec + parkRecheckSec(message.publishTime, nowSec, config.noGroupRecheckSec, config.noGroupRecheckMaxSec);
     return storeOp('park', id, store.recordDelivery(id, { succGroups: message.succGroups, failGroups: [], deliverCount: message.deliverCount, nextDeliverTime }));
@@ -257,5 +274,18 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
     }
   };
 
-  return { onFrame, deliverPrepare, canReceive: (message) => canReceive(ctx.bindings(), isOnline, message), qos, handshakes };
+  const redriveRecentParks = (): number => {
+    const taken = recentParks.takeReceivable(({ message }) => canReceive(ctx.bindings(), isOnline, message), nowMs());
+    for (const request of taken) deliverPrepare(request);
+    return taken.length;
+  };
+
+  return {
+    onFrame,
+    deliverPrepare,
+    canReceive: (message) => canReceive(ctx.bindings(), isOnline, message),
+    redriveRecentParks,
+    qos,
+    handshakes,
+  };
 }
