@@ -1,13 +1,11 @@
 // What each op does to memory (doc/architecture.md §8): formed in queue order as its batch is built (the state a
 // record carries is the state in memory right then), completed once the batch is durable, undone if
 // it failed. A save stays invisible (PENDING) and a delete stays hidden (DELETING) until completed.
-// A delivery result that only moves nextDeliverTime later (a parked message's recheck) is formed
-// without a record: see reschedulesOnly().
 import { DuplicateMessageError, type StoreError } from '../errors';
 import type { BodyCache } from './body-cache';
 import { SlotFlag } from './message-index';
 import { appliesTo, nextState, type StoreOp } from './ops';
-import { encodeDeleteRecord, encodeMessageRecord, encodeNewMessageRecord, encodeStateRecord, type MessageState, type RecordWriter, StateFlag } from './record-codec';
+import { encodeDeleteRecord, encodeMessageRecord, encodeNewMessageRecord, encodeStateRecord, type RecordWriter, StateFlag } from './record-codec';
 import type { StoreState } from './store-state';
 
 export class OpEffects {
@@ -50,7 +48,6 @@ export class OpEffects {
         const next = nextState(op.previous, change);
         this.state.changeState(slot, next);
         op.applied = true;
-        if (change.change === 'delivery' && reschedulesOnly(op.previous, next)) return 0; // op.length stays 0
         return encodeStateRecord(out, op.id, next);
       }
       case 'delete':
@@ -119,27 +116,4 @@ export class OpEffects {
     if (op.kind === 'save') this.pendingSaves.delete(op.id);
     op.reject(error);
   }
-}
-
-/**
- * Nothing but a later nextDeliverTime: no record is written (decision, doc/file-store.md "Writes").
- * Every delivery attempt raises deliverCount, so this is only a parked message looked at again
- * (doc/architecture.md §6): 10^6 parked messages rewrote 10^6 records (~86 MB) every noGroupRecheckSec. Safe to
- * lose: after a crash the message is due at its last recorded time, which is earlier (memory only
- * ever moves later than the log without a record), so recovery looks at it sooner, never later.
- */
-function reschedulesOnly(previous: MessageState, next: MessageState): boolean {
-  return (
-    next.nextDeliverTime >= previous.nextDeliverTime &&
-    next.deliverCount === previous.deliverCount &&
-    next.flags === previous.flags &&
-    sameNames(next.succGroups, previous.succGroups) &&
-    sameNames(next.failGroups, previous.failGroups)
-  );
-}
-
-function sameNames(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
