@@ -59,8 +59,11 @@ export interface DeliveryEngine {
   start(registry: TakeoverRegistry): Promise<void>;
   /** Stops starting work from the store; resolves once the runs in progress ended. */
   stopWork(): Promise<void>;
-  /** Re-drives every parked message now (a binding changed, a group's first session, a takeover). */
-  redriveParked(): void;
+  /**
+   * Re-drives every parked message now (a binding changed, a group's first session, a takeover);
+   * with `topics`, only those of these topics (a group's first session: its topics).
+   */
+  redriveParked(topics?: readonly string[]): void;
 }
 
 export function wireDeliveryEngine(deps: DeliveryEngineDeps): DeliveryEngine {
@@ -153,12 +156,13 @@ export function wireDeliveryEngine(deps: DeliveryEngineDeps): DeliveryEngine {
   // The scan's look-ahead must reach the furthest recheck a park sets (parkRecheckSec: up to
   // noGroupRecheckMaxSec): it reads only messages due within it. Retries are due within 160 s
   // anyway, so the wider window adds only parked ones.
-  const redriveParked = (): void => {
+  const redriveParked = (topics?: readonly string[]): void => {
     // Ahead of the scan: the messages parked a moment ago (handler/recent-parks.ts). The scan walks
     // the backlog in due order and would meet them last.
     const redriven = pipeline.redriveRecentParks();
     if (redriven > 0) log.info({ redriven }, 'recovery: re-drove messages parked a moment ago');
-    void recovery.scan({ lookaheadSec: Math.max(config.noGroupRecheckSec, config.noGroupRecheckMaxSec), redriveParked: true });
+    const lookaheadSec = Math.max(config.noGroupRecheckSec, config.noGroupRecheckMaxSec);
+    void recovery.scan(topics ? { lookaheadSec, redriveParked: true, topics } : { lookaheadSec, redriveParked: true });
   };
   let takeover: TakeoverManager | null = null;
   const start = async (registry: TakeoverRegistry): Promise<void> => {

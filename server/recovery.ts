@@ -44,6 +44,15 @@ export interface ScanMode {
   lookaheadSec: number;
   /** bindings changed: a parked message (no failed group, doc/architecture.md §6) due within lookahead goes now */
   redriveParked: boolean;
+  /** only messages of these topics (a group's first consumer: its topics); absent: every topic */
+  topics?: readonly string[];
+}
+
+/** One scan that does what both would. */
+function mergeModes(a: ScanMode, b: ScanMode): ScanMode {
+  const merged: ScanMode = { lookaheadSec: Math.max(a.lookaheadSec, b.lookaheadSec), redriveParked: a.redriveParked || b.redriveParked };
+  if (a.topics && b.topics) merged.topics = [...new Set([...a.topics, ...b.topics])];
+  return merged;
 }
 
 export interface ScanResult {
@@ -78,7 +87,7 @@ export class RecoveryManager {
   scan(mode: ScanMode): Promise<ScanResult> {
     if (this.running) {
       const prev = this.again;
-      this.again = prev ? { lookaheadSec: Math.max(prev.lookaheadSec, mode.lookaheadSec), redriveParked: prev.redriveParked || mode.redriveParked } : mode;
+      this.again = prev ? mergeModes(prev, mode) : mode;
       return this.running;
     }
     if (this.timer !== null) this.deps.clock.clearTimeout(this.timer);
@@ -124,7 +133,7 @@ export class RecoveryManager {
     const released = inFlight.openWatch();
     let page: StoredMessage[];
     try {
-      page = await store.pageDue({ dueBy, after, limit: pageSize, committed: true });
+      page = await store.pageDue({ dueBy, after, limit: pageSize, committed: true, topics: mode.topics });
     } finally {
       inFlight.closeWatch(released);
     }

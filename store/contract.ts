@@ -60,6 +60,11 @@ export interface DueQuery {
   limit: number;
   /** true: committed, unfinished messages (delivery); false: prepared ones (tx check-back) */
   committed: boolean;
+  /**
+   * only messages of these topics (absent: every topic). A page is still short only when nothing
+   * more is due; the others are passed over without their bodies being read.
+   */
+  topics?: readonly string[];
 }
 
 export interface DeadLetter {

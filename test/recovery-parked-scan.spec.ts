@@ -63,6 +63,8 @@ describe('recovery - a parked-message scan does not chase the messages it parks 
     assert.equal(received.size, N);
     const scans = captured.find('recovery: re-drove due messages');
     assert.ok(scans.length >= 1, 'the consumer\'s arrival started a scan');
-    assert.equal(redriven(scans), N, 'each parked message re-driven once, none again after s-on acked it');
+    // the newest parks go out ahead of the scan (handler/recent-parks.ts)
+    const early = captured.find('recovery: re-drove messages parked a moment ago');
+    assert.equal(redriven(scans) + redriven(early), N, 'each parked message re-driven once, none again after s-on acked it');
   });
 });

@@ -10,7 +10,7 @@ import { Broker } from '../server/broker';
 import { DEFAULT_CONFIG } from '../server/config';
 import { tempDir } from './support/broker';
 import { eventually } from './support/events';
-import { captureLog } from './support/log-capture';
+import { captureLog } from './fixtures/fault/log-capture';
 import { freePort } from './support/ports';
 import { writeRegistryFile } from './support/registry-file';
 
@@ -59,7 +59,7 @@ describe('recovery - a restart does not re-drive parked messages (file store)', 
     const log = captureLog();
     broker = await start(log);
     await eventually(() => !broker!.recoveryScanning, 20_000, 'the startup scan done');
-    const redriven = log.withMsg('recovery: re-drove due messages').reduce((n, line) => n + (line.redriven as number), 0);
+    const redriven = log.find('recovery: re-drove due messages').reduce((n: number, line: Record<string, unknown>) => n + (line.redriven as number), 0);
     assert.equal(redriven, 0, 'parked messages re-driven by the startup scan');
     assert.equal((await all()).length, N, 'all still stored');
     assert.deepEqual(await broker.store.pageDue({ dueBy: Math.floor(Date.now() / 1000), limit: 10, committed: true }), []);

@@ -157,6 +157,24 @@ for (const backend of storeBackends) {
       assert.deepEqual(ids(page), expected.slice(101, 106));
     });
 
+    it('pages only the asked topics, in order, a page short only when nothing more is due', async () => {
+      const wanted = Array.from({ length: 30 }, (_, i) => ({ ...aMessage({ topic: i % 2 ? 'wanted' : 'also' }), nextDeliverTime: NOW - 100 + (i % 5) }));
+      const others = Array.from({ length: 200 }, (_, i) => ({ ...aMessage({ topic: 'other' }), nextDeliverTime: NOW - 100 + (i % 5) }));
+      await store.saveBatch([...others, ...wanted]);
+      const expected = [...wanted].sort(compareDue).map((m) => m.header.messageId);
+      const topics = ['wanted', 'also'];
+      const out: StoredMessage[] = [];
+      let after: DueCursor | undefined;
+      for (;;) {
+        const page = await store.pageDue({ dueBy: NOW, after, limit: 4, committed: true, topics });
+        out.push(...page);
+        if (page.length < 4) break;
+        after = cursorOf(page[page.length - 1]!);
+      }
+      assert.deepEqual(ids(out), expected);
+      assert.deepEqual(await store.pageDue({ dueBy: NOW, limit: 10, committed: true, topics: ['none'] }), []);
+    });
+
     it('keeps paging in order while messages are rescheduled between pages', async () => {
       const messages = Array.from({ length: 60 }, () => ({ ...aMessage(), nextDeliverTime: NOW - 10 }));
       await store.saveBatch(messages);

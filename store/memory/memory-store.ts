@@ -119,6 +119,7 @@ export class MemoryStore implements MessageStore {
     for (const message of this.live.values()) {
       if (message.header.commit !== query.committed || message.nextDeliverTime > query.dueBy) continue;
       if (query.after && compareDue(message, query.after) <= 0) continue;
+      if (query.topics && !query.topics.includes(message.header.topic)) continue;
       due.push(message);
     }
     due.sort(compareDue);

@@ -20,14 +20,17 @@ export async function pageDue(
   const after = query.after;
   const cursorSql = after ? 'AND (next_deliver_time > ? OR (next_deliver_time = ? AND message_id > ?))' : '';
   const cursorValues = after ? [after.nextDeliverTime, after.nextDeliverTime, after.messageId] : [];
+  if (query.topics?.length === 0) return [];
+  const topicSql = query.topics ? 'AND topic IN (?)' : '';
+  const topicValues = query.topics ? [query.topics] : [];
   // One statement: every table's first `limit` rows, UNION ALL; the merge happens here.
   const parts: string[] = [];
   const values: unknown[] = [];
   for (const table of sharding.tables) {
     parts.push(`(SELECT ${SELECT_COLUMN_LIST} FROM ${table.qualified}
-      WHERE kite_server = ? AND commit = ? AND next_deliver_time <= ? ${cursorSql}
+      WHERE kite_server = ? AND commit = ? AND next_deliver_time <= ? ${cursorSql} ${topicSql}
       ORDER BY next_deliver_time, message_id LIMIT ?)`);
-    values.push(kiteServer, query.committed ? 1 : 0, query.dueBy, ...cursorValues, query.limit);
+    values.push(kiteServer, query.committed ? 1 : 0, query.dueBy, ...cursorValues, ...topicValues, query.limit);
   }
   const rows = await endpoint.query<MessageRow>('pageDue', parts.join(' UNION ALL '), values);
   return rows
