@@ -76,11 +76,17 @@ async function moveOverdue(
   return endpoint.transaction('moveExpiredToDlq', async (run) => {
     const locked = (await run.script(
       candidates.map((id) => ({
-        sql: `SELECT id, (kite_server = ? AND ${OVERDUE}) AS overdue FROM ${table.qualified} WHERE id = ? FOR UPDATE`,
+        sql: `SELECT id, message_id, (kite_server = ? AND ${OVERDUE}) AS overdue FROM ${table.qualified} WHERE id = ? FOR UPDATE`,
         values: [kiteServer, nowSec, id],
       })),
-    )) as { id: number; overdue: number }[][];
-    const ids = locked.flat().filter((r) => Number(r.overdue) === 1).map((r) => r.id);
+    )) as { id: number; message_id: string; overdue: number }[][];
+    // In message_id order, the order in which a flush reads the dead-letter index (batch-sql.ts
+    // notDeadLettered): the locks the two take there never form a cycle.
+    const ids = locked
+      .flat()
+      .filter((r) => Number(r.overdue) === 1)
+      .sort((a, b) => (a.message_id < b.message_id ? -1 : a.message_id > b.message_id ? 1 : 0))
+      .map((r) => r.id);
     if (ids.length === 0) return 0;
     const moves = ids.flatMap((id) => [
       {
