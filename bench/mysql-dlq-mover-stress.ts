@@ -16,7 +16,10 @@ async function main(): Promise<void> {
   const now = Math.floor(Date.now() / 1000);
   const live: string[] = [];
   for (let i = 0; i < 20_000; i += 500) {
-    const batch = Array.from({ length: 500 }, (_, k) => ({ ...aMessage(k % 3 === 0 ? { expiredTime: now - 10 } : {}), kiteServer: ME }));
+    const batch = Array.from({ length: 500 }, (_, k) => ({
+      ...aMessage(k % 3 === 0 ? { expiredTime: now - 10 } : {}),
+      kiteServer: ME,
+    }));
     await store.saveBatch(batch);
     for (const m of batch) if (m.header.expiredTime > now) live.push(m.header.messageId);
   }
@@ -37,7 +40,9 @@ async function main(): Promise<void> {
       for (let k = 0; k < 20; k++) {
         ops.push(store.save({ ...aMessage(), kiteServer: ME }));
         const id = live[Math.floor(Math.random() * live.length)]!;
-        ops.push(store.recordDelivery(id, { succGroups: [], failGroups: ['g'], deliverCount: 1, nextDeliverTime: now + 60 }));
+        ops.push(
+          store.recordDelivery(id, { succGroups: [], failGroups: ['g'], deliverCount: 1, nextDeliverTime: now + 60 }),
+        );
       }
       for (const r of await Promise.allSettled(ops)) {
         if (r.status === 'fulfilled') stored++;
@@ -57,7 +62,17 @@ async function main(): Promise<void> {
   stop = true;
   await Promise.all(writers);
   const seconds = (Date.now() - started) / 1000;
-  console.log(JSON.stringify({ seconds, moved, moverFailures, writesStored: stored, writesRefused: refused, deadlocks: (await deadlocks()) - deadlocksBefore, samples }));
+  console.log(
+    JSON.stringify({
+      seconds,
+      moved,
+      moverFailures,
+      writesStored: stored,
+      writesRefused: refused,
+      deadlocks: (await deadlocks()) - deadlocksBefore,
+      samples,
+    }),
+  );
   await store.stop();
   await db.drop();
 }

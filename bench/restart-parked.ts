@@ -25,11 +25,26 @@ import { writeRegistryFile } from '../test/support/registry-file';
 function message(body: Buffer, now: number): StoredMessage {
   return {
     header: {
-      messageId: randomUUID().replace(/-/g, ''), topic: 'trade', messageType: 'pay-succ', expiredTime: now + 86_400,
-      deliverLimit: 100, groupId: 'p-trade', commit: true, fly: false, properties: [], createTime: now,
+      messageId: randomUUID().replace(/-/g, ''),
+      topic: 'trade',
+      messageType: 'pay-succ',
+      expiredTime: now + 86_400,
+      deliverLimit: 100,
+      groupId: 'p-trade',
+      commit: true,
+      fly: false,
+      properties: [],
+      createTime: now,
     },
-    msgType: CmdType.BYTES_MESSAGE, body, publishTime: now, deliverCount: 0, succGroups: [], failGroups: [],
-    nextDeliverTime: now, checkCount: 0, kiteServer: '127.0.0.1:13800',
+    msgType: CmdType.BYTES_MESSAGE,
+    body,
+    publishTime: now,
+    deliverCount: 0,
+    succGroups: [],
+    failGroups: [],
+    nextDeliverTime: now,
+    checkCount: 0,
+    kiteServer: '127.0.0.1:13800',
   };
 }
 
@@ -43,8 +58,16 @@ async function fill(dir: string, total: number, recorded: boolean): Promise<void
     const batch = Array.from({ length: Math.min(1000, total - i) }, () => message(body, now - 120));
     await store.saveBatch(batch);
     if (recorded) {
-      await Promise.all(batch.map((m) =>
-        store.recordDelivery(m.header.messageId, { succGroups: [], failGroups: [], deliverCount: 0, nextDeliverTime: now + 3600 })));
+      await Promise.all(
+        batch.map((m) =>
+          store.recordDelivery(m.header.messageId, {
+            succGroups: [],
+            failGroups: [],
+            deliverCount: 0,
+            nextDeliverTime: now + 3600,
+          }),
+        ),
+      );
     }
   }
   await store.stop();
@@ -58,10 +81,11 @@ function percentile(sorted: number[], p: number): number {
 async function run(dir: string, seconds: number): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'restart-parked-'));
   const address = `127.0.0.1:${13_900 + Math.floor(Math.random() * 500)}`;
-  const registry = `file://${writeRegistryFile(work, [{ address, topics: ['trade', 'live'] }], [
-    directBinding('s-off', 'trade', 'pay-succ'),
-    directBinding('s-live', 'live', 'ping'),
-  ])}`;
+  const registry = `file://${writeRegistryFile(
+    work,
+    [{ address, topics: ['trade', 'live'] }],
+    [directBinding('s-off', 'trade', 'pay-succ'), directBinding('s-live', 'live', 'ping')],
+  )}`;
   const t0 = performance.now();
   const broker = new Broker(
     { ...DEFAULT_CONFIG, bind: address, registry, store: `file://${dir}`, topics: ['trade', 'live'] },
@@ -73,7 +97,10 @@ async function run(dir: string, seconds: number): Promise<void> {
   let window: number[] = [];
   let failures = 0;
   const consumer = new KiteQClient({
-    registry, groupId: 's-live', secretKey: 'k', publishTopics: ['live'],
+    registry,
+    groupId: 's-live',
+    secretKey: 'k',
+    publishTopics: ['live'],
     listener: (m) => {
       const at = sentAt.get(m.header.messageId);
       if (at !== undefined) window.push(performance.now() - at);
@@ -92,11 +119,16 @@ async function run(dir: string, seconds: number): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const sorted = window.sort((a, b) => a - b);
     window = [];
-    console.log(JSON.stringify({
-      sinceStartS: Math.round((performance.now() - t0) / 100) / 10, delivered: sorted.length,
-      p50: +percentile(sorted, 0.5).toFixed(1), p99: +percentile(sorted, 0.99).toFixed(1), max: +(sorted[sorted.length - 1] ?? NaN).toFixed(1),
-      scanning: broker.recoveryScanning,
-    }));
+    console.log(
+      JSON.stringify({
+        sinceStartS: Math.round((performance.now() - t0) / 100) / 10,
+        delivered: sorted.length,
+        p50: +percentile(sorted, 0.5).toFixed(1),
+        p99: +percentile(sorted, 0.99).toFixed(1),
+        max: +(sorted[sorted.length - 1] ?? NaN).toFixed(1),
+        scanning: broker.recoveryScanning,
+      }),
+    );
   }
   clearInterval(timer);
   await Promise.all([producer.close(), consumer.close()]);
@@ -104,7 +136,9 @@ async function run(dir: string, seconds: number): Promise<void> {
 }
 
 const [mode, dir, arg, kind] = process.argv.slice(2);
-(mode === 'fill' ? fill(dir!, Number(arg ?? 1_000_000), kind !== 'unrecorded') : run(dir!, Number(arg ?? 30))).catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+(mode === 'fill' ? fill(dir!, Number(arg ?? 1_000_000), kind !== 'unrecorded') : run(dir!, Number(arg ?? 30))).catch(
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -34,7 +34,10 @@ for (const backend of ['memory', 'file', 'mysql'] as const) {
 
     async function client(groupId: string, listener?: (id: string) => void): Promise<KiteQClient> {
       const c = new KiteQClient({
-        registry: env.registryUri, groupId, secretKey: 'k', publishTopics: ['trade'],
+        registry: env.registryUri,
+        groupId,
+        secretKey: 'k',
+        publishTopics: ['trade'],
         listener: listener && ((m) => (listener(m.header.messageId), true)),
       });
       clients.push(c);
@@ -42,17 +45,27 @@ for (const backend of ['memory', 'file', 'mysql'] as const) {
       return c;
     }
 
-    const send = (producer: KiteQClient) => producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'x' }));
+    const send = (producer: KiteQClient) =>
+      producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'x' }));
 
     it('delivers the message parked just before the connect ahead of the backlog', async () => {
-      env = await startBroker({ bindings: [directBinding('s-late', 'trade', 'pay-succ')], config: { store: await storeUri() } });
+      env = await startBroker({
+        bindings: [directBinding('s-late', 'trade', 'pay-succ')],
+        config: { store: await storeUri() },
+      });
       const producer = await client('p-trade');
       for (let i = 0; i < N; i += 200) await Promise.all(Array.from({ length: 200 }, () => send(producer)));
       const last = (await send(producer)).messageId;
-      await eventually(async () => {
-        const stored = await env.broker.store.get(last);
-        return stored !== undefined && stored.failGroups.length === 0 && stored.nextDeliverTime > Date.now() / 1000 + 30;
-      }, 20_000, 'the last message parked for the offline group');
+      await eventually(
+        async () => {
+          const stored = await env.broker.store.get(last);
+          return (
+            stored !== undefined && stored.failGroups.length === 0 && stored.nextDeliverTime > Date.now() / 1000 + 30
+          );
+        },
+        20_000,
+        'the last message parked for the offline group',
+      );
 
       const order: string[] = [];
       const got = countdown(N + 2, 30_000, 'deliveries to s-late');
@@ -61,7 +74,10 @@ for (const backend of ['memory', 'file', 'mysql'] as const) {
       await got.done;
 
       // Before: the scan walked the backlog by due time and met the last-parked message at the end.
-      assert.ok(order.indexOf(last) < 100, `parked just before the connect, delivered ${order.indexOf(last)}th of ${N + 2}`);
+      assert.ok(
+        order.indexOf(last) < 100,
+        `parked just before the connect, delivered ${order.indexOf(last)}th of ${N + 2}`,
+      );
     });
   });
 }

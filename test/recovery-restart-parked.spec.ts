@@ -45,13 +45,24 @@ describe('recovery - a restart does not re-drive parked messages (file store)', 
     producer = new KiteQClient({ registry, groupId: 'p-trade', secretKey: 'k', publishTopics: ['trade'] });
     await producer.start();
     for (let i = 0; i < N; i += 200) {
-      await Promise.all(Array.from({ length: 200 }, () => producer!.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'x' }))));
+      await Promise.all(
+        Array.from({ length: 200 }, () =>
+          producer!.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'x' })),
+        ),
+      );
     }
     const all = async () => broker!.store.pageDue({ dueBy: Number.MAX_SAFE_INTEGER, limit: N + 1, committed: true });
-    await eventually(async () => {
-      const page = await all();
-      return page.length === N && page.every((m) => m.failGroups.length === 0 && m.nextDeliverTime > Date.now() / 1000 + 30);
-    }, 20_000, `${N} messages parked for the offline group`);
+    await eventually(
+      async () => {
+        const page = await all();
+        return (
+          page.length === N &&
+          page.every((m) => m.failGroups.length === 0 && m.nextDeliverTime > Date.now() / 1000 + 30)
+        );
+      },
+      20_000,
+      `${N} messages parked for the offline group`,
+    );
     await producer.close();
     producer = undefined;
     await broker.stop(500);
@@ -59,9 +70,14 @@ describe('recovery - a restart does not re-drive parked messages (file store)', 
     const log = captureLog();
     broker = await start(log);
     await eventually(() => !broker!.recoveryScanning, 20_000, 'the startup scan done');
-    const redriven = log.find('recovery: re-drove due messages').reduce((n: number, line: Record<string, unknown>) => n + (line.redriven as number), 0);
+    const redriven = log
+      .find('recovery: re-drove due messages')
+      .reduce((n: number, line: Record<string, unknown>) => n + (line.redriven as number), 0);
     assert.equal(redriven, 0, 'parked messages re-driven by the startup scan');
     assert.equal((await all()).length, N, 'all still stored');
-    assert.deepEqual(await broker.store.pageDue({ dueBy: Math.floor(Date.now() / 1000), limit: 10, committed: true }), []);
+    assert.deepEqual(
+      await broker.store.pageDue({ dueBy: Math.floor(Date.now() / 1000), limit: 10, committed: true }),
+      [],
+    );
   });
 });

@@ -72,9 +72,10 @@ describe('mysql store dead-letter mover and writer - no lock waits, no refused p
     // as the victim) and holds `held`.
     await other.query('BEGIN');
     try {
-      await other.query(`UPDATE \`${database.current.db}_0\`.kite_msg_1 SET check_count = check_count + 1 WHERE message_id IN (?)`, [
-        heavy.map((m) => m.header.messageId),
-      ]);
+      await other.query(
+        `UPDATE \`${database.current.db}_0\`.kite_msg_1 SET check_count = check_count + 1 WHERE message_id IN (?)`,
+        [heavy.map((m) => m.header.messageId)],
+      );
       await other.query(`SELECT message_id FROM ${table} WHERE message_id = ? FOR UPDATE`, [held.header.messageId]);
 
       // One batch: the insert of `published` goes first, then the update of `held` waits for its lock.
@@ -83,7 +84,9 @@ describe('mysql store dead-letter mover and writer - no lock waits, no refused p
       await updateRunsOn(database.current.sql, table);
 
       // Now the other transaction wants the flush's new row: a deadlock, the flush is the victim.
-      await other.query(`SELECT message_id FROM ${table} WHERE message_id = ? FOR UPDATE`, [published.header.messageId]);
+      await other.query(`SELECT message_id FROM ${table} WHERE message_id = ? FOR UPDATE`, [
+        published.header.messageId,
+      ]);
       await other.query('COMMIT');
 
       for (const outcome of await flushed) {

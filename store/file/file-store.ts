@@ -264,7 +264,6 @@ export class FileStore implements MessageStore {
    */
   async pageDue(query: DueQuery): Promise<StoredMessage[]> {
     this.assertOpen();
-    const { index } = this.state;
     const due = query.committed ? this.state.committedDue : this.state.preparedDue;
     const noCache = { cache: false };
     const moved: StoredMessage[] = [];

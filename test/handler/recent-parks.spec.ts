@@ -18,9 +18,19 @@ describe('recent parks', () => {
     parks.add(a, 0);
     parks.add(b, 10);
     parks.add(c, 20);
-    assert.deepEqual(parks.takeReceivable((r) => topicOf(r) === 'on', 30), [c, a]);
-    assert.deepEqual(parks.takeReceivable((r) => topicOf(r) === 'on', 40), [], 'taken once');
-    assert.deepEqual(parks.takeReceivable(() => true, 50), [b]);
+    assert.deepEqual(
+      parks.takeReceivable((r) => topicOf(r) === 'on', 30),
+      [c, a],
+    );
+    assert.deepEqual(
+      parks.takeReceivable((r) => topicOf(r) === 'on', 40),
+      [],
+      'taken once',
+    );
+    assert.deepEqual(
+      parks.takeReceivable(() => true, 50),
+      [b],
+    );
   });
 
   it('keeps a re-park once, with its latest state', () => {
@@ -29,7 +39,10 @@ describe('recent parks', () => {
     const again = { ...first, message: { ...first.message, succGroups: ['s-a'] } };
     parks.add(first, 0);
     parks.add(again, 5);
-    assert.deepEqual(parks.takeReceivable(() => true, 10), [again]);
+    assert.deepEqual(
+      parks.takeReceivable(() => true, 10),
+      [again],
+    );
   });
 
   it('forgets parks beyond its cap, oldest first', () => {
@@ -39,7 +52,10 @@ describe('recent parks', () => {
     parks.add(mid, 10);
     parks.add(recent, 20);
     assert.equal(parks.size, 2);
-    assert.deepEqual(parks.takeReceivable(() => true, 30), [recent, mid]);
+    assert.deepEqual(
+      parks.takeReceivable(() => true, 30),
+      [recent, mid],
+    );
   });
 
   it('forgets parks older than its age', () => {
@@ -47,6 +63,9 @@ describe('recent parks', () => {
     const [old, recent] = [request('t'), request('t')];
     parks.add(old, 0);
     parks.add(recent, 500);
-    assert.deepEqual(parks.takeReceivable(() => true, 1_200), [recent]);
+    assert.deepEqual(
+      parks.takeReceivable(() => true, 1_200),
+      [recent],
+    );
   });
 });
