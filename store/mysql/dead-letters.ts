@@ -56,7 +56,13 @@ export async function moveExpiredToDlq(
       );
       if (candidates.length === 0) break;
       afterId = Number(candidates[candidates.length - 1].id);
-      moved += await moveOverdue(endpoint, table, kiteServer, nowSec, candidates.map((r) => r.id));
+      moved += await moveOverdue(
+        endpoint,
+        table,
+        kiteServer,
+        nowSec,
+        candidates.map((r) => r.id),
+      );
     }
   }
   return moved;
