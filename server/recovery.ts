@@ -15,6 +15,7 @@
 import type { InFlightSet } from '../handler/delivery-in-flight';
 import type { DeliveryRequest } from '../handler/events';
 import { nextTxState } from '../handler/tx-states';
+import { deliverAtOf } from '../protocol/deliver-at';
 import type { DeadLetterQuery, DueCursor, MessageStore, StoredMessage } from '../store/contract';
 import { cursorOf } from '../store/due-order';
 import type { Clock, TimerHandle } from './clock';
@@ -141,6 +142,11 @@ export class RecoveryManager {
     const id = message.header.messageId;
     const { inFlight } = this.deps;
     if (inFlight.has(id) || inFlight.isStoring(id) || released.has(id) || this.deps.isScheduled(id)) return undefined;
+    // A scheduled message not yet at its time is not parked, however empty its failGroups: deliver-
+    // prepare defers it (on the heap at its exact time when due soon; doc/delayed-delivery.md).
+    if (message.header.properties.length > 0 && deliverAtOf(message.header) > this.deps.clock.nowMs()) {
+      return this.deps.toDeliverPrepare({ message, attempt: message.deliverCount + 1, fly: false });
+    }
     const parked = message.failGroups.length === 0;
     if (message.nextDeliverTime > nowSec) {
       // A parked message's recheck (design §6) needs no exact time: the scan that finds it due takes

@@ -24,6 +24,7 @@ describe('check-message stage - header checks and normalisation', () => {
       servesTopic: (t) => t === 'trade',
       mayPublish: (g, t) => !(g === 'p-trade' && t === 'trade-audit'),
       serverName: '127.0.0.1:13800',
+      maxDelayMs: 40 * 86_400_000,
       nowMs: () => nowMs,
       toPersist: (e) => persisted.push(e),
     });
@@ -51,7 +52,7 @@ describe('check-message stage - header checks and normalisation', () => {
   });
 
   it('refuses a topic the group may not publish to', () => {
-    const checkAudit = createCheckMessageStage({ servesTopic: () => true, mayPublish: () => false, serverName: 's', nowMs: () => nowMs, toPersist: (e) => persisted.push(e) });
+    const checkAudit = createCheckMessageStage({ servesTopic: () => true, mayPublish: () => false, serverName: 's', maxDelayMs: 40 * 86_400_000, nowMs: () => nowMs, toPersist: (e) => persisted.push(e) });
     checkAudit(publish({ topic: 'trade-audit' }));
     assert.ok(refusal().startsWith(Reasons.forbidden.text));
   });

@@ -19,6 +19,7 @@ describe('deliver-prepare stage - targets, dedup, limits', () => {
   let parked: number;
   let finished: DeliveryRequest[];
   let uncommitted: DeliveryRequest[];
+  let deferred: [DeliveryRequest, number][];
   let online: Set<string>;
   let bindings: Binding[];
   let prepare: ReturnType<typeof createDeliverPrepareStage>;
@@ -30,6 +31,7 @@ describe('deliver-prepare stage - targets, dedup, limits', () => {
     parked = 0;
     finished = [];
     uncommitted = [];
+    deferred = [];
     online = new Set(['s-a', 's-b']);
     bindings = [directBinding('s-a', 'trade', 'pay-succ'), directBinding('s-b', 'trade', 'pay-succ')];
     prepare = createDeliverPrepareStage({
@@ -39,6 +41,7 @@ describe('deliver-prepare stage - targets, dedup, limits', () => {
       nowMs: () => now,
       deadLetter: (_r, reason) => dead.push(reason),
       park: () => parked++,
+      defer: (r, atMs) => deferred.push([r, atMs]),
       finish: (r) => finished.push(r),
       toDeliverQos: (job) => jobs.push(job),
       onUncommitted: (r) => uncommitted.push(r),
@@ -118,7 +121,7 @@ describe('deliver-result stage - outcome recorded before the message leaves flig
     const prepare = createDeliverPrepareStage({
       bindings: () => new BindingTable([directBinding('s-a', 'trade', 'pay-succ'), directBinding('s-b', 'trade', 'pay-succ')]),
       isOnline: () => true, inFlight, nowMs: () => 1_000_000,
-      deadLetter: () => undefined, park: () => undefined, finish: () => undefined,
+      deadLetter: () => undefined, park: () => undefined, defer: () => assert.fail('not scheduled'), finish: () => undefined,
       toDeliverQos: (job) => jobs.push(job), onUncommitted: () => assert.fail('committed'),
     });
     const m = aMessage({ topic: 'trade', messageType: 'pay-succ' });
