@@ -100,7 +100,7 @@ export function configFromOptions(o: Record<string, unknown>): BrokerConfig {
     maxUndeliveredBytes: o.maxUndeliveredBytes as number,
     recoverIntervalMs: o.recoverIntervalMs as number,
     txCheckAgeSec: o.txCheckAgeSec as number,
-    maxDelaySec: o.maxDelaySec as number,
+    maxDelaySec: o.maxDelay as number,
     txCheckIntervalSec: o.txCheckIntervalSec as number,
     txMaxChecks: o.txMaxChecks as number,
     txFinalAction: o.txFinalAction as BrokerConfig['txFinalAction'],

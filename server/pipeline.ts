@@ -120,7 +120,7 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
   // messages cost the store's rows and no memory here. Not async, like park.
   const defer = ({ message }: DeliveryRequest, deliverAtMs: number): Promise<void> | undefined => {
     const id = message.header.messageId;
-    if (deliverAtMs - nowMs() <= config.recoverIntervalMs + 1000) ctx.schedule(id, deliverAtMs);
+    if (deliverAtMs - nowMs() <= config.recoverIntervalMs + 2000) ctx.schedule(id, deliverAtMs); // the scan's look-ahead, server/recovery.ts
     const nextDeliverTime = Math.ceil(deliverAtMs / 1000);
     if (message.nextDeliverTime >= nextDeliverTime) return undefined; // stored with its time already
     // a committed prepared message still has its check-back time: a restart must not deliver it then

@@ -71,8 +71,11 @@ export class RecoveryManager {
     return this.running !== null;
   }
 
+  // One second beyond the interval: due times are whole seconds, and a scan that starts late in a
+  // second must still reach what falls due before the next one starts (a scheduled message's
+  // exact time, doc/delayed-delivery.md, is then kept by the retry heap).
   private periodic(): ScanMode {
-    return { lookaheadSec: Math.ceil(this.deps.intervalMs / 1000), redriveParked: false };
+    return { lookaheadSec: Math.ceil(this.deps.intervalMs / 1000) + 1, redriveParked: false };
   }
 
   /** Scan now (or right after the running scan). */

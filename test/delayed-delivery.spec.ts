@@ -1,0 +1,160 @@
+// doc/delayed-delivery.md: a message with `kiteq.deliverAt` is stored at once and delivered no
+// earlier than that time, on every store, through a restart after SIGKILL, and in a transaction at
+// the later of its commit and its time. Receive times are measured against deliverAt.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { directBinding } from '../binding/binding';
+import { BrokerRejectedError, buildStringMessage, KiteQClient, type Message } from '../client';
+import { DELIVER_AT_PROPERTY } from '../protocol/deliver-at';
+import { Reasons } from '../protocol/reasons';
+import { rmSync, startBrokerProcess, tempDir, type BrokerProcess } from './support/broker';
+import { countdown, eventually } from './support/events';
+import { withTestDatabase } from './support/mariadb';
+import { freePort } from './support/ports';
+import { writeRegistryFile } from './support/registry-file';
+import { BROKER_STORE_KINDS, withBroker } from './support/with-broker';
+
+const binding = directBinding('s-timer', 'trade', 'order-timeout');
+const order = (orderId: string) => buildStringMessage({ topic: 'trade', messageType: 'order-timeout', body: `cancel ${orderId}`, properties: { orderId } });
+const deliverAtOf = (header: Message['header']) => Number(header.properties.find((p) => p.key === DELIVER_AT_PROPERTY)?.value);
+
+/** Receive times by message id, and a countdown per expected batch. */
+class Receipts {
+  readonly at = new Map<string, number>();
+  private waiting: { ids: Set<string>; tick: () => void } | null = null;
+
+  listener = (m: Message): boolean => {
+    if (!this.at.has(m.header.messageId)) this.at.set(m.header.messageId, Date.now());
+    if (this.waiting?.ids.has(m.header.messageId)) this.waiting.tick();
+    return true;
+  };
+
+  expect(ids: readonly string[], timeoutMs: number): Promise<void> {
+    const done = countdown(ids.length, timeoutMs, 'scheduled deliveries');
+    this.waiting = { ids: new Set(ids), tick: () => done.tick() };
+    return done.done;
+  }
+}
+
+/**
+ * Every message arrived no earlier than its deliverAt, and at most `lateMs` after it or after
+ * `readyAt` (a consumer cannot have what is due before it connected any sooner).
+ */
+function assertOnTime(receipts: Receipts, sent: ReadonlyMap<string, number>, lateMs: number, readyAt = 0): void {
+  for (const [id, deliverAt] of sent) {
+    const at = receipts.at.get(id);
+    assert.ok(at !== undefined, `${id} delivered`);
+    assert.ok(at >= deliverAt, `${id} delivered ${deliverAt - at} ms early`);
+    const from = Math.max(deliverAt, readyAt);
+    assert.ok(at - from <= lateMs, `${id} delivered ${at - from} ms late`);
+  }
+}
+
+for (const store of BROKER_STORE_KINDS) {
+  describe(`delayed delivery - ${store} store`, function () {
+    this.timeout(30_000);
+    // recovery scans every 1 s: a scheduled message taken for a due or parked one would go at once
+    const env = withBroker({ bindings: [binding], store, config: { recoverIntervalMs: 1000, txCheckAgeSec: 1, txCheckIntervalSec: 1, maxDelaySec: 3600 } });
+    const receipts = new Receipts();
+    let producer: KiteQClient;
+
+    before(async () => {
+      producer = await env.startClient({ groupId: 'p-trade', publishTopics: ['trade'], txCheckListener: () => 'unknown' });
+    });
+
+    it('stores at once and delivers no earlier than deliverAt, also to a consumer that connects meanwhile', async () => {
+      const t0 = Date.now();
+      const sent = new Map<string, number>();
+      // odd milliseconds: a time inside a second must not go at the start of that second
+      for (const [i, delay] of [700, 1234, 1777, 2501, 3003].entries()) {
+        const ack = await producer.send(order(`o-${i}`), { deliverAt: new Date(t0 + delay) });
+        assert.equal(ack.status, true);
+        sent.set(ack.messageId, t0 + delay);
+      }
+      const byDelayMs = await producer.send(order('o-delay'), { delayMs: 1500 });
+      const stored = await env.broker.store.get(byDelayMs.messageId);
+      assert.ok(stored, 'stored at once');
+      sent.set(byDelayMs.messageId, deliverAtOf(stored.header));
+      // The group's first consumer re-drives parked messages: scheduled ones must not be among them.
+      const arrived = receipts.expect([...sent.keys()], 15_000);
+      await env.startClient({ groupId: 's-timer', bindings: [binding], listener: receipts.listener });
+      await arrived;
+      assertOnTime(receipts, sent, 1500);
+    });
+
+    it('refuses a malformed deliverAt and an expiry before it, and stores nothing', async () => {
+      for (const [value, reason] of [['in 5 minutes', Reasons.badDeliverAt], ['12.5', Reasons.badDeliverAt], [String(Date.now() + 2 * 3600_000), Reasons.delayTooLong]] as const) {
+        const message = order('o-bad');
+        message.header.properties.push({ key: DELIVER_AT_PROPERTY, value });
+        await assert.rejects(producer.send(message), (error: unknown) => error instanceof BrokerRejectedError && error.reason.startsWith(reason.text));
+        assert.equal(await env.broker.store.get(message.header.messageId), undefined, `${value}: nothing stored`);
+      }
+      const early = buildStringMessage({ topic: 'trade', messageType: 'order-timeout', body: 'x', expiredTime: Math.floor(Date.now() / 1000) + 60 });
+      await assert.rejects(producer.send(early, { delayMs: 120_000 }), (error: unknown) => error instanceof BrokerRejectedError && error.reason.startsWith(Reasons.expiresBeforeDeliverAt.text));
+      assert.equal(await env.broker.store.get(early.header.messageId), undefined);
+    });
+
+    it('tx: committed before its time, delivered at its time; committed after it, delivered at the commit', async () => {
+      await env.startClient({ groupId: 's-timer', bindings: [binding], listener: receipts.listener });
+      const t0 = Date.now();
+      const onTime = order('o-tx-early-commit');
+      const late = order('o-tx-late-commit');
+      const arrived = receipts.expect([onTime.header.messageId, late.header.messageId], 15_000);
+      assert.equal(await producer.sendTx(onTime, () => true, { deliverAt: t0 + 2300 }), 'commit');
+      let committedAt = 0;
+      // its time (t0 + 300) passes while the local transaction runs; the commit comes after it
+      const lateDecision = producer.sendTx(late, () => eventually(() => Date.now() > t0 + 1300, 5000, 'the time to pass').then(() => (committedAt = Date.now(), true)), { deliverAt: t0 + 300 });
+      assert.equal(await lateDecision, 'commit');
+      await arrived;
+      assertOnTime(receipts, new Map([[onTime.header.messageId, t0 + 2300]]), 1500);
+      const lateAt = receipts.at.get(late.header.messageId)!;
+      assert.ok(lateAt >= committedAt, 'not before its commit');
+      assert.ok(lateAt - committedAt < 1000, `delivered ${lateAt - committedAt} ms after the commit, not at a later scan or check-back`);
+    });
+  });
+}
+
+for (const store of ['file', 'mysql'] as const) {
+  describe(`delayed delivery - ${store} store, broker SIGKILLed and restarted`, function () {
+    this.timeout(60_000);
+    const database = store === 'mysql' ? withTestDatabase() : undefined;
+    const clients: KiteQClient[] = [];
+    let broker: BrokerProcess | undefined;
+    let dir = '';
+    after(async () => {
+      await Promise.all(clients.map((c) => c.close()));
+      await broker?.kill('SIGKILL');
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('delivers each scheduled message at its time after the restart, none before', async () => {
+      dir = tempDir('kiteq-delay-');
+      const address = `127.0.0.1:${await freePort()}`;
+      const registry = `file://${writeRegistryFile(dir, [{ address, topics: ['trade'] }], [binding])}`;
+      const storeUri = database ? database.current.uri() : `file://${join(dir, 'data')}?fsync=always`;
+      const args = ['--bind', address, '--registry', registry, '--store', storeUri, '--topics', 'trade', '--groups', 'none', '--log-level', 'warn', '--recover-interval-ms', '1000'];
+      broker = await startBrokerProcess(args);
+      const producer = new KiteQClient({ registry, groupId: 'p-trade', secretKey: 'k', publishTopics: ['trade'] });
+      clients.push(producer);
+      await producer.start();
+
+      const t0 = Date.now();
+      const sent = new Map<string, number>();
+      for (let i = 0; i < 20; i++) {
+        const deliverAt = t0 + 3000 + i * 301; // spread over 6 s, past the restart
+        const ack = await producer.send(order(`o-${i}`), { deliverAt });
+        sent.set(ack.messageId, deliverAt);
+      }
+      assert.equal(await broker.kill('SIGKILL'), null, 'killed by the signal');
+      broker = await broker.restart();
+      const receipts = new Receipts();
+      const arrived = receipts.expect([...sent.keys()], 30_000);
+      const consumer = new KiteQClient({ registry, groupId: 's-timer', secretKey: 'k', bindings: [binding], listener: receipts.listener });
+      clients.push(consumer);
+      await consumer.start();
+      const readyAt = Date.now();
+      await arrived;
+      assertOnTime(receipts, sent, 1500, readyAt);
+    });
+  });
+}
