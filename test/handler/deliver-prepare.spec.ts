@@ -8,6 +8,7 @@ import { createDeliverResultStage } from '../../handler/deliver-result';
 import { InFlightSet } from '../../handler/delivery-in-flight';
 import type { DeliveryJob } from '../../handler/delivery-job';
 import type { DeliveryRequest } from '../../handler/events';
+import { DELIVER_AT_PROPERTY } from '../../protocol/deliver-at';
 import type { DeliveryResult } from '../../store/contract';
 import { aMessage } from '../support/messages';
 
@@ -65,6 +66,17 @@ describe('deliver-prepare stage - targets, dedup, limits', () => {
     assert.equal(prepare({ message: m, attempt: 1, fly: false }), undefined);
     assert.deepEqual([jobs.length, parked, finished.length, dead.length, inFlight.has(m.header.messageId)], [0, 0, 0, 0, false]);
     assert.deepEqual(uncommitted.map((r) => r.message.header.messageId), [m.header.messageId]);
+  });
+
+  it('defers a scheduled message reaching it before its time, whatever hands it over; delivers it from that time', () => {
+    const at = now + 1;
+    const m = message({ properties: [{ key: DELIVER_AT_PROPERTY, value: String(at) }] });
+    prepare({ message: m, attempt: 1, fly: false });
+    assert.deepEqual([jobs.length, parked, inFlight.size], [0, 0, 0]);
+    assert.deepEqual(deferred.map(([r, ms]) => [r.message.header.messageId, ms]), [[m.header.messageId, at]]);
+    const onTime = message({ properties: [{ key: DELIVER_AT_PROPERTY, value: String(now) }] });
+    prepare({ message: onTime, attempt: 1, fly: false });
+    assert.deepEqual([jobs.length, deferred.length], [1, 1]);
   });
 
   it('targets only the groups that have not acked', () => {
