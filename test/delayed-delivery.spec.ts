@@ -7,6 +7,7 @@ import { directBinding } from '../binding/binding';
 import { BrokerRejectedError, buildStringMessage, KiteQClient, type Message } from '../client';
 import { DELIVER_AT_PROPERTY } from '../protocol/deliver-at';
 import { Reasons } from '../protocol/reasons';
+import { buildAdminCommand } from '../server/admin-cli';
 import { rmSync, startBrokerProcess, tempDir, type BrokerProcess } from './support/broker';
 import { countdown, eventually } from './support/events';
 import { withTestDatabase } from './support/mariadb';
@@ -158,3 +159,47 @@ for (const store of ['file', 'mysql'] as const) {
     });
   });
 }
+
+describe('delayed delivery - cancel and list over the admin API and kiteq-admin', function () {
+  this.timeout(30_000);
+  const TOKEN = 'delay-token';
+  const env = withBroker({ bindings: [binding], config: { http: '127.0.0.1:0', httpToken: TOKEN, recoverIntervalMs: 1000 } });
+  const base = () => `http://${env.broker.httpAddress}`;
+  const get = async (path: string) => (await fetch(base() + path)).json() as Promise<{ items: { messageId: string; deliverAtMs: number }[]; next: string | null }>;
+  const admin = async (...args: string[]) => {
+    let printed = '';
+    await buildAdminCommand((text) => (printed += text)).parseAsync(['node', 'kiteq-admin', '--url', base(), '--token', TOKEN, ...args]);
+    return printed;
+  };
+
+  it('lists scheduled messages in due order, cancels one that is then never delivered, and refuses to cancel one not scheduled', async () => {
+    const producer = await env.startClient({ groupId: 'p-trade', publishTopics: ['trade'] });
+    const t0 = Date.now();
+    const [cancelled, kept, later] = await Promise.all([1500, 2500, 600_000].map(async (delay, i) => (await producer.send(order(`o-${i}`), { deliverAt: t0 + delay })).messageId));
+    const unscheduled = (await producer.send(order('o-now'))).messageId; // no consumer yet: parked, stored
+
+    const all = await get('/scheduled');
+    assert.deepEqual(all.items.map((s) => s.messageId), [cancelled, kept, later]);
+    assert.deepEqual((await get(`/scheduled?before=${t0 + 60_000}`)).items.map((s) => s.messageId), [cancelled, kept]);
+    assert.deepEqual((await get('/scheduled?topic=elsewhere')).items, []);
+    const first = await get('/scheduled?limit=1');
+    assert.deepEqual([first.items.map((s) => s.messageId), (await get(`/scheduled?limit=1&after=${first.next}`)).items.map((s) => s.messageId)], [[cancelled], [kept]]);
+    assert.match(await admin('scheduled', '--before', String(t0 + 60_000)), new RegExp(`${cancelled}[^\\n]*\\n${kept}`));
+
+    assert.equal((await fetch(`${base()}/messages/${cancelled}`, { method: 'DELETE' })).status, 401, 'a change needs the token');
+    assert.equal(await admin('cancel', cancelled), `cancelled ${cancelled}\n`);
+    const again = await fetch(`${base()}/messages/${cancelled}`, { method: 'DELETE', headers: { authorization: `Bearer ${TOKEN}` } });
+    assert.equal(again.status, 404);
+    const notScheduled = await fetch(`${base()}/messages/${unscheduled}`, { method: 'DELETE', headers: { authorization: `Bearer ${TOKEN}` } });
+    assert.equal(notScheduled.status, 409);
+    assert.ok(await env.broker.store.get(unscheduled), 'a message not scheduled is left alone');
+
+    const receipts = new Receipts();
+    const arrived = receipts.expect([kept, unscheduled], 15_000);
+    await env.startClient({ groupId: 's-timer', bindings: [binding], listener: receipts.listener });
+    await arrived; // `kept` is due a second after `cancelled`: had the cancel not held, both would be here
+    assert.equal(receipts.at.has(cancelled), false, 'the cancelled message is never delivered');
+    assert.ok(receipts.at.get(kept)! >= t0 + 2500);
+    assert.ok(await env.broker.store.get(later), 'the far one is still scheduled');
+  });
+});
