@@ -1,9 +1,9 @@
 // Scheduled messages over HTTP (doc/delayed-delivery.md): GET /scheduled?topic=&before=&after=&limit=
 // lists those not yet due; DELETE /messages/<id> cancels one (bearer token, like every change).
 import type { AdminPort } from './admin-port';
+import { MESSAGE_ID } from './messages';
 import { HttpError } from './respond';
 
-const MESSAGE_ID = /^[0-9a-fA-F]{32}$/;
 const MAX_LIST = 1000;
 /** `after` is the `next` of the previous page: "<nextDeliverTime>:<messageId>" */
 const CURSOR = /^(\d+):([0-9a-f]{32})$/;
