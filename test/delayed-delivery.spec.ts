@@ -13,6 +13,7 @@ import { countdown, eventually } from './support/events';
 import { withTestDatabase } from './support/mariadb';
 import { freePort } from './support/ports';
 import { writeRegistryFile } from './support/registry-file';
+import { startZooKeeper, type ZooKeeperServer } from './support/zookeeper';
 import { BROKER_STORE_KINDS, withBroker } from './support/with-broker';
 
 const binding = directBinding('s-timer', 'trade', 'order-timeout');
@@ -201,5 +202,56 @@ describe('delayed delivery - cancel and list over the admin API and kiteq-admin'
     assert.equal(receipts.at.has(cancelled), false, 'the cancelled message is never delivered');
     assert.ok(receipts.at.get(kept)! >= t0 + 2500);
     assert.ok(await env.broker.store.get(later), 'the far one is still scheduled');
+  });
+});
+
+describe('delayed delivery - mysql takeover keeps the times of a dead broker\'s messages', function () {
+  this.timeout(90_000);
+  const database = withTestDatabase();
+  let zookeeper: ZooKeeperServer;
+  const brokers: BrokerProcess[] = [];
+  const clients: KiteQClient[] = [];
+  before(async () => {
+    zookeeper = await startZooKeeper();
+  });
+  after(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await Promise.all(brokers.map((b) => b.kill('SIGKILL')));
+    await zookeeper?.stop();
+  });
+
+  it('a survivor delivers the scheduled messages of a broker killed for good at their time, none before', async () => {
+    const registry = `zk://${zookeeper.connectString}?sessionTimeoutMs=3000`;
+    const start = async () => {
+      const args = ['--bind', `127.0.0.1:${await freePort()}`, '--registry', registry, '--store', database.current.uri(), '--topics', 'trade', '--groups', 'none'];
+      const b = await startBrokerProcess([...args, '--log-level', 'warn', '--takeover-grace-ms', '300', '--recover-interval-ms', '1000']);
+      brokers.push(b);
+      return b;
+    };
+    const [a, b] = [await start(), await start()];
+    const receipts = new Receipts();
+    const consumer = new KiteQClient({ registry, groupId: 's-timer', secretKey: 'k', bindings: [binding], listener: receipts.listener });
+    const producer = new KiteQClient({ registry, groupId: 'p-trade', secretKey: 'k', publishTopics: ['trade'] });
+    clients.push(consumer, producer);
+    await Promise.all([consumer.start(), producer.start()]);
+    await eventually(() => producer.readyConnections === 2 && consumer.readyConnections === 2, 10_000, 'clients connected to both brokers');
+
+    const t0 = Date.now();
+    const sent = new Map<string, number>();
+    const storedBy = new Map<string, string>();
+    await Promise.all(Array.from({ length: 40 }, async (_, i) => {
+      const deliverAt = t0 + 7000 + i * 77; // after the takeover (ZooKeeper session 3 s + grace 0.3 s)
+      const ack = await producer.send(order(`o-${i}`), { deliverAt });
+      sent.set(ack.messageId, deliverAt);
+      storedBy.set(ack.messageId, ack.broker);
+    }));
+    const onB = [...storedBy].filter(([, by]) => by === b.address).map(([id]) => id);
+    assert.ok(onB.length > 5, `B stored ${onB.length} of 40`);
+    const arrived = receipts.expect([...sent.keys()], 40_000);
+    await b.kill('SIGKILL');
+    await arrived;
+    assertOnTime(receipts, sent, 1500, 0);
+    // the log line reaches us through A's stderr, possibly after the deliveries
+    await eventually(() => a.log.includes('takeover: adopted'), 5000, "A's takeover log line");
   });
 });
