@@ -68,12 +68,19 @@ function kiteqOptions(o: Record<string, unknown>, base: RoundtripOptions): Kiteq
     consumerGroup: String(o.consumerGroup),
     secretKey: String(o.secretKey),
     tx: Boolean(o.tx),
+    delayMs: o.delayMs as number | undefined,
+    // a scheduled message is not delivered before its time: that is not idleness
+    drainTimeoutMs: (base.drainTimeoutMs ?? 10_000) + ((o.delayMs as number | undefined) ?? 0),
     brokerPid: o.brokerPid as number | undefined,
   };
 }
 
 function summaryLine(r: RoundtripResult): string {
-  return `${r.system}: sent ${r.sent} acked ${r.acked} failed ${r.failed} received ${r.received} dup ${r.duplicates} lost ${r.lost} stale ${r.stale} | ${r.tps} msg/s acked, ${r.deliveredPerSec} delivered | publish→ack p50 ${r.publishAck.p50.toFixed(2)} ms p99 ${r.publishAck.p99.toFixed(2)} ms | publish→deliver p50 ${r.deliver.p50.toFixed(2)} p90 ${r.deliver.p90.toFixed(2)} p99 ${r.deliver.p99.toFixed(2)} p999 ${r.deliver.p999.toFixed(2)} max ${r.deliver.max.toFixed(2)} ms${r.generatorLoopDelay ? ` | generator loop delay p99 ${r.generatorLoopDelay.p99Ms.toFixed(1)} max ${r.generatorLoopDelay.maxMs.toFixed(1)} ms` : ''}${cpuPart(r)}${windowPart(r)}${warmupPart(r)}`;
+  return `${r.system}: sent ${r.sent} acked ${r.acked} failed ${r.failed} received ${r.received} dup ${r.duplicates} lost ${r.lost} stale ${r.stale} | ${r.tps} msg/s acked, ${r.deliveredPerSec} delivered | publish→ack p50 ${r.publishAck.p50.toFixed(2)} ms p99 ${r.publishAck.p99.toFixed(2)} ms | publish→deliver p50 ${r.deliver.p50.toFixed(2)} p90 ${r.deliver.p90.toFixed(2)} p99 ${r.deliver.p99.toFixed(2)} p999 ${r.deliver.p999.toFixed(2)} max ${r.deliver.max.toFixed(2)} ms${r.generatorLoopDelay ? ` | generator loop delay p99 ${r.generatorLoopDelay.p99Ms.toFixed(1)} max ${r.generatorLoopDelay.maxMs.toFixed(1)} ms` : ''}${latenessPart(r)}${cpuPart(r)}${windowPart(r)}${warmupPart(r)}`;
+}
+
+function latenessPart({ lateness: l }: RoundtripResult): string {
+  return l ? ` | lateness (receive − deliverAt) p50 ${l.p50.toFixed(2)} p99 ${l.p99.toFixed(2)} max ${l.max.toFixed(2)} ms, early ${l.early}` : '';
 }
 
 function warmupPart({ warmup }: RoundtripResult): string {
@@ -100,7 +107,8 @@ function cpuPart({ cpu }: RoundtripResult): string {
 
 function compact(r: RoundtripResult): Record<string, unknown> {
   const counts = { sent: r.sent, acked: r.acked, failed: r.failed, received: r.received, duplicates: r.duplicates, lost: r.lost, stale: r.stale, tps: r.tps, deliveredPerSec: r.deliveredPerSec, p50Ms: r.p50Ms, p99Ms: r.p99Ms, ...(r.windowBound === undefined ? {} : { windowBound: r.windowBound }), ...(r.warmup === undefined ? {} : { warmup: r.warmup }) };
-  return r.cpu ? { ...counts, cpu: r.cpu } : counts;
+  const withLateness = r.lateness ? { ...counts, lateness: r.lateness } : counts;
+  return r.cpu ? { ...withLateness, cpu: r.cpu } : withLateness;
 }
 
 function kiteqFlags(command: Command): Command {
@@ -112,6 +120,7 @@ function kiteqFlags(command: Command): Command {
     .option('--consumer-group <group>', 'consumer group (must be bound in the registry)', 's-bench')
     .option('--secret-key <key>', 'secret key of both groups', '123456')
     .option('--tx', 'transactional messages: prepared, local tx, commit')
+    .option('--delay-ms <ms>', 'schedule each message this many ms after its send (kiteq.deliverAt); reports lateness', int)
     .option('--broker-pid <pid>', "the broker's process (same machine): report its CPU per message and peak RSS", int);
 }
 

@@ -2,7 +2,7 @@
 // consumer group receives. Same workload and result as the peers (bench/peers/), so
 // `kiteq-bench compare` can put them side by side.
 import { directBinding } from '../binding/binding';
-import { buildBytesMessage, KiteQClient } from '../client';
+import { buildBytesMessage, KiteQClient, messageProperties } from '../client';
 import { LatencyRecorder } from './latency';
 import { nowMs } from './peers/payload';
 import { runPublishLoop, runWarmup } from './peers/publish-loop';
@@ -20,6 +20,11 @@ export interface KiteqRoundtripOptions extends RoundtripOptions {
   secretKey: string;
   /** publish transactional messages: prepared, then committed (doc/architecture.md §7) */
   tx?: boolean;
+  /**
+   * schedule every message this many ms after its send (doc/delayed-delivery.md); the result then
+   * has `lateness` (receive − kiteq.deliverAt) and the deliver latency includes the delay
+   */
+  delayMs?: number;
   /** the broker's process id (same machine): its CPU and peak RSS go into the result */
   brokerPid?: number;
   /** called once a second during the publish phase (the live progress line) */
@@ -30,12 +35,20 @@ export async function runKiteqRoundtrip(options: KiteqRoundtripOptions): Promise
   const { registry, topic, messageType, producerGroup, consumerGroup, secretKey, brokerPid } = options;
   if (brokerPid !== undefined) sampleProcess(brokerPid); // a wrong pid fails now, not after the run
   const receipts = new ReceiptTracker();
+  const { delayMs } = options;
+  const lateness = delayMs === undefined ? undefined : { recorder: new LatencyRecorder(), early: 0 };
   const consumer = new KiteQClient({
     registry,
     groupId: consumerGroup,
     secretKey,
     bindings: [directBinding(consumerGroup, topic, messageType, { watermark: 1_000_000 })],
     listener: (message) => {
+      if (lateness) {
+        // every receipt, warm-up and duplicates included: none may come before its time
+        const lateMs = Date.now() - Number(messageProperties(message)['kiteq.deliverAt']);
+        if (lateMs < 0) lateness.early++;
+        lateness.recorder.recordMs(lateMs);
+      }
       receipts.receive(message.body as Buffer);
       return true;
     },
@@ -43,8 +56,9 @@ export async function runKiteqRoundtrip(options: KiteqRoundtripOptions): Promise
   const producers = Array.from({ length: options.producers }, () => new KiteQClient({ registry, groupId: producerGroup, secretKey, publishTopics: [topic] }));
   const publishOne = async (producer: number, payload: Buffer): Promise<void> => {
     const message = buildBytesMessage({ topic, messageType, body: payload });
-    if (options.tx) await producers[producer].sendTxMessage(message, () => true);
-    else await producers[producer].send(message);
+    const schedule = delayMs === undefined ? undefined : { delayMs };
+    if (options.tx) await producers[producer].sendTx(message, () => true, schedule);
+    else await producers[producer].send(message, schedule);
   };
   try {
     await consumer.start();
@@ -75,6 +89,7 @@ export async function runKiteqRoundtrip(options: KiteqRoundtripOptions): Promise
     clearInterval(progress);
     await receipts.whenDrained(options.drainTimeoutMs ?? 10_000);
     const result = resultOf('kiteq', { ...options, onProgress: undefined, tx: options.tx ?? false } as RoundtripOptions & Record<string, unknown>, phase, receipts, warmup);
+    if (lateness) result.lateness = { ...lateness.recorder.summary(), early: lateness.early };
     result.cpu = { generator: cpuBetween(cpuAtStart.generator, sampleSelf(), result.acked) };
     if (brokerPid !== undefined) {
       result.cpu.broker = { pid: brokerPid, ...cpuBetween(cpuAtStart.broker!, sampleProcess(brokerPid), result.acked), peakRssMb: peakRssMb(brokerPid) };

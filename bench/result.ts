@@ -91,6 +91,8 @@ export interface RoundtripResult {
   cpu?: { generator: CpuUsage; broker?: CpuUsage & { pid: number; peakRssMb?: number } };
   /** the warm-up's own counts (options.warmupMessages): a loss there is a loss too */
   warmup?: WarmupCounts;
+  /** --delay-ms: receive time − kiteq.deliverAt over every receipt; `early` counts those before it (never expected) */
+  lateness?: LatencySummary & { early: number };
   /** the deliver latency curve, for the HTML report */
   deliverCurve?: PercentilePoint[];
   /** the run's parameters and anything system-specific (queue type, storage) */

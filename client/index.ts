@@ -5,6 +5,7 @@ export type { ClientState, ClientStatus, CloseOptions, SendResult } from './kite
 export type { ClientOptions, ClientLogger, LocalTransaction, MessageListener, TxCheckListener, TxDecision } from './options';
 export { DEFAULTS as CLIENT_DEFAULTS } from './options';
 export type { RetryOptions } from './retry';
+export type { SendOptions } from './send-options';
 export { ClientEvent } from './events';
 export type { ClientEvents, ClientEventName, ClientEventListener } from './events';
 export type { BrokerStatus } from './broker-pool';

@@ -19,6 +19,7 @@ import { Inbound } from './inbound';
 import type { Message } from './message-builder';
 import { type ClientOptions, type LocalTransaction, type MessageListener, type ResolvedOptions, resolveOptions, type TxCheckListener } from './options';
 import { isRetriable, retry } from './retry';
+import { type SendOptions, withSendOptions } from './send-options';
 import { compressBytes, compressString } from './snappy';
 
 export type { ClientLogger, ClientOptions, LocalTransaction, MessageListener, TxCheckListener, TxDecision } from './options';
@@ -158,12 +159,16 @@ export class KiteQClient {
     return this.pool.readyCount;
   }
 
-  /** Publishes a message; resolves once a broker stored it (store-ack true), else rejects. */
-  async send(message: Message): Promise<SendResult> {
+  /**
+   * Publishes a message; resolves once a broker stored it (store-ack true), else rejects.
+   * `{ deliverAt }` or `{ delayMs }` schedules it: stored now, delivered no earlier than that time
+   * (doc/delayed-delivery.md).
+   */
+  async send(message: Message, options?: SendOptions): Promise<SendResult> {
     this.assertOpen('send');
     this.sends.begin();
     try {
-      return await this.publish(message);
+      return await this.publish(withSendOptions(message, options));
     } finally {
       this.sends.end();
     }
@@ -185,11 +190,12 @@ export class KiteQClient {
    * returns false or throws. Resolves with the decision sent. Should the decision not arrive, the
    * broker asks the txCheckListener of this group.
    */
-  async sendTx(message: Message, localTx: LocalTransaction): Promise<'commit' | 'rollback'> {
+  async sendTx(message: Message, localTx: LocalTransaction, options?: SendOptions): Promise<'commit' | 'rollback'> {
     this.assertOpen('sendTx');
     this.sends.begin();
     try {
-      const prepared = { ...message, header: { ...message.header, commit: false, fly: false, groupId: message.header.groupId || this.options.groupId } } as Message;
+      const scheduled = withSendOptions(message, options);
+      const prepared = { ...scheduled, header: { ...scheduled.header, commit: false, fly: false, groupId: message.header.groupId || this.options.groupId } } as Message;
       await this.publish(prepared);
       let decision: 'commit' | 'rollback' = 'commit';
       let feedback = '';

@@ -1,4 +1,5 @@
 // doc/architecture.md §5 "check-message": header normalisation and the rejections of doc/architecture.md §4.
+import { deliverAtValue, parseDeliverAt } from '../protocol/deliver-at';
 import { encodeHeader } from '../protocol/messages/header';
 import { Reasons } from '../protocol/reasons';
 import type { StoredMessage } from '../store/contract';
@@ -15,6 +16,8 @@ export interface CheckMessageDeps {
   /** may this group publish to this topic (access control) */
   mayPublish: (groupId: string, topic: string) => boolean;
   serverName: string;
+  /** a kiteq.deliverAt further ahead than this is refused (doc/delayed-delivery.md) */
+  maxDelayMs: number;
   nowMs: () => number;
   toPersist: (event: CheckedPublish) => void;
 }
@@ -25,11 +28,12 @@ function refuse({ session, opaque, message }: PublishEvent, text: string): void 
 }
 
 export function createCheckMessageStage(deps: CheckMessageDeps) {
-  const { servesTopic, mayPublish, serverName, nowMs, toPersist } = deps;
+  const { servesTopic, mayPublish, serverName, maxDelayMs, nowMs, toPersist } = deps;
   return function checkMessage(event: PublishEvent): void {
     const { session, message } = event;
     const header = message.header; // freshly decoded for this publish: normalised in place
-    const now = Math.floor(nowMs() / 1000);
+    const nowMsec = nowMs();
+    const now = Math.floor(nowMsec / 1000);
 
     if (!MESSAGE_ID.test(header.messageId)) return refuse(event, Reasons.invalidMessageId.text);
     // The header's group is who gets the check-backs and may decide a prepared message: it must be
@@ -37,6 +41,23 @@ export function createCheckMessageStage(deps: CheckMessageDeps) {
     if (header.groupId !== session.groupId) return refuse(event, `${Reasons.groupMismatch.text} (header "${header.groupId.slice(0, 64)}", connection "${session.groupId}")`);
     if (!servesTopic(header.topic)) return refuse(event, `${Reasons.topicNotServed.text} (${header.topic})`);
     if (!mayPublish(session.groupId, header.topic)) return refuse(event, `${Reasons.forbidden.text} (${session.groupId} → ${header.topic})`);
+    // doc/delayed-delivery.md: a scheduled message is refused when the broker cannot keep its time,
+    // never delivered at once. A time not ahead of now is delivered at once like any message.
+    let deliverAtMs = 0;
+    if (header.properties.length > 0) {
+      const value = deliverAtValue(header);
+      if (value !== undefined) {
+        deliverAtMs = parseDeliverAt(value);
+        if (Number.isNaN(deliverAtMs)) return refuse(event, `${Reasons.badDeliverAt.text} (got "${value.slice(0, 40)}")`);
+        if (deliverAtMs - nowMsec > maxDelayMs) return refuse(event, `${Reasons.delayTooLong.text} (${Math.floor(maxDelayMs / 1000)} s)`);
+        if (deliverAtMs <= nowMsec) deliverAtMs = 0;
+        else if (header.fly) return refuse(event, Reasons.flyCannotBeDelayed.text);
+      }
+    }
+    // The expiry window counts from the delivery time: a message scheduled 30 days ahead with no
+    // expiry lives until 7 days after it is due.
+    const deliverAtSec = Math.ceil(deliverAtMs / 1000);
+    const expiryBase = Math.max(now, deliverAtSec);
     // doc/architecture.md §4: createTime ≤ 0 → now; deliverLimit ≤ 0 or > 100 → 100;
     // expiredTime ≤ 0 or more than 7 days ahead → now + 7 days; already past → "Expired Message!".
     // `normalised` tracks whether any field changed: if none did, the received bytes are the
@@ -44,8 +65,9 @@ export function createCheckMessageStage(deps: CheckMessageDeps) {
     let normalised = false;
     if (!(Number(header.createTime) > 0)) { header.createTime = now; normalised = true; }
     if (header.deliverLimit <= 0 || header.deliverLimit > MAX_DELIVER_LIMIT) { header.deliverLimit = MAX_DELIVER_LIMIT; normalised = true; }
-    if (header.expiredTime <= 0 || header.expiredTime > now + MAX_EXPIRY_SEC) { header.expiredTime = now + MAX_EXPIRY_SEC; normalised = true; }
+    if (header.expiredTime <= 0 || header.expiredTime > expiryBase + MAX_EXPIRY_SEC) { header.expiredTime = expiryBase + MAX_EXPIRY_SEC; normalised = true; }
     else if (header.expiredTime < now) return refuse(event, Reasons.expired.text);
+    else if (header.expiredTime * 1000 < deliverAtMs) return refuse(event, `${Reasons.expiresBeforeDeliverAt.text} (expiredTime ${header.expiredTime} s, kiteq.deliverAt ${deliverAtMs} ms)`);
     if (header.fly && !header.commit) { header.fly = false; normalised = true; } // doc/architecture.md §4: fly only with commit
     const lower = header.messageId.toLowerCase();
     if (lower !== header.messageId) { header.messageId = lower; normalised = true; }
@@ -58,7 +80,9 @@ export function createCheckMessageStage(deps: CheckMessageDeps) {
       deliverCount: 0,
       succGroups: [],
       failGroups: [],
-      nextDeliverTime: now,
+      // never early: a time inside a second is due at the next whole second (persist sets a
+      // prepared message's check-back time instead; its commit defers it, deliver-prepare.ts)
+      nextDeliverTime: Math.max(now, deliverAtSec),
       checkCount: 0,
       kiteServer: serverName,
     };

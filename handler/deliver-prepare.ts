@@ -4,6 +4,7 @@
 // caller paging the store can wait for it before reading more (server/recovery.ts).
 import type { Binding } from '../binding/binding';
 import type { BindingTable } from '../binding/matcher';
+import { deliverAtOf } from '../protocol/deliver-at';
 import type { InFlightSet } from './delivery-in-flight';
 import { DeliveryJob } from './delivery-job';
 import type { DeliveryRequest } from './events';
@@ -19,6 +20,11 @@ export interface DeliverPrepareDeps {
   deadLetter: (request: DeliveryRequest, reason: string) => unknown;
   /** no group to deliver to now (none bound, or no consumer online): keep it (doc/architecture.md §6) */
   park: (request: DeliveryRequest) => unknown;
+  /**
+   * a scheduled message (kiteq.deliverAt) reached delivery before its time: keep it stored and due
+   * at that time (doc/delayed-delivery.md)
+   */
+  defer: (request: DeliveryRequest, deliverAtMs: number) => unknown;
   /** every bound group has acked: the message is finished */
   finish: (request: DeliveryRequest) => unknown;
   toDeliverQos: (job: DeliveryJob) => void;
@@ -27,7 +33,7 @@ export interface DeliverPrepareDeps {
 }
 
 export function createDeliverPrepareStage(deps: DeliverPrepareDeps) {
-  const { bindings, isOnline, inFlight, nowMs, deadLetter, park, finish, toDeliverQos, onUncommitted } = deps;
+  const { bindings, isOnline, inFlight, nowMs, deadLetter, park, defer, finish, toDeliverQos, onUncommitted } = deps;
   /** the store write that settled the message here, or undefined (an attempt started, or nothing to do) */
   return function deliverPrepare(request: DeliveryRequest): Promise<unknown> | undefined {
     const { message, attempt, fly } = request;
@@ -36,6 +42,12 @@ export function createDeliverPrepareStage(deps: DeliverPrepareDeps) {
     // doc/transactions.md: whatever path brought it here (re-drive, recovery, takeover, final
     // action), a prepared message is delivered only after its commit; it stays stored for the check-back.
     if (!header.commit) return void onUncommitted(request);
+    // doc/delayed-delivery.md: never early, whatever path brought it here (publish, commit, due
+    // retry, recovery scan, re-drive of parked messages, takeover). check-message refuses fly ones.
+    if (!fly && header.properties.length > 0) {
+      const deliverAtMs = deliverAtOf(header);
+      if (deliverAtMs > nowMs()) return storeWrite(defer(request, deliverAtMs));
+    }
     if (header.expiredTime > 0 && header.expiredTime * 1000 < nowMs()) {
       return storeWrite(deadLetter(request, `expired at ${new Date(header.expiredTime * 1000).toISOString()}`));
     }

@@ -11,7 +11,7 @@ interface Global {
 
 class AdminError extends Error {}
 
-async function call(g: Global, method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+async function call(g: Global, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
   const headers: Record<string, string> = {};
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (g.token) headers.authorization = `Bearer ${g.token}`;
@@ -129,6 +129,18 @@ export function buildAdminCommand(write: (text: string) => void = (t) => process
       const r = (await call(g(), 'POST', '/dlq/redrive', body)) as { redriven: string[]; missing: string[] };
       out(r, () => `re-driven: ${r.redriven.length}${r.missing.length ? `\nnot dead letters (skipped): ${r.missing.join(', ')}` : ''}\n`);
     });
+  program.command('scheduled').description('messages waiting for their kiteq.deliverAt, soonest first')
+    .option('--topic <topic>').option('--before <time>', 'only those due before (epoch ms or ISO time)').option('--after <cursor>', 'the "more:" of the previous page').option('--limit <n>', 'at most n', '100')
+    .action(async (o: { topic?: string; before?: string; after?: string; limit: string }) => {
+      const q = new URLSearchParams();
+      for (const [k, v] of Object.entries(o)) if (v !== undefined) q.set(k, String(v));
+      const page = (await call(g(), 'GET', `/scheduled?${q}`)) as { items: { messageId: string; topic: string; messageType: string; deliverAt: string }[]; next: string | null };
+      out(page, () => table(['MESSAGE ID', 'TOPIC', 'TYPE', 'DELIVER AT'], page.items.map((s) => [s.messageId, s.topic, s.messageType, s.deliverAt])) + (page.next ? `more: --after ${page.next}\n` : ''));
+    });
+  program.command('cancel <id>').description('cancel a scheduled message (one whose kiteq.deliverAt has not come)').action(async (id: string) => {
+    const r = await call(g(), 'DELETE', `/messages/${encodeURIComponent(id)}`);
+    out(r, () => `cancelled ${id}\n`);
+  });
   program.command('reload').description('re-read the config and apply what can change live').action(async () => {
     const r = (await call(g(), 'POST', '/reload')) as { applied: string[]; restartRequired: string[] };
     out(r, () => `applied: ${r.applied.join(', ') || '(nothing changed)'}\n${r.restartRequired.length ? `need a restart: ${r.restartRequired.join(', ')}\n` : ''}`);

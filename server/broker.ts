@@ -209,6 +209,7 @@ export class Broker {
       sessionsByGroup: () => this.sessions.byGroup,
       bindings: () => this.bindings.table.bindings,
       redrive: (id) => this.engine.recovery.redriveOne(id),
+      scheduled: this.engine.scheduled,
       reload: this.loadConfig ? () => this.reload() : null,
     });
     await this.admin.listen(address);

@@ -58,6 +58,7 @@ export function buildCommand(): Command {
     .addOption(opt('--tx-check-interval-sec <s>', 'wait between check-backs of one message', 'KITEQ_TX_CHECK_INTERVAL_SEC').argParser(num('txCheckIntervalSec')).default(DEFAULT_CONFIG.txCheckIntervalSec))
     .addOption(opt('--tx-max-checks <n>', 'check-backs before the final action', 'KITEQ_TX_MAX_CHECKS').argParser(num('txMaxChecks')).default(DEFAULT_CONFIG.txMaxChecks))
     .addOption(opt('--tx-final-action <action>', 'after the last check-back: rollback (kept as a dead letter) or commit', 'KITEQ_TX_FINAL_ACTION').choices(['rollback', 'commit']).default(DEFAULT_CONFIG.txFinalAction))
+    .addOption(opt('--max-delay <s>', 'refuse a message whose kiteq.deliverAt is further ahead than this many seconds (default 40 days)', 'KITEQ_MAX_DELAY').argParser(num('maxDelaySec')).default(DEFAULT_CONFIG.maxDelaySec))
     .addOption(opt('--http <host:port>', 'admin HTTP (/stat /binds /metrics /healthz /messages /dlq /reload); a bare port binds 127.0.0.1; off unless set', 'KITEQ_HTTP'))
     .addOption(opt('--http-token <token>', 'bearer token required by the admin POST endpoints (refused without one)', 'KITEQ_HTTP_TOKEN'))
     .addOption(opt('--config <file>', "KiteQ's TOML (conf/cluster.toml); below flags and KITEQ_* variables", 'KITEQ_CONFIG'))
@@ -99,6 +100,7 @@ export function configFromOptions(o: Record<string, unknown>): BrokerConfig {
     maxUndeliveredBytes: o.maxUndeliveredBytes as number,
     recoverIntervalMs: o.recoverIntervalMs as number,
     txCheckAgeSec: o.txCheckAgeSec as number,
+    maxDelaySec: o.maxDelay as number,
     txCheckIntervalSec: o.txCheckIntervalSec as number,
     txMaxChecks: o.txMaxChecks as number,
     txFinalAction: o.txFinalAction as BrokerConfig['txFinalAction'],

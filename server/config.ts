@@ -51,6 +51,8 @@ export interface BrokerConfig {
   noGroupRecheckSec: number;
   /** a parked message is rechecked after its age, at least noGroupRecheckSec and at most this */
   noGroupRecheckMaxSec: number;
+  /** a kiteq.deliverAt further ahead than this many seconds is refused (doc/delayed-delivery.md) */
+  maxDelaySec: number;
   /** admin HTTP (doc/architecture.md §10): host:port, or a bare port on 127.0.0.1; off when unset */
   http?: string;
   /** bearer token of the admin POST endpoints; without it they answer 403 */
@@ -98,6 +100,7 @@ export const DEFAULT_CONFIG: Readonly<BrokerConfig> = Object.freeze({
   txMaxChecksPerProducer: 200,
   noGroupRecheckSec: 60,
   noGroupRecheckMaxSec: 3600,
+  maxDelaySec: 40 * 24 * 3600,
   shutdownTimeoutMs: 10_000,
   logLevel: 'info',
   logPretty: false,
@@ -124,7 +127,7 @@ export function validateConfig(config: BrokerConfig): BrokerConfig {
   if (config.topics.length === 0 || config.topics.some((t) => !/^[\w.-]+$/.test(t))) {
     throw new ConfigError('topics', config.topics, 'a comma-separated list of topic names ([A-Za-z0-9_.-])');
   }
-  const positive: (keyof BrokerConfig)[] = ['maxBodyBytes', 'maxConnections', 'authTimeoutMs', 'authFailLimit', 'authFailWindowMs', 'authBlockMs', 'maxInFlightPublishes', 'maxBufferedBytes', 'deliveryTimeoutMs', 'clientIdleMs', 'maxUndeliveredBytes', 'recoverIntervalMs', 'recoverPageSize', 'maxRetryScheduled', 'txCheckAgeSec', 'txCheckIntervalSec', 'txMaxChecks', 'txMaxChecksPerSec', 'txMaxChecksPerProducer', 'noGroupRecheckSec', 'noGroupRecheckMaxSec', 'shutdownTimeoutMs', 'takeoverGraceMs', 'dlqIntervalMs'];
+  const positive: (keyof BrokerConfig)[] = ['maxBodyBytes', 'maxConnections', 'authTimeoutMs', 'authFailLimit', 'authFailWindowMs', 'authBlockMs', 'maxInFlightPublishes', 'maxBufferedBytes', 'deliveryTimeoutMs', 'clientIdleMs', 'maxUndeliveredBytes', 'recoverIntervalMs', 'recoverPageSize', 'maxRetryScheduled', 'txCheckAgeSec', 'txCheckIntervalSec', 'txMaxChecks', 'txMaxChecksPerSec', 'txMaxChecksPerProducer', 'noGroupRecheckSec', 'noGroupRecheckMaxSec', 'maxDelaySec', 'shutdownTimeoutMs', 'takeoverGraceMs', 'dlqIntervalMs'];
   for (const key of positive) {
     const value = config[key];
     if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new ConfigError(key, value, 'a positive number');

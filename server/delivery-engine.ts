@@ -19,6 +19,7 @@ import { buildPipeline, type Pipeline } from './pipeline';
 import { PublishAdmission } from './publish-admission';
 import { RecoveryManager } from './recovery';
 import { RetryScheduler } from './retry-scheduler';
+import { ScheduledMessages } from './scheduled';
 import type { Session } from './session';
 import type { Sessions } from './sessions';
 import { TakeoverManager, type TakeoverRegistry } from './takeover';
@@ -52,6 +53,8 @@ export interface DeliveryEngine {
   readonly recovery: RecoveryManager;
   /** check-backs awaiting an answer (doc/architecture.md §7) */
   readonly txChecks: TxCheckRegistry;
+  /** messages with a kiteq.deliverAt ahead: cancel and list (doc/delayed-delivery.md) */
+  readonly scheduled: ScheduledMessages;
   /**
    * Starts the work driven from the store: takeover (doc/architecture.md §9: with a registry that
    * can lock, zk://, and a shared store, mysql://), recovery scans, tx check-backs, dead-letter moves.
@@ -190,5 +193,6 @@ export function wireDeliveryEngine(deps: DeliveryEngineDeps): DeliveryEngine {
     await takeover?.stop();
     await dlqMover.stop();
   };
-  return { inFlight, admission, pipeline, scheduler, recovery, txChecks, start, stopWork, redriveParked };
+  const scheduled = new ScheduledMessages({ store, inFlight, nowMs, pageSize: config.recoverPageSize });
+  return { inFlight, admission, pipeline, scheduler, recovery, txChecks, scheduled, start, stopWork, redriveParked };
 }

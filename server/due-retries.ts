@@ -34,7 +34,7 @@ export class DueRetries {
       this.reading--;
     }
     if (!message || !message.header.commit) return;
-    this.deps.onRetried(message.header.topic);
+    if (message.deliverCount > 0) this.deps.onRetried(message.header.topic); // 0: a scheduled first attempt
     this.deps.toDeliverPrepare({ message, attempt: message.deliverCount + 1, fly: false });
   }
 }

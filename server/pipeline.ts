@@ -131,6 +131,19 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
     return storeOp('park', id, store.recordDelivery(id, { succGroups: message.succGroups, failGroups: [], deliverCount: message.deliverCount, nextDeliverTime }));
   };
 
+  // doc/delayed-delivery.md: a scheduled message stays in the store, due at ⌈deliverAt⌉ in whole
+  // seconds (never early). Only one due before the next recovery scan goes on the retry heap, at its
+  // exact millisecond; a later one is found by a scan and put on the heap then, so a million scheduled
+  // messages cost the store's rows and no memory here. Not async, like park.
+  const defer = ({ message }: DeliveryRequest, deliverAtMs: number): Promise<void> | undefined => {
+    const id = message.header.messageId;
+    if (deliverAtMs - nowMs() <= config.recoverIntervalMs + 2000) ctx.schedule(id, deliverAtMs); // the scan's look-ahead, server/recovery.ts
+    const nextDeliverTime = Math.ceil(deliverAtMs / 1000);
+    if (message.nextDeliverTime >= nextDeliverTime) return undefined; // stored with its time already
+    // a committed prepared message still has its check-back time: a restart must not deliver it then
+    return storeOp('defer', id, store.recordDelivery(id, { succGroups: message.succGroups, failGroups: message.failGroups, deliverCount: message.deliverCount, nextDeliverTime }));
+  };
+
   const settle = createDeliverResultStage({
     inFlight: ctx.inFlight,
     nowMs,
@@ -186,6 +199,7 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
     nowMs,
     deadLetter,
     park,
+    defer,
     finish,
     toDeliverQos: (job) => {
       ctx.onJobStart(job);
@@ -226,6 +240,7 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
     servesTopic: (topic) => topics.has(topic),
     mayPublish: (groupId, topic) => ctx.access.mayPublish(groupId, topic),
     serverName: ctx.serverName,
+    maxDelayMs: config.maxDelaySec * 1000,
     nowMs,
     // never rejects by design: a rejection is a bug, and closes the publisher's connection
     toPersist: (event) => void persist(event).catch((error) => event.session.failed('persist', error)),

@@ -15,6 +15,7 @@
 import type { InFlightSet } from '../handler/delivery-in-flight';
 import type { DeliveryRequest } from '../handler/events';
 import { nextTxState } from '../handler/tx-states';
+import { deliverAtOf } from '../protocol/deliver-at';
 import type { DeadLetterQuery, DueCursor, MessageStore, StoredMessage } from '../store/contract';
 import { cursorOf } from '../store/due-order';
 import type { Clock, TimerHandle } from './clock';
@@ -67,6 +68,8 @@ export class RecoveryManager {
   private running: Promise<ScanResult> | null = null;
   private again: ScanMode | null = null;
   private stopped = false;
+  /** how long the last periodic scan took: the next one looks that much further ahead */
+  private lastScanMs = 0;
 
   constructor(private readonly deps: RecoveryDeps) {}
 
@@ -79,8 +82,12 @@ export class RecoveryManager {
     return this.running !== null;
   }
 
+  // Beyond the interval by a second (due times are whole seconds: a scan starting late in a second
+  // must reach what falls due before the next starts) and by the last scan's duration (the next
+  // scan starts that much later). What falls due meanwhile goes on the retry heap at its exact
+  // time, so a scheduled message (doc/delayed-delivery.md) is not late by a slow scan.
   private periodic(): ScanMode {
-    return { lookaheadSec: Math.ceil(this.deps.intervalMs / 1000), redriveParked: false };
+    return { lookaheadSec: Math.ceil(this.deps.intervalMs / 1000) + 1 + Math.ceil(this.lastScanMs / 1000), redriveParked: false };
   }
 
   /** Scan now (or right after the running scan). */
@@ -92,8 +99,10 @@ export class RecoveryManager {
     }
     if (this.timer !== null) this.deps.clock.clearTimeout(this.timer);
     this.timer = null;
+    const startedMs = this.deps.clock.nowMs();
     this.running = this.run(mode).finally(() => {
       this.running = null;
+      if (!mode.redriveParked) this.lastScanMs = this.deps.clock.nowMs() - startedMs;
       if (this.stopped) return;
       const next = this.again;
       this.again = null;
@@ -139,17 +148,30 @@ export class RecoveryManager {
     }
     const writes: Promise<unknown>[] = [];
     for (const message of page) {
-      const write = this.take(message, nowSec, mode, released, result);
+      const write = this.take(message, nowSec, dueBy, mode, released, result);
       if (write instanceof Promise) writes.push(write);
     }
     const last = page.length > 0 ? cursorOf(page[page.length - 1]!) : after;
     return { size: page.length, last, writes };
   }
 
-  private take(message: StoredMessage, nowSec: number, mode: ScanMode, released: Set<string>, result: ScanResult): unknown {
+  private take(message: StoredMessage, nowSec: number, dueBy: number, mode: ScanMode, released: Set<string>, result: ScanResult): unknown {
     const id = message.header.messageId;
     const { inFlight } = this.deps;
     if (inFlight.has(id) || inFlight.isStoring(id) || released.has(id) || this.deps.isScheduled(id)) return undefined;
+    // A scheduled message not yet at its time is not parked, however empty its failGroups
+    // (doc/delayed-delivery.md): stored with its time, it goes on the heap at its exact millisecond;
+    // else deliver-prepare defers it, which writes its time (a commit left the check-back's).
+    const deliverAtMs = message.header.properties.length > 0 ? deliverAtOf(message.header) : 0;
+    if (deliverAtMs > this.deps.clock.nowMs()) {
+      if (message.nextDeliverTime >= Math.ceil(deliverAtMs / 1000)) {
+        // only what falls due before the next periodic scan: a parked-message scan reads an hour ahead
+        const heapBy = Math.min(dueBy, nowSec + this.periodic().lookaheadSec);
+        if (message.nextDeliverTime <= heapBy && this.deps.schedule(id, deliverAtMs)) result.scheduled++;
+        return undefined;
+      }
+      return this.deps.toDeliverPrepare({ message, attempt: message.deliverCount + 1, fly: false });
+    }
     const parked = message.failGroups.length === 0;
     if (message.nextDeliverTime > nowSec) {
       // A parked message's recheck (doc/architecture.md §6) needs no exact time: the scan that finds it due takes

@@ -5,6 +5,7 @@ import { directBinding } from '../binding/binding';
 import { BindingTable } from '../binding/matcher';
 import { createDeliverPrepareStage } from '../handler/deliver-prepare';
 import { InFlightSet } from '../handler/delivery-in-flight';
+import { DELIVER_AT_PROPERTY } from '../protocol/deliver-at';
 import type { DeliveryRequest } from '../handler/events';
 import { clockWithNow } from '../server/clock';
 import { silentLogger } from '../server/logger';
@@ -93,6 +94,31 @@ describe('recovery paging - store writes of a page come first', () => {
   });
 });
 
+describe('recovery - scheduled messages (doc/delayed-delivery.md)', () => {
+  const scheduledAt = (atMs: number, overrides: Partial<StoredMessage> = {}): StoredMessage => {
+    const message = due({ nextDeliverTime: Math.ceil(atMs / 1000), ...overrides });
+    return { ...message, header: { ...message.header, properties: [{ key: DELIVER_AT_PROPERTY, value: String(atMs) }] } };
+  };
+
+  it('puts one due before the next scan on the heap at its exact millisecond, never re-drives it as parked', async () => {
+    const soon = scheduledAt(NOW_MS + 2_345);
+    const later = scheduledAt(NOW_MS + 30 * 60_000); // within the parked-message scan's hour, beyond the next scan
+    const committedLate = scheduledAt(NOW_MS + 1_500, { nextDeliverTime: NOW + 1 }); // still the check-back's due time
+    const scheduled: [string, number][] = [];
+    const driven: string[] = [];
+    const manager = recovery(pagedStore([[committedLate, soon, later]], []), {
+      pageSize: 10,
+      intervalMs: 5000,
+      schedule: (id, atMs) => (scheduled.push([id, atMs]), true),
+      toDeliverPrepare: (request) => void driven.push(request.message.header.messageId),
+    });
+    assert.deepEqual(await manager.scan({ lookaheadSec: 3600, redriveParked: true }), { redriven: 0, scheduled: 1 });
+    assert.deepEqual(scheduled, [[soon.header.messageId, NOW_MS + 2_345]]);
+    assert.deepEqual(driven, [committedLate.header.messageId], 'deliver-prepare defers it and writes its time');
+    await manager.stop();
+  });
+});
+
 describe('deliver-prepare - hands back the store write that settled a message', () => {
   const stage = (online: boolean, written: Promise<void>) =>
     createDeliverPrepareStage({
@@ -102,6 +128,7 @@ describe('deliver-prepare - hands back the store write that settled a message', 
       nowMs: () => NOW_MS,
       deadLetter: () => written,
       park: () => written,
+      defer: () => written,
       finish: () => written,
       toDeliverQos: () => undefined,
       onUncommitted: () => undefined,

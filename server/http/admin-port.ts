@@ -3,6 +3,7 @@
 import type { Binding } from '../../binding/binding';
 import type { BrokerStats } from '../../stat/broker-stats';
 import type { DeadLetter, DeadLetterQuery, StoreDamageStats, StoredMessage } from '../../store/contract';
+import type { CancelOutcome, ScheduledPage, ScheduledQuery } from '../scheduled';
 
 export interface ReachableResult {
   ok: boolean;
@@ -32,6 +33,9 @@ export interface AdminPort {
   listDeadLetters(query: DeadLetterQuery): Promise<DeadLetter[]>;
   /** Moves a dead letter back: delivered at once, or checked back again if prepared; false when it is not a dead letter. */
   redrive(messageId: string): Promise<boolean>;
+  /** Deletes a message whose kiteq.deliverAt has not come (doc/delayed-delivery.md). */
+  cancelScheduled(messageId: string): Promise<CancelOutcome>;
+  listScheduled(query: ScheduledQuery): Promise<ScheduledPage>;
   storeReachable(): Promise<ReachableResult>;
   /** damage the store found in its files at start; undefined when it does not check (memory, mysql) */
   storeDamage(): StoreDamageStats | undefined;

@@ -1,6 +1,6 @@
 // The admin HTTP server (doc/architecture.md §10), off unless --http host:port. Read-only endpoints are open
 // to whoever can reach the bind address (127.0.0.1 by default); POST endpoints need the bearer
-// token of --http-token and are refused (403) when none is configured.
+// token of --http-token and are refused (403) when none is configured, and so is DELETE.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../logger';
@@ -9,6 +9,7 @@ import { listDeadLetters, redriveDeadLetters } from './dlq';
 import { healthz } from './health';
 import { kiteqBinds, kiteqStat } from './kiteq-stat';
 import { messageView } from './messages';
+import { cancelScheduled, listScheduled } from './scheduled';
 import { HttpError, readJsonBody, requireToken, sendJson, sendText } from './respond';
 
 export interface AdminServerOptions {
@@ -76,6 +77,11 @@ export class AdminServer {
       }
       if (path.startsWith('/messages/')) return sendJson(res, 200, await messageView(port, decodeURIComponent(path.slice('/messages/'.length))));
       if (path === '/dlq') return sendJson(res, 200, await listDeadLetters(port, url.searchParams));
+      if (path === '/scheduled') return sendJson(res, 200, await listScheduled(port, url.searchParams));
+    }
+    if (method === 'DELETE' && path.startsWith('/messages/')) {
+      requireToken(req, port.httpToken());
+      return sendJson(res, 200, await cancelScheduled(port, decodeURIComponent(path.slice('/messages/'.length))));
     }
     if (method === 'POST') {
       if (path === '/dlq/redrive') {
@@ -90,7 +96,7 @@ export class AdminServer {
         return sendJson(res, 200, await port.reload());
       }
     }
-    const known = ['/stat', '/binds', '/metrics', '/healthz', '/dlq', '/dlq/redrive', '/reload'];
+    const known = ['/stat', '/binds', '/metrics', '/healthz', '/dlq', '/dlq/redrive', '/reload', '/scheduled'];
     if (known.includes(path) || path.startsWith('/messages/')) throw new HttpError(405, `${method} not allowed on ${path}`);
     throw new HttpError(404, `no endpoint ${path}`);
   }

@@ -6,6 +6,7 @@ import type { BrokerStats } from '../../stat/broker-stats';
 import type { MessageStore } from '../../store/contract';
 import type { BrokerConfig } from '../config';
 import type { Logger } from '../logger';
+import type { ScheduledMessages } from '../scheduled';
 import type { AdminPort, ReloadResult } from './admin-port';
 import { registryReachable } from './reachability';
 
@@ -22,6 +23,8 @@ export interface BrokerPortDeps {
   bindings: () => readonly Binding[];
   /** moves one dead letter back (RecoveryManager.redriveOne); false when it is not one */
   redrive: (messageId: string) => Promise<boolean>;
+  /** cancel and list messages not yet at their kiteq.deliverAt */
+  scheduled: Pick<ScheduledMessages, 'cancel' | 'list'>;
   reload: (() => Promise<ReloadResult>) | null;
 }
 
@@ -48,6 +51,12 @@ export function createBrokerPort(deps: BrokerPortDeps): AdminPort {
       if (redriven) log.debug({ messageId: id }, 'dead letter re-driven');
       return redriven;
     },
+    async cancelScheduled(id) {
+      const outcome = await deps.scheduled.cancel(id);
+      if (outcome === 'cancelled') log.info({ messageId: id }, 'scheduled message cancelled (admin)');
+      return outcome;
+    },
+    listScheduled: (query) => deps.scheduled.list(query),
     async storeReachable() {
       const health = await stats.storeProbe.probe();
       return health.ok ? { ok: true } : { ok: false, reason: `store probe failed: ${health.lastError}` };

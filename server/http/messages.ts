@@ -6,7 +6,7 @@ import type { DeadLetter, StoredMessage } from '../../store/contract';
 import type { AdminPort } from './admin-port';
 import { HttpError } from './respond';
 
-const MESSAGE_ID = /^[0-9a-fA-F]{32}$/;
+export const MESSAGE_ID = /^[0-9a-fA-F]{32}$/;
 
 export type MessageState = 'prepared' | 'committed' | 'dead-letter';
 

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { createCheckMessageStage, MAX_EXPIRY_SEC } from '../../handler/check-message';
 import type { CheckedPublish, PublishEvent } from '../../handler/events';
 import { CmdType } from '../../protocol/commands';
+import { DELIVER_AT_PROPERTY } from '../../protocol/deliver-at';
 import type { MessageHeader } from '../../protocol/messages/header';
 import { Reasons } from '../../protocol/reasons';
 import { aHeader } from '../support/messages';
@@ -24,6 +25,7 @@ describe('check-message stage - header checks and normalisation', () => {
       servesTopic: (t) => t === 'trade',
       mayPublish: (g, t) => !(g === 'p-trade' && t === 'trade-audit'),
       serverName: '127.0.0.1:13800',
+      maxDelayMs: 40 * 86_400_000,
       nowMs: () => nowMs,
       toPersist: (e) => persisted.push(e),
     });
@@ -51,7 +53,7 @@ describe('check-message stage - header checks and normalisation', () => {
   });
 
   it('refuses a topic the group may not publish to', () => {
-    const checkAudit = createCheckMessageStage({ servesTopic: () => true, mayPublish: () => false, serverName: 's', nowMs: () => nowMs, toPersist: (e) => persisted.push(e) });
+    const checkAudit = createCheckMessageStage({ servesTopic: () => true, mayPublish: () => false, serverName: 's', maxDelayMs: 40 * 86_400_000, nowMs: () => nowMs, toPersist: (e) => persisted.push(e) });
     checkAudit(publish({ topic: 'trade-audit' }));
     assert.ok(refusal().startsWith(Reasons.forbidden.text));
   });
@@ -81,5 +83,46 @@ describe('check-message stage - header checks and normalisation', () => {
     const id = 'ABCDEF0123456789ABCDEF0123456789';
     check(publish({ fly: true, commit: false, messageId: id }));
     assert.deepEqual([persisted[0].stored.header.fly, persisted[0].stored.header.messageId], [false, id.toLowerCase()]);
+  });
+
+  describe('kiteq.deliverAt (doc/delayed-delivery.md)', () => {
+    const at = (value: string, overrides: Partial<MessageHeader> = {}) => publish({ properties: [{ key: DELIVER_AT_PROPERTY, value }], ...overrides });
+
+    it('refuses a value that is not epoch milliseconds as a decimal string, quoting it', () => {
+      for (const value of ['', ' 1700000000000', '1700000000000.5', '-1', '1e12', '0x1F', 'tomorrow', '99999999999999999']) {
+        persisted.length = 0;
+        session.storeAcks.length = 0;
+        check(at(value));
+        assert.equal(refusal(), `${Reasons.badDeliverAt.text} (got "${value}")`, value);
+      }
+    });
+
+    it('refuses a time further ahead than the max delay, and a fly message with a time', () => {
+      check(at(String(nowMs + 40 * 86_400_000 + 1)));
+      assert.equal(refusal(), `${Reasons.delayTooLong.text} (3456000 s)`);
+      session.storeAcks.length = 0;
+      check(at(String(nowMs + 1000), { fly: true }));
+      assert.equal(refusal(), Reasons.flyCannotBeDelayed.text);
+    });
+
+    it('refuses an expiry earlier than the delivery time', () => {
+      check(at(String(nowMs + 61_000)));
+      assert.ok(refusal().startsWith(Reasons.expiresBeforeDeliverAt.text));
+    });
+
+    it('stores the message due at the whole second at or after its time, never the one before', () => {
+      check(at(String(nowMs + 30_500), { expiredTime: -1 }));
+      check(at(String(nowMs + 30_000)));
+      assert.deepEqual(session.storeAcks, []);
+      const [inside, exact] = persisted.map((e) => e.stored);
+      assert.equal(inside.nextDeliverTime, nowSec + 31);
+      assert.equal(exact.nextDeliverTime, nowSec + 30);
+      assert.equal(inside.header.expiredTime, nowSec + 31 + MAX_EXPIRY_SEC, 'the default expiry counts from the delivery time');
+    });
+
+    it('delivers a time already past at once, like a message without one', () => {
+      check(at(String(nowMs - 5000)));
+      assert.deepEqual([session.storeAcks.length, persisted[0].stored.nextDeliverTime], [0, nowSec]);
+    });
   });
 });

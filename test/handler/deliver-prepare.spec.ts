@@ -8,6 +8,7 @@ import { createDeliverResultStage } from '../../handler/deliver-result';
 import { InFlightSet } from '../../handler/delivery-in-flight';
 import type { DeliveryJob } from '../../handler/delivery-job';
 import type { DeliveryRequest } from '../../handler/events';
+import { DELIVER_AT_PROPERTY } from '../../protocol/deliver-at';
 import type { DeliveryResult } from '../../store/contract';
 import { aMessage } from '../support/messages';
 
@@ -19,6 +20,7 @@ describe('deliver-prepare stage - targets, dedup, limits', () => {
   let parked: number;
   let finished: DeliveryRequest[];
   let uncommitted: DeliveryRequest[];
+  let deferred: [DeliveryRequest, number][];
   let online: Set<string>;
   let bindings: Binding[];
   let prepare: ReturnType<typeof createDeliverPrepareStage>;
@@ -30,6 +32,7 @@ describe('deliver-prepare stage - targets, dedup, limits', () => {
     parked = 0;
     finished = [];
     uncommitted = [];
+    deferred = [];
     online = new Set(['s-a', 's-b']);
     bindings = [directBinding('s-a', 'trade', 'pay-succ'), directBinding('s-b', 'trade', 'pay-succ')];
     prepare = createDeliverPrepareStage({
@@ -39,6 +42,7 @@ describe('deliver-prepare stage - targets, dedup, limits', () => {
       nowMs: () => now,
       deadLetter: (_r, reason) => dead.push(reason),
       park: () => parked++,
+      defer: (r, atMs) => deferred.push([r, atMs]),
       finish: (r) => finished.push(r),
       toDeliverQos: (job) => jobs.push(job),
       onUncommitted: (r) => uncommitted.push(r),
@@ -62,6 +66,17 @@ describe('deliver-prepare stage - targets, dedup, limits', () => {
     assert.equal(prepare({ message: m, attempt: 1, fly: false }), undefined);
     assert.deepEqual([jobs.length, parked, finished.length, dead.length, inFlight.has(m.header.messageId)], [0, 0, 0, 0, false]);
     assert.deepEqual(uncommitted.map((r) => r.message.header.messageId), [m.header.messageId]);
+  });
+
+  it('defers a scheduled message reaching it before its time, whatever hands it over; delivers it from that time', () => {
+    const at = now + 1;
+    const m = message({ properties: [{ key: DELIVER_AT_PROPERTY, value: String(at) }] });
+    prepare({ message: m, attempt: 1, fly: false });
+    assert.deepEqual([jobs.length, parked, inFlight.size], [0, 0, 0]);
+    assert.deepEqual(deferred.map(([r, ms]) => [r.message.header.messageId, ms]), [[m.header.messageId, at]]);
+    const onTime = message({ properties: [{ key: DELIVER_AT_PROPERTY, value: String(now) }] });
+    prepare({ message: onTime, attempt: 1, fly: false });
+    assert.deepEqual([jobs.length, deferred.length], [1, 1]);
   });
 
   it('targets only the groups that have not acked', () => {
@@ -118,7 +133,7 @@ describe('deliver-result stage - outcome recorded before the message leaves flig
     const prepare = createDeliverPrepareStage({
       bindings: () => new BindingTable([directBinding('s-a', 'trade', 'pay-succ'), directBinding('s-b', 'trade', 'pay-succ')]),
       isOnline: () => true, inFlight, nowMs: () => 1_000_000,
-      deadLetter: () => undefined, park: () => undefined, finish: () => undefined,
+      deadLetter: () => undefined, park: () => undefined, defer: () => assert.fail('not scheduled'), finish: () => undefined,
       toDeliverQos: (job) => jobs.push(job), onUncommitted: () => assert.fail('committed'),
     });
     const m = aMessage({ topic: 'trade', messageType: 'pay-succ' });
