@@ -33,11 +33,18 @@ function workloadOptions(command: Command): Command {
   return command
     .option('--size <bytes>', 'message size', int, 512)
     .addOption(new Option('-k, --clients <n>', 'producer connections').argParser(int).default(8))
-    .addOption(new Option('-c, --concurrency <n>', 'messages in flight per producer connection').argParser(int).default(25))
+    .addOption(
+      new Option('-c, --concurrency <n>', 'messages in flight per producer connection').argParser(int).default(25),
+    )
     .option('--messages <n>', 'messages to publish (default 100000 unless --duration)', int)
     .option('--duration <seconds>', 'publish for this long', int)
     .option('--rate <msgs/s>', 'fixed offered load; latency measured from each intended send time', int)
-    .option('--warmup <messages>', 'messages published first on the same connections at the same rate, left out of the figures (compare: every system)', int, 0)
+    .option(
+      '--warmup <messages>',
+      'messages published first on the same connections at the same rate, left out of the figures (compare: every system)',
+      int,
+      0,
+    )
     .option('--drain-ms <ms>', 'wait this long without a delivery before counting the rest as lost', int, 10_000)
     .option('--json', 'print only the result, as one JSON line')
     .option('--report <file.html>', 'write a self-contained HTML report');
@@ -80,7 +87,9 @@ function summaryLine(r: RoundtripResult): string {
 }
 
 function latenessPart({ lateness: l }: RoundtripResult): string {
-  return l ? ` | lateness (receive − deliverAt) p50 ${l.p50.toFixed(2)} p99 ${l.p99.toFixed(2)} max ${l.max.toFixed(2)} ms, early ${l.early}` : '';
+  return l
+    ? ` | lateness (receive − deliverAt) p50 ${l.p50.toFixed(2)} p99 ${l.p99.toFixed(2)} max ${l.max.toFixed(2)} ms, early ${l.early}`
+    : '';
 }
 
 function warmupPart({ warmup }: RoundtripResult): string {
@@ -101,12 +110,28 @@ function windowPart({ windowBound, sent, options }: RoundtripResult): string {
 function cpuPart({ cpu }: RoundtripResult): string {
   if (!cpu) return '';
   const { broker, generator } = cpu;
-  const brokerPart = broker ? `broker ${broker.perMessageUs} µs (user ${broker.userMs} + sys ${broker.sysMs} ms${broker.peakRssMb === undefined ? '' : `, peak RSS ${broker.peakRssMb} MB`}), ` : '';
+  const brokerPart = broker
+    ? `broker ${broker.perMessageUs} µs (user ${broker.userMs} + sys ${broker.sysMs} ms${broker.peakRssMb === undefined ? '' : `, peak RSS ${broker.peakRssMb} MB`}), `
+    : '';
   return ` | cpu/msg ${brokerPart}bench ${generator.perMessageUs} µs`;
 }
 
 function compact(r: RoundtripResult): Record<string, unknown> {
-  const counts = { sent: r.sent, acked: r.acked, failed: r.failed, received: r.received, duplicates: r.duplicates, lost: r.lost, stale: r.stale, tps: r.tps, deliveredPerSec: r.deliveredPerSec, p50Ms: r.p50Ms, p99Ms: r.p99Ms, ...(r.windowBound === undefined ? {} : { windowBound: r.windowBound }), ...(r.warmup === undefined ? {} : { warmup: r.warmup }) };
+  const counts = {
+    sent: r.sent,
+    acked: r.acked,
+    failed: r.failed,
+    received: r.received,
+    duplicates: r.duplicates,
+    lost: r.lost,
+    stale: r.stale,
+    tps: r.tps,
+    deliveredPerSec: r.deliveredPerSec,
+    p50Ms: r.p50Ms,
+    p99Ms: r.p99Ms,
+    ...(r.windowBound === undefined ? {} : { windowBound: r.windowBound }),
+    ...(r.warmup === undefined ? {} : { warmup: r.warmup }),
+  };
   const withLateness = r.lateness ? { ...counts, lateness: r.lateness } : counts;
   return r.cpu ? { ...withLateness, cpu: r.cpu } : withLateness;
 }
@@ -120,7 +145,11 @@ function kiteqFlags(command: Command): Command {
     .option('--consumer-group <group>', 'consumer group (must be bound in the registry)', 's-bench')
     .option('--secret-key <key>', 'secret key of both groups', '123456')
     .option('--tx', 'transactional messages: prepared, local tx, commit')
-    .option('--delay-ms <ms>', 'schedule each message this many ms after its send (kiteq.deliverAt); reports lateness', int)
+    .option(
+      '--delay-ms <ms>',
+      'schedule each message this many ms after its send (kiteq.deliverAt); reports lateness',
+      int,
+    )
     .option('--broker-pid <pid>', "the broker's process (same machine): report its CPU per message and peak RSS", int);
 }
 
@@ -129,13 +158,16 @@ async function roundtrip(o: Record<string, unknown>): Promise<void> {
   const tty = process.stderr.isTTY && !o.json;
   const result = await runKiteqRoundtrip({
     ...kiteqOptions(o, base),
-    onProgress: o.json ? undefined : (p) => {
-      const line = `[${p.second}s] acked ${p.acked}  in flight ${p.inFlight}  publish p99 ${p.p99Ms.toFixed(2)} ms`;
-      process.stderr.write(tty ? `\r${line}   ` : `${line}\n`);
-    },
+    onProgress: o.json
+      ? undefined
+      : (p) => {
+          const line = `[${p.second}s] acked ${p.acked}  in flight ${p.inFlight}  publish p99 ${p.p99Ms.toFixed(2)} ms`;
+          process.stderr.write(tty ? `\r${line}   ` : `${line}\n`);
+        },
   });
   if (tty) process.stderr.write('\n');
-  if (o.report) writeFileSync(String(o.report), renderReportHtml([{ name: 'kiteq-ts', result }], 'kiteq-bench roundtrip'));
+  if (o.report)
+    writeFileSync(String(o.report), renderReportHtml([{ name: 'kiteq-ts', result }], 'kiteq-bench roundtrip'));
   if (!o.json) process.stdout.write(`${summaryLine(result)}\n`);
   process.stdout.write(`${JSON.stringify(compact(result))}\n`);
   if (result.lost > 0 || (result.warmup?.lost ?? 0) > 0) process.exitCode = 1;
@@ -150,40 +182,83 @@ async function compare(o: Record<string, unknown>): Promise<void> {
   }
   const kiteq = await runKiteqRoundtrip(kiteqOptions(o, base));
   runs.push({ name: 'kiteq-ts', result: kiteq });
-  runs.push({ name: `rabbitmq (${o.rabbitQueue})`, result: await runRabbitRoundtrip({ ...base, queueType: o.rabbitQueue as 'quorum' | 'classic' }) });
+  runs.push({
+    name: `rabbitmq (${o.rabbitQueue})`,
+    result: await runRabbitRoundtrip({ ...base, queueType: o.rabbitQueue as 'quorum' | 'classic' }),
+  });
   runs.push({ name: 'nats jetstream', result: await runNatsRoundtrip(base) });
   if (!o.json) process.stdout.write(compareTable(runs, kiteq));
   if (o.report) writeFileSync(String(o.report), renderReportHtml(runs, 'kiteq-bench compare'));
-  process.stdout.write(`${JSON.stringify(Object.fromEntries(runs.map(({ name, result }) => [name, isUnavailable(result) ? result : compact(result)])))}\n`);
+  process.stdout.write(
+    `${JSON.stringify(Object.fromEntries(runs.map(({ name, result }) => [name, isUnavailable(result) ? result : compact(result)])))}\n`,
+  );
 }
 
 async function producer(o: Record<string, unknown>): Promise<void> {
   const base = workload(o);
   const k = kiteqOptions(o, base);
-  const result = await runKiteqProducer({ ...base, registry: k.registry, topic: k.topic, messageType: k.messageType, groupId: k.producerGroup, secretKey: k.secretKey, tx: k.tx });
+  const result = await runKiteqProducer({
+    ...base,
+    registry: k.registry,
+    topic: k.topic,
+    messageType: k.messageType,
+    groupId: k.producerGroup,
+    secretKey: k.secretKey,
+    tx: k.tx,
+  });
   if (!o.json) {
-    process.stdout.write(`producer: sent ${result.sent} acked ${result.acked} failed ${result.failed} | ${result.tps} msg/s | publish→ack p50 ${result.publishAck.p50.toFixed(2)} p99 ${result.publishAck.p99.toFixed(2)} p999 ${result.publishAck.p999.toFixed(2)} ms${result.firstError ? ` | first error: ${result.firstError}` : ''}\n`);
+    process.stdout.write(
+      `producer: sent ${result.sent} acked ${result.acked} failed ${result.failed} | ${result.tps} msg/s | publish→ack p50 ${result.publishAck.p50.toFixed(2)} p99 ${result.publishAck.p99.toFixed(2)} p999 ${result.publishAck.p999.toFixed(2)} ms${result.firstError ? ` | first error: ${result.firstError}` : ''}\n`,
+    );
   }
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
 async function consumer(o: Record<string, unknown>): Promise<void> {
   const k = kiteqOptions(o, workload({ ...o, messages: 1 }));
-  const result = await runKiteqConsumer({ registry: k.registry, topic: k.topic, messageType: k.messageType, groupId: k.consumerGroup, secretKey: k.secretKey, durationSec: (o.duration as number | undefined) ?? 30 });
-  if (!o.json) process.stdout.write(`consumer: received ${result.received} dup ${result.duplicates} in ${result.runs} producer run(s) | ${result.ratePerSec} msg/s | publish→deliver p50 ${result.deliver.p50.toFixed(2)} p99 ${result.deliver.p99.toFixed(2)} ms\n`);
+  const result = await runKiteqConsumer({
+    registry: k.registry,
+    topic: k.topic,
+    messageType: k.messageType,
+    groupId: k.consumerGroup,
+    secretKey: k.secretKey,
+    durationSec: (o.duration as number | undefined) ?? 30,
+  });
+  if (!o.json)
+    process.stdout.write(
+      `consumer: received ${result.received} dup ${result.duplicates} in ${result.runs} producer run(s) | ${result.ratePerSec} msg/s | publish→deliver p50 ${result.deliver.p50.toFixed(2)} p99 ${result.deliver.p99.toFixed(2)} ms\n`,
+    );
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
 export function buildBenchCommand(): Command {
   const program = new Command('kiteq-bench').description('benchmarks for kiteq-ts');
-  kiteqFlags(workloadOptions(program.command('producer').description('publish only: tps and publish→store-ack latency'))).action(producer);
-  kiteqFlags(program.command('consumer').description('receive for --duration seconds (default 30): rate and publish→deliver latency'))
+  kiteqFlags(
+    workloadOptions(program.command('producer').description('publish only: tps and publish→store-ack latency')),
+  ).action(producer);
+  kiteqFlags(
+    program
+      .command('consumer')
+      .description('receive for --duration seconds (default 30): rate and publish→deliver latency'),
+  )
     .option('--duration <seconds>', 'how long to receive', int, 30)
     .option('--json', 'print only the result, as one JSON line')
     .action(consumer);
-  kiteqFlags(workloadOptions(program.command('roundtrip').description('producers publish, one consumer group receives; prints tps and latency'))).action(roundtrip);
-  kiteqFlags(workloadOptions(program.command('compare').description('the roundtrip workload on kiteq-ts, RabbitMQ and NATS JetStream')))
-    .addOption(new Option('--rabbit-queue <type>', 'RabbitMQ queue type').choices(['quorum', 'classic']).default('quorum'))
+  kiteqFlags(
+    workloadOptions(
+      program
+        .command('roundtrip')
+        .description('producers publish, one consumer group receives; prints tps and latency'),
+    ),
+  ).action(roundtrip);
+  kiteqFlags(
+    workloadOptions(
+      program.command('compare').description('the roundtrip workload on kiteq-ts, RabbitMQ and NATS JetStream'),
+    ),
+  )
+    .addOption(
+      new Option('--rabbit-queue <type>', 'RabbitMQ queue type').choices(['quorum', 'classic']).default('quorum'),
+    )
     .action(compare);
   return program;
 }

@@ -98,10 +98,21 @@ async function main(): Promise<void> {
   rmSync(file, { force: true });
   const { p50, p90, p99, p999, max, count } = latencies.summary();
   const ms = (value: number) => +value.toFixed(2);
-  console.log(JSON.stringify({
-    mode, rate, seconds, inFlight: maxInFlight, size, messages: count,
-    p50ms: ms(p50), p90ms: ms(p90), p99ms: ms(p99), p999ms: ms(p999), maxMs: ms(max),
-  }));
+  console.log(
+    JSON.stringify({
+      mode,
+      rate,
+      seconds,
+      inFlight: maxInFlight,
+      size,
+      messages: count,
+      p50ms: ms(p50),
+      p90ms: ms(p90),
+      p99ms: ms(p99),
+      p999ms: ms(p999),
+      maxMs: ms(max),
+    }),
+  );
 }
 
 main().catch((error) => {

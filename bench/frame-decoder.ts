@@ -38,7 +38,9 @@ function streamedChunks(): void {
   const ms = msPer(() => {
     for (const chunk of chunks) decoder.push(chunk, () => frames++);
   });
-  console.log(`4000 frames of 512 B in 65,000 B reads (frames cross reads): ${((ms * 1e6) / 4000).toFixed(1)} ns per frame`);
+  console.log(
+    `4000 frames of 512 B in 65,000 B reads (frames cross reads): ${((ms * 1e6) / 4000).toFixed(1)} ns per frame`,
+  );
 }
 
 function largeFrameInPieces(frameBytes: number, piece: number): void {
@@ -47,10 +49,15 @@ function largeFrameInPieces(frameBytes: number, piece: number): void {
   for (let at = 0; at < packet.length; at += piece) pieces.push(Buffer.from(packet.subarray(at, at + piece)));
   const decoder = new FrameDecoder(4 * 1024 * 1024);
   let frames = 0;
-  const ms = msPer(() => {
-    for (const p of pieces) decoder.push(p, () => frames++);
-  }, piece === 1 ? 0 : 300);
-  console.log(`${frameBytes / 1024} KiB frame in ${piece} B pieces: ${ms.toFixed(2)} ms per frame, ${((ms * 1e6) / pieces.length).toFixed(0)} ns per piece`);
+  const ms = msPer(
+    () => {
+      for (const p of pieces) decoder.push(p, () => frames++);
+    },
+    piece === 1 ? 0 : 300,
+  );
+  console.log(
+    `${frameBytes / 1024} KiB frame in ${piece} B pieces: ${ms.toFixed(2)} ms per frame, ${((ms * 1e6) / pieces.length).toFixed(0)} ns per piece`,
+  );
 }
 
 const sizesKiB = process.argv.slice(2).map(Number);

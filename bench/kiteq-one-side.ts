@@ -29,18 +29,35 @@ export interface ProducerResult {
 }
 
 export async function runKiteqProducer(options: SideOptions & RoundtripOptions): Promise<ProducerResult> {
-  const producers = Array.from({ length: options.producers }, () => new KiteQClient({ registry: options.registry, groupId: options.groupId, secretKey: options.secretKey, publishTopics: [options.topic] }));
+  const producers = Array.from(
+    { length: options.producers },
+    () =>
+      new KiteQClient({
+        registry: options.registry,
+        groupId: options.groupId,
+        secretKey: options.secretKey,
+        publishTopics: [options.topic],
+      }),
+  );
   try {
     await Promise.all(producers.map((p) => p.start()));
-    const phase = await runPublishLoop(options, async (producer, payload) => {
-      const message = buildBytesMessage({ topic: options.topic, messageType: options.messageType, body: payload });
-      if (options.tx) await producers[producer].sendTxMessage(message, () => true);
-      else await producers[producer].send(message);
-    }, new ReceiptTracker());
+    const phase = await runPublishLoop(
+      options,
+      async (producer, payload) => {
+        const message = buildBytesMessage({ topic: options.topic, messageType: options.messageType, body: payload });
+        if (options.tx) await producers[producer].sendTxMessage(message, () => true);
+        else await producers[producer].send(message);
+      },
+      new ReceiptTracker(),
+    );
     return {
-      sent: phase.sent, acked: phase.acked, failed: phase.failed,
+      sent: phase.sent,
+      acked: phase.acked,
+      failed: phase.failed,
       tps: phase.durationMs > 0 ? Math.round((phase.acked * 1000) / phase.durationMs) : 0,
-      publishAck: phase.publishAck.summary(), perSecond: phase.perSecond, firstError: phase.firstError,
+      publishAck: phase.publishAck.summary(),
+      perSecond: phase.perSecond,
+      firstError: phase.firstError,
     };
   } finally {
     await Promise.all(producers.map((p) => p.close()));
@@ -64,7 +81,9 @@ export async function runKiteqConsumer(options: SideOptions & { durationSec: num
   const perSecond: number[] = [];
   const start = nowMs();
   const consumer = new KiteQClient({
-    registry: options.registry, groupId: options.groupId, secretKey: options.secretKey,
+    registry: options.registry,
+    groupId: options.groupId,
+    secretKey: options.secretKey,
     bindings: [directBinding(options.groupId, options.topic, options.messageType, { watermark: 1_000_000 })],
     listener: (message) => {
       const body = message.body as Buffer;
@@ -92,5 +111,12 @@ export async function runKiteqConsumer(options: SideOptions & { durationSec: num
     received += receipts.received;
     duplicates += receipts.duplicates;
   }
-  return { received, duplicates, runs: runs.size, ratePerSec: Math.round(received / options.durationSec), deliver: deliver.summary(), perSecond };
+  return {
+    received,
+    duplicates,
+    runs: runs.size,
+    ratePerSec: Math.round(received / options.durationSec),
+    deliver: deliver.summary(),
+    perSecond,
+  };
 }

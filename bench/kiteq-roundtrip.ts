@@ -53,7 +53,10 @@ export async function runKiteqRoundtrip(options: KiteqRoundtripOptions): Promise
       return true;
     },
   });
-  const producers = Array.from({ length: options.producers }, () => new KiteQClient({ registry, groupId: producerGroup, secretKey, publishTopics: [topic] }));
+  const producers = Array.from(
+    { length: options.producers },
+    () => new KiteQClient({ registry, groupId: producerGroup, secretKey, publishTopics: [topic] }),
+  );
   const publishOne = async (producer: number, payload: Buffer): Promise<void> => {
     const message = buildBytesMessage({ topic, messageType, body: payload });
     const schedule = delayMs === undefined ? undefined : { delayMs };
@@ -63,14 +66,20 @@ export async function runKiteqRoundtrip(options: KiteqRoundtripOptions): Promise
   try {
     await consumer.start();
     await Promise.all(producers.map((p) => p.start()));
-    if (consumer.readyConnections === 0) throw new Error(`the consumer could not connect to a broker for "${topic}" (registry ${registry})`);
+    if (consumer.readyConnections === 0)
+      throw new Error(`the consumer could not connect to a broker for "${topic}" (registry ${registry})`);
     const live = { sent: 0, acked: 0, latency: new LatencyRecorder() };
     const warmup = await runWarmup(options, publishOne, receipts);
     let progress: NodeJS.Timeout | undefined;
     if (options.onProgress) {
       let second = 0;
       progress = setInterval(() => {
-        options.onProgress!({ second: ++second, acked: live.acked, inFlight: live.sent - live.acked, p99Ms: live.latency.percentileMs(99) });
+        options.onProgress!({
+          second: ++second,
+          acked: live.acked,
+          inFlight: live.sent - live.acked,
+          p99Ms: live.latency.percentileMs(99),
+        });
       }, 1000);
     }
     const publish = async (producer: number, payload: Buffer): Promise<void> => {
@@ -83,16 +92,29 @@ export async function runKiteqRoundtrip(options: KiteqRoundtripOptions): Promise
         live.latency.recordMs(nowMs() - started);
       }
     };
-    const cpuAtStart = { generator: sampleSelf(), broker: brokerPid === undefined ? undefined : sampleProcess(brokerPid) };
+    const cpuAtStart = {
+      generator: sampleSelf(),
+      broker: brokerPid === undefined ? undefined : sampleProcess(brokerPid),
+    };
     const loop = runPublishLoop(options, publish, receipts);
     const phase = await loop;
     clearInterval(progress);
     await receipts.whenDrained(options.drainTimeoutMs ?? 10_000);
-    const result = resultOf('kiteq', { ...options, onProgress: undefined, tx: options.tx ?? false } as RoundtripOptions & Record<string, unknown>, phase, receipts, warmup);
+    const result = resultOf(
+      'kiteq',
+      { ...options, onProgress: undefined, tx: options.tx ?? false } as RoundtripOptions & Record<string, unknown>,
+      phase,
+      receipts,
+      warmup,
+    );
     if (lateness) result.lateness = { ...lateness.recorder.summary(), early: lateness.early };
     result.cpu = { generator: cpuBetween(cpuAtStart.generator, sampleSelf(), result.acked) };
     if (brokerPid !== undefined) {
-      result.cpu.broker = { pid: brokerPid, ...cpuBetween(cpuAtStart.broker!, sampleProcess(brokerPid), result.acked), peakRssMb: peakRssMb(brokerPid) };
+      result.cpu.broker = {
+        pid: brokerPid,
+        ...cpuBetween(cpuAtStart.broker!, sampleProcess(brokerPid), result.acked),
+        peakRssMb: peakRssMb(brokerPid),
+      };
     }
     return result;
   } finally {

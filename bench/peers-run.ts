@@ -32,7 +32,8 @@ async function main(): Promise<void> {
     const queueType = flag('queue-type') === 'classic' ? 'classic' : 'quorum';
     runs.push({ name: `rabbitmq (${queueType})`, result: await runRabbitRoundtrip({ ...options, queueType }) });
   }
-  if (only === undefined || only === 'nats') runs.push({ name: 'nats jetstream (file)', result: await runNatsRoundtrip(options) });
+  if (only === undefined || only === 'nats')
+    runs.push({ name: 'nats jetstream (file)', result: await runNatsRoundtrip(options) });
   const html = flag('html');
   if (html !== undefined) writeFileSync(html, renderReportHtml(runs, 'kiteq-bench peers'));
   const printable = runs.map(({ name, result }) => {

@@ -29,7 +29,10 @@ export function sampleProcess(pid: number): CpuSample {
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch (error) {
-    throw new Error(`cannot read the CPU time of process ${pid}: ${(error as NodeJS.ErrnoException).code ?? String(error)} (is it running, on Linux?)`, { cause: error });
+    throw new Error(
+      `cannot read the CPU time of process ${pid}: ${(error as NodeJS.ErrnoException).code ?? String(error)} (is it running, on Linux?)`,
+      { cause: error },
+    );
   }
   // the command name (field 2) is in parentheses and may hold spaces: count fields after the last ')'
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

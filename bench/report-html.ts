@@ -20,7 +20,11 @@ interface Series {
   points: Array<[number, number]>;
 }
 
-export function renderReportHtml(runs: ReportRun[], title = 'kiteq-bench compare', generatedAt = new Date().toISOString()): string {
+export function renderReportHtml(
+  runs: ReportRun[],
+  title = 'kiteq-bench compare',
+  generatedAt = new Date().toISOString(),
+): string {
   const measured = runs.filter((run): run is { name: string; result: RoundtripResult } => !isUnavailable(run.result));
   const colorOf = (index: number): string => COLORS[index % COLORS.length];
   const throughput: Series[] = measured.map((run, i) => ({
@@ -51,12 +55,29 @@ export function renderReportHtml(runs: ReportRun[], title = 'kiteq-bench compare
 }
 
 function figuresTable(runs: ReportRun[]): string {
-  const head = '<tr><th>system</th><th>sent</th><th>acked</th><th>failed</th><th>received</th><th>dup</th><th>lost</th><th>stale</th>'
-    + '<th>acked/s</th><th>delivered/s</th><th>ack p50 ms</th><th>ack p99 ms</th><th>deliver p50 ms</th><th>deliver p99 ms</th><th>deliver p99.9 ms</th><th>max ms</th></tr>';
+  const head =
+    '<tr><th>system</th><th>sent</th><th>acked</th><th>failed</th><th>received</th><th>dup</th><th>lost</th><th>stale</th>' +
+    '<th>acked/s</th><th>delivered/s</th><th>ack p50 ms</th><th>ack p99 ms</th><th>deliver p50 ms</th><th>deliver p99 ms</th><th>deliver p99.9 ms</th><th>max ms</th></tr>';
   const rows = runs.map(({ name, result }) => {
-    if (isUnavailable(result)) return `<tr><td>${escapeHtml(name)}</td><td colspan="15">unavailable: ${escapeHtml(result.unavailable)}</td></tr>`;
-    const cells = [result.sent, result.acked, result.failed, result.received, result.duplicates, result.lost, result.stale, result.tps, result.deliveredPerSec,
-      result.publishAck.p50, result.publishAck.p99, result.deliver.p50, result.deliver.p99, result.deliver.p999, result.deliver.max];
+    if (isUnavailable(result))
+      return `<tr><td>${escapeHtml(name)}</td><td colspan="15">unavailable: ${escapeHtml(result.unavailable)}</td></tr>`;
+    const cells = [
+      result.sent,
+      result.acked,
+      result.failed,
+      result.received,
+      result.duplicates,
+      result.lost,
+      result.stale,
+      result.tps,
+      result.deliveredPerSec,
+      result.publishAck.p50,
+      result.publishAck.p99,
+      result.deliver.p50,
+      result.deliver.p99,
+      result.deliver.p999,
+      result.deliver.max,
+    ];
     return `<tr><td>${escapeHtml(name)}</td>${cells.map((value) => `<td>${formatNumber(value)}</td>`).join('')}</tr>`;
   });
   return `<table>${head}${rows.join('')}</table>`;
@@ -66,8 +87,11 @@ function curveOf(result: RoundtripResult): PercentilePoint[] {
   if (result.deliverCurve && result.deliverCurve.length > 0) return result.deliverCurve;
   const s = result.deliver;
   return [
-    { percentile: 50, ms: s.p50 }, { percentile: 90, ms: s.p90 }, { percentile: 99, ms: s.p99 },
-    { percentile: 99.9, ms: s.p999 }, { percentile: 100, ms: s.max },
+    { percentile: 50, ms: s.p50 },
+    { percentile: 90, ms: s.p90 },
+    { percentile: 99, ms: s.p99 },
+    { percentile: 99.9, ms: s.p999 },
+    { percentile: 100, ms: s.max },
   ];
 }
 
@@ -106,17 +130,29 @@ function lineChart(series: Series[], axes: { xLabel: string; yLabel: string; xTi
   const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
   const px = (x: number): number => MARGIN.left + (x / xMax) * plotW;
   const py = (y: number): number => MARGIN.top + plotH - (y / yMax) * plotH;
-  const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}">`];
-  parts.push(`<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#999"/>`);
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}">`,
+  ];
+  parts.push(
+    `<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#999"/>`,
+  );
   for (const { value, label } of linearTicks(yMax)) {
-    parts.push(`<line x1="${MARGIN.left}" x2="${MARGIN.left + plotW}" y1="${r(py(value))}" y2="${r(py(value))}" stroke="#eee"/>`);
+    parts.push(
+      `<line x1="${MARGIN.left}" x2="${MARGIN.left + plotW}" y1="${r(py(value))}" y2="${r(py(value))}" stroke="#eee"/>`,
+    );
     parts.push(`<text x="${MARGIN.left - 6}" y="${r(py(value) + 4)}" text-anchor="end">${escapeHtml(label)}</text>`);
   }
   for (const { value, label } of axes.xTicks(xMax)) {
-    parts.push(`<text x="${r(px(value))}" y="${MARGIN.top + plotH + 16}" text-anchor="middle">${escapeHtml(label)}</text>`);
+    parts.push(
+      `<text x="${r(px(value))}" y="${MARGIN.top + plotH + 16}" text-anchor="middle">${escapeHtml(label)}</text>`,
+    );
   }
-  parts.push(`<text x="${MARGIN.left + plotW / 2}" y="${HEIGHT - 6}" text-anchor="middle">${escapeHtml(axes.xLabel)}</text>`);
-  parts.push(`<text x="14" y="${MARGIN.top + plotH / 2}" transform="rotate(-90 14 ${MARGIN.top + plotH / 2})" text-anchor="middle">${escapeHtml(axes.yLabel)}</text>`);
+  parts.push(
+    `<text x="${MARGIN.left + plotW / 2}" y="${HEIGHT - 6}" text-anchor="middle">${escapeHtml(axes.xLabel)}</text>`,
+  );
+  parts.push(
+    `<text x="14" y="${MARGIN.top + plotH / 2}" transform="rotate(-90 14 ${MARGIN.top + plotH / 2})" text-anchor="middle">${escapeHtml(axes.yLabel)}</text>`,
+  );
   let legendX = MARGIN.left; // the legend runs along the top margin, clear of the lines
   for (const s of series) {
     const points = s.points.map(([x, y]) => `${r(px(x))},${r(py(y))}`).join(' ');
@@ -135,5 +171,8 @@ function formatNumber(value: number): string {
 }
 
 function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
+  );
 }

@@ -99,7 +99,10 @@ export interface RoundtripResult {
   options?: RoundtripOptions & Record<string, unknown>;
 }
 
-export type WarmupCounts = Pick<RoundtripResult, 'sent' | 'acked' | 'failed' | 'received' | 'duplicates' | 'lost' | 'stale'>;
+export type WarmupCounts = Pick<
+  RoundtripResult,
+  'sent' | 'acked' | 'failed' | 'received' | 'duplicates' | 'lost' | 'stale'
+>;
 
 /** The system could not be reached; never numbers made up in its place. */
 export interface PeerUnavailable {

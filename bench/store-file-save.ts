@@ -14,11 +14,26 @@ function message(body: Buffer): StoredMessage {
   const now = Math.floor(Date.now() / 1000);
   return {
     header: {
-      messageId: randomUUID().replace(/-/g, ''), topic: 'trade', messageType: 'pay-succ', expiredTime: now + 3600,
-      deliverLimit: 100, groupId: 'p-trade', commit: true, fly: false, properties: [], createTime: now,
+      messageId: randomUUID().replace(/-/g, ''),
+      topic: 'trade',
+      messageType: 'pay-succ',
+      expiredTime: now + 3600,
+      deliverLimit: 100,
+      groupId: 'p-trade',
+      commit: true,
+      fly: false,
+      properties: [],
+      createTime: now,
     },
-    msgType: CmdType.BYTES_MESSAGE, body, publishTime: now, deliverCount: 0, succGroups: [], failGroups: [],
-    nextDeliverTime: now, checkCount: 0, kiteServer: '127.0.0.1:13800',
+    msgType: CmdType.BYTES_MESSAGE,
+    body,
+    publishTime: now,
+    deliverCount: 0,
+    succGroups: [],
+    failGroups: [],
+    nextDeliverTime: now,
+    checkCount: 0,
+    kiteServer: '127.0.0.1:13800',
   };
 }
 
@@ -46,14 +61,23 @@ async function main(): Promise<void> {
   latencies.sort((a, b) => a - b);
   await store.stop();
   rmSync(dir, { recursive: true, force: true });
-  console.log(JSON.stringify({
-    fsync, messages: total, producers, inFlight, seconds,
-    savesPerSecond: Math.round(total / seconds),
-    fsyncs: stats.fsyncs, opsPerFsync: +(stats.batchedOps / Math.max(1, stats.fsyncs)).toFixed(1), maxBatchOps: stats.maxBatchOps,
-    writeMsPerBatch: +(stats.writeMs / stats.batches).toFixed(2),
-    p50ms: +latencies[Math.floor(latencies.length * 0.5)]!.toFixed(2), p99ms: +latencies[Math.floor(latencies.length * 0.99)]!.toFixed(2),
-    rssMB: Math.round(process.memoryUsage().rss / 1e6),
-  }));
+  console.log(
+    JSON.stringify({
+      fsync,
+      messages: total,
+      producers,
+      inFlight,
+      seconds,
+      savesPerSecond: Math.round(total / seconds),
+      fsyncs: stats.fsyncs,
+      opsPerFsync: +(stats.batchedOps / Math.max(1, stats.fsyncs)).toFixed(1),
+      maxBatchOps: stats.maxBatchOps,
+      writeMsPerBatch: +(stats.writeMs / stats.batches).toFixed(2),
+      p50ms: +latencies[Math.floor(latencies.length * 0.5)]!.toFixed(2),
+      p99ms: +latencies[Math.floor(latencies.length * 0.99)]!.toFixed(2),
+      rssMB: Math.round(process.memoryUsage().rss / 1e6),
+    }),
+  );
 }
 
 main().catch((error) => {

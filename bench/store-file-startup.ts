@@ -11,11 +11,26 @@ import { FileStore, openFileStore } from '../store/file';
 function message(body: Buffer, now: number): StoredMessage {
   return {
     header: {
-      messageId: randomUUID().replace(/-/g, ''), topic: 'trade', messageType: 'pay-succ', expiredTime: now + 3600,
-      deliverLimit: 100, groupId: 'p-trade', commit: true, fly: false, properties: [], createTime: now,
+      messageId: randomUUID().replace(/-/g, ''),
+      topic: 'trade',
+      messageType: 'pay-succ',
+      expiredTime: now + 3600,
+      deliverLimit: 100,
+      groupId: 'p-trade',
+      commit: true,
+      fly: false,
+      properties: [],
+      createTime: now,
     },
-    msgType: CmdType.BYTES_MESSAGE, body, publishTime: now, deliverCount: 0, succGroups: [], failGroups: [],
-    nextDeliverTime: now, checkCount: 0, kiteServer: '127.0.0.1:13800',
+    msgType: CmdType.BYTES_MESSAGE,
+    body,
+    publishTime: now,
+    deliverCount: 0,
+    succGroups: [],
+    failGroups: [],
+    nextDeliverTime: now,
+    checkCount: 0,
+    kiteServer: '127.0.0.1:13800',
   };
 }
 
@@ -29,8 +44,18 @@ async function fill(dir: string, total: number): Promise<void> {
     // every 10th message has a delivery result, like messages waiting for a retry
     const batch = Array.from({ length: Math.min(1000, total - i) }, () => message(body, now - 60));
     await store.saveBatch(batch);
-    await Promise.all(batch.filter((_, k) => k % 10 === 0).map((m) =>
-      store.recordDelivery(m.header.messageId, { succGroups: ['s-mc'], failGroups: ['s-risk'], deliverCount: 3, nextDeliverTime: now - 30 })));
+    await Promise.all(
+      batch
+        .filter((_, k) => k % 10 === 0)
+        .map((m) =>
+          store.recordDelivery(m.header.messageId, {
+            succGroups: ['s-mc'],
+            failGroups: ['s-risk'],
+            deliverCount: 3,
+            nextDeliverTime: now - 30,
+          }),
+        ),
+    );
   }
   await store.stop();
   console.log(JSON.stringify({ filled: total, seconds: (Date.now() - started) / 1000 }));
@@ -50,16 +75,30 @@ async function open(dir: string): Promise<void> {
   const firstPageMs = Number(process.hrtime.bigint() - pageStarted) / 1e6;
   const last = first[first.length - 1]!;
   pageStarted = process.hrtime.bigint();
-  await store.pageDue({ dueBy: now, after: { nextDeliverTime: last.nextDeliverTime, messageId: last.header.messageId }, limit: 1000, committed: true });
+  await store.pageDue({
+    dueBy: now,
+    after: { nextDeliverTime: last.nextDeliverTime, messageId: last.header.messageId },
+    limit: 1000,
+    committed: true,
+  });
   const nextPageMs = Number(process.hrtime.bigint() - pageStarted) / 1e6;
   const stats = store.stats();
-  console.log(JSON.stringify({
-    messages: stats.messages, segments: stats.segments, diskMB: Math.round(stats.bytes / 1e6), startMs,
-    records: store.recovery?.records, rssMB: Math.round(memory.rss / 1e6), rssGrowthMB: Math.round((memory.rss - rssBefore) / 1e6),
-    heapUsedMB: Math.round(memory.heapUsed / 1e6), arrayBuffersMB: Math.round(memory.arrayBuffers / 1e6),
-    bytesPerMessage: Math.round((memory.rss - rssBefore) / stats.messages),
-    firstPageMs: +firstPageMs.toFixed(1), nextPageMs: +nextPageMs.toFixed(1),
-  }));
+  console.log(
+    JSON.stringify({
+      messages: stats.messages,
+      segments: stats.segments,
+      diskMB: Math.round(stats.bytes / 1e6),
+      startMs,
+      records: store.recovery?.records,
+      rssMB: Math.round(memory.rss / 1e6),
+      rssGrowthMB: Math.round((memory.rss - rssBefore) / 1e6),
+      heapUsedMB: Math.round(memory.heapUsed / 1e6),
+      arrayBuffersMB: Math.round(memory.arrayBuffers / 1e6),
+      bytesPerMessage: Math.round((memory.rss - rssBefore) / stats.messages),
+      firstPageMs: +firstPageMs.toFixed(1),
+      nextPageMs: +nextPageMs.toFixed(1),
+    }),
+  );
   await store.stop();
 }
 

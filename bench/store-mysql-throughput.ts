@@ -69,7 +69,12 @@ async function run(options: Options): Promise<void> {
       try {
         await store.save(m);
         latencies.push(performance.now() - started);
-        await store.recordDelivery(m.header.messageId, { succGroups: ['s-bench'], failGroups: [], deliverCount: 1, nextDeliverTime: now + 5 });
+        await store.recordDelivery(m.header.messageId, {
+          succGroups: ['s-bench'],
+          failGroups: [],
+          deliverCount: 1,
+          nextDeliverTime: now + 5,
+        });
         await store.delete(m.header.messageId);
         done++;
       } catch (error) {
@@ -101,7 +106,8 @@ async function run(options: Options): Promise<void> {
   }
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]?.toFixed(1);
-  const statements = counts.insertStatements + counts.updateStatements + counts.deleteStatements + counts.selectStatements;
+  const statements =
+    counts.insertStatements + counts.updateStatements + counts.deleteStatements + counts.selectStatements;
   const rate = (n: number) => Math.round(n / seconds).toLocaleString('en-US');
   console.log(
     [
@@ -122,9 +128,11 @@ const program = new Command('store-mysql-throughput')
   .option('--seconds <n>', 'measured seconds', Number, 10)
   .option('--concurrency <n>', 'concurrent messages in flight', Number, 2000)
   .option('--size <bytes>', 'body size', Number, 512)
-  .action((opts: Options) => run(opts).catch((error) => {
-    console.error(error);
-    process.exitCode = 1;
-  }));
+  .action((opts: Options) =>
+    run(opts).catch((error) => {
+      console.error(error);
+      process.exitCode = 1;
+    }),
+  );
 
 if (require.main === module) void program.parseAsync(process.argv);

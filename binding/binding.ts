@@ -19,16 +19,48 @@ export interface Binding {
   persistent: boolean;
 }
 
-export function directBinding(groupId: string, topic: string, messageType: string, options: Partial<Binding> = {}): Binding {
-  return { groupId, topic, messageType, bindType: BindType.DIRECT, version: '1.0.0', watermark: 1000, persistent: true, ...options };
+export function directBinding(
+  groupId: string,
+  topic: string,
+  messageType: string,
+  options: Partial<Binding> = {},
+): Binding {
+  return {
+    groupId,
+    topic,
+    messageType,
+    bindType: BindType.DIRECT,
+    version: '1.0.0',
+    watermark: 1000,
+    persistent: true,
+    ...options,
+  };
 }
 
 export function regxBinding(groupId: string, topic: string, pattern: string, options: Partial<Binding> = {}): Binding {
-  return { groupId, topic, messageType: pattern, bindType: BindType.REGX, version: '1.0.0', watermark: 1000, persistent: true, ...options };
+  return {
+    groupId,
+    topic,
+    messageType: pattern,
+    bindType: BindType.REGX,
+    version: '1.0.0',
+    watermark: 1000,
+    persistent: true,
+    ...options,
+  };
 }
 
 export function fanoutBinding(groupId: string, topic: string, options: Partial<Binding> = {}): Binding {
-  return { groupId, topic, messageType: '*', bindType: BindType.FANOUT, version: '1.0.0', watermark: 1000, persistent: true, ...options };
+  return {
+    groupId,
+    topic,
+    messageType: '*',
+    bindType: BindType.FANOUT,
+    version: '1.0.0',
+    watermark: 1000,
+    persistent: true,
+    ...options,
+  };
 }
 
 export function effectiveWatermark(binding: Binding): number {
@@ -52,7 +84,8 @@ export function parseBinding(raw: unknown): Binding {
   if (typeof raw !== 'object' || raw === null) throw new InvalidBindingError('binding is not an object');
   const r = raw as Record<string, unknown>;
   const str = (key: string): string => {
-    if (typeof r[key] !== 'string' || r[key] === '') throw new InvalidBindingError(`binding.${key} must be a non-empty string`);
+    if (typeof r[key] !== 'string' || r[key] === '')
+      throw new InvalidBindingError(`binding.${key} must be a non-empty string`);
     return r[key] as string;
   };
   const groupId = str('groupId');
@@ -60,17 +93,22 @@ export function parseBinding(raw: unknown): Binding {
   let bindType: BindTypeCode;
   if (typeof r.bindType === 'number' && [0, 1, 2].includes(r.bindType)) bindType = r.bindType as BindTypeCode;
   else if (typeof r.bindType === 'string' && r.bindType in bindTypeNames) bindType = bindTypeNames[r.bindType];
-  else throw new InvalidBindingError(`binding.bindType ${JSON.stringify(r.bindType)} is not 0/direct, 1/regx or 2/fanout`);
-  const messageType = bindType === BindType.FANOUT ? (typeof r.messageType === 'string' ? r.messageType : '*') : str('messageType');
+  else
+    throw new InvalidBindingError(`binding.bindType ${JSON.stringify(r.bindType)} is not 0/direct, 1/regx or 2/fanout`);
+  const messageType =
+    bindType === BindType.FANOUT ? (typeof r.messageType === 'string' ? r.messageType : '*') : str('messageType');
   if (bindType === BindType.REGX) {
     try {
       new RegExp(messageType);
     } catch (error) {
-      throw new InvalidBindingError(`binding.messageType ${JSON.stringify(messageType)} is not a valid regular expression: ${(error as Error).message}`);
+      throw new InvalidBindingError(
+        `binding.messageType ${JSON.stringify(messageType)} is not a valid regular expression: ${(error as Error).message}`,
+      );
     }
   }
   const watermark = r.watermark === undefined ? 0 : Number(r.watermark);
-  if (!Number.isFinite(watermark)) throw new InvalidBindingError(`binding.watermark ${JSON.stringify(r.watermark)} is not a number`);
+  if (!Number.isFinite(watermark))
+    throw new InvalidBindingError(`binding.watermark ${JSON.stringify(r.watermark)} is not a number`);
   const persistent = r.persistent === undefined ? true : Boolean(r.persistent);
   const version = typeof r.version === 'string' ? r.version : '1.0.0';
   return { groupId, topic, messageType, bindType, version, watermark, persistent };

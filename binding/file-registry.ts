@@ -20,7 +20,10 @@ export interface RegistryLogger {
 const silent: RegistryLogger = { warn() {}, info() {} };
 
 /** Parses the YAML text; a bad binding is reported through onBad and skipped (doc/architecture.md §3: per group). */
-export function parseRegistryYaml(text: string, onBad: (what: string, error: Error) => void = () => {}): FileRegistryData {
+export function parseRegistryYaml(
+  text: string,
+  onBad: (what: string, error: Error) => void = () => {},
+): FileRegistryData {
   const doc = (parseYaml(text) ?? {}) as { brokers?: unknown[]; bindings?: unknown[] };
   const brokers: FileRegistryData['brokers'] = [];
   for (const raw of doc.brokers ?? []) {
@@ -29,7 +32,11 @@ export function parseRegistryYaml(text: string, onBad: (what: string, error: Err
       onBad(`broker ${JSON.stringify(raw)}`, new Error('needs address and topics'));
       continue;
     }
-    brokers.push({ address: b.address, topics: b.topics.map(String), env: typeof b.env === 'string' ? b.env : undefined });
+    brokers.push({
+      address: b.address,
+      topics: b.topics.map(String),
+      env: typeof b.env === 'string' ? b.env : undefined,
+    });
   }
   const bindings: Binding[] = [];
   for (const raw of doc.bindings ?? []) {
@@ -100,7 +107,8 @@ export class FileRegistry implements Registry {
       return text;
     } catch (error) {
       const message = (error as Error).message;
-      if (message !== this.readError) this.log.warn({ path: this.path, err: message }, 'registry: file unreadable, keeping last good data');
+      if (message !== this.readError)
+        this.log.warn({ path: this.path, err: message }, 'registry: file unreadable, keeping last good data');
       this.readError = message;
       return undefined;
     }
@@ -117,7 +125,10 @@ export class FileRegistry implements Registry {
     try {
       this.data = this.parse(text);
     } catch (error) {
-      this.log.warn({ path: this.path, err: (error as Error).message }, 'registry: file unparsable, keeping last good data');
+      this.log.warn(
+        { path: this.path, err: (error as Error).message },
+        'registry: file unparsable, keeping last good data',
+      );
       return;
     }
     this.log.info({ path: this.path, bindings: this.data.bindings.length }, 'registry: file reloaded');
@@ -147,10 +158,14 @@ export class FileRegistry implements Registry {
 
   async subscribe(groupId: string, bindings: Binding[]): Promise<void> {
     for (const wanted of bindings) {
-      const found = this.data.bindings.some((b) => b.groupId === groupId && b.topic === wanted.topic && b.messageType === wanted.messageType);
+      const found = this.data.bindings.some(
+        (b) => b.groupId === groupId && b.topic === wanted.topic && b.messageType === wanted.messageType,
+      );
       if (!found) {
-        this.log.warn({ path: this.path, groupId, topic: wanted.topic, messageType: wanted.messageType },
-          'registry: file registry is read-only; add this binding to the file');
+        this.log.warn(
+          { path: this.path, groupId, topic: wanted.topic, messageType: wanted.messageType },
+          'registry: file registry is read-only; add this binding to the file',
+        );
       }
     }
   }

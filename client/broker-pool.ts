@@ -66,7 +66,17 @@ export class BrokerPool {
     const added: BrokerSlot[] = [];
     for (const address of wanted) {
       if (this.slots.has(address)) continue;
-      const slot: BrokerSlot = { address, state: 'connecting', connection: null, topics: new Set(), listed: true, reconnectAttempt: 0, timer: null, connecting: null, lastError: null };
+      const slot: BrokerSlot = {
+        address,
+        state: 'connecting',
+        connection: null,
+        topics: new Set(),
+        listed: true,
+        reconnectAttempt: 0,
+        timer: null,
+        connecting: null,
+        lastError: null,
+      };
       this.slots.set(address, slot);
       added.push(slot);
     }
@@ -93,7 +103,8 @@ export class BrokerPool {
   /** The refusal to report when no broker is usable and at least one refused our key. */
   refusal(): BrokerRejectedError | null {
     if (this.readyCount > 0) return null;
-    for (const slot of this.slots.values()) if (slot.state === 'auth-failed' && slot.lastError instanceof BrokerRejectedError) return slot.lastError;
+    for (const slot of this.slots.values())
+      if (slot.state === 'auth-failed' && slot.lastError instanceof BrokerRejectedError) return slot.lastError;
     return null;
   }
 
@@ -107,8 +118,10 @@ export class BrokerPool {
   pick(topic: string, exclude: Set<string> | null): BrokerConnection {
     const ready: BrokerConnection[] = [];
     const usable = (slot: BrokerSlot) => slot.connection?.ready === true && slot.topics.has(topic);
-    for (const slot of this.slots.values()) if (usable(slot) && slot.listed && !exclude?.has(slot.address)) ready.push(slot.connection!);
-    if (ready.length === 0) for (const slot of this.slots.values()) if (usable(slot) && slot.listed) ready.push(slot.connection!);
+    for (const slot of this.slots.values())
+      if (usable(slot) && slot.listed && !exclude?.has(slot.address)) ready.push(slot.connection!);
+    if (ready.length === 0)
+      for (const slot of this.slots.values()) if (usable(slot) && slot.listed) ready.push(slot.connection!);
     if (ready.length === 0) for (const slot of this.slots.values()) if (usable(slot)) ready.push(slot.connection!);
     if (ready.length === 0) throw new ConnectionClosedError(`no connected broker serves topic "${topic}"`);
     return ready[this.roundRobin++ % ready.length];
@@ -117,7 +130,8 @@ export class BrokerPool {
   /** Every ready connection to a broker of `topic`. */
   readyFor(topic: string): BrokerConnection[] {
     const out: BrokerConnection[] = [];
-    for (const slot of this.slots.values()) if (slot.connection?.ready && slot.topics.has(topic)) out.push(slot.connection);
+    for (const slot of this.slots.values())
+      if (slot.connection?.ready && slot.topics.has(topic)) out.push(slot.connection);
     return out;
   }
 
@@ -181,7 +195,10 @@ export class BrokerPool {
     const wasConnected = slot.state === 'connected';
     slot.lastError = error ?? null;
     if (error instanceof ProtocolViolationError) {
-      options.logger.warn({ address: slot.address, err: error.message }, 'broker broke the protocol; connection closed');
+      options.logger.warn(
+        { address: slot.address, err: error.message },
+        'broker broke the protocol; connection closed',
+      );
       events.emit('error', () => ({ error, broker: slot.address }));
     }
     if (wasConnected) events.emit('disconnect', () => ({ broker: slot.address, error }));
@@ -197,7 +214,10 @@ export class BrokerPool {
     this.move(slot, 'lost');
     const attempt = slot.reconnectAttempt++;
     const delayMs = backoffDelayMs(attempt, options.reconnect);
-    options.logger.warn({ address: slot.address, err: error?.message, attempt, delayMs }, 'broker connection lost; reconnecting');
+    options.logger.warn(
+      { address: slot.address, err: error?.message, attempt, delayMs },
+      'broker connection lost; reconnecting',
+    );
     events.emit('reconnecting', () => ({ broker: slot.address, attempt, delayMs, error }));
     this.retryAfter(slot, delayMs);
   }

@@ -13,7 +13,10 @@ import { encodeHeartBeat } from '../protocol/messages/heartbeat';
 import { BrokerRejectedError, ConnectionClosedError, ProtocolViolationError, TimeoutError } from './errors';
 
 /** TLS to the broker (broker started with --tls-cert/--tls-key): node's tls.connect options. */
-export type ClientTlsOptions = Pick<TlsConnectionOptions, 'ca' | 'cert' | 'key' | 'rejectUnauthorized' | 'servername' | 'minVersion'>;
+export type ClientTlsOptions = Pick<
+  TlsConnectionOptions,
+  'ca' | 'cert' | 'key' | 'rejectUnauthorized' | 'servername' | 'minVersion'
+>;
 
 export interface ConnectionOptions {
   /** connect over TLS with these options; absent = plain TCP */
@@ -56,10 +59,15 @@ export class BrokerConnection {
 
   /** Connects and authenticates; rejects BrokerRejectedError (not retriable) on a wrong key. */
   async connect(): Promise<void> {
-    const [host, port] = [this.address.slice(0, this.address.lastIndexOf(':')), Number(this.address.slice(this.address.lastIndexOf(':') + 1))];
+    const [host, port] = [
+      this.address.slice(0, this.address.lastIndexOf(':')),
+      Number(this.address.slice(this.address.lastIndexOf(':') + 1)),
+    ];
     const tls = this.options.tls;
     // SNI takes a host name only; for an IP address the certificate is matched against its IP SAN.
-    const socket = tls ? tlsConnect({ host, port, ...tls, servername: tls.servername ?? (isIP(host) ? undefined : host) }) : tcpConnect({ host, port });
+    const socket = tls
+      ? tlsConnect({ host, port, ...tls, servername: tls.servername ?? (isIP(host) ? undefined : host) })
+      : tcpConnect({ host, port });
     this.socket = socket;
     socket.setNoDelay(true);
     this.writer = new FrameWriter(socket);
@@ -82,7 +90,11 @@ export class BrokerConnection {
     socket.on('close', () => this.shutdown(new ConnectionClosedError(`connection to ${this.address} closed`)));
     this.sweepTimer = setInterval(() => this.expireRequests(), 100);
     const { groupId, secretKey, warmingupSec } = this.options;
-    const reply = await this.request(CmdType.CONN_META, encodeConnMeta({ groupId, secretKey, warmingupSec }), 'CONN_META');
+    const reply = await this.request(
+      CmdType.CONN_META,
+      encodeConnMeta({ groupId, secretKey, warmingupSec }),
+      'CONN_META',
+    );
     let auth;
     try {
       auth = decodeConnAuthAck(reply.body);
@@ -127,7 +139,8 @@ export class BrokerConnection {
 
   /** Sends a request and resolves with the reply frame carrying the same opaque. */
   request(cmdType: number, body: Uint8Array, what: string): Promise<Frame> {
-    if (this.closed || !this.writer) return Promise.reject(new ConnectionClosedError(`not connected to ${this.address}`));
+    if (this.closed || !this.writer)
+      return Promise.reject(new ConnectionClosedError(`not connected to ${this.address}`));
     const opaque = this.nextOpaque;
     this.nextOpaque = opaque >= MAX_OPAQUE ? 1 : opaque + 1;
     return new Promise<Frame>((resolve, reject) => {
@@ -153,7 +166,9 @@ export class BrokerConnection {
   }
 
   private heartbeat(): void {
-    this.request(CmdType.HEARTBEAT, encodeHeartBeat({ version: Math.floor(Date.now() / 1000) }), 'HEARTBEAT').catch(() => undefined);
+    this.request(CmdType.HEARTBEAT, encodeHeartBeat({ version: Math.floor(Date.now() / 1000) }), 'HEARTBEAT').catch(
+      () => undefined,
+    );
   }
 
   /** Requests time out in send order, so the sweep stops at the first one still in time. */

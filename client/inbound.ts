@@ -69,8 +69,21 @@ export class Inbound {
   }
 
   /** Our own (consumer) group in groupId; the broker matches the ack by opaque. */
-  private ack(connection: BrokerConnection, opaque: number, header: MessageHeader, status: boolean, feedback: string): void {
-    const body = encodeDeliverAck({ messageId: header.messageId, topic: header.topic, messageType: header.messageType, groupId: this.deps.groupId, status, feedback });
+  private ack(
+    connection: BrokerConnection,
+    opaque: number,
+    header: MessageHeader,
+    status: boolean,
+    feedback: string,
+  ): void {
+    const body = encodeDeliverAck({
+      messageId: header.messageId,
+      topic: header.topic,
+      messageType: header.messageType,
+      groupId: this.deps.groupId,
+      status,
+      feedback,
+    });
     connection.send(opaque, CmdType.DELIVER_ACK, body);
   }
 
@@ -87,7 +100,8 @@ export class Inbound {
       feedback = (error as Error)?.message ?? String(error);
       this.report(error, connection, header);
     }
-    const status = decision === 'commit' ? TxStatus.COMMIT : decision === 'rollback' ? TxStatus.ROLLBACK : TxStatus.UNKNOWN;
+    const status =
+      decision === 'commit' ? TxStatus.COMMIT : decision === 'rollback' ? TxStatus.ROLLBACK : TxStatus.UNKNOWN;
     try {
       connection.send(opaque, CmdType.TX_ACK, encodeTxAck({ header, status, feedback }));
     } catch (error) {
@@ -98,6 +112,10 @@ export class Inbound {
   }
 
   private report(error: unknown, connection: BrokerConnection, header: MessageHeader): void {
-    this.deps.events.emit('error', () => ({ error: error instanceof Error ? error : new Error(String(error)), broker: connection.address, messageId: header.messageId }));
+    this.deps.events.emit('error', () => ({
+      error: error instanceof Error ? error : new Error(String(error)),
+      broker: connection.address,
+      messageId: header.messageId,
+    }));
   }
 }

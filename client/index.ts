@@ -2,7 +2,14 @@
 // export is named, values and types apart (doc/client.md).
 export { KiteQClient } from './kiteq-client';
 export type { ClientState, ClientStatus, CloseOptions, SendResult } from './kiteq-client';
-export type { ClientOptions, ClientLogger, LocalTransaction, MessageListener, TxCheckListener, TxDecision } from './options';
+export type {
+  ClientOptions,
+  ClientLogger,
+  LocalTransaction,
+  MessageListener,
+  TxCheckListener,
+  TxDecision,
+} from './options';
 export { DEFAULTS as CLIENT_DEFAULTS } from './options';
 export type { RetryOptions } from './retry';
 export type { SendOptions } from './send-options';
@@ -14,7 +21,14 @@ export { buildStringMessage, buildBytesMessage, messageProperties, newMessageId 
 export type { Message, StringMessage, BytesMessage, MessageOptions } from './message-builder';
 export { directBinding, regxBinding, fanoutBinding, BindType } from '../binding/binding';
 export type { Binding } from '../binding/binding';
-export { KiteQError, BrokerRejectedError, TimeoutError, ConnectionClosedError, ProtocolViolationError, ClientClosedError } from './errors';
+export {
+  KiteQError,
+  BrokerRejectedError,
+  TimeoutError,
+  ConnectionClosedError,
+  ProtocolViolationError,
+  ClientClosedError,
+} from './errors';
 export type { MessageHeader } from '../protocol/messages/header';
 export type { ClientTlsOptions } from './connection';
 export type { Registry } from '../binding/registry';

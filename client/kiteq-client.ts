@@ -17,12 +17,26 @@ import { ClientEventHub, type ClientEventListener, type ClientEventName } from '
 import { InFlight } from './in-flight';
 import { Inbound } from './inbound';
 import type { Message } from './message-builder';
-import { type ClientOptions, type LocalTransaction, type MessageListener, type ResolvedOptions, resolveOptions, type TxCheckListener } from './options';
+import {
+  type ClientOptions,
+  type LocalTransaction,
+  type MessageListener,
+  type ResolvedOptions,
+  resolveOptions,
+  type TxCheckListener,
+} from './options';
 import { isRetriable, retry } from './retry';
 import { type SendOptions, withSendOptions } from './send-options';
 import { compressBytes, compressString } from './snappy';
 
-export type { ClientLogger, ClientOptions, LocalTransaction, MessageListener, TxCheckListener, TxDecision } from './options';
+export type {
+  ClientLogger,
+  ClientOptions,
+  LocalTransaction,
+  MessageListener,
+  TxCheckListener,
+  TxDecision,
+} from './options';
 
 /** The broker's store-ack, and which broker (host:port) stored the message. */
 export type SendResult = MessageStoreAck & { broker: string };
@@ -75,7 +89,9 @@ export class KiteQClient {
     this.registry = typeof options.registry === 'string' ? openRegistry(options.registry) : options.registry;
     this.listener = options.listener;
     this.txCheckListener = options.txCheckListener;
-    this.events = new ClientEventHub((event, error) => this.options.logger.warn({ event, err: (error as Error)?.message }, 'client event listener threw'));
+    this.events = new ClientEventHub((event, error) =>
+      this.options.logger.warn({ event, err: (error as Error)?.message }, 'client event listener threw'),
+    );
     const inbound = new Inbound({
       groupId: this.options.groupId,
       events: this.events,
@@ -84,7 +100,11 @@ export class KiteQClient {
       txCheckListener: () => this.txCheckListener,
       refusing: () => this.state === 'draining' || this.state === 'closed',
     });
-    this.pool = new BrokerPool({ options: this.options, events: this.events, onServerRequest: inbound.onServerRequest });
+    this.pool = new BrokerPool({
+      options: this.options,
+      events: this.events,
+      onServerRequest: inbound.onServerRequest,
+    });
   }
 
   get groupId(): string {
@@ -106,7 +126,11 @@ export class KiteQClient {
 
   /** A snapshot: the client's state, each broker's connection, what is in flight. */
   status(): ClientStatus {
-    return { state: this.state, brokers: this.pool.status(), inFlight: { deliveries: this.deliveries.count, sends: this.sends.count } };
+    return {
+      state: this.state,
+      brokers: this.pool.status(),
+      inFlight: { deliveries: this.deliveries.count, sends: this.sends.count },
+    };
   }
 
   /**
@@ -195,7 +219,15 @@ export class KiteQClient {
     this.sends.begin();
     try {
       const scheduled = withSendOptions(message, options);
-      const prepared = { ...scheduled, header: { ...scheduled.header, commit: false, fly: false, groupId: message.header.groupId || this.options.groupId } } as Message;
+      const prepared = {
+        ...scheduled,
+        header: {
+          ...scheduled.header,
+          commit: false,
+          fly: false,
+          groupId: message.header.groupId || this.options.groupId,
+        },
+      } as Message;
       await this.publish(prepared);
       let decision: 'commit' | 'rollback' = 'commit';
       let feedback = '';
@@ -230,8 +262,16 @@ export class KiteQClient {
     const cmdType = message.kind === 'string' ? CmdType.STRING_MESSAGE : CmdType.BYTES_MESSAGE;
     const body =
       message.kind === 'string'
-        ? encodeMessage({ cmdType: CmdType.STRING_MESSAGE, header, body: header.snappy ? compressString(message.body) : message.body })
-        : encodeMessage({ cmdType: CmdType.BYTES_MESSAGE, header, body: header.snappy ? compressBytes(message.body) : message.body });
+        ? encodeMessage({
+            cmdType: CmdType.STRING_MESSAGE,
+            header,
+            body: header.snappy ? compressString(message.body) : message.body,
+          })
+        : encodeMessage({
+            cmdType: CmdType.BYTES_MESSAGE,
+            header,
+            body: header.snappy ? compressBytes(message.body) : message.body,
+          });
     // The common case, one try on a healthy connection, allocates no retry state.
     try {
       return await this.publishOnce(cmdType, body, header.topic, null);
@@ -243,7 +283,12 @@ export class KiteQClient {
   }
 
   /** One publish on one connection; `tried` (on retries) steers away from brokers already tried. */
-  private async publishOnce(cmdType: number, body: Uint8Array, topic: string, tried: Set<string> | null): Promise<SendResult> {
+  private async publishOnce(
+    cmdType: number,
+    body: Uint8Array,
+    topic: string,
+    tried: Set<string> | null,
+  ): Promise<SendResult> {
     if (this.state === 'closed') throw new ClientClosedError('send');
     const connection = this.pool.pick(topic, tried);
     tried?.add(connection.address);
@@ -263,7 +308,11 @@ export class KiteQClient {
     const body = encodeTxAck({ header, status: decision === 'commit' ? TxStatus.COMMIT : TxStatus.ROLLBACK, feedback });
     const connections = this.pool.readyFor(header.topic);
     for (const connection of connections) connection.send(connection.allocOpaque(), CmdType.TX_ACK, body);
-    if (connections.length === 0) this.options.logger.warn({ messageId: header.messageId, decision }, 'no broker connected for the tx decision; the broker will check back');
+    if (connections.length === 0)
+      this.options.logger.warn(
+        { messageId: header.messageId, decision },
+        'no broker connected for the tx decision; the broker will check back',
+      );
   }
 
   /** Resolves once the client is closed, by whoever called close() (nats.js' closed()). Never rejects. */
@@ -284,8 +333,13 @@ export class KiteQClient {
     if (drain && this.state !== 'closed') {
       this.state = 'draining';
       const deadline = Date.now() + timeoutMs;
-      const drained = (await this.sends.idle(timeoutMs)) && (await this.deliveries.idle(Math.max(0, deadline - Date.now())));
-      if (!drained) this.options.logger.warn({ inFlight: this.status().inFlight, timeoutMs }, 'close: drain timed out; closing anyway');
+      const drained =
+        (await this.sends.idle(timeoutMs)) && (await this.deliveries.idle(Math.max(0, deadline - Date.now())));
+      if (!drained)
+        this.options.logger.warn(
+          { inFlight: this.status().inFlight, timeoutMs },
+          'close: drain timed out; closing anyway',
+        );
     }
     this.state = 'closed';
     this.pool.close();

@@ -102,12 +102,24 @@ export const DEFAULTS = Object.freeze({
   authRetryMs: 30_000,
   drainTimeoutMs: 10_000,
   sendRetry: DEFAULT_RETRY,
-  reconnect: Object.freeze({ retries: Infinity, initialDelayMs: 200, maxDelayMs: 5000, factor: 2, jitter: 0.3 }) as Readonly<RetryOptions>,
+  reconnect: Object.freeze({
+    retries: Infinity,
+    initialDelayMs: 200,
+    maxDelayMs: 5000,
+    factor: 2,
+    jitter: 0.3,
+  }) as Readonly<RetryOptions>,
 });
 
 /** Options with every default filled in. */
-export type ResolvedOptions = Required<Omit<ClientOptions, 'listener' | 'txCheckListener' | 'logger' | 'tls' | 'sendRetry' | 'reconnect'>> &
-  Pick<ClientOptions, 'listener' | 'txCheckListener' | 'tls'> & { logger: ClientLogger; sendRetry: RetryOptions; reconnect: RetryOptions };
+export type ResolvedOptions = Required<
+  Omit<ClientOptions, 'listener' | 'txCheckListener' | 'logger' | 'tls' | 'sendRetry' | 'reconnect'>
+> &
+  Pick<ClientOptions, 'listener' | 'txCheckListener' | 'tls'> & {
+    logger: ClientLogger;
+    sendRetry: RetryOptions;
+    reconnect: RetryOptions;
+  };
 
 const silent: ClientLogger = { warn() {}, info() {} };
 

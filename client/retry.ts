@@ -16,7 +16,13 @@ export interface RetryOptions {
   jitter: number;
 }
 
-export const DEFAULT_RETRY: Readonly<RetryOptions> = Object.freeze({ retries: 5, initialDelayMs: 100, maxDelayMs: 5000, factor: 2, jitter: 0.3 });
+export const DEFAULT_RETRY: Readonly<RetryOptions> = Object.freeze({
+  retries: 5,
+  initialDelayMs: 100,
+  maxDelayMs: 5000,
+  factor: 2,
+  jitter: 0.3,
+});
 
 export function backoffDelayMs(attempt: number, options: RetryOptions, random: () => number = Math.random): number {
   const base = Math.min(options.maxDelayMs, options.initialDelayMs * options.factor ** attempt);

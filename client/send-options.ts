@@ -13,9 +13,11 @@ export interface SendOptions {
 /** The message with its delivery time set (a copy; the caller's message is not changed). */
 export function withSendOptions(message: Message, options: SendOptions | undefined): Message {
   if (options === undefined || (options.deliverAt === undefined && options.delayMs === undefined)) return message;
-  if (options.deliverAt !== undefined && options.delayMs !== undefined) throw new TypeError('send options: give deliverAt or delayMs, not both');
+  if (options.deliverAt !== undefined && options.delayMs !== undefined)
+    throw new TypeError('send options: give deliverAt or delayMs, not both');
   const atMs = options.deliverAt !== undefined ? +options.deliverAt : Date.now() + Number(options.delayMs);
-  if (!Number.isFinite(atMs) || atMs < 0) throw new TypeError(`send options: bad delivery time ${String(options.deliverAt ?? options.delayMs)}`);
+  if (!Number.isFinite(atMs) || atMs < 0)
+    throw new TypeError(`send options: bad delivery time ${String(options.deliverAt ?? options.delayMs)}`);
   const value = String(Math.ceil(atMs)); // never early: a fraction of a millisecond rounds up
   const properties = message.header.properties.filter((entry) => entry.key !== DELIVER_AT_PROPERTY);
   properties.push({ key: DELIVER_AT_PROPERTY, value });

@@ -32,7 +32,8 @@ export function createAcceptStage(deps: AcceptDeps) {
         session.echoHeartbeat(packet.opaque, packet.raw);
         return;
       case 'deliverAck':
-        if (!session.settlePending(packet.opaque, packet.ack.status, packet.ack.feedback)) onLateAck(session, packet.ack.messageId);
+        if (!session.settlePending(packet.opaque, packet.ack.status, packet.ack.feedback))
+          onLateAck(session, packet.ack.messageId);
         return;
       case 'txAck':
         // A check-back answer carries the server's opaque (doc/architecture.md §2); a decision is a new request.

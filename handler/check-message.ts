@@ -38,9 +38,14 @@ export function createCheckMessageStage(deps: CheckMessageDeps) {
     if (!MESSAGE_ID.test(header.messageId)) return refuse(event, Reasons.invalidMessageId.text);
     // The header's group is who gets the check-backs and may decide a prepared message: it must be
     // the group this connection authenticated as (KiteQ's client always sets its own), never another.
-    if (header.groupId !== session.groupId) return refuse(event, `${Reasons.groupMismatch.text} (header "${header.groupId.slice(0, 64)}", connection "${session.groupId}")`);
+    if (header.groupId !== session.groupId)
+      return refuse(
+        event,
+        `${Reasons.groupMismatch.text} (header "${header.groupId.slice(0, 64)}", connection "${session.groupId}")`,
+      );
     if (!servesTopic(header.topic)) return refuse(event, `${Reasons.topicNotServed.text} (${header.topic})`);
-    if (!mayPublish(session.groupId, header.topic)) return refuse(event, `${Reasons.forbidden.text} (${session.groupId} → ${header.topic})`);
+    if (!mayPublish(session.groupId, header.topic))
+      return refuse(event, `${Reasons.forbidden.text} (${session.groupId} → ${header.topic})`);
     // doc/delayed-delivery.md: a scheduled message is refused when the broker cannot keep its time,
     // never delivered at once. A time not ahead of now is delivered at once like any message.
     let deliverAtMs = 0;
@@ -48,8 +53,10 @@ export function createCheckMessageStage(deps: CheckMessageDeps) {
       const value = deliverAtValue(header);
       if (value !== undefined) {
         deliverAtMs = parseDeliverAt(value);
-        if (Number.isNaN(deliverAtMs)) return refuse(event, `${Reasons.badDeliverAt.text} (got "${value.slice(0, 40)}")`);
-        if (deliverAtMs - nowMsec > maxDelayMs) return refuse(event, `${Reasons.delayTooLong.text} (${Math.floor(maxDelayMs / 1000)} s)`);
+        if (Number.isNaN(deliverAtMs))
+          return refuse(event, `${Reasons.badDeliverAt.text} (got "${value.slice(0, 40)}")`);
+        if (deliverAtMs - nowMsec > maxDelayMs)
+          return refuse(event, `${Reasons.delayTooLong.text} (${Math.floor(maxDelayMs / 1000)} s)`);
         if (deliverAtMs <= nowMsec) deliverAtMs = 0;
         else if (header.fly) return refuse(event, Reasons.flyCannotBeDelayed.text);
       }
@@ -63,19 +70,40 @@ export function createCheckMessageStage(deps: CheckMessageDeps) {
     // `normalised` tracks whether any field changed: if none did, the received bytes are the
     // delivery packet body as they are, and deliver need not encode the message again.
     let normalised = false;
-    if (!(Number(header.createTime) > 0)) { header.createTime = now; normalised = true; }
-    if (header.deliverLimit <= 0 || header.deliverLimit > MAX_DELIVER_LIMIT) { header.deliverLimit = MAX_DELIVER_LIMIT; normalised = true; }
-    if (header.expiredTime <= 0 || header.expiredTime > expiryBase + MAX_EXPIRY_SEC) { header.expiredTime = expiryBase + MAX_EXPIRY_SEC; normalised = true; }
-    else if (header.expiredTime < now) return refuse(event, Reasons.expired.text);
-    else if (header.expiredTime * 1000 < deliverAtMs) return refuse(event, `${Reasons.expiresBeforeDeliverAt.text} (expiredTime ${header.expiredTime} s, kiteq.deliverAt ${deliverAtMs} ms)`);
-    if (header.fly && !header.commit) { header.fly = false; normalised = true; } // doc/architecture.md §4: fly only with commit
+    if (!(Number(header.createTime) > 0)) {
+      header.createTime = now;
+      normalised = true;
+    }
+    if (header.deliverLimit <= 0 || header.deliverLimit > MAX_DELIVER_LIMIT) {
+      header.deliverLimit = MAX_DELIVER_LIMIT;
+      normalised = true;
+    }
+    if (header.expiredTime <= 0 || header.expiredTime > expiryBase + MAX_EXPIRY_SEC) {
+      header.expiredTime = expiryBase + MAX_EXPIRY_SEC;
+      normalised = true;
+    } else if (header.expiredTime < now) return refuse(event, Reasons.expired.text);
+    else if (header.expiredTime * 1000 < deliverAtMs)
+      return refuse(
+        event,
+        `${Reasons.expiresBeforeDeliverAt.text} (expiredTime ${header.expiredTime} s, kiteq.deliverAt ${deliverAtMs} ms)`,
+      );
+    if (header.fly && !header.commit) {
+      header.fly = false;
+      normalised = true;
+    } // doc/architecture.md §4: fly only with commit
     const lower = header.messageId.toLowerCase();
-    if (lower !== header.messageId) { header.messageId = lower; normalised = true; }
+    if (lower !== header.messageId) {
+      header.messageId = lower;
+      normalised = true;
+    }
 
     const stored: StoredMessage = {
       header,
       msgType: message.cmdType,
-      body: typeof message.body === 'string' || Buffer.isBuffer(message.body) ? message.body : Buffer.from(message.body.buffer, message.body.byteOffset, message.body.length),
+      body:
+        typeof message.body === 'string' || Buffer.isBuffer(message.body)
+          ? message.body
+          : Buffer.from(message.body.buffer, message.body.byteOffset, message.body.length),
       publishTime: now,
       deliverCount: 0,
       succGroups: [],

@@ -52,7 +52,9 @@ export function createDeliverPrepareStage(deps: DeliverPrepareDeps) {
       return storeWrite(deadLetter(request, `expired at ${new Date(header.expiredTime * 1000).toISOString()}`));
     }
     if (attempt > header.deliverLimit) {
-      return storeWrite(deadLetter(request, `deliverLimit ${header.deliverLimit} reached after ${attempt - 1} attempts`));
+      return storeWrite(
+        deadLetter(request, `deliverLimit ${header.deliverLimit} reached after ${attempt - 1} attempts`),
+      );
     }
     const bound = bindings().match(header.topic, header.messageType);
     if (bound.length === 0) return storeWrite(park(request));

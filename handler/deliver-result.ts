@@ -38,7 +38,20 @@ export interface DeliverResultDeps {
 const STORE_ERROR_RETRY_MS = 1000;
 
 export function createDeliverResultStage(deps: DeliverResultDeps) {
-  const { inFlight, nowMs, finish, park, isOnline, record, toDeliverPrepare, schedule, deadLetter, onError, onGroupResult, onJobDone } = deps;
+  const {
+    inFlight,
+    nowMs,
+    finish,
+    park,
+    isOnline,
+    record,
+    toDeliverPrepare,
+    schedule,
+    deadLetter,
+    onError,
+    onGroupResult,
+    onJobDone,
+  } = deps;
 
   async function complete(job: DeliveryJob): Promise<void> {
     const id = job.messageId;
@@ -50,7 +63,12 @@ export function createDeliverResultStage(deps: DeliverResultDeps) {
       await finish({ message: job.message, attempt: job.attempt, fly: false });
       return inFlight.release(id);
     }
-    const message: StoredMessage = { ...job.message, succGroups: job.succeeded, failGroups: job.failed, deliverCount: job.attempt };
+    const message: StoredMessage = {
+      ...job.message,
+      succGroups: job.succeeded,
+      failGroups: job.failed,
+      deliverCount: job.attempt,
+    };
     const request: DeliveryRequest = { message, attempt: job.attempt, fly: false };
     if (job.failed.length === 0) {
       // doc/architecture.md §6: a persistent group with no consumer online was left out of this attempt; the
@@ -67,7 +85,12 @@ export function createDeliverResultStage(deps: DeliverResultDeps) {
     const delaySec = exhausted ? 0 : retryDelaySec(job.attempt);
     const dueMs = nowMs() + delaySec * 1000;
     message.nextDeliverTime = Math.floor(dueMs / 1000);
-    const result: DeliveryResult = { succGroups: job.succeeded, failGroups: job.failed, deliverCount: job.attempt, nextDeliverTime: message.nextDeliverTime };
+    const result: DeliveryResult = {
+      succGroups: job.succeeded,
+      failGroups: job.failed,
+      deliverCount: job.attempt,
+      nextDeliverTime: message.nextDeliverTime,
+    };
     try {
       await record(id, result);
     } catch (error) {
@@ -77,7 +100,10 @@ export function createDeliverResultStage(deps: DeliverResultDeps) {
     }
     if (exhausted) {
       // Recorded first, so the dead letter names the groups that acked (listing per group).
-      await deadLetter(request, `deliverLimit ${message.header.deliverLimit} reached; failed groups: ${job.failed.join(',')}`);
+      await deadLetter(
+        request,
+        `deliverLimit ${message.header.deliverLimit} reached; failed groups: ${job.failed.join(',')}`,
+      );
       return inFlight.release(id);
     }
     if (delaySec > 0) {

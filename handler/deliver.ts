@@ -23,7 +23,11 @@ export function warmupWeight(session: SessionPort, nowMs: number): number {
 }
 
 /** `clock` is read only when there is a choice to make: one consumer per group is the common case. */
-export function pickConsumer(candidates: readonly SessionPort[], clock: () => number, random: () => number): SessionPort | undefined {
+export function pickConsumer(
+  candidates: readonly SessionPort[],
+  clock: () => number,
+  random: () => number,
+): SessionPort | undefined {
   if (candidates.length <= 1) return candidates[0];
   const nowMs = clock();
   // Two passes instead of a weights array: no allocation per message (hot path).

@@ -1,7 +1,12 @@
 // One delivery attempt of one message to its target groups (doc/architecture.md §5 deliver-prepare →
 // deliver-result). Plain data plus counters: no closures per message on the hot path.
 import type { Binding } from '../binding/binding';
-import { encodeMessage, encodeMessageWithHeader, messageWithHeaderSize, writeMessageWithHeader } from '../protocol/messages/message';
+import {
+  encodeMessage,
+  encodeMessageWithHeader,
+  messageWithHeaderSize,
+  writeMessageWithHeader,
+} from '../protocol/messages/message';
 import type { StoredMessage } from '../store/contract';
 import type { PacketBody } from './session-port';
 
@@ -38,7 +43,10 @@ export class DeliveryJob implements PacketBody {
   size(): number {
     if (this.encodedSize < 0) {
       const { encodedHeader, body } = this.message;
-      this.encodedSize = this.encoded === null && encodedHeader !== undefined ? messageWithHeaderSize(encodedHeader, body) : this.body().length;
+      this.encodedSize =
+        this.encoded === null && encodedHeader !== undefined
+          ? messageWithHeaderSize(encodedHeader, body)
+          : this.body().length;
     }
     return this.encodedSize;
   }
@@ -49,7 +57,8 @@ export class DeliveryJob implements PacketBody {
    */
   writeTo(buffer: Buffer, offset: number): void {
     const { encodedHeader, msgType, body } = this.message;
-    if (this.encoded === null && encodedHeader !== undefined) writeMessageWithHeader(buffer, offset, this.size(), msgType, encodedHeader, body);
+    if (this.encoded === null && encodedHeader !== undefined)
+      writeMessageWithHeader(buffer, offset, this.size(), msgType, encodedHeader, body);
     else buffer.set(this.body(), offset);
   }
 

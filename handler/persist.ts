@@ -25,7 +25,13 @@ export function createPersistStage(deps: PersistDeps) {
     // doc/architecture.md §4: fly = true (only with commit) delivers without storing.
     if (stored.header.fly) {
       session.sendStoreAck(opaque, id, true, '');
-      toDeliverPrepare({ message: stored, attempt: 1, fly: true, publishedAtMs: event.receivedAtMs, wire: event.rawIsDeliverable ? event.raw : undefined });
+      toDeliverPrepare({
+        message: stored,
+        attempt: 1,
+        fly: true,
+        publishedAtMs: event.receivedAtMs,
+        wire: event.rawIsDeliverable ? event.raw : undefined,
+      });
       return;
     }
     // The first check-back comes no sooner than txCheckAgeSec after the prepare reached the store:
@@ -37,7 +43,8 @@ export function createPersistStage(deps: PersistDeps) {
     } catch (error) {
       inFlight.storeSettled(id);
       // A producer retrying after a lost ack: the first copy is stored and being handled.
-      if (error instanceof DuplicateMessageError) return session.sendStoreAck(opaque, id, true, 'duplicate: already stored');
+      if (error instanceof DuplicateMessageError)
+        return session.sendStoreAck(opaque, id, true, 'duplicate: already stored');
       onStoreError(error, id);
       return session.sendStoreAck(opaque, id, false, feedbackFor(error)); // never a false "stored"
     }
@@ -45,6 +52,13 @@ export function createPersistStage(deps: PersistDeps) {
     session.sendStoreAck(opaque, id, true, '');
     onStored(event);
     // prepared: wait for TX_ACK (§7)
-    if (stored.header.commit) toDeliverPrepare({ message: stored, attempt: 1, fly: false, publishedAtMs: event.receivedAtMs, wire: event.rawIsDeliverable ? event.raw : undefined });
+    if (stored.header.commit)
+      toDeliverPrepare({
+        message: stored,
+        attempt: 1,
+        fly: false,
+        publishedAtMs: event.receivedAtMs,
+        wire: event.rawIsDeliverable ? event.raw : undefined,
+      });
   };
 }

@@ -18,7 +18,8 @@ import type { TxCheckRegistry } from './tx-check-registry';
 import type { TxSerial } from './tx-serial';
 import { IllegalTxMove, nextTxState, type TxEvent, txStateOf } from './tx-states';
 
-export type TxOutcome = 'commit' | 'rollback' | 'unknown' | 'unknownMessage' | 'refused' | 'duplicate' | 'notPublishingGroup';
+export type TxOutcome =
+  'commit' | 'rollback' | 'unknown' | 'unknownMessage' | 'refused' | 'duplicate' | 'notPublishingGroup';
 
 export interface TxAckDeps {
   store: MessageStore;
@@ -100,7 +101,8 @@ export function createTxAckStage(deps: TxAckDeps) {
         }
       }
     }
-    if (outcome === 'notPublishingGroup') session.sendStoreAck(opaque, ack.header.messageId, false, Reasons.notPublishingGroup.text);
+    if (outcome === 'notPublishingGroup')
+      session.sendStoreAck(opaque, ack.header.messageId, false, Reasons.notPublishingGroup.text);
     onOutcome(id, outcome, ack.feedback, answeredCheck);
     return outcome;
   };

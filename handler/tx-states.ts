@@ -10,7 +10,8 @@
 //   deadLettered ──redrive──▶ prepared                      (an operator re-drove it: checked back again,
 //                                                           never delivered as is)
 export type TxState = 'prepared' | 'checking' | 'committed' | 'rolledBack' | 'deadLettered';
-export type TxEvent = 'commit' | 'rollback' | 'checkDue' | 'unknown' | 'noAnswer' | 'giveUp' | 'finalCommit' | 'redrive';
+export type TxEvent =
+  'commit' | 'rollback' | 'checkDue' | 'unknown' | 'noAnswer' | 'giveUp' | 'finalCommit' | 'redrive';
 
 export const TX_MOVES: Readonly<Record<TxState, Readonly<Partial<Record<TxEvent, TxState>>>>> = Object.freeze({
   prepared: Object.freeze({

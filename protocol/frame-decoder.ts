@@ -45,13 +45,21 @@ export class FrameDecoder {
       const end = this.partFrameLen;
       this.part = null;
       this.partLen = this.partFrameLen = 0;
-      onFrame({ opaque: frame.readUInt32BE(OPAQUE_OFFSET), cmdType: frame.readUInt8(CMD_TYPE_OFFSET), body: frame.subarray(HEADER_LEN, end) });
+      onFrame({
+        opaque: frame.readUInt32BE(OPAQUE_OFFSET),
+        cmdType: frame.readUInt8(CMD_TYPE_OFFSET),
+        body: frame.subarray(HEADER_LEN, end),
+      });
     }
     // Whole frames are read in place: a body is a view of the chunk, never a copy.
     while (chunk.length - offset >= HEADER_LEN) {
       const end = offset + HEADER_LEN + this.bodyLenOf(chunk, offset);
       if (end > chunk.length) break;
-      onFrame({ opaque: chunk.readUInt32BE(offset + OPAQUE_OFFSET), cmdType: chunk.readUInt8(offset + CMD_TYPE_OFFSET), body: chunk.subarray(offset + HEADER_LEN, end) });
+      onFrame({
+        opaque: chunk.readUInt32BE(offset + OPAQUE_OFFSET),
+        cmdType: chunk.readUInt8(offset + CMD_TYPE_OFFSET),
+        body: chunk.subarray(offset + HEADER_LEN, end),
+      });
       offset = end;
     }
     if (offset < chunk.length) this.startPart(chunk, offset);

@@ -21,15 +21,31 @@ export const Reasons = Object.freeze({
   groupMismatch: { text: "Group Mismatch: header.groupId must be the publishing connection's group", retriable: false },
   // doc/delayed-delivery.md: a scheduled message the broker cannot honour is refused, never delivered at once.
   badDeliverAt: { text: 'Bad kiteq.deliverAt: expected epoch milliseconds as a decimal string', retriable: false },
-  delayTooLong: { text: "Delay Too Long: kiteq.deliverAt is further ahead than the broker's max delay", retriable: false },
-  expiresBeforeDeliverAt: { text: 'Expires Before Delivery: expiredTime is earlier than kiteq.deliverAt', retriable: false },
-  flyCannotBeDelayed: { text: 'Fly Cannot Be Delayed: a fly message is not stored, so kiteq.deliverAt cannot be kept', retriable: false },
-  notPublishingGroup: { text: "Not The Publishing Group: only a connection of the message's publishing group may decide it", retriable: false },
+  delayTooLong: {
+    text: "Delay Too Long: kiteq.deliverAt is further ahead than the broker's max delay",
+    retriable: false,
+  },
+  expiresBeforeDeliverAt: {
+    text: 'Expires Before Delivery: expiredTime is earlier than kiteq.deliverAt',
+    retriable: false,
+  },
+  flyCannotBeDelayed: {
+    text: 'Fly Cannot Be Delayed: a fly message is not stored, so kiteq.deliverAt cannot be kept',
+    retriable: false,
+  },
+  notPublishingGroup: {
+    text: "Not The Publishing Group: only a connection of the message's publishing group may decide it",
+    retriable: false,
+  },
 } satisfies Record<string, Reason>);
 
 export type ReasonName = keyof typeof Reasons;
 
-const retriableTexts = new Set(Object.values(Reasons).filter((r) => r.retriable).map((r) => r.text));
+const retriableTexts = new Set(
+  Object.values(Reasons)
+    .filter((r) => r.retriable)
+    .map((r) => r.text),
+);
 
 /** Is a store-ack feedback text one the producer may retry? Unknown texts are not retried. */
 export function isRetriableFeedback(feedback: string): boolean {

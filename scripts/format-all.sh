@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Formats the whole tree once (Prettier, then ESLint's autofixes) and checks that lint is clean.
-# Run it after every branch is merged; then make `npm run lint` also run `prettier --check .`.
+# `npm run lint` (run by `npm test`) checks the same: run this after a merge that brings unformatted code.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npx prettier --write .

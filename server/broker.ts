@@ -73,8 +73,13 @@ export class Broker {
     this.clock = options.clock ?? (options.nowMs ? clockWithNow(options.nowMs) : systemClock);
     const clock = this.clock;
     this.nowMs = () => clock.nowMs();
-    this.store = options.store ?? openStore(config.store, { serverName: config.advertise ?? config.bind, logger: this.log });
-    this.listener = new ClientListener({ config: this.config, log: this.log, onSocket: (socket) => this.onConnection(socket) });
+    this.store =
+      options.store ?? openStore(config.store, { serverName: config.advertise ?? config.bind, logger: this.log });
+    this.listener = new ClientListener({
+      config: this.config,
+      log: this.log,
+      onSocket: (socket) => this.onConnection(socket),
+    });
     this.stats = new BrokerStats({
       store: this.store,
       nowMs: this.nowMs,
@@ -107,7 +112,13 @@ export class Broker {
       interceptStage: options.interceptStage,
     });
     const { handshakes } = this.engine.pipeline;
-    this.sweep = new Sweep({ clock, config: this.config, sessions: this.sessions, handshakes, listener: this.listener });
+    this.sweep = new Sweep({
+      clock,
+      config: this.config,
+      sessions: this.sessions,
+      handshakes,
+      listener: this.listener,
+    });
   }
 
   /** check-backs awaiting an answer (doc/architecture.md §7) */
@@ -163,7 +174,10 @@ export class Broker {
     return this.store.listDeadLetters(query);
   }
 
-  /** doc/architecture.md §6, §10: moves dead letters back (a prepared one is checked back again, doc/transactions.md); resolves with how many. */
+  /**
+   * doc/architecture.md §6, §10: moves dead letters back (a prepared one is checked back again, doc/transactions.md);
+   * resolves with how many.
+   */
   redrive(messageIds: string[]): Promise<number> {
     return this.engine.recovery.redrive(messageIds);
   }
@@ -184,7 +198,16 @@ export class Broker {
     this.sweep.start();
     await this.stats.start();
     if (this.config.http !== undefined) await this.startAdmin(this.config.http);
-    this.log.info({ address: this.address, http: this.httpAddress || undefined, registry: this.config.registry, store: this.config.store, topics: this.config.topics }, 'kiteq-ts broker started');
+    this.log.info(
+      {
+        address: this.address,
+        http: this.httpAddress || undefined,
+        registry: this.config.registry,
+        store: this.config.store,
+        topics: this.config.topics,
+      },
+      'kiteq-ts broker started',
+    );
   }
 
   /** --init-schema (doc/architecture.md §8): databases and tables before serving; only mysql:// has a schema. */
@@ -235,10 +258,15 @@ export class Broker {
 
   private onAuthenticated(session: Session): void {
     const first = this.sessions.authenticated(session);
-    this.log.info({ remote: session.remote, groupId: session.groupId, warmingupSec: session.warmingupSec }, 'client authenticated');
+    this.log.info(
+      { remote: session.remote, groupId: session.groupId, warmingupSec: session.warmingupSec },
+      'client authenticated',
+    );
     // The group's first session: messages parked waiting for a consumer (doc/architecture.md §6) are due now.
     // Only the group's topics: the others' parked messages are not even read (10^6 of them took seconds).
-    const topics = [...new Set(this.bindings.table.bindings.filter((b) => b.groupId === session.groupId).map((b) => b.topic))];
+    const topics = [
+      ...new Set(this.bindings.table.bindings.filter((b) => b.groupId === session.groupId).map((b) => b.topic)),
+    ];
     if (first && topics.length > 0) this.engine.redriveParked(topics);
   }
 
@@ -282,7 +310,11 @@ export class Broker {
     const busy = () => this.engine.inFlight.size > 0 || this.sessions.publishesAwaitingAck() > 0;
     while (busy() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const handedBack = this.engine.inFlight.size;
-    if (handedBack > 0) this.log.warn({ handedBack, graceMs }, 'shutdown: deliveries still unacked at the deadline are handed back to the store');
+    if (handedBack > 0)
+      this.log.warn(
+        { handedBack, graceMs },
+        'shutdown: deliveries still unacked at the deadline are handed back to the store',
+      );
     this.sessions.destroyAll();
     // Failed-by-close deliveries record their outcome; give those writes a short, bounded moment.
     const flushBy = Math.min(deadline, Date.now() + 1000);

@@ -33,42 +33,230 @@ export function buildCommand(): Command {
   return new Command('kiteq-server')
     .description('kiteq-ts: a KiteQ-compatible message broker')
     .addOption(opt('--bind <host:port>', 'address to listen on for clients', 'KITEQ_BIND').default(DEFAULT_CONFIG.bind))
-    .addOption(opt('--advertise <host:port>', 'address registered in the registry (default: --bind)', 'KITEQ_ADVERTISE'))
-    .addOption(opt('--registry <uri>', 'zk://host:port[,host:port] or file://path.yaml', 'KITEQ_REGISTRY').default('file://conf/registry.yaml'))
-    .addOption(opt('--store <uri>', 'memory://, file:///dir?fsync=batch or mysql://host:port?db=kite', 'KITEQ_STORE').default('file://./data'))
-    .addOption(opt('--topics <list>', 'comma-separated topics this broker serves', 'KITEQ_TOPICS').default(DEFAULT_CONFIG.topics.join(',')))
-    .addOption(opt('--groups <file>', 'YAML of groups and secret keys (groups: [{groupId, secretKey, publish, subscribe}]); "none" accepts every group', 'KITEQ_GROUPS').default('conf/groups.yaml'))
-    .addOption(opt('--delivery-timeout-ms <ms>', 'a delivery not acked within this counts as failed', 'KITEQ_DELIVERY_TIMEOUT_MS').argParser(num('deliveryTimeoutMs')).default(DEFAULT_CONFIG.deliveryTimeoutMs))
-    .addOption(opt('--max-body-bytes <n>', 'largest packet body accepted; larger closes the connection', 'KITEQ_MAX_BODY_BYTES').argParser(num('maxBodyBytes')).default(DEFAULT_CONFIG.maxBodyBytes))
-    .addOption(opt('--max-connections <n>', 'client connections at once; past it new sockets are closed at once', 'KITEQ_MAX_CONNECTIONS').argParser(num('maxConnections')).default(DEFAULT_CONFIG.maxConnections))
-    .addOption(opt('--auth-timeout-ms <ms>', 'close a connection that sent no CONN_META (or TLS handshake) within this', 'KITEQ_AUTH_TIMEOUT_MS').argParser(num('authTimeoutMs')).default(DEFAULT_CONFIG.authTimeoutMs))
-    .addOption(opt('--auth-fail-limit <n>', 'refused keys for one group from one address within --auth-fail-window-ms before that group is blocked from it', 'KITEQ_AUTH_FAIL_LIMIT').argParser(num('authFailLimit')).default(DEFAULT_CONFIG.authFailLimit))
-    .addOption(opt('--auth-fail-window-ms <ms>', 'window over which refused keys are counted', 'KITEQ_AUTH_FAIL_WINDOW_MS').argParser(num('authFailWindowMs')).default(DEFAULT_CONFIG.authFailWindowMs))
-    .addOption(opt('--auth-block-ms <ms>', 'how long a blocked (address, group) has its handshakes refused', 'KITEQ_AUTH_BLOCK_MS').argParser(num('authBlockMs')).default(DEFAULT_CONFIG.authBlockMs))
-    .addOption(opt('--max-inflight-publishes <n>', 'un-acked publishes per connection before its socket is paused', 'KITEQ_MAX_INFLIGHT_PUBLISHES').argParser(num('maxInFlightPublishes')).default(DEFAULT_CONFIG.maxInFlightPublishes))
-    .addOption(opt('--max-buffered-bytes <n>', 'outgoing bytes queued per connection; past half no new deliveries, past it the connection is closed', 'KITEQ_MAX_BUFFERED_BYTES').argParser(num('maxBufferedBytes')).default(DEFAULT_CONFIG.maxBufferedBytes))
+    .addOption(
+      opt('--advertise <host:port>', 'address registered in the registry (default: --bind)', 'KITEQ_ADVERTISE'),
+    )
+    .addOption(
+      opt('--registry <uri>', 'zk://host:port[,host:port] or file://path.yaml', 'KITEQ_REGISTRY').default(
+        'file://conf/registry.yaml',
+      ),
+    )
+    .addOption(
+      opt('--store <uri>', 'memory://, file:///dir?fsync=batch or mysql://host:port?db=kite', 'KITEQ_STORE').default(
+        'file://./data',
+      ),
+    )
+    .addOption(
+      opt('--topics <list>', 'comma-separated topics this broker serves', 'KITEQ_TOPICS').default(
+        DEFAULT_CONFIG.topics.join(','),
+      ),
+    )
+    .addOption(
+      opt(
+        '--groups <file>',
+        'YAML of groups and secret keys (groups: [{groupId, secretKey, publish, subscribe}]); "none" accepts every group',
+        'KITEQ_GROUPS',
+      ).default('conf/groups.yaml'),
+    )
+    .addOption(
+      opt(
+        '--delivery-timeout-ms <ms>',
+        'a delivery not acked within this counts as failed',
+        'KITEQ_DELIVERY_TIMEOUT_MS',
+      )
+        .argParser(num('deliveryTimeoutMs'))
+        .default(DEFAULT_CONFIG.deliveryTimeoutMs),
+    )
+    .addOption(
+      opt('--max-body-bytes <n>', 'largest packet body accepted; larger closes the connection', 'KITEQ_MAX_BODY_BYTES')
+        .argParser(num('maxBodyBytes'))
+        .default(DEFAULT_CONFIG.maxBodyBytes),
+    )
+    .addOption(
+      opt(
+        '--max-connections <n>',
+        'client connections at once; past it new sockets are closed at once',
+        'KITEQ_MAX_CONNECTIONS',
+      )
+        .argParser(num('maxConnections'))
+        .default(DEFAULT_CONFIG.maxConnections),
+    )
+    .addOption(
+      opt(
+        '--auth-timeout-ms <ms>',
+        'close a connection that sent no CONN_META (or TLS handshake) within this',
+        'KITEQ_AUTH_TIMEOUT_MS',
+      )
+        .argParser(num('authTimeoutMs'))
+        .default(DEFAULT_CONFIG.authTimeoutMs),
+    )
+    .addOption(
+      opt(
+        '--auth-fail-limit <n>',
+        'refused keys for one group from one address within --auth-fail-window-ms before that group is blocked from it',
+        'KITEQ_AUTH_FAIL_LIMIT',
+      )
+        .argParser(num('authFailLimit'))
+        .default(DEFAULT_CONFIG.authFailLimit),
+    )
+    .addOption(
+      opt('--auth-fail-window-ms <ms>', 'window over which refused keys are counted', 'KITEQ_AUTH_FAIL_WINDOW_MS')
+        .argParser(num('authFailWindowMs'))
+        .default(DEFAULT_CONFIG.authFailWindowMs),
+    )
+    .addOption(
+      opt(
+        '--auth-block-ms <ms>',
+        'how long a blocked (address, group) has its handshakes refused',
+        'KITEQ_AUTH_BLOCK_MS',
+      )
+        .argParser(num('authBlockMs'))
+        .default(DEFAULT_CONFIG.authBlockMs),
+    )
+    .addOption(
+      opt(
+        '--max-inflight-publishes <n>',
+        'un-acked publishes per connection before its socket is paused',
+        'KITEQ_MAX_INFLIGHT_PUBLISHES',
+      )
+        .argParser(num('maxInFlightPublishes'))
+        .default(DEFAULT_CONFIG.maxInFlightPublishes),
+    )
+    .addOption(
+      opt(
+        '--max-buffered-bytes <n>',
+        'outgoing bytes queued per connection; past half no new deliveries, past it the connection is closed',
+        'KITEQ_MAX_BUFFERED_BYTES',
+      )
+        .argParser(num('maxBufferedBytes'))
+        .default(DEFAULT_CONFIG.maxBufferedBytes),
+    )
     .addOption(opt('--tls-cert <file>', 'PEM certificate: serve clients over TLS (with --tls-key)', 'KITEQ_TLS_CERT'))
     .addOption(opt('--tls-key <file>', 'PEM private key for --tls-cert', 'KITEQ_TLS_KEY'))
     .addOption(opt('--tls-ca <file>', 'PEM CA bundle: require client certificates signed by it', 'KITEQ_TLS_CA'))
-    .addOption(opt('--client-idle-ms <ms>', 'evict a connection silent (no heartbeat) this long', 'KITEQ_CLIENT_IDLE_MS').argParser(num('clientIdleMs')).default(DEFAULT_CONFIG.clientIdleMs))
-    .addOption(opt('--publish-permits <n>', 'publishes accepted per second, 0 = unlimited (KiteQ recievePermitsPerSecond)', 'KITEQ_PUBLISH_PERMITS').argParser(num('publishPermitsPerSecond')).default(DEFAULT_CONFIG.publishPermitsPerSecond))
-    .addOption(opt('--max-undelivered-bytes <n>', 'bound on undelivered bytes in memory; past it publishes get "overflow"', 'KITEQ_MAX_UNDELIVERED_BYTES').argParser(num('maxUndeliveredBytes')).default(DEFAULT_CONFIG.maxUndeliveredBytes))
-    .addOption(opt('--recover-interval-ms <ms>', 'how often stored due messages are re-driven', 'KITEQ_RECOVER_INTERVAL_MS').argParser(num('recoverIntervalMs')).default(DEFAULT_CONFIG.recoverIntervalMs))
-    .addOption(opt('--tx-check-age-sec <s>', 'age of a prepared message before its first check-back', 'KITEQ_TX_CHECK_AGE_SEC').argParser(num('txCheckAgeSec')).default(DEFAULT_CONFIG.txCheckAgeSec))
-    .addOption(opt('--tx-check-interval-sec <s>', 'wait between check-backs of one message', 'KITEQ_TX_CHECK_INTERVAL_SEC').argParser(num('txCheckIntervalSec')).default(DEFAULT_CONFIG.txCheckIntervalSec))
-    .addOption(opt('--tx-max-checks <n>', 'check-backs before the final action', 'KITEQ_TX_MAX_CHECKS').argParser(num('txMaxChecks')).default(DEFAULT_CONFIG.txMaxChecks))
-    .addOption(opt('--tx-final-action <action>', 'after the last check-back: rollback (kept as a dead letter) or commit', 'KITEQ_TX_FINAL_ACTION').choices(['rollback', 'commit']).default(DEFAULT_CONFIG.txFinalAction))
-    .addOption(opt('--max-delay <s>', 'refuse a message whose kiteq.deliverAt is further ahead than this many seconds (default 40 days)', 'KITEQ_MAX_DELAY').argParser(num('maxDelaySec')).default(DEFAULT_CONFIG.maxDelaySec))
-    .addOption(opt('--http <host:port>', 'admin HTTP (/stat /binds /metrics /healthz /messages /dlq /reload); a bare port binds 127.0.0.1; off unless set', 'KITEQ_HTTP'))
-    .addOption(opt('--http-token <token>', 'bearer token required by the admin POST endpoints (refused without one)', 'KITEQ_HTTP_TOKEN'))
-    .addOption(opt('--config <file>', "KiteQ's TOML (conf/cluster.toml); below flags and KITEQ_* variables", 'KITEQ_CONFIG'))
-    .addOption(opt('--cluster <name>', 'the [clusters.<name>] section of --config (KiteQ -clusterName)', 'KITEQ_CLUSTER').default('default_dev'))
-    .addOption(opt('--shutdown-timeout-ms <ms>', 'SIGTERM/SIGINT: longest wait for in-flight publishes and deliveries', 'KITEQ_SHUTDOWN_TIMEOUT_MS').argParser(num('shutdownTimeoutMs')).default(DEFAULT_CONFIG.shutdownTimeoutMs))
+    .addOption(
+      opt('--client-idle-ms <ms>', 'evict a connection silent (no heartbeat) this long', 'KITEQ_CLIENT_IDLE_MS')
+        .argParser(num('clientIdleMs'))
+        .default(DEFAULT_CONFIG.clientIdleMs),
+    )
+    .addOption(
+      opt(
+        '--publish-permits <n>',
+        'publishes accepted per second, 0 = unlimited (KiteQ recievePermitsPerSecond)',
+        'KITEQ_PUBLISH_PERMITS',
+      )
+        .argParser(num('publishPermitsPerSecond'))
+        .default(DEFAULT_CONFIG.publishPermitsPerSecond),
+    )
+    .addOption(
+      opt(
+        '--max-undelivered-bytes <n>',
+        'bound on undelivered bytes in memory; past it publishes get "overflow"',
+        'KITEQ_MAX_UNDELIVERED_BYTES',
+      )
+        .argParser(num('maxUndeliveredBytes'))
+        .default(DEFAULT_CONFIG.maxUndeliveredBytes),
+    )
+    .addOption(
+      opt('--recover-interval-ms <ms>', 'how often stored due messages are re-driven', 'KITEQ_RECOVER_INTERVAL_MS')
+        .argParser(num('recoverIntervalMs'))
+        .default(DEFAULT_CONFIG.recoverIntervalMs),
+    )
+    .addOption(
+      opt('--tx-check-age-sec <s>', 'age of a prepared message before its first check-back', 'KITEQ_TX_CHECK_AGE_SEC')
+        .argParser(num('txCheckAgeSec'))
+        .default(DEFAULT_CONFIG.txCheckAgeSec),
+    )
+    .addOption(
+      opt('--tx-check-interval-sec <s>', 'wait between check-backs of one message', 'KITEQ_TX_CHECK_INTERVAL_SEC')
+        .argParser(num('txCheckIntervalSec'))
+        .default(DEFAULT_CONFIG.txCheckIntervalSec),
+    )
+    .addOption(
+      opt('--tx-max-checks <n>', 'check-backs before the final action', 'KITEQ_TX_MAX_CHECKS')
+        .argParser(num('txMaxChecks'))
+        .default(DEFAULT_CONFIG.txMaxChecks),
+    )
+    .addOption(
+      opt(
+        '--tx-final-action <action>',
+        'after the last check-back: rollback (kept as a dead letter) or commit',
+        'KITEQ_TX_FINAL_ACTION',
+      )
+        .choices(['rollback', 'commit'])
+        .default(DEFAULT_CONFIG.txFinalAction),
+    )
+    .addOption(
+      opt(
+        '--max-delay <s>',
+        'refuse a message whose kiteq.deliverAt is further ahead than this many seconds (default 40 days)',
+        'KITEQ_MAX_DELAY',
+      )
+        .argParser(num('maxDelaySec'))
+        .default(DEFAULT_CONFIG.maxDelaySec),
+    )
+    .addOption(
+      opt(
+        '--http <host:port>',
+        'admin HTTP (/stat /binds /metrics /healthz /messages /dlq /reload); a bare port binds 127.0.0.1; off unless set',
+        'KITEQ_HTTP',
+      ),
+    )
+    .addOption(
+      opt(
+        '--http-token <token>',
+        'bearer token required by the admin POST endpoints (refused without one)',
+        'KITEQ_HTTP_TOKEN',
+      ),
+    )
+    .addOption(
+      opt('--config <file>', "KiteQ's TOML (conf/cluster.toml); below flags and KITEQ_* variables", 'KITEQ_CONFIG'),
+    )
+    .addOption(
+      opt(
+        '--cluster <name>',
+        'the [clusters.<name>] section of --config (KiteQ -clusterName)',
+        'KITEQ_CLUSTER',
+      ).default('default_dev'),
+    )
+    .addOption(
+      opt(
+        '--shutdown-timeout-ms <ms>',
+        'SIGTERM/SIGINT: longest wait for in-flight publishes and deliveries',
+        'KITEQ_SHUTDOWN_TIMEOUT_MS',
+      )
+        .argParser(num('shutdownTimeoutMs'))
+        .default(DEFAULT_CONFIG.shutdownTimeoutMs),
+    )
     .addOption(opt('--init-schema', 'mysql:// store: create databases and tables, then serve', 'KITEQ_INIT_SCHEMA'))
-    .addOption(opt('--takeover-grace-ms <ms>', 'zk:// + mysql://: take over the messages of a broker gone from alive_servers this long', 'KITEQ_TAKEOVER_GRACE_MS').argParser(num('takeoverGraceMs')).default(DEFAULT_CONFIG.takeoverGraceMs))
-    .addOption(opt('--dlq-interval-ms <ms>', 'mysql://: move expired and over-limit messages to kite_msg_dlq at start, then every this many ms', 'KITEQ_DLQ_INTERVAL_MS').argParser(num('dlqIntervalMs')).default(DEFAULT_CONFIG.dlqIntervalMs))
-    .addOption(opt('--dlq-exec-hour <hour>', 'mysql://: instead of the interval, daily at this local hour 0-23 (KiteQ dlqExecHour); still once at start', 'KITEQ_DLQ_EXEC_HOUR').argParser(num('dlqExecHour')))
-    .addOption(opt('--log-level <level>', 'trace|debug|info|warn|error', 'KITEQ_LOG_LEVEL').default(DEFAULT_CONFIG.logLevel))
+    .addOption(
+      opt(
+        '--takeover-grace-ms <ms>',
+        'zk:// + mysql://: take over the messages of a broker gone from alive_servers this long',
+        'KITEQ_TAKEOVER_GRACE_MS',
+      )
+        .argParser(num('takeoverGraceMs'))
+        .default(DEFAULT_CONFIG.takeoverGraceMs),
+    )
+    .addOption(
+      opt(
+        '--dlq-interval-ms <ms>',
+        'mysql://: move expired and over-limit messages to kite_msg_dlq at start, then every this many ms',
+        'KITEQ_DLQ_INTERVAL_MS',
+      )
+        .argParser(num('dlqIntervalMs'))
+        .default(DEFAULT_CONFIG.dlqIntervalMs),
+    )
+    .addOption(
+      opt(
+        '--dlq-exec-hour <hour>',
+        'mysql://: instead of the interval, daily at this local hour 0-23 (KiteQ dlqExecHour); still once at start',
+        'KITEQ_DLQ_EXEC_HOUR',
+      ).argParser(num('dlqExecHour')),
+    )
+    .addOption(
+      opt('--log-level <level>', 'trace|debug|info|warn|error', 'KITEQ_LOG_LEVEL').default(DEFAULT_CONFIG.logLevel),
+    )
     .addOption(opt('--log-pretty', 'human-readable logs instead of JSON', 'KITEQ_LOG_PRETTY'));
 }
 
@@ -81,7 +269,10 @@ export function configFromOptions(o: Record<string, unknown>): BrokerConfig {
     advertise: o.advertise as string | undefined,
     registry: registry.startsWith('file://') ? `file://${localOrPackaged(registry.slice('file://'.length))}` : registry,
     store: String(o.store),
-    topics: String(o.topics).split(',').map((t) => t.trim()).filter(Boolean),
+    topics: String(o.topics)
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean),
     groups: groupsPath === 'none' ? null : loadGroupsFile(localOrPackaged(groupsPath)),
     deliveryTimeoutMs: o.deliveryTimeoutMs as number,
     maxBodyBytes: o.maxBodyBytes as number,
@@ -143,8 +334,13 @@ async function main(): Promise<void> {
   try {
     const { config, toml } = resolveConfig(process.argv);
     broker = new Broker(config, { loadConfig: () => resolveConfig(process.argv).config });
-    if (toml && toml.acceptedNotUsed.length > 0) broker.log.info({ keys: toml.acceptedNotUsed }, 'TOML keys accepted but not used by kiteq-ts (doc/operations.md)');
-    if (toml && toml.unknown.length > 0) broker.log.warn({ keys: toml.unknown }, 'TOML keys unknown to KiteQ and kiteq-ts: ignored');
+    if (toml && toml.acceptedNotUsed.length > 0)
+      broker.log.info(
+        { keys: toml.acceptedNotUsed },
+        'TOML keys accepted but not used by kiteq-ts (doc/operations.md)',
+      );
+    if (toml && toml.unknown.length > 0)
+      broker.log.warn({ keys: toml.unknown }, 'TOML keys unknown to KiteQ and kiteq-ts: ignored');
   } catch (error) {
     // A bad config names the key, the value and what is expected (server/config.ts ConfigError).
     const code = (error as { code?: string }).code;
@@ -160,7 +356,10 @@ async function main(): Promise<void> {
     broker.log.info({ signal, shutdownTimeoutMs: broker.config.shutdownTimeoutMs }, 'shutting down');
     // Bounded: if stop() itself hangs (a store that never answers), give up a little after the grace time.
     const hard = setTimeout(() => {
-      broker.log.error({ shutdownTimeoutMs: broker.config.shutdownTimeoutMs }, 'shutdown did not finish in time: exiting');
+      broker.log.error(
+        { shutdownTimeoutMs: broker.config.shutdownTimeoutMs },
+        'shutdown did not finish in time: exiting',
+      );
       exit(1);
     }, broker.config.shutdownTimeoutMs + 5000);
     hard.unref();
@@ -183,7 +382,9 @@ async function main(): Promise<void> {
     return;
   }
   // One machine-readable line on stdout when serving (test harnesses and scripts wait for it).
-  process.stdout.write(`${JSON.stringify({ event: 'ready', address: broker.address, http: broker.httpAddress || undefined, pid: process.pid })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ event: 'ready', address: broker.address, http: broker.httpAddress || undefined, pid: process.pid })}\n`,
+  );
 }
 
 if (require.main === module) void main();

@@ -65,7 +65,11 @@ export class VirtualClock implements Clock {
     for (;;) {
       let next: VirtualTimer | undefined;
       for (const timer of this.timers) {
-        if (timer.dueMs <= target && (next === undefined || timer.dueMs < next.dueMs || (timer.dueMs === next.dueMs && timer.seq < next.seq))) next = timer;
+        if (
+          timer.dueMs <= target &&
+          (next === undefined || timer.dueMs < next.dueMs || (timer.dueMs === next.dueMs && timer.seq < next.seq))
+        )
+          next = timer;
       }
       if (next === undefined) break;
       this.timers.delete(next);

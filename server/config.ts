@@ -63,7 +63,10 @@ export interface BrokerConfig {
   logPretty: boolean;
   /** mysql:// only: create databases and tables at start */
   initSchema: boolean;
-  /** zk:// + mysql://: a broker gone from /kiteq/alive_servers this long has its messages taken over (doc/architecture.md §9) */
+  /**
+   * zk:// + mysql://: a broker gone from /kiteq/alive_servers this long has its messages taken over
+   * (doc/architecture.md §9)
+   */
   takeoverGraceMs: number;
   /** stores with a dead-letter table (mysql://): move expired/over-limit messages every this many ms */
   dlqIntervalMs: number;
@@ -121,23 +124,66 @@ const HOST_PORT = /^[^\s:]+:\d{1,5}$/;
 
 export function validateConfig(config: BrokerConfig): BrokerConfig {
   if (!HOST_PORT.test(config.bind)) throw new ConfigError('bind', config.bind, 'host:port');
-  if (config.advertise !== undefined && !HOST_PORT.test(config.advertise)) throw new ConfigError('advertise', config.advertise, 'host:port');
-  if (!/^(file|zk):\/\//.test(config.registry)) throw new ConfigError('registry', config.registry, 'zk://host:port[,host:port] or file://path.yaml');
-  if (!/^(memory|file|mysql):\/\//.test(config.store)) throw new ConfigError('store', config.store, 'memory://, file:///dir or mysql://host:port?db=...');
+  if (config.advertise !== undefined && !HOST_PORT.test(config.advertise))
+    throw new ConfigError('advertise', config.advertise, 'host:port');
+  if (!/^(file|zk):\/\//.test(config.registry))
+    throw new ConfigError('registry', config.registry, 'zk://host:port[,host:port] or file://path.yaml');
+  if (!/^(memory|file|mysql):\/\//.test(config.store))
+    throw new ConfigError('store', config.store, 'memory://, file:///dir or mysql://host:port?db=...');
   if (config.topics.length === 0 || config.topics.some((t) => !/^[\w.-]+$/.test(t))) {
     throw new ConfigError('topics', config.topics, 'a comma-separated list of topic names ([A-Za-z0-9_.-])');
   }
-  const positive: (keyof BrokerConfig)[] = ['maxBodyBytes', 'maxConnections', 'authTimeoutMs', 'authFailLimit', 'authFailWindowMs', 'authBlockMs', 'maxInFlightPublishes', 'maxBufferedBytes', 'deliveryTimeoutMs', 'clientIdleMs', 'maxUndeliveredBytes', 'recoverIntervalMs', 'recoverPageSize', 'maxRetryScheduled', 'txCheckAgeSec', 'txCheckIntervalSec', 'txMaxChecks', 'txMaxChecksPerSec', 'txMaxChecksPerProducer', 'noGroupRecheckSec', 'noGroupRecheckMaxSec', 'maxDelaySec', 'shutdownTimeoutMs', 'takeoverGraceMs', 'dlqIntervalMs'];
+  const positive: (keyof BrokerConfig)[] = [
+    'maxBodyBytes',
+    'maxConnections',
+    'authTimeoutMs',
+    'authFailLimit',
+    'authFailWindowMs',
+    'authBlockMs',
+    'maxInFlightPublishes',
+    'maxBufferedBytes',
+    'deliveryTimeoutMs',
+    'clientIdleMs',
+    'maxUndeliveredBytes',
+    'recoverIntervalMs',
+    'recoverPageSize',
+    'maxRetryScheduled',
+    'txCheckAgeSec',
+    'txCheckIntervalSec',
+    'txMaxChecks',
+    'txMaxChecksPerSec',
+    'txMaxChecksPerProducer',
+    'noGroupRecheckSec',
+    'noGroupRecheckMaxSec',
+    'maxDelaySec',
+    'shutdownTimeoutMs',
+    'takeoverGraceMs',
+    'dlqIntervalMs',
+  ];
   for (const key of positive) {
     const value = config[key];
-    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new ConfigError(key, value, 'a positive number');
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+      throw new ConfigError(key, value, 'a positive number');
   }
-  if (!(config.publishPermitsPerSecond >= 0)) throw new ConfigError('publishPermitsPerSecond', config.publishPermitsPerSecond, 'a number ≥ 0 (0 = unlimited)');
-  if (config.txFinalAction !== 'rollback' && config.txFinalAction !== 'commit') throw new ConfigError('txFinalAction', config.txFinalAction, 'rollback or commit');
-  if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) throw new ConfigError('tlsCert/tlsKey', [config.tlsCert, config.tlsKey], 'both a certificate and a key, or neither');
-  if (config.tlsCa !== undefined && config.tlsCert === undefined) throw new ConfigError('tlsCa', config.tlsCa, 'only with tlsCert and tlsKey');
-  if (config.http !== undefined && !/^([^\s:]+:)?\d{1,5}$/.test(config.http)) throw new ConfigError('http', config.http, 'host:port, or a port (bound on 127.0.0.1)');
-  if (config.dlqExecHour !== undefined && !(Number.isInteger(config.dlqExecHour) && config.dlqExecHour >= 0 && config.dlqExecHour <= 23)) throw new ConfigError('dlqExecHour', config.dlqExecHour, 'an hour 0–23');
+  if (!(config.publishPermitsPerSecond >= 0))
+    throw new ConfigError('publishPermitsPerSecond', config.publishPermitsPerSecond, 'a number ≥ 0 (0 = unlimited)');
+  if (config.txFinalAction !== 'rollback' && config.txFinalAction !== 'commit')
+    throw new ConfigError('txFinalAction', config.txFinalAction, 'rollback or commit');
+  if ((config.tlsCert === undefined) !== (config.tlsKey === undefined))
+    throw new ConfigError(
+      'tlsCert/tlsKey',
+      [config.tlsCert, config.tlsKey],
+      'both a certificate and a key, or neither',
+    );
+  if (config.tlsCa !== undefined && config.tlsCert === undefined)
+    throw new ConfigError('tlsCa', config.tlsCa, 'only with tlsCert and tlsKey');
+  if (config.http !== undefined && !/^([^\s:]+:)?\d{1,5}$/.test(config.http))
+    throw new ConfigError('http', config.http, 'host:port, or a port (bound on 127.0.0.1)');
+  if (
+    config.dlqExecHour !== undefined &&
+    !(Number.isInteger(config.dlqExecHour) && config.dlqExecHour >= 0 && config.dlqExecHour <= 23)
+  )
+    throw new ConfigError('dlqExecHour', config.dlqExecHour, 'an hour 0–23');
   if (!LOG_LEVELS.includes(config.logLevel)) throw new ConfigError('logLevel', config.logLevel, LOG_LEVELS.join('|'));
   return config;
 }

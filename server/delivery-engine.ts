@@ -145,7 +145,8 @@ export function wireDeliveryEngine(deps: DeliveryEngineDeps): DeliveryEngine {
       serial: txSerial,
       inFlight,
       producersOf: (groupId) => sessions.inGroup(groupId),
-      deliverCommitted: (message) => pipeline.deliverPrepare({ message, attempt: message.deliverCount + 1, fly: false }),
+      deliverCommitted: (message) =>
+        pipeline.deliverPrepare({ message, attempt: message.deliverCount + 1, fly: false }),
     },
     {
       intervalSec: config.txCheckIntervalSec,

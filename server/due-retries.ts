@@ -28,7 +28,10 @@ export class DueRetries {
     try {
       message = await this.deps.store.get(messageId);
     } catch (error) {
-      this.deps.log.error({ err: error, messageId }, 'store read failed for a due retry; the recovery scan will pick it up');
+      this.deps.log.error(
+        { err: error, messageId },
+        'store read failed for a due retry; the recovery scan will pick it up',
+      );
       return;
     } finally {
       this.reading--;

@@ -47,7 +47,9 @@ export class GroupAccess {
   maySubscribe(groupId: string, topic: string): boolean {
     const group = this.byId.get(groupId);
     // A group the broker does not know cannot connect, so its binding would only keep messages waiting.
-    return !this.enforced || (group !== undefined && (group.subscribe === undefined || group.subscribe.includes(topic)));
+    return (
+      !this.enforced || (group !== undefined && (group.subscribe === undefined || group.subscribe.includes(topic)))
+    );
   }
 }
 
@@ -57,7 +59,8 @@ export function loadGroupsFile(path: string): GroupConfig[] {
   if (!Array.isArray(doc.groups)) throw new Error(`${path}: expected a "groups:" list of {groupId, secretKey}`);
   return doc.groups.map((raw, i) => {
     const g = raw as Record<string, unknown>;
-    if (typeof g.groupId !== 'string' || g.groupId === '') throw new Error(`${path}: groups[${i}].groupId must be a non-empty string`);
+    if (typeof g.groupId !== 'string' || g.groupId === '')
+      throw new Error(`${path}: groups[${i}].groupId must be a non-empty string`);
     if (typeof g.secretKey !== 'string' && typeof g.secretKey !== 'number') {
       throw new Error(`${path}: groups[${i}].secretKey must be a string (group ${g.groupId})`);
     }
@@ -66,6 +69,11 @@ export function loadGroupsFile(path: string): GroupConfig[] {
       if (!Array.isArray(g[key])) throw new Error(`${path}: groups[${i}].${key} must be a list of topics`);
       return (g[key] as unknown[]).map(String);
     };
-    return { groupId: g.groupId, secretKey: String(g.secretKey), publish: list('publish'), subscribe: list('subscribe') };
+    return {
+      groupId: g.groupId,
+      secretKey: String(g.secretKey),
+      publish: list('publish'),
+      subscribe: list('subscribe'),
+    };
   });
 }

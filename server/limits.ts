@@ -73,7 +73,8 @@ export class HandshakeLimiter {
   sweep(): void {
     const now = this.nowMs();
     for (const [key, record] of this.byKey) {
-      if (now - record.windowStartMs > this.limits.authFailWindowMs && record.blockedUntilMs <= now) this.byKey.delete(key);
+      if (now - record.windowStartMs > this.limits.authFailWindowMs && record.blockedUntilMs <= now)
+        this.byKey.delete(key);
     }
   }
 
@@ -111,7 +112,10 @@ export class HandshakeThrottle {
     const address = addressOf(remote);
     if (this.limiter.recordFailure(address, groupId)) {
       const { authFailLimit, authFailWindowMs, authBlockMs } = this.limits;
-      this.log.warn({ address, groupId, failures: authFailLimit, windowMs: authFailWindowMs, blockMs: authBlockMs }, 'failed handshakes: group blocked from this address');
+      this.log.warn(
+        { address, groupId, failures: authFailLimit, windowMs: authFailWindowMs, blockMs: authBlockMs },
+        'failed handshakes: group blocked from this address',
+      );
     }
   }
 

@@ -55,12 +55,17 @@ export class ClientListener {
     const [host, port] = splitHostPort(config.bind);
     const server = createClientListener(tlsFilesFrom(config), {
       onSocket: (socket) => this.onConnection(socket),
-      onTlsError: (error, remote) => log.warn({ remote, err: error.message }, 'TLS handshake failed: closing connection'),
+      onTlsError: (error, remote) =>
+        log.warn({ remote, err: error.message }, 'TLS handshake failed: closing connection'),
       handshakeTimeoutMs: config.authTimeoutMs,
     });
     server.maxConnections = config.maxConnections;
     server.on('drop', (data) => {
-      if (this.refusals.refused()) log.warn({ remote: data?.remoteAddress, maxConnections: config.maxConnections }, 'connection refused: max connections reached');
+      if (this.refusals.refused())
+        log.warn(
+          { remote: data?.remoteAddress, maxConnections: config.maxConnections },
+          'connection refused: max connections reached',
+        );
     });
     this.server = server;
     return new Promise((resolve, reject) => {
@@ -85,7 +90,11 @@ export class ClientListener {
   /** One line for the sockets refused at the cap since the last call (the broker's 1 s sweep). */
   logRefusals(sessions: number): void {
     const refused = this.refusals.drain();
-    if (refused > 0) this.deps.log.warn({ refused, maxConnections: this.deps.config.maxConnections, sessions }, 'connections refused in the last second: max connections reached');
+    if (refused > 0)
+      this.deps.log.warn(
+        { refused, maxConnections: this.deps.config.maxConnections, sessions },
+        'connections refused in the last second: max connections reached',
+      );
   }
 
   /** Bytes read and written by every client socket since start. */

@@ -97,7 +97,8 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
   const intercept = ctx.interceptStage ?? asBuilt;
   const topics = new Set(config.topics);
 
-  const logStoreError = (error: unknown, messageId: string) => log.error({ err: error, messageId }, 'store operation failed');
+  const logStoreError = (error: unknown, messageId: string) =>
+    log.error({ err: error, messageId }, 'store operation failed');
   const storeOp = (what: string, messageId: string, op: Promise<unknown>): Promise<void> =>
     op.then(ignore, (error) => log.error({ err: error, messageId, op: what }, 'store operation failed'));
 
@@ -127,8 +128,18 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
     // just published: its group's consumer may be connecting now (handler/recent-parks.ts)
     if (request.publishedAtMs !== undefined) recentParks.add({ ...request, wire: undefined }, nowMs());
     const nowSec = Math.floor(nowMs() / 1000);
-    const nextDeliverTime = nowSec + parkRecheckSec(message.publishTime, nowSec, config.noGroupRecheckSec, config.noGroupRecheckMaxSec);
-    return storeOp('park', id, store.recordDelivery(id, { succGroups: message.succGroups, failGroups: [], deliverCount: message.deliverCount, nextDeliverTime }));
+    const nextDeliverTime =
+      nowSec + parkRecheckSec(message.publishTime, nowSec, config.noGroupRecheckSec, config.noGroupRecheckMaxSec);
+    return storeOp(
+      'park',
+      id,
+      store.recordDelivery(id, {
+        succGroups: message.succGroups,
+        failGroups: [],
+        deliverCount: message.deliverCount,
+        nextDeliverTime,
+      }),
+    );
   };
 
   // doc/delayed-delivery.md: a scheduled message stays in the store, due at ⌈deliverAt⌉ in whole
@@ -141,7 +152,16 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
     const nextDeliverTime = Math.ceil(deliverAtMs / 1000);
     if (message.nextDeliverTime >= nextDeliverTime) return undefined; // stored with its time already
     // a committed prepared message still has its check-back time: a restart must not deliver it then
-    return storeOp('defer', id, store.recordDelivery(id, { succGroups: message.succGroups, failGroups: message.failGroups, deliverCount: message.deliverCount, nextDeliverTime }));
+    return storeOp(
+      'defer',
+      id,
+      store.recordDelivery(id, {
+        succGroups: message.succGroups,
+        failGroups: message.failGroups,
+        deliverCount: message.deliverCount,
+        nextDeliverTime,
+      }),
+    );
   };
 
   const settle = createDeliverResultStage({
@@ -164,12 +184,15 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
     onGroupResult: (job, groupId, ok) => counters.bump(ok ? 'acked' : 'failed', job.message.header.topic, groupId),
     onJobDone: ctx.onJobDone,
   });
-  const deliver = intercept('deliver', createDeliverStage({
-    consumersOf: ctx.consumersOf,
-    nowMs,
-    random: ctx.random,
-    settle: (job, groupId, ok) => settle(job, groupId, ok),
-  }));
+  const deliver = intercept(
+    'deliver',
+    createDeliverStage({
+      consumersOf: ctx.consumersOf,
+      nowMs,
+      random: ctx.random,
+      settle: (job, groupId, ok) => settle(job, groupId, ok),
+    }),
+  );
   // Deliveries run from timers and other connections' packets, not one connection's: a bug met
   // there fails that group's attempt (retried on schedule) and the broker serves on (doc/security.md).
   const deliverGuarded = (job: DeliveryJob, binding: Binding): void => {
@@ -177,7 +200,10 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
       deliver(job, binding);
     } catch (error) {
       const settled = error instanceof StageError && error.stage === 'deliver';
-      log.error({ err: error, stage: 'deliver', messageId: job.messageId, groupId: binding.groupId }, 'unexpected error in a stage: the delivery counts as failed');
+      log.error(
+        { err: error, stage: 'deliver', messageId: job.messageId, groupId: binding.groupId },
+        'unexpected error in a stage: the delivery counts as failed',
+      );
       if (!settled) settle(job, binding.groupId, false);
     }
   };
@@ -206,68 +232,90 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
       qos.submit(job);
     },
     onUncommitted: ({ message }) =>
-      log.error({ messageId: message.header.messageId, groupId: message.header.groupId }, 'a prepared message reached delivery: not delivered, left to the check-back'),
+      log.error(
+        { messageId: message.header.messageId, groupId: message.header.groupId },
+        'a prepared message reached delivery: not delivered, left to the check-back',
+      ),
   });
-  const txAck = intercept('tx-ack', createTxAckStage({
-    store,
-    inFlight: ctx.inFlight,
-    checks: ctx.txChecks,
-    serial: ctx.txSerial,
-    toDeliverPrepare: deliverPrepare,
-    // doc/architecture.md §10: no per-message log line on the hot path; refusals and late answers matter.
-    onOutcome: (messageId, outcome, feedback, answeredCheck) => {
-      // unknownMessage is routine: kiteq-ts clients send a decision to every broker of the topic.
-      if (outcome === 'refused') log.warn({ messageId, outcome, feedback, answeredCheck }, 'tx decision not applied');
-      else log.debug({ messageId, outcome, feedback, answeredCheck }, 'tx decision');
-    },
-    onError: logStoreError,
-    onNotPublishingGroup: (session, messageId, publishingGroup) =>
-      log.warn({ remote: session.remote, groupId: session.groupId, messageId, publishingGroup }, 'tx decision refused: the connection is not of the publishing group'),
-  }));
-  const persist = intercept('persist', createPersistStage({
-    store,
-    inFlight: ctx.inFlight,
-    txCheckAgeSec: config.txCheckAgeSec,
-    nowMs,
-    onStoreError: logStoreError,
-    onStored: (event) => {
-      counters.bump('stored', event.stored.header.topic);
-      ctx.onPublishLatency?.(performance.now() - event.receivedAtMs);
-    },
-    toDeliverPrepare: deliverPrepare,
-  }));
-  const checkMessage = intercept('check-message', createCheckMessageStage({
-    servesTopic: (topic) => topics.has(topic),
-    mayPublish: (groupId, topic) => ctx.access.mayPublish(groupId, topic),
-    serverName: ctx.serverName,
-    maxDelayMs: config.maxDelaySec * 1000,
-    nowMs,
-    // never rejects by design: a rejection is a bug, and closes the publisher's connection
-    toPersist: (event) => void persist(event).catch((error) => event.session.failed('persist', error)),
-  }));
-  const accept = intercept('accept', createAcceptStage({
-    admitPublish: ctx.admitPublish,
-    toCheckMessage: (event) => {
-      counters.bump('received', event.message.header.topic);
-      try {
-        checkMessage(event);
-      } catch (error) {
-        throw inStage('check-message', error);
-      }
-    },
-    toTxAck: (ack, session, opaque) => void txAck(ack, session, opaque).catch((error) => session.failed('tx-ack', error)),
-    onLateAck: (session, messageId) => log.debug({ remote: session.remote, messageId }, 'late or unknown DeliverAck'),
-  }));
+  const txAck = intercept(
+    'tx-ack',
+    createTxAckStage({
+      store,
+      inFlight: ctx.inFlight,
+      checks: ctx.txChecks,
+      serial: ctx.txSerial,
+      toDeliverPrepare: deliverPrepare,
+      // doc/architecture.md §10: no per-message log line on the hot path; refusals and late answers matter.
+      onOutcome: (messageId, outcome, feedback, answeredCheck) => {
+        // unknownMessage is routine: kiteq-ts clients send a decision to every broker of the topic.
+        if (outcome === 'refused') log.warn({ messageId, outcome, feedback, answeredCheck }, 'tx decision not applied');
+        else log.debug({ messageId, outcome, feedback, answeredCheck }, 'tx decision');
+      },
+      onError: logStoreError,
+      onNotPublishingGroup: (session, messageId, publishingGroup) =>
+        log.warn(
+          { remote: session.remote, groupId: session.groupId, messageId, publishingGroup },
+          'tx decision refused: the connection is not of the publishing group',
+        ),
+    }),
+  );
+  const persist = intercept(
+    'persist',
+    createPersistStage({
+      store,
+      inFlight: ctx.inFlight,
+      txCheckAgeSec: config.txCheckAgeSec,
+      nowMs,
+      onStoreError: logStoreError,
+      onStored: (event) => {
+        counters.bump('stored', event.stored.header.topic);
+        ctx.onPublishLatency?.(performance.now() - event.receivedAtMs);
+      },
+      toDeliverPrepare: deliverPrepare,
+    }),
+  );
+  const checkMessage = intercept(
+    'check-message',
+    createCheckMessageStage({
+      servesTopic: (topic) => topics.has(topic),
+      mayPublish: (groupId, topic) => ctx.access.mayPublish(groupId, topic),
+      serverName: ctx.serverName,
+      maxDelayMs: config.maxDelaySec * 1000,
+      nowMs,
+      // never rejects by design: a rejection is a bug, and closes the publisher's connection
+      toPersist: (event) => void persist(event).catch((error) => event.session.failed('persist', error)),
+    }),
+  );
+  const accept = intercept(
+    'accept',
+    createAcceptStage({
+      admitPublish: ctx.admitPublish,
+      toCheckMessage: (event) => {
+        counters.bump('received', event.message.header.topic);
+        try {
+          checkMessage(event);
+        } catch (error) {
+          throw inStage('check-message', error);
+        }
+      },
+      toTxAck: (ack, session, opaque) =>
+        void txAck(ack, session, opaque).catch((error) => session.failed('tx-ack', error)),
+      onLateAck: (session, messageId) => log.debug({ remote: session.remote, messageId }, 'late or unknown DeliverAck'),
+    }),
+  );
   const handshakes = new HandshakeThrottle(config, nowMs, log);
-  const access = intercept('access', createAccessStage({
-    authenticate: (groupId, secretKey) => ctx.access.authenticate(groupId, secretKey),
-    refuseUnchecked: (session, groupId) => handshakes.refusal((session as Session).socketAddress, groupId),
-    onAuthenticated: (session) => ctx.onAuthenticated(session as Session),
-    onRejected: (session, groupId, reason) => {
-      log.warn({ remote: session.remote, groupId, reason }, 'authentication refused');
-      handshakes.refused((session as Session).socketAddress, groupId);
-    },
-  }));
+  const access = intercept(
+    'access',
+    createAccessStage({
+      authenticate: (groupId, secretKey) => ctx.access.authenticate(groupId, secretKey),
+      refuseUnchecked: (session, groupId) => handshakes.refusal((session as Session).socketAddress, groupId),
+      onAuthenticated: (session) => ctx.onAuthenticated(session as Session),
+      onRejected: (session, groupId, reason) => {
+        log.warn({ remote: session.remote, groupId, reason }, 'authentication refused');
+        handshakes.refused((session as Session).socketAddress, groupId);
+      },
+    }),
+  );
   const decode = intercept('decode', decodeClientFrame);
   const validate = intercept('validate', validatePacket);
 

@@ -51,7 +51,10 @@ export interface ScanMode {
 
 /** One scan that does what both would. */
 function mergeModes(a: ScanMode, b: ScanMode): ScanMode {
-  const merged: ScanMode = { lookaheadSec: Math.max(a.lookaheadSec, b.lookaheadSec), redriveParked: a.redriveParked || b.redriveParked };
+  const merged: ScanMode = {
+    lookaheadSec: Math.max(a.lookaheadSec, b.lookaheadSec),
+    redriveParked: a.redriveParked || b.redriveParked,
+  };
   if (a.topics && b.topics) merged.topics = [...new Set([...a.topics, ...b.topics])];
   return merged;
 }
@@ -87,7 +90,10 @@ export class RecoveryManager {
   // scan starts that much later). What falls due meanwhile goes on the retry heap at its exact
   // time, so a scheduled message (doc/delayed-delivery.md) is not late by a slow scan.
   private periodic(): ScanMode {
-    return { lookaheadSec: Math.ceil(this.deps.intervalMs / 1000) + 1 + Math.ceil(this.lastScanMs / 1000), redriveParked: false };
+    return {
+      lookaheadSec: Math.ceil(this.deps.intervalMs / 1000) + 1 + Math.ceil(this.lastScanMs / 1000),
+      redriveParked: false,
+    };
   }
 
   /** Scan now (or right after the running scan). */
@@ -155,7 +161,14 @@ export class RecoveryManager {
     return { size: page.length, last, writes };
   }
 
-  private take(message: StoredMessage, nowSec: number, dueBy: number, mode: ScanMode, released: Set<string>, result: ScanResult): unknown {
+  private take(
+    message: StoredMessage,
+    nowSec: number,
+    dueBy: number,
+    mode: ScanMode,
+    released: Set<string>,
+    result: ScanResult,
+  ): unknown {
     const id = message.header.messageId;
     const { inFlight } = this.deps;
     if (inFlight.has(id) || inFlight.isStoring(id) || released.has(id) || this.deps.isScheduled(id)) return undefined;
@@ -207,7 +220,10 @@ export class RecoveryManager {
     if (!message) return false;
     if (!message.header.commit) {
       nextTxState('deadLettered', 'redrive');
-      log.info({ messageId, groupId: message.header.groupId, topic: message.header.topic }, 'prepared dead letter re-driven: checked back again, delivered only after a commit');
+      log.info(
+        { messageId, groupId: message.header.groupId, topic: message.header.topic },
+        'prepared dead letter re-driven: checked back again, delivered only after a commit',
+      );
       return true;
     }
     this.deps.toDeliverPrepare({ message, attempt: message.deliverCount + 1, fly: false });

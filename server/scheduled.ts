@@ -55,8 +55,13 @@ export class ScheduledMessages {
     const now = nowMs();
     const items: ScheduledPage['items'] = [];
     let after = query.after;
-    for (let read = 0; read < MAX_READ; ) {
-      const page = await store.pageDue({ dueBy: Math.ceil(query.beforeMs / 1000), after, limit: pageSize, committed: true });
+    for (let read = 0; read < MAX_READ;) {
+      const page = await store.pageDue({
+        dueBy: Math.ceil(query.beforeMs / 1000),
+        after,
+        limit: pageSize,
+        committed: true,
+      });
       read += page.length;
       for (const message of page) {
         const deliverAtMs = deliverAtOf(message.header);

@@ -101,13 +101,19 @@ export class Session implements AuthenticatingSession, AcceptingSession {
 
   /** doc/architecture.md §2: bad input gets one clear log line and a closed connection, never a stopped broker. */
   protocolViolation(error: ProtocolError): void {
-    this.hooks.log.warn({ remote: this.remote, groupId: this.groupId || undefined, rule: error.rule, err: error.message }, 'protocol violation: closing connection');
+    this.hooks.log.warn(
+      { remote: this.remote, groupId: this.groupId || undefined, rule: error.rule, err: error.message },
+      'protocol violation: closing connection',
+    );
     this.destroy();
   }
 
   /** A bug met while handling this connection's packet: this connection closes, the broker goes on. */
   failed(stage: string, error: unknown): void {
-    this.hooks.log.error({ remote: this.remote, groupId: this.groupId || undefined, stage, err: error }, 'unexpected error in a stage: closing connection');
+    this.hooks.log.error(
+      { remote: this.remote, groupId: this.groupId || undefined, stage, err: error },
+      'unexpected error in a stage: closing connection',
+    );
     this.destroy();
   }
 
@@ -250,7 +256,8 @@ export class Session implements AuthenticatingSession, AcceptingSession {
       expired++;
     }
     // Deliveries timing out while over half of maxBufferedBytes sits unread: not reading.
-    if (expired > 0 && this.congested) this.destroyAsSlow(`deliveries timed out with ${this.socket.writableLength} bytes unread`);
+    if (expired > 0 && this.congested)
+      this.destroyAsSlow(`deliveries timed out with ${this.socket.writableLength} bytes unread`);
     return expired;
   }
 
@@ -293,7 +300,10 @@ export class Session implements AuthenticatingSession, AcceptingSession {
 
   /** A consumer that does not read: its unread bytes are dropped with it, its deliveries go elsewhere. */
   private destroyAsSlow(detail: string): void {
-    this.hooks.log.warn({ remote: this.remote, groupId: this.groupId || undefined, reason: `slow consumer: ${detail}` }, 'closing connection');
+    this.hooks.log.warn(
+      { remote: this.remote, groupId: this.groupId || undefined, reason: `slow consumer: ${detail}` },
+      'closing connection',
+    );
     this.destroy();
   }
 

@@ -89,8 +89,10 @@ export class Sessions<S extends RegisteredSession> {
   /** Closes connections that never authenticated in time, or went silent. */
   evictIdle(nowMs: number, limits: EvictionLimits): void {
     for (const session of this.open) {
-      if (!session.authenticated && nowMs - session.connectedAtMs > limits.authTimeoutMs) session.close(`no CONN_META within ${limits.authTimeoutMs} ms`);
-      else if (nowMs - session.lastSeenMs > limits.clientIdleMs) session.close(`silent for ${limits.clientIdleMs} ms (no heartbeat)`);
+      if (!session.authenticated && nowMs - session.connectedAtMs > limits.authTimeoutMs)
+        session.close(`no CONN_META within ${limits.authTimeoutMs} ms`);
+      else if (nowMs - session.lastSeenMs > limits.clientIdleMs)
+        session.close(`silent for ${limits.clientIdleMs} ms (no heartbeat)`);
     }
   }
 

@@ -33,7 +33,11 @@ export class TakeoverManager {
   /** false when the registry or store cannot take over (file registry, file/memory store). */
   get supported(): boolean {
     const { registry, store } = this.deps;
-    return typeof registry.watchAliveBrokers === 'function' && typeof registry.tryLock === 'function' && typeof store.takeOver === 'function';
+    return (
+      typeof registry.watchAliveBrokers === 'function' &&
+      typeof registry.tryLock === 'function' &&
+      typeof store.takeOver === 'function'
+    );
   }
 
   async start(): Promise<void> {
@@ -59,18 +63,21 @@ export class TakeoverManager {
 
   private suspect(dead: string): void {
     if (this.pending.has(dead) || this.stopped) return;
-    this.pending.set(dead, setTimeout(() => {
-      this.pending.delete(dead);
-      if (this.alive.has(dead) || this.stopped) return;
-      const attempt = this.takeOver(dead);
-      this.running.add(attempt);
-      void attempt.then((rows) => {
-        this.running.delete(attempt);
-        // Not done (lock busy, store or ZooKeeper down): try again; the dead broker is no longer in
-        // `alive`, so no registry change would bring it back here.
-        if (rows < 0 && !this.alive.has(dead)) this.suspect(dead);
-      });
-    }, this.deps.graceMs));
+    this.pending.set(
+      dead,
+      setTimeout(() => {
+        this.pending.delete(dead);
+        if (this.alive.has(dead) || this.stopped) return;
+        const attempt = this.takeOver(dead);
+        this.running.add(attempt);
+        void attempt.then((rows) => {
+          this.running.delete(attempt);
+          // Not done (lock busy, store or ZooKeeper down): try again; the dead broker is no longer in
+          // `alive`, so no registry change would bring it back here.
+          if (rows < 0 && !this.alive.has(dead)) this.suspect(dead);
+        });
+      }, this.deps.graceMs),
+    );
   }
 
   /**
@@ -90,7 +97,10 @@ export class TakeoverManager {
       }
       const rows = await store.takeOver!(dead);
       if (rows === 0) {
-        log.info({ broker: dead }, 'takeover: the dead broker left no unfinished messages (or another broker took them)');
+        log.info(
+          { broker: dead },
+          'takeover: the dead broker left no unfinished messages (or another broker took them)',
+        );
         return 0;
       }
       log.warn({ broker: dead, rows }, 'takeover: adopted the unfinished messages of a dead broker');

@@ -40,7 +40,8 @@ function isTable(value: unknown): value is Table {
 }
 
 function positiveInt(key: string, value: unknown, unit: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) throw new ConfigError(key, value, `a positive integer (${unit})`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0)
+    throw new ConfigError(key, value, `a positive integer (${unit})`);
   return value;
 }
 
@@ -55,7 +56,8 @@ function relativeTo(baseDir: string, uri: string, scheme: 'file://'): string {
 
 /** KiteQ's `db` → a kiteq-ts store URI (doc/architecture.md §8). */
 export function storeUriFromDb(key: string, db: unknown, baseDir: string): string {
-  if (typeof db !== 'string' || !/^(file|memory|mysql):\/\//.test(db)) throw new ConfigError(key, db, 'file://dir?..., memory://?... or mysql://host:port?db=...');
+  if (typeof db !== 'string' || !/^(file|memory|mysql):\/\//.test(db))
+    throw new ConfigError(key, db, 'file://dir?..., memory://?... or mysql://host:port?db=...');
   if (db.startsWith('file://')) return relativeTo(baseDir, db, 'file://');
   if (db.startsWith('memory://')) {
     // KiteQ: memory://.?initcap=N&maxcap=M; kiteq-ts keeps at most maxMessages (full → store-ack false).
@@ -83,34 +85,47 @@ export function loadKiteqToml(path: string, clusterName: string): TomlCluster {
   const baseDir = dirname(resolve(path));
   const clusters = isTable(doc.clusters) ? doc.clusters : {};
   const cluster = clusters[clusterName];
-  if (!isTable(cluster)) throw new ConfigError('cluster', clusterName, `one of [${Object.keys(clusters).join(', ')}] in ${path}`);
+  if (!isTable(cluster))
+    throw new ConfigError('cluster', clusterName, `one of [${Object.keys(clusters).join(', ')}] in ${path}`);
   const at = (key: string) => `clusters.${clusterName}.${key}`;
   const options: TomlOptions = {};
   const result: TomlCluster = { options, acceptedNotUsed: [], unknown: [] };
 
   if (cluster.topics !== undefined) {
-    if (!Array.isArray(cluster.topics) || cluster.topics.some((t) => typeof t !== 'string')) throw new ConfigError(at('topics'), cluster.topics, 'a list of topic names');
+    if (!Array.isArray(cluster.topics) || cluster.topics.some((t) => typeof t !== 'string'))
+      throw new ConfigError(at('topics'), cluster.topics, 'a list of topic names');
     options.topics = (cluster.topics as string[]).join(',');
   }
   if (cluster.db !== undefined) options.store = storeUriFromDb(at('db'), cluster.db, baseDir);
-  if (cluster.deliverySeconds !== undefined) options.deliveryTimeoutMs = positiveInt(at('deliverySeconds'), cluster.deliverySeconds, 'seconds') * 1000;
-  if (cluster.recoverSeconds !== undefined) options.recoverIntervalMs = positiveInt(at('recoverSeconds'), cluster.recoverSeconds, 'seconds') * 1000;
+  if (cluster.deliverySeconds !== undefined)
+    options.deliveryTimeoutMs = positiveInt(at('deliverySeconds'), cluster.deliverySeconds, 'seconds') * 1000;
+  if (cluster.recoverSeconds !== undefined)
+    options.recoverIntervalMs = positiveInt(at('recoverSeconds'), cluster.recoverSeconds, 'seconds') * 1000;
   if (cluster.recievePermitsPerSecond !== undefined) {
     const permits = cluster.recievePermitsPerSecond;
-    if (typeof permits !== 'number' || !Number.isInteger(permits) || permits < 0) throw new ConfigError(at('recievePermitsPerSecond'), permits, 'an integer ≥ 0 (0 = unlimited)');
+    if (typeof permits !== 'number' || !Number.isInteger(permits) || permits < 0)
+      throw new ConfigError(at('recievePermitsPerSecond'), permits, 'an integer ≥ 0 (0 = unlimited)');
     options.publishPermits = permits;
   }
   if (cluster.dlqExecHour !== undefined) {
     const hour = cluster.dlqExecHour;
-    if (typeof hour !== 'number' || !Number.isInteger(hour) || hour < 0 || hour > 23) throw new ConfigError(at('dlqExecHour'), hour, 'an hour of the day, 0-23');
+    if (typeof hour !== 'number' || !Number.isInteger(hour) || hour < 0 || hour > 23)
+      throw new ConfigError(at('dlqExecHour'), hour, 'an hour of the day, 0-23');
     options.dlqExecHour = hour;
   }
   if (cluster.env !== undefined) {
-    if (typeof cluster.env !== 'string') throw new ConfigError(at('env'), cluster.env, 'a string naming a [zookeeper.<env>] section');
+    if (typeof cluster.env !== 'string')
+      throw new ConfigError(at('env'), cluster.env, 'a string naming a [zookeeper.<env>] section');
     const sections = [doc.zookeeper, doc.registry].filter(isTable);
     const entry = sections.map((s) => s[cluster.env as string]).find(isTable);
-    if (entry && typeof entry.hosts === 'string' && entry.hosts.trim() !== '') options.registry = registryUri(entry.hosts.trim(), baseDir);
-    else result.missingRegistry = new ConfigError(at('env'), cluster.env, `a [zookeeper.${cluster.env}] section with hosts="host:port,..." in ${path} (or --registry)`);
+    if (entry && typeof entry.hosts === 'string' && entry.hosts.trim() !== '')
+      options.registry = registryUri(entry.hosts.trim(), baseDir);
+    else
+      result.missingRegistry = new ConfigError(
+        at('env'),
+        cluster.env,
+        `a [zookeeper.${cluster.env}] section with hosts="host:port,..." in ${path} (or --registry)`,
+      );
   }
   for (const key of Object.keys(cluster)) {
     if (NOT_USED.includes(key)) result.acceptedNotUsed.push(key);

@@ -142,7 +142,10 @@ export class TxChecker {
     checks.sent(id, producer.id, now);
     // The answer is a TX_ACK (the server's opaque) handled by the tx-ack stage; the pending
     // entry only lets the connection's timeout sweep clear it.
-    producer.checkBack({ header: message.header, status: TxStatus.UNKNOWN, feedback: SERVER_CHECK_FEEDBACK }, { resolve() {} });
+    producer.checkBack(
+      { header: message.header, status: TxStatus.UNKNOWN, feedback: SERVER_CHECK_FEEDBACK },
+      { resolve() {} },
+    );
     return 'sent';
   }
 
@@ -161,7 +164,12 @@ export class TxChecker {
     const { store, log, checks, onFinal } = this.deps;
     const id = message.header.messageId;
     const { finalAction } = this.options;
-    const context = { messageId: id, groupId: message.header.groupId, topic: message.header.topic, checks: message.checkCount };
+    const context = {
+      messageId: id,
+      groupId: message.header.groupId,
+      topic: message.header.topic,
+      checks: message.checkCount,
+    };
     if (finalAction === 'commit') {
       nextTxState(state, 'finalCommit');
       // a recovery page may see the commit before it resolves here: it leaves the delivery to us
@@ -178,9 +186,15 @@ export class TxChecker {
     } else {
       nextTxState(state, 'giveUp');
       // doc/architecture.md §7: default rollback, the message kept in the dead-letter area with the reason.
-      await store.deadLetter(id, `tx rolled back by the final action: no commit or rollback after ${message.checkCount} check-backs to group ${message.header.groupId}`);
+      await store.deadLetter(
+        id,
+        `tx rolled back by the final action: no commit or rollback after ${message.checkCount} check-backs to group ${message.header.groupId}`,
+      );
       checks.forget(id);
-      log.warn(context, 'tx check-back: no decision after max checks; rolled back into the dead letters (final action)');
+      log.warn(
+        context,
+        'tx check-back: no decision after max checks; rolled back into the dead letters (final action)',
+      );
     }
     onFinal?.(id, finalAction, message.checkCount);
     return 'final';

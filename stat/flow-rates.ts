@@ -10,7 +10,16 @@ export interface FlowRates {
   byGroup: Record<string, FlowRecord>;
 }
 
-const FLOWS: readonly Flow[] = Object.freeze(['received', 'stored', 'rejected', 'delivered', 'acked', 'failed', 'retried', 'deadLettered']);
+const FLOWS: readonly Flow[] = Object.freeze([
+  'received',
+  'stored',
+  'rejected',
+  'delivered',
+  'acked',
+  'failed',
+  'retried',
+  'deadLettered',
+]);
 
 function zero(): FlowRecord {
   return { received: 0, stored: 0, rejected: 0, delivered: 0, acked: 0, failed: 0, retried: 0, deadLettered: 0 };

@@ -52,7 +52,11 @@ const GROUP_FLOWS: readonly [Flow, string, string][] = [
   ['acked', 'kiteq_messages_acked_total', 'Deliveries acknowledged (DeliverAck true), by topic and group'],
   ['failed', 'kiteq_messages_failed_total', 'Deliveries failed (nack, timeout, closed connection), by topic and group'],
 ];
-const QUANTILES: readonly [string, 'p50' | 'p99' | 'p999'][] = [['0.5', 'p50'], ['0.99', 'p99'], ['0.999', 'p999']];
+const QUANTILES: readonly [string, 'p50' | 'p99' | 'p999'][] = [
+  ['0.5', 'p50'],
+  ['0.99', 'p99'],
+  ['0.999', 'p999'],
+];
 
 export function createMetricsRegistry(source: MetricsSource, options: MetricsOptions = {}): Registry {
   const registry = new Registry();
@@ -62,7 +66,10 @@ export function createMetricsRegistry(source: MetricsSource, options: MetricsOpt
 
   for (const [flow, name, help] of TOPIC_FLOWS) {
     new Counter({
-      name, help, labelNames: ['topic'], registers: [registry],
+      name,
+      help,
+      labelNames: ['topic'],
+      registers: [registry],
       collect() {
         this.reset();
         const sums = folded();
@@ -74,53 +81,136 @@ export function createMetricsRegistry(source: MetricsSource, options: MetricsOpt
   }
   for (const [flow, name, help] of GROUP_FLOWS) {
     new Counter({
-      name, help, labelNames: ['topic', 'group'], registers: [registry],
+      name,
+      help,
+      labelNames: ['topic', 'group'],
+      registers: [registry],
       collect() {
         this.reset();
         const sums = folded();
         for (const [topic, groups] of stats.counters.byTopicGroup) {
-          for (const [group, flows] of groups) add(sums, { topic: topicCap.label(topic), group: groupCap.label(group) }, flows[flow]);
+          for (const [group, flows] of groups)
+            add(sums, { topic: topicCap.label(topic), group: groupCap.label(group) }, flows[flow]);
         }
         for (const { labels, value } of sums.values()) this.inc(labels, value);
       },
     });
   }
   new Gauge({
-    name: 'kiteq_backlog_messages', help: 'Unfinished messages in the store, by topic (refreshed every few seconds)', labelNames: ['topic'], registers: [registry],
+    name: 'kiteq_backlog_messages',
+    help: 'Unfinished messages in the store, by topic (refreshed every few seconds)',
+    labelNames: ['topic'],
+    registers: [registry],
     collect() {
       this.reset();
       const sums = folded();
-      for (const [topic, n] of Object.entries(stats.backlog.byTopic(source.topics()))) add(sums, { topic: topicCap.label(topic) }, n);
+      for (const [topic, n] of Object.entries(stats.backlog.byTopic(source.topics())))
+        add(sums, { topic: topicCap.label(topic) }, n);
       for (const { labels, value } of sums.values()) this.set(labels, value);
     },
   });
-  new Gauge({ name: 'kiteq_connections', help: 'Open client connections', registers: [registry], collect() { this.set(source.connections()); } });
-  new Gauge({ name: 'kiteq_deliveries_in_flight', help: 'Messages with a delivery attempt awaiting acks', registers: [registry], collect() { this.set(source.inFlight()); } });
+  new Gauge({
+    name: 'kiteq_connections',
+    help: 'Open client connections',
+    registers: [registry],
+    collect() {
+      this.set(source.connections());
+    },
+  });
+  new Gauge({
+    name: 'kiteq_deliveries_in_flight',
+    help: 'Messages with a delivery attempt awaiting acks',
+    registers: [registry],
+    collect() {
+      this.set(source.inFlight());
+    },
+  });
   const latency = (name: string, help: string, histogram: LatencyHistogram) =>
     new Gauge({
-      name, help, labelNames: ['quantile'], registers: [registry],
+      name,
+      help,
+      labelNames: ['quantile'],
+      registers: [registry],
       collect() {
         const p = histogram.percentiles();
         for (const [quantile, key] of QUANTILES) this.set({ quantile }, p[key] / 1000);
       },
     });
-  latency('kiteq_publish_to_store_ack_seconds', 'Publish received → store-ack written, quantiles since start', stats.publishToStoreAck);
-  latency('kiteq_publish_to_deliver_seconds', 'Publish received → first delivery written, quantiles since start', stats.publishToDeliver);
-  new Gauge({ name: 'kiteq_store_up', help: '1 when the last store probe answered, else 0', registers: [registry], collect() { this.set(stats.storeHealth.ok ? 1 : 0); } });
-  new Gauge({ name: 'kiteq_store_probe_seconds', help: 'Latency of the last store probe (one lookup by id)', registers: [registry], collect() { this.set(stats.storeHealth.probeMs / 1000); } });
+  latency(
+    'kiteq_publish_to_store_ack_seconds',
+    'Publish received → store-ack written, quantiles since start',
+    stats.publishToStoreAck,
+  );
+  latency(
+    'kiteq_publish_to_deliver_seconds',
+    'Publish received → first delivery written, quantiles since start',
+    stats.publishToDeliver,
+  );
+  new Gauge({
+    name: 'kiteq_store_up',
+    help: '1 when the last store probe answered, else 0',
+    registers: [registry],
+    collect() {
+      this.set(stats.storeHealth.ok ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'kiteq_store_probe_seconds',
+    help: 'Latency of the last store probe (one lookup by id)',
+    registers: [registry],
+    collect() {
+      this.set(stats.storeHealth.probeMs / 1000);
+    },
+  });
   /** a counter read at scrape time from a store figure, absent while the store has none */
   const storeCounter = <T>(figures: () => T | undefined, name: string, help: string, read: (figures: T) => number) =>
-    new Counter({ name, help, registers: [registry], collect() { const f = figures(); if (f) { this.reset(); this.inc(read(f)); } } });
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const f = figures();
+        if (f) {
+          this.reset();
+          this.inc(read(f));
+        }
+      },
+    });
   const writes = source.storeWrites;
   if (writes) {
-    storeCounter(writes, 'kiteq_store_write_batches_total', 'Durable writes (group commits: one write+fsync each)', (w) => w.batches);
-    storeCounter(writes, 'kiteq_store_write_ops_total', 'Store calls carried by those writes (saves, results, deletes)', (w) => w.batchedOps);
-    storeCounter(writes, 'kiteq_store_write_seconds_total', 'Time spent in durable writes; / batches = mean fsync latency', (w) => w.writeMs / 1000);
-    storeCounter(writes, 'kiteq_store_write_failures_total', 'Durable writes that failed (disk full, I/O error)', (w) => w.failedBatches);
+    storeCounter(
+      writes,
+      'kiteq_store_write_batches_total',
+      'Durable writes (group commits: one write+fsync each)',
+      (w) => w.batches,
+    );
+    storeCounter(
+      writes,
+      'kiteq_store_write_ops_total',
+      'Store calls carried by those writes (saves, results, deletes)',
+      (w) => w.batchedOps,
+    );
+    storeCounter(
+      writes,
+      'kiteq_store_write_seconds_total',
+      'Time spent in durable writes; / batches = mean fsync latency',
+      (w) => w.writeMs / 1000,
+    );
+    storeCounter(
+      writes,
+      'kiteq_store_write_failures_total',
+      'Durable writes that failed (disk full, I/O error)',
+      (w) => w.failedBatches,
+    );
   }
   const damage = source.storeDamage;
   if (damage) {
-    storeCounter(damage, 'kiteq_store_damaged_ranges_total', 'Damaged byte ranges the store found in its segments at start (skipped or cut, copied to <dir>/damaged/)', (d) => d.ranges);
+    storeCounter(
+      damage,
+      'kiteq_store_damaged_ranges_total',
+      'Damaged byte ranges the store found in its segments at start (skipped or cut, copied to <dir>/damaged/)',
+      (d) => d.ranges,
+    );
     storeCounter(damage, 'kiteq_store_damaged_bytes_total', 'Bytes in those damaged ranges', (d) => d.bytes);
   }
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });

@@ -41,7 +41,12 @@ export class StoreProbe {
       const now = this.nowMs();
       this.health = { ok: true, probeMs: now - started, lastOkAtMs: now };
     } catch (error) {
-      this.health = { ok: false, probeMs: this.nowMs() - started, lastOkAtMs: this.health.lastOkAtMs, lastError: (error as Error).message };
+      this.health = {
+        ok: false,
+        probeMs: this.nowMs() - started,
+        lastOkAtMs: this.health.lastOkAtMs,
+        lastError: (error as Error).message,
+      };
     } finally {
       clearTimeout(timer);
       this.running = false;

@@ -115,7 +115,10 @@ export interface MessageStore {
    * how many (mysql://, run on a schedule by server/dlq-mover.ts; the other stores dead-letter inline).
    */
   moveExpiredToDlq?(nowSec: number, limit: number): Promise<number>;
-  /** Rewrites a dead broker's unfinished messages to this broker; resolves with how many (mysql://, doc/architecture.md §9). */
+  /**
+   * Rewrites a dead broker's unfinished messages to this broker; resolves with how many (mysql://, doc/architecture.md
+   * §9).
+   */
   takeOver?(deadServer: string): Promise<number>;
 
   start(): Promise<void>;

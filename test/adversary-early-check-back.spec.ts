@@ -18,7 +18,10 @@ const PHASES_MS = [50, 300, 550, 800, 950];
 
 describe('adversary - the first check-back is never early', function () {
   this.timeout(30_000);
-  const env = withBroker({ bindings: [directBinding('s-mc', 'trade', 'pay-succ')], config: { txCheckAgeSec: AGE_SEC, txCheckIntervalSec: 30 } });
+  const env = withBroker({
+    bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
+    config: { txCheckAgeSec: AGE_SEC, txCheckIntervalSec: 30 },
+  });
   let producer: RawClient;
 
   before(async () => {
@@ -33,13 +36,25 @@ describe('adversary - the first check-back is never early', function () {
       await new Promise((r) => setTimeout(r, (phase - (Date.now() % 1000) + 1000) % 1000));
       const header = aHeader({ commit: false, groupId: 'p-trade' });
       sent.push({ id: header.messageId, atMs: Date.now(), header });
-      producer.sendPacket(100 + i, CmdType.STRING_MESSAGE, encodeMessage({ cmdType: CmdType.STRING_MESSAGE, header, body: 'prepared' }));
+      producer.sendPacket(
+        100 + i,
+        CmdType.STRING_MESSAGE,
+        encodeMessage({ cmdType: CmdType.STRING_MESSAGE, header, body: 'prepared' }),
+      );
     }
     // Every check-back awaited at once, so each is timed as it arrives (an upper bound on when the
     // broker sent it: the gap seen here is never shorter than the broker's).
-    const asked = await Promise.all(sent.map(({ id }) => nextCheckBack(producer, id, (AGE_SEC + 3) * 1000).then((check) => ({ check, atMs: Date.now() }))));
+    const asked = await Promise.all(
+      sent.map(({ id }) =>
+        nextCheckBack(producer, id, (AGE_SEC + 3) * 1000).then((check) => ({ check, atMs: Date.now() })),
+      ),
+    );
     const gaps = sent.map((s, i) => ({ phaseMs: s.atMs % 1000, gapMs: asked[i].atMs - s.atMs }));
-    for (const { gapMs } of gaps) assert.ok(gapMs >= AGE_SEC * 1000, `first check-backs (ms into the second the prepare was sent → ms until asked): ${JSON.stringify(gaps)}`);
+    for (const { gapMs } of gaps)
+      assert.ok(
+        gapMs >= AGE_SEC * 1000,
+        `first check-backs (ms into the second the prepare was sent → ms until asked): ${JSON.stringify(gaps)}`,
+      );
     for (const [i, { check }] of asked.entries()) decide(producer, check.opaque, sent[i].header, TxStatus.ROLLBACK);
   });
 });

@@ -36,7 +36,8 @@ class LateCommitStore extends MemoryStore {
   override async pageDue(query: DueQuery): Promise<StoredMessage[]> {
     const page = await super.pageDue(query);
     const nowSec = Math.floor(Date.now() / 1000);
-    if (query.committed && page.some((m) => this.committed.has(m.header.messageId) && m.nextDeliverTime <= nowSec)) this.duePagesSeen++;
+    if (query.committed && page.some((m) => this.committed.has(m.header.messageId) && m.nextDeliverTime <= nowSec))
+      this.duePagesSeen++;
     return page;
   }
 }
@@ -50,7 +51,13 @@ describe('adversary - a final-action commit seen by a recovery scan before it is
   after(() => store.open());
   const env = withBroker({
     bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
-    config: { txCheckAgeSec: 1, txCheckIntervalSec: 1, txMaxChecks: 1, txFinalAction: 'commit', recoverIntervalMs: 100 },
+    config: {
+      txCheckAgeSec: 1,
+      txCheckIntervalSec: 1,
+      txMaxChecks: 1,
+      txFinalAction: 'commit',
+      recoverIntervalMs: 100,
+    },
     brokerOptions: { store },
   });
 
@@ -65,7 +72,11 @@ describe('adversary - a final-action commit seen by a recovery scan before it is
     const header = aHeader({ commit: false, groupId: 'p-trade' });
     const id = header.messageId;
     assert.equal((await publish(producer, 1, header)).status, true); // and never decided: check-backs go unanswered
-    await eventually(() => store.duePagesSeen >= 3, 15_000, 'recovery scans paging the committed, unanswered message when due');
+    await eventually(
+      () => store.duePagesSeen >= 3,
+      15_000,
+      'recovery scans paging the committed, unanswered message when due',
+    );
     assert.equal(consumer.frames.some(isDeliveryOf(id)), false, 'not delivered while the final commit is unanswered');
     store.open();
     ackDelivery(consumer, await consumer.next(isDeliveryOf(id), 5000), 's-mc');

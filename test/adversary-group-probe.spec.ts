@@ -12,7 +12,12 @@ describe('adversary - probing which groups exist', function () {
   const captured = captureLog();
   const env = withBroker({
     bindings: [],
-    config: { groups: [{ groupId: 'p-trade', secretKey: 'p-key' }], authFailLimit: 3, authFailWindowMs: 10_000, authBlockMs: 10_000 },
+    config: {
+      groups: [{ groupId: 'p-trade', secretKey: 'p-key' }],
+      authFailLimit: 3,
+      authFailWindowMs: 10_000,
+      authBlockMs: 10_000,
+    },
     brokerOptions: { log: captured.log },
   });
 

@@ -16,7 +16,10 @@ const groups = [
 
 describe('adversary - junk and wrong keys from a shared address', function () {
   this.timeout(20_000);
-  const env = withBroker({ bindings: [], config: { groups, authFailLimit: 3, authFailWindowMs: 10_000, authBlockMs: 30_000 } });
+  const env = withBroker({
+    bindings: [],
+    config: { groups, authFailLimit: 3, authFailWindowMs: 10_000, authBlockMs: 30_000 },
+  });
 
   async function handshake(groupId: string, key: string, from?: string) {
     const raw = await env.raw(from);
@@ -28,10 +31,16 @@ describe('adversary - junk and wrong keys from a shared address', function () {
   /** Each is a protocol violation before CONN_META; the broker closes the connection. */
   const junk: Record<string, () => Buffer> = {
     'random bytes': () => Buffer.from('GET / HTTP/1.1\r\nHost: kiteq\r\n\r\n'),
-    'a CONN_META whose body is not protobuf': () => encodePacket(1, CmdType.CONN_META, Buffer.from('ffffffffffffffffffff', 'hex')),
-    'a CONN_META without a secretKey': () => encodePacket(1, CmdType.CONN_META, Buffer.from('0a07702d7472616465', 'hex')),
+    'a CONN_META whose body is not protobuf': () =>
+      encodePacket(1, CmdType.CONN_META, Buffer.from('ffffffffffffffffffff', 'hex')),
+    'a CONN_META without a secretKey': () =>
+      encodePacket(1, CmdType.CONN_META, Buffer.from('0a07702d7472616465', 'hex')),
     'a publish before CONN_META': () =>
-      encodePacket(1, CmdType.STRING_MESSAGE, encodeMessage({ cmdType: CmdType.STRING_MESSAGE, header: aHeader({ groupId: 'p-trade' }), body: 'x' })),
+      encodePacket(
+        1,
+        CmdType.STRING_MESSAGE,
+        encodeMessage({ cmdType: CmdType.STRING_MESSAGE, header: aHeader({ groupId: 'p-trade' }), body: 'x' }),
+      ),
     'a heartbeat before CONN_META': () => encodePacket(1, CmdType.HEARTBEAT, Buffer.from('0801', 'hex')),
     'an unknown command': () => {
       const header = encodePacket(1, CmdType.HEARTBEAT, Buffer.alloc(0));
@@ -48,7 +57,11 @@ describe('adversary - junk and wrong keys from a shared address', function () {
         await raw.closedWithin(3000).catch(() => assert.fail(`${what}: connection not closed`));
       }
     }
-    assert.equal((await handshake('p-trade', 'p-key')).status, true, 'a client with the right key, after junk from its address');
+    assert.equal(
+      (await handshake('p-trade', 'p-key')).status,
+      true,
+      'a client with the right key, after junk from its address',
+    );
     await env.startClient({ groupId: 'p-trade', secretKey: 'p-key', publishTopics: ['trade'] });
   });
 
@@ -59,6 +72,10 @@ describe('adversary - junk and wrong keys from a shared address', function () {
     assert.match(blocked.feedback, /too many failed handshakes/);
     assert.equal((await handshake('s-mc', 'mc-key')).status, true, 'another group from the same address');
     assert.equal((await handshake('p-trade', 'p-key')).status, true, 'another group from the same address');
-    assert.equal((await handshake('p-pay', 'pay-key', '127.0.0.2')).status, true, 'the same group from another address');
+    assert.equal(
+      (await handshake('p-pay', 'pay-key', '127.0.0.2')).status,
+      true,
+      'the same group from another address',
+    );
   });
 });

@@ -20,7 +20,11 @@ function headerDeclaring(cmdType: number, bodyLen: number): Buffer {
 
 function publishPacket(opaque: number, bodyBytes: number): Buffer {
   const header = aHeader();
-  return encodePacket(opaque, CmdType.BYTES_MESSAGE, encodeMessage({ cmdType: CmdType.BYTES_MESSAGE, header, body: Buffer.alloc(bodyBytes, 7) }));
+  return encodePacket(
+    opaque,
+    CmdType.BYTES_MESSAGE,
+    encodeMessage({ cmdType: CmdType.BYTES_MESSAGE, header, body: Buffer.alloc(bodyBytes, 7) }),
+  );
 }
 
 describe('adversary - large frames before CONN_META', function () {
@@ -28,7 +32,10 @@ describe('adversary - large frames before CONN_META', function () {
   // authTimeoutMs well past the closes asserted below: they must come from the header check.
   const env = withBroker({ bindings: [], config: { authTimeoutMs: 15_000 } });
 
-  for (const [name, cmdType] of [['CONN_META', CmdType.CONN_META], ['publish', CmdType.BYTES_MESSAGE]] as const) {
+  for (const [name, cmdType] of [
+    ['CONN_META', CmdType.CONN_META],
+    ['publish', CmdType.BYTES_MESSAGE],
+  ] as const) {
     it(`closes a connection at the header of a ${name} larger than a CONN_META, before any body byte`, async () => {
       const raw = await env.raw();
       raw.write(headerDeclaring(cmdType, PRE_AUTH_MAX_BODY_BYTES + 1));
@@ -38,7 +45,11 @@ describe('adversary - large frames before CONN_META', function () {
 
   it('accepts a frame of the full maxBodyBytes once authenticated, even sent with the CONN_META in one write', async () => {
     const raw = await env.raw();
-    const meta = encodePacket(1, CmdType.CONN_META, encodeConnMeta({ groupId: 'p-trade', secretKey: 'k', warmingupSec: 0 }));
+    const meta = encodePacket(
+      1,
+      CmdType.CONN_META,
+      encodeConnMeta({ groupId: 'p-trade', secretKey: 'k', warmingupSec: 0 }),
+    );
     raw.write(Buffer.concat([meta, publishPacket(2, 1024 * 1024)]));
     assert.equal(decodeStoreAck((await raw.next((f) => f.opaque === 2)).body).status, true);
     raw.close();

@@ -28,7 +28,8 @@ for (const access of ['a groups file', '--groups none'] as const) {
     });
     let victim: RawClient;
     let intruder: RawClient;
-    const key = (group: string) => (access === 'a groups file' ? groups!.find((g) => g.groupId === group)!.secretKey : 'any');
+    const key = (group: string) =>
+      access === 'a groups file' ? groups!.find((g) => g.groupId === group)!.secretKey : 'any';
 
     before(async () => {
       [victim, intruder] = await Promise.all([env.raw(), env.raw()]);
@@ -51,7 +52,11 @@ for (const access of ['a groups file', '--groups none'] as const) {
       assert.equal((await publish(intruder, 3, header)).status, true);
       const check = await nextCheckBack(intruder, header.messageId, 5000);
       assert.equal(check.ack.header.groupId, 'p-evil');
-      assert.equal(victim.frames.some((f) => f.cmdType === CmdType.TX_ACK), false, 'the other group is never asked');
+      assert.equal(
+        victim.frames.some((f) => f.cmdType === CmdType.TX_ACK),
+        false,
+        'the other group is never asked',
+      );
       decide(intruder, check.opaque, check.ack.header, TxStatus.ROLLBACK);
     });
   });

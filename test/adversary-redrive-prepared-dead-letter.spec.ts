@@ -36,20 +36,41 @@ describe('adversary - re-driving a prepared dead letter', function () {
     const header = aHeader({ commit: false, groupId: 'p-trade' });
     const id = header.messageId;
     assert.equal((await publish(producer, ++opaque, header)).status, true);
-    await eventually(async () => (await env.broker.listDeadLetters({ topic: 'trade', limit: 100 })).some((l) => l.message.header.messageId === id), 10_000, 'the dead letter');
+    await eventually(
+      async () =>
+        (await env.broker.listDeadLetters({ topic: 'trade', limit: 100 })).some(
+          (l) => l.message.header.messageId === id,
+        ),
+      10_000,
+      'the dead letter',
+    );
     producer.frames.splice(0); // the unanswered check-back
     return header;
   }
 
   /** Which comes first after the re-drive: a delivery to the consumer or a check-back to the producer. */
   function firstAfterRedrive(id: string): Promise<string | undefined> {
-    return eventually(() => (consumer.frames.some(isDeliveryOf(id)) ? 'delivery' : producer.frames.some(isCheckBack(id)) ? 'check-back' : undefined), 10_000, 'a delivery or a check-back', 10);
+    return eventually(
+      () =>
+        consumer.frames.some(isDeliveryOf(id))
+          ? 'delivery'
+          : producer.frames.some(isCheckBack(id))
+            ? 'check-back'
+            : undefined,
+      10_000,
+      'a delivery or a check-back',
+      10,
+    );
   }
 
   async function commitThenDelivered(header: ReturnType<typeof aHeader>): Promise<void> {
     const id = header.messageId;
     const stored = await env.broker.store.get(id);
-    assert.deepEqual([stored?.header.commit, stored?.checkCount], [false, 1], 'prepared again, its first new check-back recorded');
+    assert.deepEqual(
+      [stored?.header.commit, stored?.checkCount],
+      [false, 1],
+      'prepared again, its first new check-back recorded',
+    );
     const check = await nextCheckBack(producer, id, 5000);
     assert.equal(check.ack.status, TxStatus.UNKNOWN);
     decide(producer, check.opaque, check.ack.header, TxStatus.COMMIT);
@@ -61,7 +82,11 @@ describe('adversary - re-driving a prepared dead letter', function () {
   it('Broker.redrive: back to prepared and checked back; delivered only after the commit', async () => {
     const header = await undecidedDeadLetter();
     assert.equal(await env.broker.redrive([header.messageId]), 1);
-    assert.equal(await firstAfterRedrive(header.messageId), 'check-back', 'a prepared message must not be delivered by a re-drive');
+    assert.equal(
+      await firstAfterRedrive(header.messageId),
+      'check-back',
+      'a prepared message must not be delivered by a re-drive',
+    );
     await commitThenDelivered(header);
   });
 
@@ -83,6 +108,9 @@ describe('adversary - re-driving a prepared dead letter', function () {
     const check = await nextCheckBack(producer, header.messageId, 5000);
     decide(producer, check.opaque, check.ack.header, TxStatus.ROLLBACK);
     await eventually(async () => (await env.broker.store.get(header.messageId)) === undefined, 5000, 'rolled back');
-    assert.equal(consumer.frames.some((f) => f.cmdType === CmdType.STRING_MESSAGE), false);
+    assert.equal(
+      consumer.frames.some((f) => f.cmdType === CmdType.STRING_MESSAGE),
+      false,
+    );
   });
 });

@@ -18,9 +18,14 @@ const throwing: StageInterceptor = (stage, fn) => {
   const typeOf = (args: unknown[]) => (args[0] as PublishEvent).message.header.messageType;
   const wrap = (run: (...args: unknown[]) => unknown) => run as unknown as typeof fn;
   const call = (args: unknown[]) => (fn as unknown as (...a: unknown[]) => unknown)(...args);
-  if (stage === 'check-message') return wrap((...args) => (typeOf(args) === 'boom' ? assert.fail('injected: check-message') : call(args)));
-  if (stage === 'persist') return wrap(async (...args) => (typeOf(args) === 'boom-later' ? assert.fail('injected: persist') : call(args)));
-  if (stage === 'access') return wrap((...args) => ((args[2] as { groupId: string }).groupId === 'g-boom' ? assert.fail('injected: access') : call(args)));
+  if (stage === 'check-message')
+    return wrap((...args) => (typeOf(args) === 'boom' ? assert.fail('injected: check-message') : call(args)));
+  if (stage === 'persist')
+    return wrap(async (...args) => (typeOf(args) === 'boom-later' ? assert.fail('injected: persist') : call(args)));
+  if (stage === 'access')
+    return wrap((...args) =>
+      (args[2] as { groupId: string }).groupId === 'g-boom' ? assert.fail('injected: access') : call(args),
+    );
   return fn;
 };
 
@@ -38,14 +43,21 @@ describe('adversary - a packet that makes a stage throw', function () {
 
   function publish(raw: RawClient, opaque: number, messageType: string): void {
     const header = aHeader({ messageType });
-    raw.sendPacket(opaque, CmdType.STRING_MESSAGE, encodeMessage({ cmdType: CmdType.STRING_MESSAGE, header, body: 'x' }));
+    raw.sendPacket(
+      opaque,
+      CmdType.STRING_MESSAGE,
+      encodeMessage({ cmdType: CmdType.STRING_MESSAGE, header, body: 'x' }),
+    );
   }
 
   async function stored(raw: RawClient, opaque: number): Promise<boolean> {
     return decodeStoreAck((await raw.next((f) => f.opaque === opaque)).body).status;
   }
 
-  for (const [messageType, stage] of [['boom', 'check-message'], ['boom-later', 'persist']]) {
+  for (const [messageType, stage] of [
+    ['boom', 'check-message'],
+    ['boom-later', 'persist'],
+  ]) {
     it(`closes the connection whose publish makes ${stage} throw; the others are served`, async () => {
       const bystander = await producer();
       const attacker = await producer();
@@ -85,7 +97,10 @@ describe('adversary - a delivery that makes the deliver stage throw', function (
   /** deliver throws on the first attempt of a message of type "boom-deliver", before writing anything */
   const throwing: StageInterceptor = (stage, fn) => {
     if (stage !== 'deliver') return fn;
-    const call = fn as unknown as (job: { message: { header: { messageType: string } } }, ...rest: unknown[]) => unknown;
+    const call = fn as unknown as (
+      job: { message: { header: { messageType: string } } },
+      ...rest: unknown[]
+    ) => unknown;
     return ((job: Parameters<typeof call>[0], ...rest: unknown[]) => {
       if (job.message.header.messageType === 'boom-deliver' && thrown++ === 0) assert.fail('injected: deliver');
       return call(job, ...rest);
@@ -103,17 +118,33 @@ describe('adversary - a delivery that makes the deliver stage throw', function (
     const producer = await RawClient.connect(env.address);
     assert.equal((await producer.handshake('p-trade', 'k')).status, true);
     const boom = aHeader({ messageType: 'boom-deliver' });
-    producer.sendPacket(1, CmdType.STRING_MESSAGE, encodeMessage({ cmdType: CmdType.STRING_MESSAGE, header: boom, body: 'x' }));
+    producer.sendPacket(
+      1,
+      CmdType.STRING_MESSAGE,
+      encodeMessage({ cmdType: CmdType.STRING_MESSAGE, header: boom, body: 'x' }),
+    );
     const delivery = await consumer.next((f) => f.cmdType === CmdType.STRING_MESSAGE);
-    assert.equal(decodeMessage(CmdType.STRING_MESSAGE, delivery.body).header.messageId, boom.messageId, 'delivered on the retry');
+    assert.equal(
+      decodeMessage(CmdType.STRING_MESSAGE, delivery.body).header.messageId,
+      boom.messageId,
+      'delivered on the retry',
+    );
     assert.equal(thrown, 2, 'the first attempt threw, the second went through');
     const lines = captured.find('unexpected error in a stage');
     assert.equal(lines.length, 1, 'logged once');
     assert.equal(lines[0].stage, 'deliver');
     // the same connections go on: a second message is stored and delivered
     const next = aHeader({ messageType: 'pay-succ' });
-    producer.sendPacket(2, CmdType.STRING_MESSAGE, encodeMessage({ cmdType: CmdType.STRING_MESSAGE, header: next, body: 'y' }));
-    await consumer.next((f) => f.cmdType === CmdType.STRING_MESSAGE && decodeMessage(CmdType.STRING_MESSAGE, f.body).header.messageId === next.messageId);
+    producer.sendPacket(
+      2,
+      CmdType.STRING_MESSAGE,
+      encodeMessage({ cmdType: CmdType.STRING_MESSAGE, header: next, body: 'y' }),
+    );
+    await consumer.next(
+      (f) =>
+        f.cmdType === CmdType.STRING_MESSAGE &&
+        decodeMessage(CmdType.STRING_MESSAGE, f.body).header.messageId === next.messageId,
+    );
     consumer.close();
     producer.close();
   });

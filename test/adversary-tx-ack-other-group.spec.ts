@@ -30,7 +30,8 @@ for (const access of ['a groups file', '--groups none'] as const) {
     let intruder: RawClient;
     let consumer: RawClient;
     const captured = captureLog('warn');
-    const key = (group: string) => (access === 'a groups file' ? groups!.find((g) => g.groupId === group)!.secretKey : 'any');
+    const key = (group: string) =>
+      access === 'a groups file' ? groups!.find((g) => g.groupId === group)!.secretKey : 'any';
     const env = withBroker({
       bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
       config: { txCheckAgeSec: 1, txCheckIntervalSec: 5, groups: access === 'a groups file' ? groups : null },
@@ -45,7 +46,9 @@ for (const access of ['a groups file', '--groups none'] as const) {
     });
 
     async function refusedOn(opaque: number, id: string): Promise<void> {
-      const ack = decodeStoreAck((await intruder.next((f) => f.cmdType === CmdType.MESSAGE_STORE_ACK && f.opaque === opaque, 5000)).body);
+      const ack = decodeStoreAck(
+        (await intruder.next((f) => f.cmdType === CmdType.MESSAGE_STORE_ACK && f.opaque === opaque, 5000)).body,
+      );
       assert.deepEqual([ack.messageId, ack.status, ack.feedback], [id, false, Reasons.notPublishingGroup.text]);
       assert.equal((await env.broker.store.get(id))?.header.commit, false, 'still prepared');
     }
@@ -56,7 +59,11 @@ for (const access of ['a groups file', '--groups none'] as const) {
       assert.equal((await publish(producer, 11, header)).status, true);
       decide(intruder, 21, header, TxStatus.COMMIT);
       await refusedOn(21, id);
-      const warn = await eventually(() => captured.find('not of the publishing group').find((l) => l.messageId === id), 2000, 'the warn line');
+      const warn = await eventually(
+        () => captured.find('not of the publishing group').find((l) => l.messageId === id),
+        2000,
+        'the warn line',
+      );
       assert.deepEqual([warn?.level, warn?.groupId, warn?.publishingGroup], [40, 'p-evil', 'p-trade']);
       assert.equal(consumer.frames.some(isDeliveryOf(id)), false, 'not delivered');
 
@@ -71,7 +78,11 @@ for (const access of ['a groups file', '--groups none'] as const) {
       decide(intruder, 22, header, TxStatus.ROLLBACK);
       await refusedOn(22, header.messageId);
       decide(producer, 14, header, TxStatus.ROLLBACK);
-      await eventually(async () => (await env.broker.store.get(header.messageId)) === undefined, 5000, 'rolled back by its producer');
+      await eventually(
+        async () => (await env.broker.store.get(header.messageId)) === undefined,
+        5000,
+        'rolled back by its producer',
+      );
     });
 
     it("an answer on the check-back's opaque is refused too; the asked producer's answer still counts", async () => {

@@ -9,7 +9,12 @@ describe('auth - secret keys from config', function () {
   this.timeout(20_000);
   const env = withBroker({
     bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
-    config: { groups: [{ groupId: 'p-trade', secretKey: 'right-key' }, { groupId: 's-mc', secretKey: 'mc-key' }] },
+    config: {
+      groups: [
+        { groupId: 'p-trade', secretKey: 'right-key' },
+        { groupId: 's-mc', secretKey: 'mc-key' },
+      ],
+    },
   });
 
   it('refuses a wrong key with ConnAuthAck status false and closes the connection', async () => {
@@ -35,8 +40,14 @@ describe('auth - secret keys from config', function () {
 
   it('keeps serving clients with the right key after refusing others', async () => {
     const received: string[] = [];
-    const consumer = env.client({ groupId: 's-mc', secretKey: 'mc-key', bindings: [directBinding('s-mc', 'trade', 'pay-succ')] });
-    const got = new Promise<void>((resolve) => consumer.setMessageListener((m) => (received.push(m.header.messageId), resolve(), true)));
+    const consumer = env.client({
+      groupId: 's-mc',
+      secretKey: 'mc-key',
+      bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
+    });
+    const got = new Promise<void>((resolve) =>
+      consumer.setMessageListener((m) => (received.push(m.header.messageId), resolve(), true)),
+    );
     await consumer.start();
     for (let i = 0; i < 3; i++) {
       const raw = await env.raw();

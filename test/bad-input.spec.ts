@@ -13,20 +13,29 @@ import { withBroker } from './support/with-broker';
 
 describe('bad input - each malformed connection is closed, the broker keeps serving', function () {
   this.timeout(30_000);
-  const env = withBroker({ bindings: [directBinding('s-mc', 'trade', 'pay-succ')], config: { maxBodyBytes: 64 * 1024 } });
+  const env = withBroker({
+    bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
+    config: { maxBodyBytes: 64 * 1024 },
+  });
   let producer: KiteQClient;
   let consumer: KiteQClient;
   const received = new Set<string>();
 
   before(async () => {
-    consumer = env.client({ groupId: 's-mc', bindings: [directBinding('s-mc', 'trade', 'pay-succ')], listener: (m) => (received.add(m.header.messageId), true) });
+    consumer = env.client({
+      groupId: 's-mc',
+      bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
+      listener: (m) => (received.add(m.header.messageId), true),
+    });
     producer = env.client({ groupId: 'p-trade', publishTopics: ['trade'] });
     await Promise.all([consumer.start(), producer.start()]);
   });
 
   /** The well-behaved pair still works: publish one and see it delivered. */
   async function roundtrip(): Promise<void> {
-    const ack = await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'still here' }));
+    const ack = await producer.send(
+      buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'still here' }),
+    );
     const deadline = Date.now() + 5000;
     while (!received.has(ack.messageId)) {
       if (Date.now() > deadline) throw new Error('well-behaved message not delivered');
@@ -66,7 +75,9 @@ describe('bad input - each malformed connection is closed, the broker keeps serv
   });
 
   it('closes a connection that sends a valid header with an undecodable body', async () => {
-    await expectClosed((raw) => raw.sendPacket(4, CmdType.STRING_MESSAGE, Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01])));
+    await expectClosed((raw) =>
+      raw.sendPacket(4, CmdType.STRING_MESSAGE, Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01])),
+    );
   });
 
   it('closes a connection that publishes before CONN_META', async () => {

@@ -30,7 +30,10 @@ function assertCountsAddUp(result: RoundtripResult, messages: number): void {
   // as for kiteq-ts: latency on each message's first receipt only
   assert.equal(result.deliver.count, result.received);
   assert.ok(result.deliveredPerSec > 0);
-  assert.equal(result.perSecond.reduce((a, b) => a + b, 0), result.acked);
+  assert.equal(
+    result.perSecond.reduce((a, b) => a + b, 0),
+    result.acked,
+  );
   assert.ok(result.tps > 0);
   assert.ok(result.p50Ms > 0 && result.p50Ms <= result.p99Ms && result.p99Ms <= result.deliver.max);
 }
@@ -47,7 +50,15 @@ describe('bench peers - RabbitMQ at 127.0.0.1:5672', function () {
   it('publishes the same warm-up as kiteq-ts first, and leaves it out of the figures', async () => {
     const result = measured(await runRabbitRoundtrip({ ...shortRun, messages: 500, warmupMessages: 300 }));
     assertCountsAddUp(result, 500);
-    assert.deepEqual(result.warmup, { sent: 300, acked: 300, failed: 0, received: 300, duplicates: 0, lost: 0, stale: 0 });
+    assert.deepEqual(result.warmup, {
+      sent: 300,
+      acked: 300,
+      failed: 0,
+      received: 300,
+      duplicates: 0,
+      lost: 0,
+      stale: 0,
+    });
   });
 
   it('runs on a classic durable queue too', async () => {
@@ -77,7 +88,15 @@ describe('bench peers - NATS JetStream at 127.0.0.1:4222', function () {
   it('publishes the same warm-up as kiteq-ts first, and leaves it out of the figures', async () => {
     const result = measured(await runNatsRoundtrip({ ...shortRun, messages: 500, warmupMessages: 300 }));
     assertCountsAddUp(result, 500);
-    assert.deepEqual(result.warmup, { sent: 300, acked: 300, failed: 0, received: 300, duplicates: 0, lost: 0, stale: 0 });
+    assert.deepEqual(result.warmup, {
+      sent: 300,
+      acked: 300,
+      failed: 0,
+      received: 300,
+      duplicates: 0,
+      lost: 0,
+      stale: 0,
+    });
   });
 
   it('holds a fixed offered rate, measured from the intended send times', async () => {
@@ -129,8 +148,21 @@ describe('bench report - HTML', function () {
     for (let ms = 1; ms <= 100; ms++) recorder.recordMs(ms);
     const summary = recorder.summary();
     const result: RoundtripResult = {
-      system: 'rabbitmq', sent: 100, acked: 100, failed: 0, received: 100, duplicates: 0, lost: 0, stale: 0, tps: 50, deliveredPerSec: 48,
-      p50Ms: summary.p50, p99Ms: summary.p99, publishAck: summary, deliver: summary, perSecond: [40, 60],
+      system: 'rabbitmq',
+      sent: 100,
+      acked: 100,
+      failed: 0,
+      received: 100,
+      duplicates: 0,
+      lost: 0,
+      stale: 0,
+      tps: 50,
+      deliveredPerSec: 48,
+      p50Ms: summary.p50,
+      p99Ms: summary.p99,
+      publishAck: summary,
+      deliver: summary,
+      perSecond: [40, 60],
       deliverCurve: recorder.curve(),
     };
     const html = renderReportHtml([
@@ -150,23 +182,43 @@ describe('bench compare - the table', function () {
   it('puts delivered/s beside acked/s and says which systems ack before fsync', () => {
     const summary = new LatencyRecorder().summary();
     const result = (system: string, tps: number, deliveredPerSec: number, lost = 0): RoundtripResult => ({
-      system, sent: 100, acked: 100, failed: 0, received: 100 - lost, duplicates: 0, lost, stale: 1, tps, deliveredPerSec,
-      p50Ms: 0, p99Ms: 0, publishAck: summary, deliver: summary, perSecond: [],
+      system,
+      sent: 100,
+      acked: 100,
+      failed: 0,
+      received: 100 - lost,
+      duplicates: 0,
+      lost,
+      stale: 1,
+      tps,
+      deliveredPerSec,
+      p50Ms: 0,
+      p99Ms: 0,
+      publishAck: summary,
+      deliver: summary,
+      perSecond: [],
     });
     const kiteq = result('kiteq', 3000, 2000);
-    const table = compareTable([
-      { name: 'kiteq-ts', result: kiteq },
-      { name: 'rabbitmq (quorum)', result: result('rabbitmq', 1500, 1000, 2) },
-      { name: 'nats jetstream', result: result('nats', 1000, 4000) },
-      { name: 'other', result: { unavailable: 'connect ECONNREFUSED' } },
-    ], kiteq).split('\n');
+    const table = compareTable(
+      [
+        { name: 'kiteq-ts', result: kiteq },
+        { name: 'rabbitmq (quorum)', result: result('rabbitmq', 1500, 1000, 2) },
+        { name: 'nats jetstream', result: result('nats', 1000, 4000) },
+        { name: 'other', result: { unavailable: 'connect ECONNREFUSED' } },
+      ],
+      kiteq,
+    ).split('\n');
     const cells = (prefix: string) => table.find((line) => line.startsWith(prefix))!.split(/\s{2,}/);
     assert.deepEqual(cells('system').slice(1, 3), ['acked/s', 'delivered/s']);
     assert.deepEqual(cells('kiteq-ts').slice(1, 3), ['3000', '2000']);
     assert.deepEqual(cells('rabbitmq').slice(-5), ['2', '0', '1', 'after fsync', '2.00, 2.00']);
     assert.deepEqual(cells('nats').slice(-2), ['before fsync²', '3.00, 0.50']);
     assert.match(cells('other')[1], /not running: connect ECONNREFUSED/);
-    assert.ok(table.some((line) => /^² JetStream acks once the message is in its file, and fsyncs every sync_interval/.test(line)));
+    assert.ok(
+      table.some((line) =>
+        /^² JetStream acks once the message is in its file, and fsyncs every sync_interval/.test(line),
+      ),
+    );
   });
 });
 
@@ -184,7 +236,10 @@ describe('bench pacer - open-loop send times', function () {
         order.push(i);
       }),
     );
-    assert.deepEqual(order, [...order].sort((a, b) => a - b));
+    assert.deepEqual(
+      order,
+      [...order].sort((a, b) => a - b),
+    );
     assert.ok(Math.max(...early) <= EARLY_MS, `a send went ${Math.max(...early)} ms early`);
   });
 });

@@ -25,7 +25,16 @@ describe('bench - kiteq roundtrip harness', function () {
   const side = () => ({ registry: env.registryUri, topic: 'trade', messageType: 'pay-succ', secretKey: 'k' });
 
   it('counts add up for a fault-free run: sent = acked + failed, received ≥ acked, lost = 0', async () => {
-    const result = await runKiteqRoundtrip({ ...side(), producerGroup: 'p-bench', consumerGroup: 's-bench', producers: 2, inFlight: 10, messageSize: 512, messages: 2000, drainTimeoutMs: 5000 });
+    const result = await runKiteqRoundtrip({
+      ...side(),
+      producerGroup: 'p-bench',
+      consumerGroup: 's-bench',
+      producers: 2,
+      inFlight: 10,
+      messageSize: 512,
+      messages: 2000,
+      drainTimeoutMs: 5000,
+    });
     assert.equal(result.sent, result.acked + result.failed);
     assert.equal(result.sent, 2000);
     assert.equal(result.failed, 0);
@@ -33,17 +42,40 @@ describe('bench - kiteq roundtrip harness', function () {
     assert.equal(result.lost, 0);
     assert.ok(result.tps > 0);
     assert.ok(result.deliver.count === result.received && result.deliver.p99 >= result.deliver.p50);
-    assert.equal(result.perSecond.reduce((a, b) => a + b, 0), result.acked);
+    assert.equal(
+      result.perSecond.reduce((a, b) => a + b, 0),
+      result.acked,
+    );
   });
 
   it('runs transactional messages with --tx', async () => {
-    const result = await runKiteqRoundtrip({ ...side(), producerGroup: 'p-bench', consumerGroup: 's-bench', producers: 1, inFlight: 10, messageSize: 128, messages: 300, tx: true, drainTimeoutMs: 5000 });
+    const result = await runKiteqRoundtrip({
+      ...side(),
+      producerGroup: 'p-bench',
+      consumerGroup: 's-bench',
+      producers: 1,
+      inFlight: 10,
+      messageSize: 128,
+      messages: 300,
+      tx: true,
+      drainTimeoutMs: 5000,
+    });
     assert.deepEqual([result.acked, result.received, result.lost], [300, 300, 0]);
   });
 
   it('at a fixed rate, counts the sends that waited for a free lane of the window', async () => {
     const run = (inFlight: number, rate: number, messages: number) =>
-      runKiteqRoundtrip({ ...side(), producerGroup: 'p-bench', consumerGroup: 's-bench', producers: 1, inFlight, messageSize: 64, messages, rate, drainTimeoutMs: 5000 });
+      runKiteqRoundtrip({
+        ...side(),
+        producerGroup: 'p-bench',
+        consumerGroup: 's-bench',
+        producers: 1,
+        inFlight,
+        messageSize: 64,
+        messages,
+        rate,
+        drainTimeoutMs: 5000,
+      });
     // one lane at 20,000/s: each send waits for the previous ack (far more than 50 µs away), so
     // the lane falls further behind its schedule with every message
     const narrow = await run(1, 20_000, 500);
@@ -55,14 +87,32 @@ describe('bench - kiteq roundtrip harness', function () {
   });
 
   it('producer-only runs report store-ack latency at a fixed rate', async () => {
-    const result = await runKiteqProducer({ ...side(), groupId: 'p-bench', producers: 1, inFlight: 5, messageSize: 64, messages: 200, rate: 1000 });
+    const result = await runKiteqProducer({
+      ...side(),
+      groupId: 'p-bench',
+      producers: 1,
+      inFlight: 5,
+      messageSize: 64,
+      messages: 200,
+      rate: 1000,
+    });
     assert.deepEqual([result.sent, result.acked, result.failed], [200, 200, 0]);
     assert.ok(result.publishAck.count === 200);
   });
 
   it('reports the CPU per message of the generator and of the broker process given by pid', async () => {
     // the test broker runs in this process: its pid is ours
-    const result = await runKiteqRoundtrip({ ...side(), producerGroup: 'p-bench', consumerGroup: 's-bench', producers: 2, inFlight: 10, messageSize: 512, messages: 2000, drainTimeoutMs: 5000, brokerPid: process.pid });
+    const result = await runKiteqRoundtrip({
+      ...side(),
+      producerGroup: 'p-bench',
+      consumerGroup: 's-bench',
+      producers: 2,
+      inFlight: 10,
+      messageSize: 512,
+      messages: 2000,
+      drainTimeoutMs: 5000,
+      brokerPid: process.pid,
+    });
     const { generator, broker } = result.cpu!;
     assert.ok(generator.userMs + generator.sysMs > 0 && generator.perMessageUs > 0, JSON.stringify(generator));
     assert.equal(broker!.pid, process.pid);
@@ -72,7 +122,14 @@ describe('bench - kiteq roundtrip harness', function () {
 
   it('reads the CPU another process burned from /proc', async () => {
     // the child burns 400 ms of CPU time, not of wall time: on a loaded machine it may not get a core
-    const child = spawn(process.execPath, ['-e', 'process.stdin.once("data", () => { const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; }; const end = cpu() + 400; while (cpu() < end); console.log("burned"); process.stdin.once("data", () => process.exit(0)); })'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      [
+        '-e',
+        'process.stdin.once("data", () => { const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; }; const end = cpu() + 400; while (cpu() < end); console.log("burned"); process.stdin.once("data", () => process.exit(0)); })',
+      ],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
     try {
       await once(child, 'spawn');
       const before = sampleProcess(child.pid!);
@@ -112,8 +169,21 @@ describe('bench - a proxy that loses, repeats and replays deliveries', function 
   }
   // the drain ends 2 s after the last delivery: what the proxy dropped is lost by then
   const run = (registry: string, extra: { messages: number; warmupMessages?: number }) =>
-    runKiteqRoundtrip({ registry, topic: 'trade', messageType: 'pay-succ', producerGroup: 'p-bench', consumerGroup: 's-bench', secretKey: 'k', producers: 2, inFlight: 10, messageSize: 64, drainTimeoutMs: 2000, ...extra });
-  const idOf = (frame: Frame): number => readPayload(decodeMessage(frame.cmdType as MessageCmd, frame.body).body as Uint8Array).id;
+    runKiteqRoundtrip({
+      registry,
+      topic: 'trade',
+      messageType: 'pay-succ',
+      producerGroup: 'p-bench',
+      consumerGroup: 's-bench',
+      secretKey: 'k',
+      producers: 2,
+      inFlight: 10,
+      messageSize: 64,
+      drainTimeoutMs: 2000,
+      ...extra,
+    });
+  const idOf = (frame: Frame): number =>
+    readPayload(decodeMessage(frame.cmdType as MessageCmd, frame.body).body as Uint8Array).id;
 
   it('reports the deliveries it never got as lost and the repeated ones as duplicates, and a replayed warm-up message as stale, not as a receipt', async () => {
     const warmup = 50;
@@ -139,7 +209,14 @@ describe('bench - a proxy that loses, repeats and replays deliveries', function 
     });
     const result = await run(viaProxy(proxy.address), { messages: 200, warmupMessages: warmup });
     assert.deepEqual(
-      { sent: result.sent, acked: result.acked, received: result.received, lost: result.lost, duplicates: result.duplicates, stale: result.stale },
+      {
+        sent: result.sent,
+        acked: result.acked,
+        received: result.received,
+        lost: result.lost,
+        duplicates: result.duplicates,
+        stale: result.stale,
+      },
       { sent: 200, acked: 200, received: 197, lost: 3, duplicates: 2, stale: 3 },
     );
     assert.equal(result.deliver.count, 197, 'latency on first receipts only');
@@ -150,16 +227,30 @@ describe('bench - a proxy that loses, repeats and replays deliveries', function 
   it('counts messages of another run waiting for the group (a bench run killed earlier) as stale', async () => {
     // published while the group has no consumer: the broker keeps them and hands them to the
     // bench's consumer as soon as it connects, ids 0..4 like the run's own first five
-    const leftover = new KiteQClient({ registry: env.registryUri, groupId: 'p-bench', secretKey: 'k', publishTopics: ['trade'] });
+    const leftover = new KiteQClient({
+      registry: env.registryUri,
+      groupId: 'p-bench',
+      secretKey: 'k',
+      publishTopics: ['trade'],
+    });
     await leftover.start();
     try {
-      for (let id = 0; id < 5; id++) await leftover.send(buildBytesMessage({ topic: 'trade', messageType: 'pay-succ', body: makePayload(id, nowMs(), 64, 7) }));
+      for (let id = 0; id < 5; id++)
+        await leftover.send(
+          buildBytesMessage({ topic: 'trade', messageType: 'pay-succ', body: makePayload(id, nowMs(), 64, 7) }),
+        );
     } finally {
       await leftover.close();
     }
     const result = await run(env.registryUri, { messages: 100 });
     assert.deepEqual(
-      { acked: result.acked, received: result.received, lost: result.lost, duplicates: result.duplicates, stale: result.stale },
+      {
+        acked: result.acked,
+        received: result.received,
+        lost: result.lost,
+        duplicates: result.duplicates,
+        stale: result.stale,
+      },
       { acked: 100, received: 100, lost: 0, duplicates: 0, stale: 5 },
     );
   });

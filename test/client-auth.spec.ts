@@ -31,7 +31,14 @@ describe('client - one broker refuses our key', function () {
   });
 
   function registryUri(): string {
-    return `file://${writeRegistryFile(dir, [{ address: refusing.address, topics: ['trade'] }, { address: accepting.address, topics: ['trade'] }], [])}`;
+    return `file://${writeRegistryFile(
+      dir,
+      [
+        { address: refusing.address, topics: ['trade'] },
+        { address: accepting.address, topics: ['trade'] },
+      ],
+      [],
+    )}`;
   }
 
   it('starts on the other broker and keeps reconnecting to it', async () => {
@@ -41,7 +48,10 @@ describe('client - one broker refuses our key', function () {
     client.on('auth-failed', (e) => failed.push(e));
     await client.start();
 
-    assert.deepEqual(failed.map((e) => [e.broker, e.error instanceof BrokerRejectedError, e.error.retriable, e.retryInMs]), [[refusing.address, true, false, 30_000]]);
+    assert.deepEqual(
+      failed.map((e) => [e.broker, e.error instanceof BrokerRejectedError, e.error.retriable, e.retryInMs]),
+      [[refusing.address, true, false, 30_000]],
+    );
     const states = Object.fromEntries(client.status().brokers.map((b) => [b.address, b.state]));
     assert.deepEqual(states, { [refusing.address]: 'auth-failed', [accepting.address]: 'connected' });
 
@@ -50,20 +60,38 @@ describe('client - one broker refuses our key', function () {
   });
 
   it('asks the refusing broker again after authRetryMs', async () => {
-    client = new KiteQClient({ registry: registryUri(), groupId: 'p-trade', secretKey: 'k', publishTopics: ['trade'], authRetryMs: 300 });
+    client = new KiteQClient({
+      registry: registryUri(),
+      groupId: 'p-trade',
+      secretKey: 'k',
+      publishTopics: ['trade'],
+      authRetryMs: 300,
+    });
     const accepted = countdown(1, 10_000, 'connect to the broker that refused');
     client.on('connect', (e) => e.broker === refusing.address && accepted.tick());
     await client.start();
     assert.equal(client.status().brokers.find((b) => b.address === refusing.address)?.state, 'auth-failed');
     await accepted.done;
     assert.equal(refusing.handshakes, 2);
-    assert.deepEqual(client.status().brokers.map((b) => b.state), ['connected', 'connected']);
+    assert.deepEqual(
+      client.status().brokers.map((b) => b.state),
+      ['connected', 'connected'],
+    );
   });
 
   it('rejects start with the refusal when no broker accepts', async () => {
     refusals = Infinity;
     await accepting.stop();
-    client = new KiteQClient({ registry: registryUri(), groupId: 'p-trade', secretKey: 'k', publishTopics: ['trade'], connectTimeoutMs: 1000 });
-    await assert.rejects(client.start(), (error: unknown) => error instanceof BrokerRejectedError && error.broker === refusing.address);
+    client = new KiteQClient({
+      registry: registryUri(),
+      groupId: 'p-trade',
+      secretKey: 'k',
+      publishTopics: ['trade'],
+      connectTimeoutMs: 1000,
+    });
+    await assert.rejects(
+      client.start(),
+      (error: unknown) => error instanceof BrokerRejectedError && error.broker === refusing.address,
+    );
   });
 });

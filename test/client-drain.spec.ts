@@ -24,7 +24,9 @@ describe('client - close with drain', function () {
     });
     const producer = client({ groupId: 'p-trade', publishTopics: ['trade'] });
     await Promise.all([consumer.start(), producer.start()]);
-    const { messageId } = await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'slow' }));
+    const { messageId } = await producer.send(
+      buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'slow' }),
+    );
     await called.done;
 
     let closedSeen = false;
@@ -38,7 +40,11 @@ describe('client - close with drain', function () {
     await consumer.closed();
     assert.equal(consumer.status().state, 'closed');
     // the only bound group acked it: the broker finished the message
-    await eventually(async () => (await env.broker.store.get(messageId)) === undefined, 5000, 'the message acked and removed');
+    await eventually(
+      async () => (await env.broker.store.get(messageId)) === undefined,
+      5000,
+      'the message acked and removed',
+    );
   });
 
   it('settles a send in flight before it closes, and refuses new ones', async () => {
@@ -46,7 +52,10 @@ describe('client - close with drain', function () {
     await producer.start();
     const sending = producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'in flight' }));
     const closing = producer.close({ drain: true });
-    await assert.rejects(producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'late' })), ClientClosedError);
+    await assert.rejects(
+      producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'late' })),
+      ClientClosedError,
+    );
     const result = await sending;
     await closing;
     assert.equal(result.status, true);

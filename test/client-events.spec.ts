@@ -27,7 +27,12 @@ describe('client - status and events', function () {
     fake = await FakeBroker.start();
     dir = tempDir();
     registry = new FileRegistry(writeRegistryFile(dir, [{ address: fake.address, topics: ['trade'] }], []));
-    client = new KiteQClient({ registry, groupId: 's-mc', secretKey: 'k', bindings: [directBinding('s-mc', 'trade', 'pay-succ')] });
+    client = new KiteQClient({
+      registry,
+      groupId: 's-mc',
+      secretKey: 'k',
+      bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
+    });
     seen.length = 0;
   });
 
@@ -68,7 +73,16 @@ describe('client - status and events', function () {
     assert.deepEqual(client.status().brokers, []);
 
     const names = seen.map((s) => s.event);
-    assert.deepEqual(names, ['bindings-changed', 'broker-added', 'connect', 'disconnect', 'reconnecting', 'connect', 'disconnect', 'broker-removed']);
+    assert.deepEqual(names, [
+      'bindings-changed',
+      'broker-added',
+      'connect',
+      'disconnect',
+      'reconnecting',
+      'connect',
+      'disconnect',
+      'broker-removed',
+    ]);
     assert.deepEqual(seen[0].payload, { bindings: [directBinding('s-mc', 'trade', 'pay-succ')] });
     assert.deepEqual(seen[1].payload, { broker: fake.address, topics: ['trade'] });
     const reconnecting = seen[4].payload as ClientEvents['reconnecting'];
@@ -83,7 +97,10 @@ describe('client - status and events', function () {
     client.on('connect', () => reconnected.tick());
     (await fake.connection(0, 5000)).close();
     await reconnected.done;
-    assert.deepEqual(seen.map((s) => s.event), ['connect']);
+    assert.deepEqual(
+      seen.map((s) => s.event),
+      ['connect'],
+    );
   });
 
   it('reports a listener that throws as an error event and a negative ack', async () => {
@@ -95,10 +112,17 @@ describe('client - status and events', function () {
     await client.start();
     const header = aHeader();
     const connection = await fake.connection(0, 5000);
-    connection.sendPacket(5, CmdType.STRING_MESSAGE, encodeMessage({ cmdType: CmdType.STRING_MESSAGE, header, body: 'x' }));
+    connection.sendPacket(
+      5,
+      CmdType.STRING_MESSAGE,
+      encodeMessage({ cmdType: CmdType.STRING_MESSAGE, header, body: 'x' }),
+    );
     const ack = decodeDeliverAck((await connection.next((f) => f.cmdType === CmdType.DELIVER_ACK, 5000)).body);
     assert.deepEqual([ack.messageId, ack.status, ack.feedback], [header.messageId, false, 'cannot handle this one']);
-    assert.deepEqual(errors.map((e) => [e.error.message, e.broker, e.messageId]), [['cannot handle this one', fake.address, header.messageId]]);
+    assert.deepEqual(
+      errors.map((e) => [e.error.message, e.broker, e.messageId]),
+      [['cannot handle this one', fake.address, header.messageId]],
+    );
   });
 
   it('keeps the client running when an event listener throws', async () => {

@@ -43,8 +43,14 @@ describe('client - a broker sends a malformed packet', function () {
   beforeEach(async () => {
     fake = await FakeBroker.start();
     dir = tempDir();
-    const registry = writeRegistryFile(dir, [{ address: fake.address, topics: ['trade'] }], [directBinding('s-mc', 'trade', 'pay-succ')]);
-    child = spawn(process.execPath, [FIXTURE, `file://${registry}`, 's-mc', 'trade', 'pay-succ'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const registry = writeRegistryFile(
+      dir,
+      [{ address: fake.address, topics: ['trade'] }],
+      [directBinding('s-mc', 'trade', 'pay-succ')],
+    );
+    child = spawn(process.execPath, [FIXTURE, `file://${registry}`, 's-mc', 'trade', 'pay-succ'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     lines.length = 0;
     const ready = countdown(1, 15_000, 'consumer ready');
     createInterface({ input: child.stdout! }).on('line', (line) => {

@@ -31,23 +31,53 @@ describe('crash recovery - file store, broker killed with SIGKILL mid-stream', f
     dir = tempDir('kiteq-crash-');
     const address = `127.0.0.1:${await freePort()}`;
     const registry = `file://${writeRegistryFile(dir, [{ address, topics: ['trade'] }], [directBinding('s-mc', 'trade', 'pay-succ', { watermark: 100_000 })])}`;
-    const args = ['--bind', address, '--registry', registry, '--store', `file://${join(dir, 'data')}?fsync=batch`, '--topics', 'trade', '--groups', 'none', '--tx-check-age-sec', '1', '--tx-check-interval-sec', '1', '--log-level', 'warn'];
+    const args = [
+      '--bind',
+      address,
+      '--registry',
+      registry,
+      '--store',
+      `file://${join(dir, 'data')}?fsync=batch`,
+      '--topics',
+      'trade',
+      '--groups',
+      'none',
+      '--tx-check-age-sec',
+      '1',
+      '--tx-check-interval-sec',
+      '1',
+      '--log-level',
+      'warn',
+    ];
     broker = await startBrokerProcess(args);
 
     const receivedCount = new Map<string, number>();
-    const consumer = new KiteQClient({ registry, groupId: 's-mc', secretKey: 'k', bindings: [directBinding('s-mc', 'trade', 'pay-succ')], listener: (m) => {
-      receivedCount.set(m.header.messageId, (receivedCount.get(m.header.messageId) ?? 0) + 1);
-      return true;
-    } });
+    const consumer = new KiteQClient({
+      registry,
+      groupId: 's-mc',
+      secretKey: 'k',
+      bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
+      listener: (m) => {
+        receivedCount.set(m.header.messageId, (receivedCount.get(m.header.messageId) ?? 0) + 1);
+        return true;
+      },
+    });
     clients.push(consumer);
     const rolledBack = new Set<string>();
     // Every 10th message is transactional and rolled back; after a crash the broker asks, and
     // the answer is still rollback.
-    const producers = Array.from({ length: PRODUCERS }, () => new KiteQClient({
-      registry, groupId: 'p-trade', secretKey: 'k', publishTopics: ['trade'],
-      txCheckListener: (m) => (rolledBack.has(m.header.messageId) ? 'rollback' : 'commit'),
-      sendRetry: { retries: 8, initialDelayMs: 100, maxDelayMs: 1000 },
-    }));
+    const producers = Array.from(
+      { length: PRODUCERS },
+      () =>
+        new KiteQClient({
+          registry,
+          groupId: 'p-trade',
+          secretKey: 'k',
+          publishTopics: ['trade'],
+          txCheckListener: (m) => (rolledBack.has(m.header.messageId) ? 'rollback' : 'commit'),
+          sendRetry: { retries: 8, initialDelayMs: 100, maxDelayMs: 1000 },
+        }),
+    );
     clients.push(...producers);
     await Promise.all([consumer.start(), ...producers.map((p) => p.start())]);
 
@@ -83,10 +113,17 @@ describe('crash recovery - file store, broker killed with SIGKILL mid-stream', f
     await restarting;
 
     const missing = () => [...acked].filter((id) => !receivedCount.has(id));
-    await eventually(() => missing().length === 0, 60_000, `every acked message delivered (${missing().length} missing)`, 200);
+    await eventually(
+      () => missing().length === 0,
+      60_000,
+      `every acked message delivered (${missing().length} missing)`,
+      200,
+    );
     const duplicates = [...receivedCount.values()].reduce((n, c) => n + c - 1, 0);
     const resurrected = [...rolledBack].filter((id) => receivedCount.has(id));
-    console.log(`      figures: sent ${MESSAGES}, acked ${acked.size}, failed ${failed}, rolled back ${rolledBack.size}, received ${receivedCount.size}, duplicates ${duplicates}, kills at ${killPoints.join('/')}`);
+    console.log(
+      `      figures: sent ${MESSAGES}, acked ${acked.size}, failed ${failed}, rolled back ${rolledBack.size}, received ${receivedCount.size}, duplicates ${duplicates}, kills at ${killPoints.join('/')}`,
+    );
     assert.deepEqual(resurrected, [], 'no rolled-back message is delivered');
     assert.ok(acked.size >= MESSAGES * 0.8, `most sends were acked (${acked.size})`);
     assert.ok(duplicates < MESSAGES * 0.05, `duplicates stay a small share (${duplicates})`);

@@ -14,7 +14,9 @@ describe('delayed delivery example order-timeout - unpaid orders cancelled at th
   const processes: JsonLinesProcess[] = [];
 
   before(async () => {
-    env = await startBroker({ bindings: [directBinding('s-order', 'trade', 'pay-succ'), directBinding('s-order', 'trade', 'order-timeout')] });
+    env = await startBroker({
+      bindings: [directBinding('s-order', 'trade', 'pay-succ'), directBinding('s-order', 'trade', 'order-timeout')],
+    });
   });
   after(async () => {
     for (const p of processes) await p.kill();
@@ -34,10 +36,17 @@ describe('delayed delivery example order-timeout - unpaid orders cancelled at th
     await service.waitFor('done', 1, 15_000);
     await keeper.waitFor('kept', 4, 15_000);
     await keeper.waitFor('cancelled', 2, 15_000);
-    const outcome = (event: string) => keeper.events.filter((e) => e.event === event).map((e) => e.orderId).sort();
+    const outcome = (event: string) =>
+      keeper.events
+        .filter((e) => e.event === event)
+        .map((e) => e.orderId)
+        .sort();
     assert.deepEqual(outcome('cancelled'), ['order-3', 'order-6']);
     assert.deepEqual(outcome('kept'), ['order-1', 'order-2', 'order-4', 'order-5']);
     const late = keeper.events.filter((e) => 'lateMs' in e).map((e) => e.lateMs as number);
-    assert.ok(late.every((ms) => ms >= 0), `none early: ${late}`);
+    assert.ok(
+      late.every((ms) => ms >= 0),
+      `none early: ${late}`,
+    );
   });
 });

@@ -26,7 +26,13 @@ describe('delivery bindings - no group bound, persistent and non-persistent grou
   });
 
   async function client(groupId: string, listener?: MessageListener): Promise<KiteQClient> {
-    const c = new KiteQClient({ registry: env.registryUri, groupId, secretKey: 'k', publishTopics: ['trade'], listener });
+    const c = new KiteQClient({
+      registry: env.registryUri,
+      groupId,
+      secretKey: 'k',
+      publishTopics: ['trade'],
+      listener,
+    });
     clients.push(c);
     await c.start();
     return c;
@@ -42,11 +48,21 @@ describe('delivery bindings - no group bound, persistent and non-persistent grou
     const seen: string[] = [];
     await client('s-late', (m) => (seen.push(m.header.messageId), got.tick(), true));
     const producer = await client('p-trade');
-    const { messageId } = await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'nobody listens yet' }));
-    await eventually(async () => ((await env.broker.store.get(messageId))?.nextDeliverTime ?? 0) > Date.now() / 1000 + 30, 5000, 'the message parked in the store');
+    const { messageId } = await producer.send(
+      buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'nobody listens yet' }),
+    );
+    await eventually(
+      async () => ((await env.broker.store.get(messageId))?.nextDeliverTime ?? 0) > Date.now() / 1000 + 30,
+      5000,
+      'the message parked in the store',
+    );
     assert.deepEqual(await env.broker.store.countsByTopic(), { trade: 1 }, 'kept, not deleted');
     assert.deepEqual(seen, []);
-    writeRegistryFile(env.dir, [{ address: env.address, topics: ['trade'] }], [directBinding('s-late', 'trade', 'pay-succ')]);
+    writeRegistryFile(
+      env.dir,
+      [{ address: env.address, topics: ['trade'] }],
+      [directBinding('s-late', 'trade', 'pay-succ')],
+    );
     await pool.release();
     await got.done; // FileRegistry re-reads the file within a second; the binding change re-drives it
     assert.deepEqual(seen, [messageId]);
@@ -57,7 +73,11 @@ describe('delivery bindings - no group bound, persistent and non-persistent grou
     env = await startBroker({ bindings: [directBinding('s-volatile', 'trade', 'pay-succ', { persistent: false })] });
     const producer = await client('p-trade');
     await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'fire and forget' }));
-    await eventually(async () => Object.keys(await env.broker.store.countsByTopic()).length === 0, 5000, 'finished without a consumer');
+    await eventually(
+      async () => Object.keys(await env.broker.store.countsByTopic()).length === 0,
+      5000,
+      'finished without a consumer',
+    );
     assert.equal(env.broker.retryScheduledCount, 0);
     assert.deepEqual(await env.broker.listDeadLetters({ limit: 10 }), []);
   });
@@ -66,12 +86,20 @@ describe('delivery bindings - no group bound, persistent and non-persistent grou
     clock = new VirtualClock();
     env = await startBroker({ bindings: [directBinding('s-durable', 'trade', 'pay-succ')], brokerOptions: { clock } });
     const producer = await client('p-trade');
-    const { messageId } = await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'wait for me' }));
+    const { messageId } = await producer.send(
+      buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'wait for me' }),
+    );
     // doc/architecture.md §6: persistent groups wait for their consumers — parked, not failed, not retried
-    const parked = await eventually(async () => {
-      const stored = await env.broker.store.get(messageId);
-      return stored && env.broker.inFlightCount === 0 && stored.nextDeliverTime > stored.publishTime ? stored : undefined;
-    }, 5000, 'parked for the offline group');
+    const parked = await eventually(
+      async () => {
+        const stored = await env.broker.store.get(messageId);
+        return stored && env.broker.inFlightCount === 0 && stored.nextDeliverTime > stored.publishTime
+          ? stored
+          : undefined;
+      },
+      5000,
+      'parked for the offline group',
+    );
     assert.deepEqual([parked!.deliverCount, parked!.failGroups, env.broker.retryScheduledCount], [0, [], 0]);
     // The group's first consumer re-drives it at once: no clock advance needed.
     const got = countdown(1, 5000, 'delivery to the late consumer');
@@ -86,7 +114,9 @@ describe('delivery bindings - no group bound, persistent and non-persistent grou
     clock = new VirtualClock();
     env = await startBroker({ bindings: [directBinding('s-away', 'trade', 'pay-succ')], brokerOptions: { clock } });
     const producer = await client('p-trade');
-    const { messageId } = await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'a long wait' }));
+    const { messageId } = await producer.send(
+      buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'a long wait' }),
+    );
     const stored = async () => (await env.broker.store.get(messageId))!;
     await eventually(async () => (await stored()).nextDeliverTime > (await stored()).publishTime, 5000, 'parked');
     const gaps: number[] = [];
@@ -110,12 +140,17 @@ describe('delivery bindings - no group bound, persistent and non-persistent grou
 
   it('delivers to a waiting group whose consumer connected while the message was in flight to another group', async () => {
     clock = new VirtualClock(); // frozen: no recheck and no periodic scan can deliver it
-    env = await startBroker({ bindings: [directBinding('s-online', 'trade', 'pay-succ'), directBinding('s-late', 'trade', 'pay-succ')], brokerOptions: { clock } });
+    env = await startBroker({
+      bindings: [directBinding('s-online', 'trade', 'pay-succ'), directBinding('s-late', 'trade', 'pay-succ')],
+      brokerOptions: { clock },
+    });
     let ack!: (ok: boolean) => void;
     const held = countdown(1, 5000, 'delivery to s-online');
     await client('s-online', () => new Promise<boolean>((resolve) => ((ack = resolve), held.tick())));
     const producer = await client('p-trade');
-    const { messageId } = await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'for both groups' }));
+    const { messageId } = await producer.send(
+      buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'for both groups' }),
+    );
     await held.done; // in flight to s-online; s-late has no consumer yet, so it waits (doc/architecture.md §6)
     const got = countdown(1, 5000, 'delivery to s-late');
     const seen: string[] = [];
@@ -157,14 +192,20 @@ describe('delivery bindings - the file registry reports every rewrite of the fil
     const { notified } = await watch(path, 2);
     // before fs.watchFile's asynchronous baseline stat: it hid this write (the flaky test above)
     writeRegistryFile(dir, brokers, [directBinding('s-late', 'trade', 'pay-succ')]);
-    assert.deepEqual((await notified).map((bindings) => bindings.map((b) => b.groupId)), [[], ['s-late']]);
+    assert.deepEqual(
+      (await notified).map((bindings) => bindings.map((b) => b.groupId)),
+      [[], ['s-late']],
+    );
   });
 
   it('reports a rewrite of the same size within the same timestamp tick', async () => {
     const path = writeRegistryFile(dir, brokers, [directBinding('s-late', 'trade', 'pay-succ', { watermark: 6000 })]);
     const { notified } = await watch(path, 2);
     writeRegistryFile(dir, brokers, [directBinding('s-late', 'trade', 'pay-succ', { watermark: 7000 })]);
-    assert.deepEqual((await notified).map((bindings) => bindings.map((b) => b.watermark)), [[6000], [7000]]);
+    assert.deepEqual(
+      (await notified).map((bindings) => bindings.map((b) => b.watermark)),
+      [[6000], [7000]],
+    );
   });
 });
 
@@ -181,7 +222,10 @@ describe('delivery bindings - the file registry caught mid-write', function () {
       writeFileSync(path, ''); // a writer that truncated and has not written yet
       // the registry reads the empty text at its next poll: wait for that read, not for a time
       await eventually(async () => (registry as unknown as { text: string }).text === '', 5000, 'the empty file read');
-      writeRegistryFile(dir, brokers, [directBinding('s-mc', 'trade', 'pay-succ'), directBinding('s-risk', 'trade', 'pay-succ')]);
+      writeRegistryFile(dir, brokers, [
+        directBinding('s-mc', 'trade', 'pay-succ'),
+        directBinding('s-risk', 'trade', 'pay-succ'),
+      ]);
       await got.done;
       assert.deepEqual(seen, [['s-mc'], ['s-mc', 's-risk']], 'never an empty set of bindings');
     } finally {

@@ -13,18 +13,26 @@ describe('delivery dead letters - deliverLimit, expiry and re-drive', function (
   const clients: KiteQClient[] = [];
   let accept = false;
   let received: string[] = [];
-  const env = withBroker(() => ({ bindings: [directBinding('s-mc', 'trade', 'pay-succ')], brokerOptions: { clock: (clock = new VirtualClock()) } }), { perTest: true });
+  const env = withBroker(
+    () => ({
+      bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
+      brokerOptions: { clock: (clock = new VirtualClock()) },
+    }),
+    { perTest: true },
+  );
 
   beforeEach(async () => {
     accept = false;
     received = [];
     clients.length = 0;
     for (const groupId of ['s-mc', 'p-trade']) {
-      clients.push(await env.startClient({
-        groupId,
-        publishTopics: ['trade'],
-        listener: groupId === 's-mc' ? (m) => (received.push(m.header.messageId), accept) : undefined,
-      }));
+      clients.push(
+        await env.startClient({
+          groupId,
+          publishTopics: ['trade'],
+          listener: groupId === 's-mc' ? (m) => (received.push(m.header.messageId), accept) : undefined,
+        }),
+      );
     }
   });
 
@@ -35,8 +43,14 @@ describe('delivery dead letters - deliverLimit, expiry and re-drive', function (
   }
 
   it('dead-letters after deliverLimit 3 attempts with the reason, and re-drive delivers it once accepted', async () => {
-    const { messageId } = await producer().send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'poison', deliverLimit: 3 }));
-    const letters = await eventually(async () => ((await deadLetters()).length === 1 ? deadLetters() : null), 5000, 'the dead letter');
+    const { messageId } = await producer().send(
+      buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'poison', deliverLimit: 3 }),
+    );
+    const letters = await eventually(
+      async () => ((await deadLetters()).length === 1 ? deadLetters() : null),
+      5000,
+      'the dead letter',
+    );
     assert.deepEqual(received, [messageId, messageId, messageId], 'exactly 3 attempts');
     assert.equal(letters![0].message.header.messageId, messageId);
     assert.match(letters![0].reason, /deliverLimit 3 reached; failed groups: s-mc/);
@@ -50,14 +64,31 @@ describe('delivery dead letters - deliverLimit, expiry and re-drive', function (
     assert.equal(await env.broker.redrive([messageId, '0'.repeat(32)]), 1, 'one known dead letter re-driven');
     await eventually(() => received.length > before, 5000, 'the re-driven delivery');
     assert.equal(received.at(-1), messageId);
-    await eventually(async () => (await deadLetters()).length === 0 && Object.keys(await env.broker.store.countsByTopic()).length === 0, 5000, 'finished after the re-drive');
+    await eventually(
+      async () =>
+        (await deadLetters()).length === 0 && Object.keys(await env.broker.store.countsByTopic()).length === 0,
+      5000,
+      'finished after the re-drive',
+    );
   });
 
   it('re-drives every dead letter of a topic and group at once', async () => {
     const ids: string[] = [];
-    for (let i = 0; i < 5; i++) ids.push((await producer().send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: `p${i}`, deliverLimit: 1 }))).messageId);
+    for (let i = 0; i < 5; i++)
+      ids.push(
+        (
+          await producer().send(
+            buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: `p${i}`, deliverLimit: 1 }),
+          )
+        ).messageId,
+      );
     await eventually(async () => (await deadLetters()).length === 5, 5000, '5 dead letters');
-    assert.deepEqual(await env.broker.listDeadLetters({ topic: 'trade', groupId: 'someone-else-acked', limit: 10 }).then((l) => l.length), 5);
+    assert.deepEqual(
+      await env.broker
+        .listDeadLetters({ topic: 'trade', groupId: 'someone-else-acked', limit: 10 })
+        .then((l) => l.length),
+      5,
+    );
     accept = true;
     const before = received.length;
     assert.equal(await env.broker.redriveWhere({ topic: 'trade', groupId: 's-mc' }), 5);
@@ -68,10 +99,20 @@ describe('delivery dead letters - deliverLimit, expiry and re-drive', function (
 
   it('dead-letters a message whose expiredTime passes while it waits for a retry', async () => {
     const expiredTime = Math.floor(clock.nowMs() / 1000) + 3;
-    const { messageId } = await producer().send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'short-lived', expiredTime }));
-    await eventually(() => received.length === 3 && env.broker.retryScheduledCount === 1 && env.broker.inFlightCount === 0, 5000, 'attempts 1-3, then a retry in 5 s');
+    const { messageId } = await producer().send(
+      buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'short-lived', expiredTime }),
+    );
+    await eventually(
+      () => received.length === 3 && env.broker.retryScheduledCount === 1 && env.broker.inFlightCount === 0,
+      5000,
+      'attempts 1-3, then a retry in 5 s',
+    );
     clock.advance(5000);
-    const letters = await eventually(async () => ((await deadLetters()).length === 1 ? deadLetters() : null), 5000, 'the expired dead letter');
+    const letters = await eventually(
+      async () => ((await deadLetters()).length === 1 ? deadLetters() : null),
+      5000,
+      'the expired dead letter',
+    );
     assert.equal(letters![0].message.header.messageId, messageId);
     assert.match(letters![0].reason, /^expired at /);
     assert.equal(received.length, 3, 'never delivered after it expired');

@@ -43,11 +43,15 @@ for (const { store, window, deliveriesMs, settleMs } of backends) {
       }
       const producer = await env.startClient({ groupId: 'p-trade', publishTopics: ['trade'] });
 
-      const unmatched = await producer.send(buildStringMessage({ topic: 'trade', messageType: 'refund', body: 'nobody wants me' }));
+      const unmatched = await producer.send(
+        buildStringMessage({ topic: 'trade', messageType: 'refund', body: 'nobody wants me' }),
+      );
       assert.equal(unmatched.status, true);
       const ids: string[] = [];
       for (let i = 0; i < total; i += window) {
-        const batch = Array.from({ length: Math.min(window, total - i) }, (_, k) => buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: `order-${i + k}` }));
+        const batch = Array.from({ length: Math.min(window, total - i) }, (_, k) =>
+          buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: `order-${i + k}` }),
+        );
         const acks = await Promise.all(batch.map((m) => producer.send(m)));
         for (const ack of acks) ids.push(ack.messageId);
       }
@@ -61,8 +65,18 @@ for (const { store, window, deliveriesMs, settleMs } of backends) {
       assert.deepEqual(strays, []);
       await eventually(() => server.inFlightCount === 0, settleMs, 'every delivery acked at the broker');
       // memory deletes before a message leaves flight; a durable store may still be writing its batch
-      if (store === 'memory') assert.deepEqual(await server.store.countsByTopic(), { trade: 1 }, 'only the unmatched message is still stored');
-      else await eventually(async () => JSON.stringify(await server.store.countsByTopic()) === JSON.stringify({ trade: 1 }), settleMs, 'only the unmatched message still stored');
+      if (store === 'memory')
+        assert.deepEqual(
+          await server.store.countsByTopic(),
+          { trade: 1 },
+          'only the unmatched message is still stored',
+        );
+      else
+        await eventually(
+          async () => JSON.stringify(await server.store.countsByTopic()) === JSON.stringify({ trade: 1 }),
+          settleMs,
+          'only the unmatched message still stored',
+        );
       assert.deepEqual(await server.store.listDeadLetters({ limit: 10 }), [], 'nothing dead-lettered');
     });
   });
@@ -77,17 +91,35 @@ describe('delivery - two groups, one acks and one nacks (virtual clock)', functi
   it('retries only the group that has not acked; the acking group receives exactly once', async () => {
     const got = { 's-ack': 0, 's-nack': 0 };
     for (const groupId of ['s-ack', 's-nack'] as const) {
-      await env.startClient({ groupId, bindings: bindings.filter((b) => b.groupId === groupId), listener: () => ++got[groupId] > 0 && (groupId === 's-ack' || got[groupId] >= 5) });
+      await env.startClient({
+        groupId,
+        bindings: bindings.filter((b) => b.groupId === groupId),
+        listener: () => ++got[groupId] > 0 && (groupId === 's-ack' || got[groupId] >= 5),
+      });
     }
     const producer = await env.startClient({ groupId: 'p-trade', publishTopics: ['trade'] });
-    const { messageId } = await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'half the groups say no' }));
+    const { messageId } = await producer.send(
+      buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'half the groups say no' }),
+    );
     for (let attempt = 3; attempt < 5; attempt++) {
-      await eventually(() => got['s-nack'] === attempt && env.broker.retryScheduledCount === 1 && env.broker.inFlightCount === 0, 5000, `attempt ${attempt} failed and rescheduled (got ${JSON.stringify(got)}, scheduled ${env.broker.retryScheduledCount}, in flight ${env.broker.inFlightCount})`);
+      await eventually(
+        () => got['s-nack'] === attempt && env.broker.retryScheduledCount === 1 && env.broker.inFlightCount === 0,
+        5000,
+        `attempt ${attempt} failed and rescheduled (got ${JSON.stringify(got)}, scheduled ${env.broker.retryScheduledCount}, in flight ${env.broker.inFlightCount})`,
+      );
       const stored = await env.broker.store.get(messageId);
-      assert.deepEqual([stored?.succGroups, stored?.failGroups], [['s-ack'], ['s-nack']], 'the acking group is recorded as succeeded');
+      assert.deepEqual(
+        [stored?.succGroups, stored?.failGroups],
+        [['s-ack'], ['s-nack']],
+        'the acking group is recorded as succeeded',
+      );
       clock.advance(5000);
     }
-    await eventually(async () => got['s-nack'] === 5 && Object.keys(await env.broker.store.countsByTopic()).length === 0, 5000, 'the nacking group accepted on attempt 5');
+    await eventually(
+      async () => got['s-nack'] === 5 && Object.keys(await env.broker.store.countsByTopic()).length === 0,
+      5000,
+      'the nacking group accepted on attempt 5',
+    );
     assert.deepEqual(got, { 's-ack': 1, 's-nack': 5 });
   });
 });

@@ -46,14 +46,19 @@ class LateAnsweringStore extends MemoryStore {
 describe('delivery - a recovery scan that sees a save before it is answered', function () {
   this.timeout(30_000);
   const store = new LateAnsweringStore();
-  const env = withBroker({ bindings: [directBinding('s-mc', 'trade', 'pay-succ')], config: { recoverIntervalMs: 100 }, brokerOptions: { store } });
+  const env = withBroker({
+    bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
+    config: { recoverIntervalMs: 100 },
+    brokerOptions: { store },
+  });
 
   it('leaves the message to the publish path: delivered once, after its store-ack', async () => {
     const deliveries = new Map<string, number>();
     const marker = countdown(1, 20_000, 'the marker delivered');
     let markerId = '';
     const consumer = env.client({
-      groupId: 's-mc', bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
+      groupId: 's-mc',
+      bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
       listener: (m) => {
         deliveries.set(m.header.messageId, (deliveries.get(m.header.messageId) ?? 0) + 1);
         if (m.header.messageId === markerId) marker.tick();
@@ -64,13 +69,18 @@ describe('delivery - a recovery scan that sees a save before it is answered', fu
     await Promise.all([consumer.start(), producer.start()]);
 
     const acked = producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'seen early' }));
-    await eventually(() => store.pagesAfterStore >= 3, 10_000, 'recovery scans that page the stored, unanswered message');
+    await eventually(
+      () => store.pagesAfterStore >= 3,
+      10_000,
+      'recovery scans that page the stored, unanswered message',
+    );
     assert.equal(deliveries.size, 0, 'not delivered while its save is unanswered');
     store.open();
     const { messageId } = await acked;
 
     // A message published after it is delivered after it: by then a second delivery would have come.
-    markerId = (await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'marker' }))).messageId;
+    markerId = (await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'marker' })))
+      .messageId;
     await marker.done;
     await eventually(() => deliveries.get(messageId) !== undefined, 5000, 'the first message delivered');
     assert.equal(deliveries.get(messageId), 1, 'delivered exactly once');

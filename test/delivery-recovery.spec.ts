@@ -27,7 +27,20 @@ describe('delivery recovery - broker killed with 10,000 undelivered messages (fi
     const address = `127.0.0.1:${await freePort()}`;
     const binding = directBinding('s-rec', 'trade', 'pay-succ', { watermark: 100_000 });
     const registry = `file://${writeRegistryFile(dir, [{ address, topics: ['trade'] }], [binding])}`;
-    const args = ['--bind', address, '--registry', registry, '--store', `file://${join(dir, 'store')}?fsync=batch`, '--topics', 'trade', '--groups', 'none', '--log-level', 'warn'];
+    const args = [
+      '--bind',
+      address,
+      '--registry',
+      registry,
+      '--store',
+      `file://${join(dir, 'store')}?fsync=batch`,
+      '--topics',
+      'trade',
+      '--groups',
+      'none',
+      '--log-level',
+      'warn',
+    ];
     broker = await startBrokerProcess(args);
 
     // No consumer online: each message fails attempts 1-3 and waits for its 5 s retry in the store.
@@ -36,7 +49,9 @@ describe('delivery recovery - broker killed with 10,000 undelivered messages (fi
     const total = 10_000;
     const acked: string[] = [];
     for (let i = 0; i < total; i += 500) {
-      const batch = Array.from({ length: 500 }, (_, k) => producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: `order-${i + k}` })));
+      const batch = Array.from({ length: 500 }, (_, k) =>
+        producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: `order-${i + k}` })),
+      );
       for (const ack of await Promise.all(batch)) acked.push(ack.messageId);
     }
     await producer.close();
@@ -50,7 +65,10 @@ describe('delivery recovery - broker killed with 10,000 undelivered messages (fi
     const seen = new Set<string>();
     const all = countdown(total, 30_000, 'messages delivered after the restart');
     const consumer = new KiteQClient({
-      registry, groupId: 's-rec', secretKey: 'k', bindings: [binding],
+      registry,
+      groupId: 's-rec',
+      secretKey: 'k',
+      bindings: [binding],
       listener: (m) => {
         if (!seen.has(m.header.messageId)) {
           seen.add(m.header.messageId);

@@ -7,7 +7,10 @@ import { withBroker } from './support/with-broker';
 
 describe('delivery - redelivery after a nack or a timeout', function () {
   this.timeout(30_000);
-  const env = withBroker({ bindings: [directBinding('s-mc', 'trade', 'pay-succ')], config: { deliveryTimeoutMs: 800 } }, { perTest: true });
+  const env = withBroker(
+    { bindings: [directBinding('s-mc', 'trade', 'pay-succ')], config: { deliveryTimeoutMs: 800 } },
+    { perTest: true },
+  );
 
   function client(groupId: string, listener?: MessageListener): Promise<KiteQClient> {
     const bindings = groupId.startsWith('s-') ? [directBinding(groupId, 'trade', 'pay-succ')] : [];
@@ -24,7 +27,9 @@ describe('delivery - redelivery after a nack or a timeout', function () {
       return true;
     });
     const producer = await client('p-trade');
-    const ack = await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'nack me once' }));
+    const ack = await producer.send(
+      buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'nack me once' }),
+    );
     await accepted.done;
     assert.deepEqual(attempts, [ack.messageId, ack.messageId]);
   });

@@ -25,7 +25,10 @@ describe('delivery scheduler - retry heap on a virtual clock', () => {
     dues.forEach((d, i) => heap.push(d, `id${i}`));
     const out: number[] = [];
     while (heap.size > 0) out.push(heap.pop()!.dueMs);
-    assert.deepEqual(out, [...dues].sort((a, b) => a - b));
+    assert.deepEqual(
+      out,
+      [...dues].sort((a, b) => a - b),
+    );
   });
 
   it('fires each id once at its time, with one timer pending at most', () => {
@@ -40,20 +43,32 @@ describe('delivery scheduler - retry heap on a virtual clock', () => {
     clock.advance(4999);
     assert.deepEqual(fired, []);
     clock.advance(200_000);
-    assert.deepEqual(fired, [['a', 5000], ['b', 10_000], ['c', 160_000]]);
+    assert.deepEqual(fired, [
+      ['a', 5000],
+      ['b', 10_000],
+      ['c', 160_000],
+    ]);
     assert.equal(scheduler.size, 0);
   });
 
   it('refuses past maxScheduled, leaving the message to the recovery scan', () => {
     const clock = new VirtualClock(0);
     const scheduler = new RetryScheduler({ clock, maxScheduled: 2, onDue: () => undefined });
-    assert.deepEqual([scheduler.schedule('a', 1), scheduler.schedule('b', 1), scheduler.schedule('c', 1)], [true, true, false]);
+    assert.deepEqual(
+      [scheduler.schedule('a', 1), scheduler.schedule('b', 1), scheduler.schedule('c', 1)],
+      [true, true, false],
+    );
   });
 
   it('releases retries due in the same millisecond in slices, one timer turn each', () => {
     const clock = new TurnCountingClock();
     const turnOf: number[] = [];
-    const scheduler = new RetryScheduler({ clock, maxScheduled: 10_000, sliceSize: 400, onDue: () => turnOf.push(clock.turns) });
+    const scheduler = new RetryScheduler({
+      clock,
+      maxScheduled: 10_000,
+      sliceSize: 400,
+      onDue: () => turnOf.push(clock.turns),
+    });
     for (let i = 0; i < 1000; i++) scheduler.schedule(`id${i}`, 5000); // nextDeliverTime is whole seconds
     clock.advance(5000);
     assert.equal(turnOf.length, 1000, 'all of them, within the same advance');
@@ -66,12 +81,20 @@ describe('delivery scheduler - retry heap on a virtual clock', () => {
     const clock = new VirtualClock(0);
     let inFlight = 0;
     const fired: string[] = [];
-    const scheduler = new RetryScheduler({ clock, maxScheduled: 10_000, hasRoom: () => inFlight < 300, onDue: (id) => (fired.push(id), inFlight++) });
+    const scheduler = new RetryScheduler({
+      clock,
+      maxScheduled: 10_000,
+      hasRoom: () => inFlight < 300,
+      onDue: (id) => (fired.push(id), inFlight++),
+    });
     for (let i = 0; i < 1000; i++) scheduler.schedule(`id${i}`, 1000);
     clock.advance(60_000);
     assert.equal(fired.length, 300, 'up to the bound, however long it waits');
     const waiting = Array.from({ length: 1000 }, (_, i) => `id${i}`).filter((id) => !fired.includes(id));
-    assert.ok(waiting.length === 700 && waiting.every((id) => scheduler.has(id)), 'the rest stay scheduled (the recovery scan leaves them alone)');
+    assert.ok(
+      waiting.length === 700 && waiting.every((id) => scheduler.has(id)),
+      'the rest stay scheduled (the recovery scan leaves them alone)',
+    );
     inFlight = 0; // the consumers acked
     clock.advance(20);
     assert.equal(fired.length, 600);

@@ -9,7 +9,10 @@ import { withBroker } from './support/with-broker';
 
 describe('delivery - a retry after a timeout passes over the consumer that timed out', function () {
   this.timeout(30_000);
-  const env = withBroker({ bindings: [directBinding('s-pool', 'trade', 'pay-succ')], config: { deliveryTimeoutMs: 400 } });
+  const env = withBroker({
+    bindings: [directBinding('s-pool', 'trade', 'pay-succ')],
+    config: { deliveryTimeoutMs: 400 },
+  });
 
   function consumer(listener: MessageListener): KiteQClient {
     return env.client({ groupId: 's-pool', bindings: [directBinding('s-pool', 'trade', 'pay-succ')], listener });
@@ -31,10 +34,18 @@ describe('delivery - a retry after a timeout passes over the consumer that timed
     });
     const producer = env.client({ groupId: 'p-trade', publishTopics: ['trade'] });
     await Promise.all([silent.start(), answering.start(), producer.start()]);
-    await Promise.all(Array.from({ length: total }, (_, i) => producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: `m${i}` }))));
+    await Promise.all(
+      Array.from({ length: total }, (_, i) =>
+        producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: `m${i}` })),
+      ),
+    );
     await all.done;
     // Both consumers were picked at random for first attempts; every retry went to the one that answers.
     assert.ok(atSilent.length > 0, 'the silent consumer got first attempts (random pick between two)');
-    assert.equal(new Set(atSilent).size, atSilent.length, `no message went back to the silent consumer (${atSilent.length} deliveries there)`);
+    assert.equal(
+      new Set(atSilent).size,
+      atSilent.length,
+      `no message went back to the silent consumer (${atSilent.length} deliveries there)`,
+    );
   });
 });

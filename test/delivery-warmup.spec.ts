@@ -17,7 +17,12 @@ describe('delivery warm-up - one warm consumer, one warming up over 10 s', funct
     const counts = { warm: 0, warming: 0 };
     let phase: ReturnType<typeof countdown> | null = null;
     const consumer = async (name: keyof typeof counts, warmingupSec: number) => {
-      await env.startClient({ groupId: 's-pool', bindings: [binding], warmingupSec, listener: () => (counts[name]++, phase?.tick(), true) });
+      await env.startClient({
+        groupId: 's-pool',
+        bindings: [binding],
+        warmingupSec,
+        listener: () => (counts[name]++, phase?.tick(), true),
+      });
     };
     await consumer('warm', 0);
     await consumer('warming', 10); // authenticated now: its warm-up starts at this virtual time
@@ -28,7 +33,11 @@ describe('delivery warm-up - one warm consumer, one warming up over 10 s', funct
       clock.advance((atSec - sinceSec) * 1000);
       counts.warm = counts.warming = 0;
       phase = countdown(perPhase, 20_000, `deliveries at ${atSec} s`);
-      await Promise.all(Array.from({ length: perPhase }, (_, i) => producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: `${atSec}:${i}` }))));
+      await Promise.all(
+        Array.from({ length: perPhase }, (_, i) =>
+          producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: `${atSec}:${i}` })),
+        ),
+      );
       await phase.done;
       return counts.warming / perPhase;
     };

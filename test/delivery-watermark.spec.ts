@@ -9,7 +9,10 @@ import { withBroker } from './support/with-broker';
 describe('delivery watermark - 100 messages/s', function () {
   this.timeout(60_000);
   // a delivery timeout far below the 9 s the backlog waits: waiting must not count against it
-  const env = withBroker({ bindings: [directBinding('s-slow', 'trade', 'pay-succ', { watermark: 100 })], config: { deliveryTimeoutMs: 2000 } });
+  const env = withBroker({
+    bindings: [directBinding('s-slow', 'trade', 'pay-succ', { watermark: 100 })],
+    config: { deliveryTimeoutMs: 2000 },
+  });
 
   it('spreads 1,000 messages over at least 9 s, none retried or dead-lettered for waiting', async () => {
     const total = 1000;
@@ -31,7 +34,11 @@ describe('delivery watermark - 100 messages/s', function () {
     const producer = env.client({ groupId: 'p-trade', publishTopics: ['trade'] });
     await consumer.start();
     await producer.start();
-    const acks = await Promise.all(Array.from({ length: total }, (_, i) => producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: `m${i}` }))));
+    const acks = await Promise.all(
+      Array.from({ length: total }, (_, i) =>
+        producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: `m${i}` })),
+      ),
+    );
     assert.ok(acks.every((a) => a.status));
     await all.done;
     const times = [...arrivals.values()].sort((a, b) => a - b);
@@ -41,7 +48,14 @@ describe('delivery watermark - 100 messages/s', function () {
     const firstSecond = times.filter((t) => t - times[0] < 1000).length;
     assert.ok(firstSecond <= 220, `${firstSecond} deliveries in the first second (burst 100 + 100/s)`);
     const { retried, deadLettered, failed } = env.broker.counters.total;
-    assert.deepEqual({ retried, deadLettered, failed, duplicates }, { retried: 0, deadLettered: 0, failed: 0, duplicates: 0 });
-    await eventually(async () => Object.keys(await env.broker.store.countsByTopic()).length === 0, 5000, 'every message finished');
+    assert.deepEqual(
+      { retried, deadLettered, failed, duplicates },
+      { retried: 0, deadLettered: 0, failed: 0, duplicates: 0 },
+    );
+    await eventually(
+      async () => Object.keys(await env.broker.store.countsByTopic()).length === 0,
+      5000,
+      'every message finished',
+    );
   });
 });

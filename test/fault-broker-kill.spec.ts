@@ -29,7 +29,12 @@ for (const backend of backends) {
     before(async () => {
       dir = tempDir('kiteq-fault-kill-');
       if (backend.mysql) db = await freshTestDatabase();
-      broker = await startChildBroker({ dir, store: backend.store(dir, db), bindings: [STREAM_BINDING], args: ['--recover-interval-ms', '1000'] });
+      broker = await startChildBroker({
+        dir,
+        store: backend.store(dir, db),
+        bindings: [STREAM_BINDING],
+        args: ['--recover-interval-ms', '1000'],
+      });
     });
     after(async () => {
       await stream?.close();
@@ -50,11 +55,25 @@ for (const backend of backends) {
         broker = { ...broker, process: await broker.process.restart() };
       }
       const progress = stream.figures.acked.size;
-      await eventually(() => stream!.figures.acked.size > progress + 200, 30_000, 'publishing resumes after the last restart', 5);
+      await eventually(
+        () => stream!.figures.acked.size > progress + 200,
+        30_000,
+        'publishing resumes after the last restart',
+        5,
+      );
       await stream.stop();
       const { figures } = stream;
-      await eventually(() => figures.allAckedDelivered(), 90_000, `every acked message delivered (${figures.lost.length} missing)`, 200);
-      figures.print(`broker-kill-${backend.mysql ? 'mysql' : 'file'}`, { kills: KILLS, killedAtAcked, refusals: Object.fromEntries(stream.refusals) });
+      await eventually(
+        () => figures.allAckedDelivered(),
+        90_000,
+        `every acked message delivered (${figures.lost.length} missing)`,
+        200,
+      );
+      figures.print(`broker-kill-${backend.mysql ? 'mysql' : 'file'}`, {
+        kills: KILLS,
+        killedAtAcked,
+        refusals: Object.fromEntries(stream.refusals),
+      });
       assert.equal(figures.lost.length, 0);
       assert.ok(figures.acked.size > 2000, `the stream made progress (${figures.acked.size} acked)`);
     });

@@ -47,8 +47,19 @@ describe('fault - clients killed with SIGKILL mid-stream', function () {
   before(async () => {
     dir = tempDir('kiteq-fault-clients-');
     broker = await startChildBroker({
-      dir, store: `file://${join(dir, 'data')}`, bindings: [STREAM_BINDING],
-      args: ['--tx-check-age-sec', '1', '--tx-check-interval-sec', '1', '--recover-interval-ms', '1000', '--delivery-timeout-ms', '2000'],
+      dir,
+      store: `file://${join(dir, 'data')}`,
+      bindings: [STREAM_BINDING],
+      args: [
+        '--tx-check-age-sec',
+        '1',
+        '--tx-check-interval-sec',
+        '1',
+        '--recover-interval-ms',
+        '1000',
+        '--delivery-timeout-ms',
+        '2000',
+      ],
     });
   });
   afterEach(async () => {
@@ -68,39 +79,71 @@ describe('fault - clients killed with SIGKILL mid-stream', function () {
     await eventually(() => doomed.events.some((e) => e.ready), 10_000, 'the child consumer ready');
     stream = await startStream({ registry: broker.registryUri, producers: 2, window: 8, withConsumer: false });
     const { figures } = stream;
-    await eventually(() => ids(doomed.events, 'received').length >= 1000, 30_000, '1000 deliveries to the child consumer', 10);
+    await eventually(
+      () => ids(doomed.events, 'received').length >= 1000,
+      30_000,
+      '1000 deliveries to the child consumer',
+      10,
+    );
     doomed.child.kill('SIGKILL');
     await doomed.exited;
     const receivedByDoomed = ids(doomed.events, 'received');
     for (const id of receivedByDoomed) figures.deliver(id);
     const ackedAtKill = figures.acked.size;
-    const survivor = new KiteQClient({ registry: broker.registryUri, groupId: 's-fault', secretKey: 'k', bindings: [STREAM_BINDING], listener: (m) => (figures.deliver(m.header.messageId), true) });
+    const survivor = new KiteQClient({
+      registry: broker.registryUri,
+      groupId: 's-fault',
+      secretKey: 'k',
+      bindings: [STREAM_BINDING],
+      listener: (m) => (figures.deliver(m.header.messageId), true),
+    });
     clients.push(survivor);
     await survivor.start();
     await eventually(() => figures.acked.size >= ackedAtKill + 1000, 30_000, '1000 more acks after the kill', 10);
     await stream.stop();
-    await eventually(() => figures.allAckedDelivered(), 30_000, `every acked message delivered (${figures.lost.length} missing)`, 100);
+    await eventually(
+      () => figures.allAckedDelivered(),
+      30_000,
+      `every acked message delivered (${figures.lost.length} missing)`,
+      100,
+    );
     figures.print('consumer-kill', { receivedByKilledConsumer: receivedByDoomed.length, ackedAtKill });
     assert.equal(figures.lost.length, 0);
   });
 
   it('producer killed: its acked messages are delivered and its prepared ones resolve through check-back', async () => {
     // Its group's other producer answers check-backs: commit.
-    const checker = new KiteQClient({ registry: broker.registryUri, groupId: 'p-fault', secretKey: 'k', publishTopics: ['trade'], txCheckListener: () => 'commit' });
+    const checker = new KiteQClient({
+      registry: broker.registryUri,
+      groupId: 'p-fault',
+      secretKey: 'k',
+      publishTopics: ['trade'],
+      txCheckListener: () => 'commit',
+    });
     clients.push(checker);
     stream = await startStream({ registry: broker.registryUri, producers: 0 }); // its consumer only
     await checker.start();
     const { figures } = stream;
     const doomed = startClientProcess('producer', broker.registryUri);
     processes.push(doomed);
-    await eventually(() => ids(doomed.events, 'prepared').length >= 300, 30_000, '300 prepared messages from the child producer', 10);
+    await eventually(
+      () => ids(doomed.events, 'prepared').length >= 300,
+      30_000,
+      '300 prepared messages from the child producer',
+      10,
+    );
     doomed.child.kill('SIGKILL');
     await doomed.exited;
     const acked = ids(doomed.events, 'acked');
     const prepared = ids(doomed.events, 'prepared');
     for (const id of [...acked, ...prepared]) figures.ack(id);
     figures.sent = acked.length + prepared.length;
-    await eventually(() => figures.allAckedDelivered(), 30_000, `every acked and prepared message delivered (${figures.lost.length} missing)`, 100);
+    await eventually(
+      () => figures.allAckedDelivered(),
+      30_000,
+      `every acked and prepared message delivered (${figures.lost.length} missing)`,
+      100,
+    );
     figures.print('producer-kill', { acked: acked.length, preparedResolvedByCheckBack: prepared.length });
     assert.equal(figures.lost.length, 0);
   });

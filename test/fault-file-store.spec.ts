@@ -7,7 +7,17 @@
 //   are kept in damaged/ and counted in /stat and /metrics.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { closeSync, ftruncateSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  ftruncateSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { buildStringMessage, KiteQClient } from '../client';
 import { type ChildBroker, startChildBroker, StreamFigures } from './fixtures/fault/harness';
@@ -18,11 +28,23 @@ import { freePort } from './support/ports';
 import { flipByte, readBytes, recordAtOrAfter, recordsEnd, segmentFiles } from './support/segments';
 
 function consumerFor(registry: string, figures: StreamFigures): KiteQClient {
-  return new KiteQClient({ registry, groupId: 's-fault', secretKey: 'k', bindings: [STREAM_BINDING], listener: (m) => (figures.deliver(m.header.messageId), true) });
+  return new KiteQClient({
+    registry,
+    groupId: 's-fault',
+    secretKey: 'k',
+    bindings: [STREAM_BINDING],
+    listener: (m) => (figures.deliver(m.header.messageId), true),
+  });
 }
 
 function producerFor(registry: string): KiteQClient {
-  return new KiteQClient({ registry, groupId: 'p-fault', secretKey: 'k', publishTopics: ['trade'], sendRetry: { retries: 0 } });
+  return new KiteQClient({
+    registry,
+    groupId: 'p-fault',
+    secretKey: 'k',
+    publishTopics: ['trade'],
+    sendRetry: { retries: 0 },
+  });
 }
 
 describe('fault - disk full under the file store (4 MiB tmpfs)', function () {
@@ -37,7 +59,12 @@ describe('fault - disk full under the file store (4 MiB tmpfs)', function () {
     mountPoint = join(dir, 'mnt');
     execFileSync('mkdir', ['-p', mountPoint]);
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mountPoint]);
-    broker = await startChildBroker({ dir, store: `file://${join(mountPoint, 'store')}?segmentBytes=262144`, bindings: [STREAM_BINDING], args: ['--recover-interval-ms', '1000'] });
+    broker = await startChildBroker({
+      dir,
+      store: `file://${join(mountPoint, 'store')}?segmentBytes=262144`,
+      bindings: [STREAM_BINDING],
+      args: ['--recover-interval-ms', '1000'],
+    });
   });
   after(async () => {
     await Promise.all(clients.map((c) => c.close()));
@@ -55,32 +82,49 @@ describe('fault - disk full under the file store (4 MiB tmpfs)', function () {
     const body = 'f'.repeat(2048);
     const reasons = new Map<string, number>();
     while (figures.refused < 20) {
-      await Promise.all(Array.from({ length: 8 }, async () => {
-        figures.sent++;
-        try {
-          figures.ack((await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body }))).messageId);
-        } catch (error) {
-          figures.refused++;
-          const reason = (error as Error).message;
-          reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
-        }
-      }));
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          figures.sent++;
+          try {
+            figures.ack(
+              (await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body }))).messageId,
+            );
+          } catch (error) {
+            figures.refused++;
+            const reason = (error as Error).message;
+            reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+          }
+        }),
+      );
       assert.ok(figures.sent < 20_000, 'the disk never filled');
     }
-    assert.ok([...reasons.keys()].some((r) => /Store Full|no space|ENOSPC/i.test(r)), `a reason naming the full disk: ${[...reasons.keys()].join(' | ')}`);
+    assert.ok(
+      [...reasons.keys()].some((r) => /Store Full|no space|ENOSPC/i.test(r)),
+      `a reason naming the full disk: ${[...reasons.keys()].join(' | ')}`,
+    );
     const ackedWhileFull = figures.acked.size;
     // A consumer drains the store; reclaimed segments free the disk; publishes succeed again.
     const consumer = consumerFor(broker.registryUri, figures);
     clients.push(consumer);
     await consumer.start();
-    await eventually(() => figures.allAckedDelivered(), 30_000, `every acked message delivered (${figures.lost.length} missing)`, 100);
-    const after = await eventually(async () => {
-      try {
-        return (await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body }))).messageId;
-      } catch {
-        return '';
-      }
-    }, 30_000, 'a publish accepted after the disk has room again', 250);
+    await eventually(
+      () => figures.allAckedDelivered(),
+      30_000,
+      `every acked message delivered (${figures.lost.length} missing)`,
+      100,
+    );
+    const after = await eventually(
+      async () => {
+        try {
+          return (await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body }))).messageId;
+        } catch {
+          return '';
+        }
+      },
+      30_000,
+      'a publish accepted after the disk has room again',
+      250,
+    );
     figures.ack(after);
     await eventually(() => figures.allAckedDelivered(), 10_000, 'the publish after recovery delivered');
     figures.print('disk-full-file', { ackedBeforeFull: ackedWhileFull, reasons: Object.fromEntries(reasons) });
@@ -98,7 +142,12 @@ for (const damage of ['truncated record', 'flipped byte'] as const) {
 
     before(async () => {
       dir = tempDir('kiteq-fault-tail-');
-      broker = await startChildBroker({ dir, store: `file://${join(dir, 'data')}?fsync=always`, bindings: [STREAM_BINDING], args: ['--recover-interval-ms', '1000'] });
+      broker = await startChildBroker({
+        dir,
+        store: `file://${join(dir, 'data')}?fsync=always`,
+        bindings: [STREAM_BINDING],
+        args: ['--recover-interval-ms', '1000'],
+      });
     });
     after(async () => {
       await Promise.all(clients.map((c) => c.close()));
@@ -114,12 +163,16 @@ for (const damage of ['truncated record', 'flipped byte'] as const) {
       const ordered: string[] = [];
       for (let i = 0; i < 300; i++) {
         figures.sent++;
-        const { messageId } = await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: `tail ${i}` }));
+        const { messageId } = await producer.send(
+          buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: `tail ${i}` }),
+        );
         figures.ack(messageId);
         ordered.push(messageId);
       }
       await broker.process.kill('SIGKILL');
-      const segments = readdirSync(join(dir, 'data')).filter((f) => /^seg-\d+\.log$/.test(f)).sort();
+      const segments = readdirSync(join(dir, 'data'))
+        .filter((f) => /^seg-\d+\.log$/.test(f))
+        .sort();
       const last = join(dir, 'data', segments[segments.length - 1]);
       const size = recordsEnd(last);
       assert.ok(size > 0 && size <= statSync(last).size);
@@ -138,8 +191,15 @@ for (const damage of ['truncated record', 'flipped byte'] as const) {
       await consumer.start();
       // Everything before the damaged (last) record; the last message may be the damaged one.
       const beforeDamage = ordered.slice(0, -1);
-      await eventually(() => beforeDamage.every((id) => figures.delivered.has(id)), 20_000, 'every message before the damaged tail delivered', 100);
-      figures.print(`corrupt-tail-${damage.replace(' ', '-')}`, { lastRecordKept: figures.delivered.has(ordered[ordered.length - 1]) });
+      await eventually(
+        () => beforeDamage.every((id) => figures.delivered.has(id)),
+        20_000,
+        'every message before the damaged tail delivered',
+        100,
+      );
+      figures.print(`corrupt-tail-${damage.replace(' ', '-')}`, {
+        lastRecordKept: figures.delivered.has(ordered[ordered.length - 1]),
+      });
       assert.equal(broker.process.child.exitCode, null);
     });
   });
@@ -155,7 +215,12 @@ describe('fault - damage in the middle of a segment after SIGKILL', function () 
   before(async () => {
     dir = tempDir('kiteq-fault-middle-');
     http = `127.0.0.1:${await freePort()}`;
-    broker = await startChildBroker({ dir, store: `file://${join(dir, 'data')}?fsync=batch`, bindings: [STREAM_BINDING], args: ['--recover-interval-ms', '1000', '--http', http] });
+    broker = await startChildBroker({
+      dir,
+      store: `file://${join(dir, 'data')}?fsync=batch`,
+      bindings: [STREAM_BINDING],
+      args: ['--recover-interval-ms', '1000', '--http', http],
+    });
   });
   after(async () => {
     await Promise.all(clients.map((c) => c.close()));
@@ -169,13 +234,21 @@ describe('fault - damage in the middle of a segment after SIGKILL', function () 
     clients.push(producer);
     await producer.start();
     let next = 0;
-    await Promise.all(Array.from({ length: 25 }, async () => {
-      while (next < 3000) {
-        next++;
-        figures.sent++;
-        figures.ack((await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: `middle ${next}` }))).messageId);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 25 }, async () => {
+        while (next < 3000) {
+          next++;
+          figures.sent++;
+          figures.ack(
+            (
+              await producer.send(
+                buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: `middle ${next}` }),
+              )
+            ).messageId,
+          );
+        }
+      }),
+    );
     await broker.process.kill('SIGKILL');
     const segments = segmentFiles(join(dir, 'data'));
     assert.equal(segments.length, 1);
@@ -185,7 +258,10 @@ describe('fault - damage in the middle of a segment after SIGKILL', function () 
     const lengthHit = recordAtOrAfter(file, Math.floor((2 * end) / 3), 'message');
     flipByte(file, payloadHit.offset + payloadHit.length - 3);
     flipByte(file, lengthHit.offset + 1, 0x01);
-    const damaged = [readBytes(file, payloadHit.offset, payloadHit.length), readBytes(file, lengthHit.offset, lengthHit.length)];
+    const damaged = [
+      readBytes(file, payloadHit.offset, payloadHit.length),
+      readBytes(file, lengthHit.offset, lengthHit.length),
+    ];
     broker = { ...broker, process: await broker.process.restart() };
     const consumer = consumerFor(broker.registryUri, figures);
     clients.push(consumer);
@@ -193,9 +269,19 @@ describe('fault - damage in the middle of a segment after SIGKILL', function () 
     const lost = [payloadHit.id, lengthHit.id];
     const owed = [...figures.acked].filter((id) => !lost.includes(id));
     assert.equal(owed.length, 2998);
-    await eventually(() => owed.every((id) => figures.delivered.has(id)), 30_000, `every acked message but the damaged ones delivered (${owed.filter((id) => !figures.delivered.has(id)).length} missing)`, 100);
-    const copies = readdirSync(join(dir, 'data', 'damaged')).sort((a, b) => Number(/-(\d+)\.bin$/.exec(a)![1]) - Number(/-(\d+)\.bin$/.exec(b)![1]));
-    assert.deepEqual(copies.map((name) => readFileSync(join(dir, 'data', 'damaged', name))), damaged);
+    await eventually(
+      () => owed.every((id) => figures.delivered.has(id)),
+      30_000,
+      `every acked message but the damaged ones delivered (${owed.filter((id) => !figures.delivered.has(id)).length} missing)`,
+      100,
+    );
+    const copies = readdirSync(join(dir, 'data', 'damaged')).sort(
+      (a, b) => Number(/-(\d+)\.bin$/.exec(a)![1]) - Number(/-(\d+)\.bin$/.exec(b)![1]),
+    );
+    assert.deepEqual(
+      copies.map((name) => readFileSync(join(dir, 'data', 'damaged', name))),
+      damaged,
+    );
     const stat = (await (await fetch(`http://${http}/stat`)).json()) as { kiteq_ts: { store_damage: unknown } };
     assert.deepEqual(stat.kiteq_ts.store_damage, { ranges: 2, bytes: payloadHit.length + lengthHit.length });
     assert.match(await (await fetch(`http://${http}/metrics`)).text(), /^kiteq_store_damaged_ranges_total 2$/m);

@@ -22,7 +22,12 @@ describe('fault - MariaDB unreachable for 4 s mid-stream (mysql store)', functio
     dir = tempDir('kiteq-fault-mysql-');
     db = await freshTestDatabase();
     proxy = await MariaDbProxy.start();
-    broker = await startChildBroker({ dir, store: db.uri({}, proxy.hostPort), bindings: [STREAM_BINDING], args: ['--recover-interval-ms', '1000'] });
+    broker = await startChildBroker({
+      dir,
+      store: db.uri({}, proxy.hostPort),
+      bindings: [STREAM_BINDING],
+      args: ['--recover-interval-ms', '1000'],
+    });
   });
   after(async () => {
     await stream?.close();
@@ -46,10 +51,22 @@ describe('fault - MariaDB unreachable for 4 s mid-stream (mysql store)', functio
     const back = figures.acked.size;
     await eventually(() => figures.acked.size >= back + 1000, 60_000, '1000 more acks after MariaDB is back', 20);
     await stream.stop();
-    await eventually(() => figures.allAckedDelivered(), 60_000, `every acked message delivered (${figures.lost.length} missing)`, 200);
-    figures.print('mysql-outage', { ackedBefore, ackedDuringOutage: ackedDuring, refusals: Object.fromEntries(stream.refusals) });
+    await eventually(
+      () => figures.allAckedDelivered(),
+      60_000,
+      `every acked message delivered (${figures.lost.length} missing)`,
+      200,
+    );
+    figures.print('mysql-outage', {
+      ackedBefore,
+      ackedDuringOutage: ackedDuring,
+      refusals: Object.fromEntries(stream.refusals),
+    });
     assert.equal(figures.lost.length, 0);
-    assert.ok([...stream.refusals.keys()].some((r) => /Store Unavailable/.test(r)), `a retriable "Store Unavailable" reason: ${[...stream.refusals.keys()].join(' | ')}`);
+    assert.ok(
+      [...stream.refusals.keys()].some((r) => /Store Unavailable/.test(r)),
+      `a retriable "Store Unavailable" reason: ${[...stream.refusals.keys()].join(' | ')}`,
+    );
     assert.equal(broker.process.child.exitCode, null);
   });
 });

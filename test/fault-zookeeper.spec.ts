@@ -21,7 +21,11 @@ const OUTAGE_MS = Number(process.env.KITEQ_FAULT_ZK_OUTAGE_MS ?? 30_000);
 async function zkBroker(dir: string, connectString: string): Promise<ChildBroker> {
   const port = await freePort();
   return startChildBroker({
-    dir, port, store: `file://${join(dir, 'data')}`, bindings: [], registry: `zk://${connectString}?sessionTimeoutMs=2000`,
+    dir,
+    port,
+    store: `file://${join(dir, 'data')}`,
+    bindings: [],
+    registry: `zk://${connectString}?sessionTimeoutMs=2000`,
     args: ['--advertise', `127.0.0.1:${port}`, '--recover-interval-ms', '1000'],
   });
 }
@@ -30,14 +34,30 @@ async function zkBroker(dir: string, connectString: string): Promise<ChildBroker
 async function lateGroupReceives(registry: string): Promise<void> {
   const got = new Set<string>();
   const binding = directBinding('s-late', 'trade', 'pay-succ', { watermark: 100_000 });
-  const late = new KiteQClient({ registry, groupId: 's-late', secretKey: 'k', bindings: [binding], listener: (m) => (got.add(m.header.messageId), true) });
+  const late = new KiteQClient({
+    registry,
+    groupId: 's-late',
+    secretKey: 'k',
+    bindings: [binding],
+    listener: (m) => (got.add(m.header.messageId), true),
+  });
   const producer = new KiteQClient({ registry, groupId: 'p-late', secretKey: 'k', publishTopics: ['trade'] });
   try {
     await Promise.all([late.start(), producer.start()]);
-    await eventually(async () => {
-      const { messageId } = await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'late' }));
-      return eventually(() => got.has(messageId), 1000, 'late delivery', 20).then(() => true, () => false);
-    }, 20_000, 'a group bound after the fault receives', 100);
+    await eventually(
+      async () => {
+        const { messageId } = await producer.send(
+          buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'late' }),
+        );
+        return eventually(() => got.has(messageId), 1000, 'late delivery', 20).then(
+          () => true,
+          () => false,
+        );
+      },
+      20_000,
+      'a group bound after the fault receives',
+      100,
+    );
   } finally {
     await Promise.all([late.close(), producer.close()]);
   }
@@ -71,11 +91,19 @@ describe('fault - ZooKeeper stopped and started again', function () {
     const ackedAtStop = figures.acked.size;
     const deliveredAtStop = figures.delivered.size;
     await new Promise((r) => setTimeout(r, OUTAGE_MS)); // the outage itself
-    const duringOutage = { acked: figures.acked.size - ackedAtStop, delivered: figures.delivered.size - deliveredAtStop };
+    const duringOutage = {
+      acked: figures.acked.size - ackedAtStop,
+      delivered: figures.delivered.size - deliveredAtStop,
+    };
     await zookeeper.start();
     await lateGroupReceives(registry);
     await stream.stop();
-    await eventually(() => figures.allAckedDelivered(), 30_000, `every acked message delivered (${figures.lost.length} missing)`, 100);
+    await eventually(
+      () => figures.allAckedDelivered(),
+      30_000,
+      `every acked message delivered (${figures.lost.length} missing)`,
+      100,
+    );
     figures.print('zookeeper-stopped', { outageMs: OUTAGE_MS, duringOutage });
     assert.ok(duringOutage.delivered > 0, 'delivery went on while ZooKeeper was down');
     assert.equal(figures.lost.length, 0);
@@ -95,7 +123,11 @@ describe('fault - broker ZooKeeper session expired by a network cut', function (
     dir = tempDir('kiteq-fault-zk-expiry-');
     zookeeper = await startZooKeeper({ tickTimeMs: 200 });
     proxy = await startZooKeeperProxy(zookeeper.port);
-    raw = await ZkClient.connect({ connectString: zookeeper.connectString, sessionTimeoutMs: 4000, connectTimeoutMs: 5000 });
+    raw = await ZkClient.connect({
+      connectString: zookeeper.connectString,
+      sessionTimeoutMs: 4000,
+      connectTimeoutMs: 5000,
+    });
     broker = await zkBroker(dir, proxy.connectString);
   });
   after(async () => {
@@ -115,17 +147,32 @@ describe('fault - broker ZooKeeper session expired by a network cut', function (
     const alive = `/kiteq/alive_servers/${broker.address}`;
     const oldOwner = (await raw.exists(alive))!.ephemeralOwner.toString('hex');
     proxy.cut();
-    await eventually(async () => (await raw.exists(alive)) === undefined, 15_000, 'ZooKeeper to expire the broker session (its ephemeral znode gone)', 100);
+    await eventually(
+      async () => (await raw.exists(alive)) === undefined,
+      15_000,
+      'ZooKeeper to expire the broker session (its ephemeral znode gone)',
+      100,
+    );
     proxy.restore();
-    await eventually(async () => {
-      const stat = await raw.exists(alive);
-      return stat !== undefined && stat.ephemeralOwner.toString('hex') !== oldOwner;
-    }, 20_000, 'alive_servers znode re-created under a new session', 100);
+    await eventually(
+      async () => {
+        const stat = await raw.exists(alive);
+        return stat !== undefined && stat.ephemeralOwner.toString('hex') !== oldOwner;
+      },
+      20_000,
+      'alive_servers znode re-created under a new session',
+      100,
+    );
     assert.ok(await raw.exists(`/kiteq/server/trade/${broker.address}`), 'server znode re-created');
     const acked = figures.acked.size;
     await eventually(() => figures.acked.size > acked + 200, 20_000, 'the stream goes on', 10);
     await stream.stop();
-    await eventually(() => figures.allAckedDelivered(), 30_000, `every acked message delivered (${figures.lost.length} missing)`, 100);
+    await eventually(
+      () => figures.allAckedDelivered(),
+      30_000,
+      `every acked message delivered (${figures.lost.length} missing)`,
+      100,
+    );
     figures.print('zookeeper-session-expiry');
     assert.equal(figures.lost.length, 0);
   });
@@ -162,7 +209,12 @@ describe('fault - 3-node ZooKeeper ensemble loses its leader', function () {
     await eventually(() => figures.acked.size > acked + 500, 20_000, 'the stream goes on after the election', 10);
     await lateGroupReceives(registry);
     await stream.stop();
-    await eventually(() => figures.allAckedDelivered(), 30_000, `every acked message delivered (${figures.lost.length} missing)`, 100);
+    await eventually(
+      () => figures.allAckedDelivered(),
+      30_000,
+      `every acked message delivered (${figures.lost.length} missing)`,
+      100,
+    );
     figures.print('zookeeper-leader-lost', { killedLeader: leader.id });
     assert.equal(figures.lost.length, 0);
   });

@@ -45,7 +45,10 @@ describe('fuzz - protocol: mutated frames and random bytes while a stream runs',
     broker = await startChildBroker({
       dir,
       store: 'memory://',
-      bindings: [directBinding('s-stream', 'trade', 'stream', { watermark: 50_000 }), fanoutBinding('fuzz-sink', 'trade', { persistent: false, watermark: 50_000 })],
+      bindings: [
+        directBinding('s-stream', 'trade', 'stream', { watermark: 50_000 }),
+        fanoutBinding('fuzz-sink', 'trade', { persistent: false, watermark: 50_000 }),
+      ],
       groups: [
         { groupId: 'p-stream', secretKey: 'ps' },
         { groupId: 's-stream', secretKey: 'ss' },
@@ -63,10 +66,19 @@ describe('fuzz - protocol: mutated frames and random bytes while a stream runs',
   it(`survives ${ROUNDS} x ${MUTATED_FRAMES} mutated frames over ${CONNECTIONS} connections; the stream loses nothing; memory returns`, async () => {
     const figures = new StreamFigures();
     const consumer = new KiteQClient({
-      registry: broker.registryUri, groupId: 's-stream', secretKey: 'ss', bindings: [directBinding('s-stream', 'trade', 'stream', { watermark: 50_000 })],
+      registry: broker.registryUri,
+      groupId: 's-stream',
+      secretKey: 'ss',
+      bindings: [directBinding('s-stream', 'trade', 'stream', { watermark: 50_000 })],
       listener: (m) => (figures.deliver(m.header.messageId), true),
     });
-    const producer = new KiteQClient({ registry: broker.registryUri, groupId: 'p-stream', secretKey: 'ps', publishTopics: ['trade'], requestTimeoutMs: 10_000 });
+    const producer = new KiteQClient({
+      registry: broker.registryUri,
+      groupId: 'p-stream',
+      secretKey: 'ps',
+      publishTopics: ['trade'],
+      requestTimeoutMs: 10_000,
+    });
     await Promise.all([consumer.start(), producer.start()]);
 
     let streaming = true;
@@ -74,7 +86,9 @@ describe('fuzz - protocol: mutated frames and random bytes while a stream runs',
       while (streaming) {
         figures.sent++;
         try {
-          const ack = await producer.send(buildStringMessage({ topic: 'trade', messageType: 'stream', body: `stream ${figures.sent}` }));
+          const ack = await producer.send(
+            buildStringMessage({ topic: 'trade', messageType: 'stream', body: `stream ${figures.sent}` }),
+          );
           figures.ack(ack.messageId);
         } catch {
           figures.refused++; // not acked: not owed (a retry would carry a new id here)
@@ -142,22 +156,46 @@ describe('fuzz - protocol: mutated frames and random bytes while a stream runs',
     assert.equal(broker.process.child.exitCode, null, `broker exited; log:\n${broker.process.log.slice(-4000)}`);
     streaming = false;
     await Promise.all(publishers);
-    await eventually(() => figures.allAckedDelivered(), 20_000, `every acked stream message delivered (lost so far: ${figures.lost.length})`);
+    await eventually(
+      () => figures.allAckedDelivered(),
+      20_000,
+      `every acked stream message delivered (lost so far: ${figures.lost.length})`,
+    );
     // Memory: the fuzz connections are gone; RSS must settle near the baseline. RSS keeps the
     // allocator's high-water mark even once the JS heap is back where it started, so "near" is a
     // generous +48 MB over the warmed-up baseline, and a leak is caught by the round-over-round check.
     const limitKb = baselineKb + 48 * 1024;
-    const afterKb = await eventually(() => {
-      const now = rssKb(pid);
-      return now <= limitKb ? now : 0;
-    }, 20_000, `broker RSS back under ${Math.round(limitKb / 1024)} MB (baseline ${Math.round(baselineKb / 1024)} MB)`, 500).finally(() => clearInterval(sampler));
+    const afterKb = await eventually(
+      () => {
+        const now = rssKb(pid);
+        return now <= limitKb ? now : 0;
+      },
+      20_000,
+      `broker RSS back under ${Math.round(limitKb / 1024)} MB (baseline ${Math.round(baselineKb / 1024)} MB)`,
+      500,
+    ).finally(() => clearInterval(sampler));
     const mb = (kb: number) => +(kb / 1024).toFixed(1);
     figures.print('fuzz-protocol', {
-      seed, mutatedFrames: mutated, randomBytes, connections, closedByBroker, fuzzMs,
-      mutations: mutator.counts, rssMB: { preFuzz: mb(preFuzzKb), baseline: mb(baselineKb), afterEachRound: afterRoundKb.map(mb), peak: mb(peakKb), settled: mb(afterKb) },
+      seed,
+      mutatedFrames: mutated,
+      randomBytes,
+      connections,
+      closedByBroker,
+      fuzzMs,
+      mutations: mutator.counts,
+      rssMB: {
+        preFuzz: mb(preFuzzKb),
+        baseline: mb(baselineKb),
+        afterEachRound: afterRoundKb.map(mb),
+        peak: mb(peakKb),
+        settled: mb(afterKb),
+      },
     });
     assert.ok(mutated >= ROUNDS * MUTATED_FRAMES);
-    assert.ok(afterRoundKb[ROUNDS - 1] <= afterRoundKb[2] * 1.1 + 10_000, `RSS keeps growing round after round: ${afterRoundKb.map(mb).join(' → ')} MB`);
+    assert.ok(
+      afterRoundKb[ROUNDS - 1] <= afterRoundKb[2] * 1.1 + 10_000,
+      `RSS keeps growing round after round: ${afterRoundKb.map(mb).join(' → ')} MB`,
+    );
     assert.equal(figures.lost.length, 0);
     assert.equal(broker.process.child.exitCode, null);
     await Promise.all([producer.close(), consumer.close()]);

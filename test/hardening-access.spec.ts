@@ -26,12 +26,16 @@ describe('hardening - access control per group', function () {
 
   const env = withBroker({
     topics: ['trade', 'user-profile'],
-    bindings: [directBinding('s-mc', 'trade', 'pay-succ'), directBinding('s-spy', 'trade', 'pay-succ'), directBinding('nobody', 'trade', 'pay-succ')],
+    bindings: [
+      directBinding('s-mc', 'trade', 'pay-succ'),
+      directBinding('s-spy', 'trade', 'pay-succ'),
+      directBinding('nobody', 'trade', 'pay-succ'),
+    ],
     config: { groups },
     brokerOptions: { log: captured.log },
   });
 
-  it('answers a publish to a topic outside the group\'s publish list with status false and the reason', async () => {
+  it("answers a publish to a topic outside the group's publish list with status false and the reason", async () => {
     const raw = await RawClient.connect(env.address);
     assert.equal((await raw.handshake('p-trade', 'p-key')).status, true);
     const header = aHeader({ topic: 'user-profile', messageType: 'x', groupId: 'p-trade' });
@@ -62,13 +66,34 @@ describe('hardening - access control per group', function () {
   it('delivers to the allowed group only; the refused group never gets the message', async () => {
     const spyGot: string[] = [];
     const mcGot: string[] = [];
-    const spy = new KiteQClient({ registry: env.registryUri, groupId: 's-spy', secretKey: 'spy-key', bindings: [directBinding('s-spy', 'trade', 'pay-succ')], listener: (m) => (spyGot.push(m.header.messageId), true) });
-    const mc = new KiteQClient({ registry: env.registryUri, groupId: 's-mc', secretKey: 'mc-key', bindings: [directBinding('s-mc', 'trade', 'pay-succ')], listener: (m) => (mcGot.push(m.header.messageId), true) });
-    const producer = new KiteQClient({ registry: env.registryUri, groupId: 'p-trade', secretKey: 'p-key', publishTopics: ['trade'] });
+    const spy = new KiteQClient({
+      registry: env.registryUri,
+      groupId: 's-spy',
+      secretKey: 'spy-key',
+      bindings: [directBinding('s-spy', 'trade', 'pay-succ')],
+      listener: (m) => (spyGot.push(m.header.messageId), true),
+    });
+    const mc = new KiteQClient({
+      registry: env.registryUri,
+      groupId: 's-mc',
+      secretKey: 'mc-key',
+      bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
+      listener: (m) => (mcGot.push(m.header.messageId), true),
+    });
+    const producer = new KiteQClient({
+      registry: env.registryUri,
+      groupId: 'p-trade',
+      secretKey: 'p-key',
+      publishTopics: ['trade'],
+    });
     await Promise.all([spy.start(), mc.start(), producer.start()]);
     const ack = await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'pay' }));
     // Finished (deleted) once every honoured group acked: s-spy was never a target.
-    await eventually(async () => mcGot.includes(ack.messageId) && (await env.broker.store.get(ack.messageId)) === undefined, 5000, 'message finished');
+    await eventually(
+      async () => mcGot.includes(ack.messageId) && (await env.broker.store.get(ack.messageId)) === undefined,
+      5000,
+      'message finished',
+    );
     assert.deepEqual(spyGot, []);
     await Promise.all([spy.close(), mc.close(), producer.close()]);
   });
@@ -93,26 +118,40 @@ describe('hardening - refused keys rate-limited per address and group', function
   }
 
   it('after 5 wrong keys refuses that group from that address without checking the key, then lets it in again', async () => {
-    for (let i = 0; i < 5; i++) assert.equal((await handshake('p-trade', `guess-${i}`)).feedback, AUTH_REFUSED_FEEDBACK);
+    for (let i = 0; i < 5; i++)
+      assert.equal((await handshake('p-trade', `guess-${i}`)).feedback, AUTH_REFUSED_FEEDBACK);
     assert.ok(captured.find('group blocked from this address').length === 1, 'one "group blocked" line');
     // The right key is refused too while blocked: the key is not even looked at.
     const blocked = await handshake('p-trade', 'p-key');
     assert.equal(blocked.status, false);
     assert.match(blocked.feedback, /too many failed handshakes for this group from 127\.0\.0\.1: retry in \d s/);
-    const client = new KiteQClient({ registry: env.registryUri, groupId: 'p-trade', secretKey: 'p-key', publishTopics: ['trade'] });
-    await assert.rejects(client.start(), (error: unknown) => error instanceof BrokerRejectedError && /too many failed/.test(error.message));
+    const client = new KiteQClient({
+      registry: env.registryUri,
+      groupId: 'p-trade',
+      secretKey: 'p-key',
+      publishTopics: ['trade'],
+    });
+    await assert.rejects(
+      client.start(),
+      (error: unknown) => error instanceof BrokerRejectedError && /too many failed/.test(error.message),
+    );
     await client.close();
     // Another group from the same address is not locked out by them.
     const other = await RawClient.connect(env.address);
     assert.equal((await other.handshake('s-mc', 'mc-key')).status, true);
     other.close();
     // After authBlockMs the right key works again.
-    const open = await eventually(async () => {
-      const raw = await RawClient.connect(env.address);
-      const auth = await raw.handshake('p-trade', 'p-key');
-      raw.close();
-      return auth.status;
-    }, 5000, 'the block to end', 250);
+    const open = await eventually(
+      async () => {
+        const raw = await RawClient.connect(env.address);
+        const auth = await raw.handshake('p-trade', 'p-key');
+        raw.close();
+        return auth.status;
+      },
+      5000,
+      'the block to end',
+      250,
+    );
     assert.equal(open, true);
   });
 });

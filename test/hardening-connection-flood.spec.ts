@@ -28,7 +28,11 @@ interface FloodSocket {
 function open(address: string, kind: Kind): Promise<FloodSocket | null> {
   const i = address.lastIndexOf(':');
   return new Promise((resolve) => {
-    const socket = connect({ host: address.slice(0, i), port: Number(address.slice(i + 1)), allowHalfOpen: kind === 'half-closed' });
+    const socket = connect({
+      host: address.slice(0, i),
+      port: Number(address.slice(i + 1)),
+      allowHalfOpen: kind === 'half-closed',
+    });
     const entry: FloodSocket = { socket, kind, closed: false, connectedAt: 0, closedAt: 0 };
     socket.on('error', () => undefined);
     socket.on('data', () => undefined);
@@ -68,14 +72,24 @@ describe('hardening - 10,000 idle and half-open connections', function () {
   it('refuses connections past the cap, evicts the idle ones, and keeps round-tripping', async () => {
     const received = new Map<string, number>();
     const consumer = new KiteQClient({
-      registry: broker.registryUri, groupId: 's-mc', secretKey: 'k', bindings: [directBinding('s-mc', 'trade', 'ping', { watermark: 10_000 })],
+      registry: broker.registryUri,
+      groupId: 's-mc',
+      secretKey: 'k',
+      bindings: [directBinding('s-mc', 'trade', 'ping', { watermark: 10_000 })],
       listener: (m) => (received.set(m.header.messageId, Date.now()), true),
     });
-    const producer = new KiteQClient({ registry: broker.registryUri, groupId: 'p-trade', secretKey: 'k', publishTopics: ['trade'] });
+    const producer = new KiteQClient({
+      registry: broker.registryUri,
+      groupId: 'p-trade',
+      secretKey: 'k',
+      publishTopics: ['trade'],
+    });
     await Promise.all([consumer.start(), producer.start()]);
     const roundtrip = async (): Promise<number> => {
       const started = Date.now();
-      const { messageId } = await producer.send(buildStringMessage({ topic: 'trade', messageType: 'ping', body: 'ping' }));
+      const { messageId } = await producer.send(
+        buildStringMessage({ topic: 'trade', messageType: 'ping', body: 'ping' }),
+      );
       await eventually(() => received.has(messageId), 5000, 'the ping delivered', 5);
       return received.get(messageId)! - started;
     };
@@ -95,18 +109,35 @@ describe('hardening - 10,000 idle and half-open connections', function () {
     // A slow flood outlasts AUTH_TIMEOUT_MS: each idle socket evicted meanwhile freed a slot that a
     // later socket took instead of being refused. Refusals close at once; evictions after the timeout.
     const evictedDuringFlood = sockets.filter(
-      (s) => s.kind !== 'half-closed' && s.closed && s.closedAt <= floodEnded && s.closedAt - s.connectedAt >= AUTH_TIMEOUT_MS / 2,
+      (s) =>
+        s.kind !== 'half-closed' &&
+        s.closed &&
+        s.closedAt <= floodEnded &&
+        s.closedAt - s.connectedAt >= AUTH_TIMEOUT_MS / 2,
     ).length;
     // Sockets past the cap were closed by the broker at once; what stays open is at most the cap.
-    await eventually(() => sockets.filter((s) => !s.closed && s.kind !== 'half-closed').length <= MAX_CONNECTIONS - 2, 5000, 'sockets past the cap closed');
+    await eventually(
+      () => sockets.filter((s) => !s.closed && s.kind !== 'half-closed').length <= MAX_CONNECTIONS - 2,
+      5000,
+      'sockets past the cap closed',
+    );
     const heldOpen = sockets.filter((s) => !s.closed).length;
     roundtripsDuring.push(await roundtrip());
     assert.equal(broker.process.child.exitCode, null, 'broker alive');
 
     // Unauthenticated connections are evicted at AUTH_TIMEOUT_MS; then new clients get in again.
-    await eventually(() => sockets.every((s) => s.closed || s.kind === 'half-closed'), AUTH_TIMEOUT_MS + 5000, 'the held idle connections evicted');
+    await eventually(
+      () => sockets.every((s) => s.closed || s.kind === 'half-closed'),
+      AUTH_TIMEOUT_MS + 5000,
+      'the held idle connections evicted',
+    );
     for (const s of sockets) s.socket.destroy();
-    const late = new KiteQClient({ registry: broker.registryUri, groupId: 'p-late', secretKey: 'k', publishTopics: ['trade'] });
+    const late = new KiteQClient({
+      registry: broker.registryUri,
+      groupId: 'p-late',
+      secretKey: 'k',
+      publishTopics: ['trade'],
+    });
     await late.start();
     assert.equal(late.readyConnections, 1, 'a new client gets in after the flood');
     const { messageId } = await late.send(buildStringMessage({ topic: 'trade', messageType: 'ping', body: 'late' }));
@@ -114,17 +145,25 @@ describe('hardening - 10,000 idle and half-open connections', function () {
     const after = await roundtrip();
 
     const refusedLines = broker.process.log.split('\n').filter((l) => l.includes('max connections reached'));
-    const totalRefused = refusedLines.reduce((n, l) => n + (Number(/"refused":(\d+)/.exec(l)?.[1] ?? 1)), 0);
-    process.stdout.write(`      FLOOD ${JSON.stringify({ opened: sockets.length, heldOpenAfterFlood: heldOpen, refusedByBroker: totalRefused, evictedDuringFlood, refusalLogLines: refusedLines.length, floodMs, roundtripMs: { before, during: roundtripsDuring, after } })}\n`);
+    const totalRefused = refusedLines.reduce((n, l) => n + Number(/"refused":(\d+)/.exec(l)?.[1] ?? 1), 0);
+    process.stdout.write(
+      `      FLOOD ${JSON.stringify({ opened: sockets.length, heldOpenAfterFlood: heldOpen, refusedByBroker: totalRefused, evictedDuringFlood, refusalLogLines: refusedLines.length, floodMs, roundtripMs: { before, during: roundtripsDuring, after } })}\n`,
+    );
     assert.equal(sockets.length, FLOOD, 'every TCP connect completed (the kernel accepts; the broker then refuses)');
     // Half-closed sockets are closed by the broker on their FIN and free their slot: the idle and
     // partial-frame ones past the cap (and past the slots evictions freed) must all have been refused.
     const holding = sockets.filter((s) => s.kind !== 'half-closed').length;
     const mustRefuse = holding - MAX_CONNECTIONS - evictedDuringFlood;
-    assert.ok(totalRefused >= mustRefuse, `refused ${totalRefused}, expected ≥ ${mustRefuse} (${evictedDuringFlood} evicted during the flood)`);
+    assert.ok(
+      totalRefused >= mustRefuse,
+      `refused ${totalRefused}, expected ≥ ${mustRefuse} (${evictedDuringFlood} evicted during the flood)`,
+    );
     assert.ok(heldOpen <= MAX_CONNECTIONS, `held ${heldOpen} over the cap`);
     assert.ok(refusedLines.length < 40, `a handful of log lines, not one per socket (${refusedLines.length})`);
-    assert.ok(Math.max(...roundtripsDuring, after) < 2000, `round-trips under 2 s during the flood: ${roundtripsDuring.join(', ')} ms`);
+    assert.ok(
+      Math.max(...roundtripsDuring, after) < 2000,
+      `round-trips under 2 s during the flood: ${roundtripsDuring.join(', ')} ms`,
+    );
     await Promise.all([late.close(), producer.close(), consumer.close()]);
   });
 });

@@ -19,7 +19,11 @@ describe('hardening - connection limits', function () {
   this.timeout(20_000);
   const captured = captureLog();
 
-  const env = withBroker({ bindings: [], config: { maxConnections: 5, authTimeoutMs: 300, maxBodyBytes: 4096 }, brokerOptions: { log: captured.log } });
+  const env = withBroker({
+    bindings: [],
+    config: { maxConnections: 5, authTimeoutMs: 300, maxBodyBytes: 4096 },
+    brokerOptions: { log: captured.log },
+  });
 
   it('closes sockets past max connections at once, with a log line, and takes new ones when under it', async () => {
     const held = await Promise.all(Array.from({ length: 5 }, () => RawClient.connect(env.address)));
@@ -89,7 +93,11 @@ describe('hardening - max in-flight publishes per connection', function () {
     raw.socket.on('data', () => undefined);
     const body = Buffer.alloc(1024, 7);
     const packets = Array.from({ length: count }, (_, i) =>
-      encodePacket(100 + i, CmdType.BYTES_MESSAGE, encodeMessage({ cmdType: CmdType.BYTES_MESSAGE, header: aHeader(), body })),
+      encodePacket(
+        100 + i,
+        CmdType.BYTES_MESSAGE,
+        encodeMessage({ cmdType: CmdType.BYTES_MESSAGE, header: aHeader(), body }),
+      ),
     );
     raw.write(Buffer.concat(packets));
     const collect = async () => {
@@ -103,7 +111,10 @@ describe('hardening - max in-flight publishes per connection', function () {
     await eventually(() => store.saves > 0, 2000, 'first saves');
     await new Promise((r) => setImmediate(r));
     const seenWhileGated = store.saves;
-    assert.ok(seenWhileGated < 500, `only a few chunks read while nothing is acked (read ${seenWhileGated} of ${count})`);
+    assert.ok(
+      seenWhileGated < 500,
+      `only a few chunks read while nothing is acked (read ${seenWhileGated} of ${count})`,
+    );
     assert.ok(raw.socket.writableLength > 0 || seenWhileGated < count, 'the rest is still on our side or in flight');
     store.open();
     await acks.done;
@@ -141,15 +152,28 @@ describe('hardening - max buffered outgoing bytes per connection', function () {
         return true;
       },
     });
-    const producer = new KiteQClient({ registry: env.registryUri, groupId: 'p-trade', secretKey: 'k', publishTopics: ['trade'] });
+    const producer = new KiteQClient({
+      registry: env.registryUri,
+      groupId: 'p-trade',
+      secretKey: 'k',
+      publishTopics: ['trade'],
+    });
     await Promise.all([reader.start(), producer.start()]);
     const body = Buffer.alloc(1024 * 1024, 1);
     for (let i = 0; i < count; i += 10) {
-      await Promise.all(Array.from({ length: Math.min(10, count - i) }, () => producer.send(buildBytesMessage({ topic: 'trade', messageType: 'pay-succ', body }))));
+      await Promise.all(
+        Array.from({ length: Math.min(10, count - i) }, () =>
+          producer.send(buildBytesMessage({ topic: 'trade', messageType: 'pay-succ', body })),
+        ),
+      );
     }
     await all.done;
     // (the paused socket would not see its own 'close' until it read its backlog: ask the broker)
-    await eventually(() => captured.find('closing connection').some((l) => /slow consumer/.test(String(l.reason))), 10_000, 'a "slow consumer" log line');
+    await eventually(
+      () => captured.find('closing connection').some((l) => /slow consumer/.test(String(l.reason))),
+      10_000,
+      'a "slow consumer" log line',
+    );
     await eventually(() => env.broker.sessionCount === 2, 2000, 'the stalled session gone');
     stalled.close();
     await Promise.all([reader.close(), producer.close()]);

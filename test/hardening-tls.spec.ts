@@ -16,10 +16,27 @@ import { RawClient } from './support/raw-client';
 export function makeSelfSignedCert(dir: string): { cert: string; key: string } {
   const cert = join(dir, 'cert.pem');
   const key = join(dir, 'key.pem');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    ],
+    { stdio: 'ignore' },
+  );
   return { cert, key };
 }
 
@@ -32,7 +49,11 @@ describe('hardening - TLS for client connections', function () {
     certDir = tempDir('kiteq-tls-');
     const { cert, key } = makeSelfSignedCert(certDir);
     ca = readFileSync(cert);
-    return { bindings: [directBinding('s-mc', 'trade', 'pay-succ')], config: { tlsCert: cert, tlsKey: key, authTimeoutMs: 2000 }, brokerOptions: { log: captured.log } };
+    return {
+      bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
+      config: { tlsCert: cert, tlsKey: key, authTimeoutMs: 2000 },
+      brokerOptions: { log: captured.log },
+    };
   });
   after(() => rmSync(certDir, { recursive: true, force: true }));
 
@@ -40,13 +61,27 @@ describe('hardening - TLS for client connections', function () {
     const got = countdown(20, 10_000, 'deliveries');
     const received: string[] = [];
     const consumer = new KiteQClient({
-      registry: env.registryUri, groupId: 's-mc', secretKey: 'k', bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
-      tls: { ca }, listener: (m) => (received.push(m.header.messageId), got.tick(), true),
+      registry: env.registryUri,
+      groupId: 's-mc',
+      secretKey: 'k',
+      bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
+      tls: { ca },
+      listener: (m) => (received.push(m.header.messageId), got.tick(), true),
     });
-    const producer = new KiteQClient({ registry: env.registryUri, groupId: 'p-trade', secretKey: 'k', publishTopics: ['trade'], tls: { ca } });
+    const producer = new KiteQClient({
+      registry: env.registryUri,
+      groupId: 'p-trade',
+      secretKey: 'k',
+      publishTopics: ['trade'],
+      tls: { ca },
+    });
     await Promise.all([consumer.start(), producer.start()]);
     const acked: string[] = [];
-    for (let i = 0; i < 20; i++) acked.push((await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: `tls ${i}` }))).messageId);
+    for (let i = 0; i < 20; i++)
+      acked.push(
+        (await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: `tls ${i}` })))
+          .messageId,
+      );
     await got.done;
     assert.deepEqual([...received].sort(), [...acked].sort());
     await Promise.all([consumer.close(), producer.close()]);
@@ -57,17 +92,36 @@ describe('hardening - TLS for client connections', function () {
     plain.handshake('p-trade', 'k').catch(() => undefined);
     await plain.closedWithin(3000);
     await eventually(() => captured.find('TLS handshake failed').length > 0, 2000, 'a "TLS handshake failed" line');
-    const producer = new KiteQClient({ registry: env.registryUri, groupId: 'p-trade', secretKey: 'k', publishTopics: ['trade'], tls: { ca } });
+    const producer = new KiteQClient({
+      registry: env.registryUri,
+      groupId: 'p-trade',
+      secretKey: 'k',
+      publishTopics: ['trade'],
+      tls: { ca },
+    });
     await producer.start();
-    assert.equal((await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'after' }))).status, true);
+    assert.equal(
+      (await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'after' }))).status,
+      true,
+    );
     await producer.close();
   });
 
   it('refuses a client that does not trust the certificate (no ca given)', async () => {
-    const producer = new KiteQClient({ registry: env.registryUri, groupId: 'p-trade', secretKey: 'k', publishTopics: ['trade'], tls: {}, connectTimeoutMs: 2000 });
+    const producer = new KiteQClient({
+      registry: env.registryUri,
+      groupId: 'p-trade',
+      secretKey: 'k',
+      publishTopics: ['trade'],
+      tls: {},
+      connectTimeoutMs: 2000,
+    });
     await producer.start();
     assert.equal(producer.readyConnections, 0);
-    await assert.rejects(producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'x' })), ConnectionClosedError);
+    await assert.rejects(
+      producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'x' })),
+      ConnectionClosedError,
+    );
     await producer.close();
   });
 });

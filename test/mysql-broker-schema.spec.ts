@@ -33,7 +33,19 @@ describe('mysql broker - --init-schema and the dead-letter schedule', function (
   it('--init-schema creates the databases and tables, and the broker serves from them', async () => {
     const { db, sql, uri } = database.current;
     const { address, registry } = await registryFor();
-    const broker = await startBrokerProcess(['--bind', address, '--registry', registry, '--store', uri(), '--topics', 'trade', '--groups', 'none', '--init-schema']);
+    const broker = await startBrokerProcess([
+      '--bind',
+      address,
+      '--registry',
+      registry,
+      '--store',
+      uri(),
+      '--topics',
+      'trade',
+      '--groups',
+      'none',
+      '--init-schema',
+    ]);
     try {
       assert.match(broker.log, /--init-schema: databases and tables created/);
       const [rows] = await sql.query(
@@ -41,7 +53,9 @@ describe('mysql broker - --init-schema and the dead-letter schedule', function (
         [`${db}\\_%`],
       );
       const tables = (rows as { s: string; t: string }[]).map((r) => `${r.s}.${r.t}`);
-      const expected = [0, 1, 2, 3].flatMap((k) => ['kite_msg_0', 'kite_msg_1', 'kite_msg_2', 'kite_msg_3', 'kite_msg_dlq'].map((t) => `${db}_${k}.${t}`));
+      const expected = [0, 1, 2, 3].flatMap((k) =>
+        ['kite_msg_0', 'kite_msg_1', 'kite_msg_2', 'kite_msg_3', 'kite_msg_dlq'].map((t) => `${db}_${k}.${t}`),
+      );
       assert.deepEqual(tables, expected);
 
       const producer = new KiteQClient({ registry, groupId: 'p-trade', secretKey: 'k', publishTopics: ['trade'] });
@@ -53,7 +67,9 @@ describe('mysql broker - --init-schema and the dead-letter schedule', function (
           const message = buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: `m-${i}`, messageId });
           await producer.send(message);
           const table = sharding.tableFor(message.header.messageId);
-          const [found] = await sql.query(`SELECT kite_server AS k FROM ${table.qualified} WHERE message_id = ?`, [message.header.messageId]);
+          const [found] = await sql.query(`SELECT kite_server AS k FROM ${table.qualified} WHERE message_id = ?`, [
+            message.header.messageId,
+          ]);
           assert.deepEqual(found, [{ k: address }], `message ${i} in ${table.qualified}`);
         }
       } finally {
@@ -76,22 +92,45 @@ describe('mysql broker - --init-schema and the dead-letter schedule', function (
     await seed.stop();
 
     const broker = new Broker(
-      { ...DEFAULT_CONFIG, bind: address, registry, store: database.current.uri(), topics: ['trade'], dlqIntervalMs: 300, recoverIntervalMs: 60_000 },
+      {
+        ...DEFAULT_CONFIG,
+        bind: address,
+        registry,
+        store: database.current.uri(),
+        topics: ['trade'],
+        dlqIntervalMs: 300,
+        recoverIntervalMs: 60_000,
+      },
       { log: silentLogger() },
     );
     await broker.start();
     const producer = new KiteQClient({ registry, groupId: 'p-trade', secretKey: 'k', publishTopics: ['trade'] });
     try {
-      const dead = async (id: string) => (await broker.listDeadLetters({ topic: 'trade', limit: 100 })).find((d) => d.message.header.messageId === id);
-      const first = (await eventually(() => dead(stale.header.messageId), 5000, 'the stale message moved by the run at start'))!;
+      const dead = async (id: string) =>
+        (await broker.listDeadLetters({ topic: 'trade', limit: 100 })).find((d) => d.message.header.messageId === id);
+      const first = (await eventually(
+        () => dead(stale.header.messageId),
+        5000,
+        'the stale message moved by the run at start',
+      ))!;
       assert.equal(first.reason, 'expired');
 
       // No group is bound, so it is kept (doc/architecture.md §6) until it expires; then the next run moves it.
       await producer.start();
-      const soon = buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'expires soon', expiredTime: now + 2 });
+      const soon = buildStringMessage({
+        topic: 'trade',
+        messageType: 'pay-succ',
+        body: 'expires soon',
+        expiredTime: now + 2,
+      });
       await producer.send(soon);
       assert.equal(await dead(soon.header.messageId), undefined, 'not before it expires');
-      const later = (await eventually(() => dead(soon.header.messageId), 10_000, 'the expired message moved by a later run', 100))!;
+      const later = (await eventually(
+        () => dead(soon.header.messageId),
+        10_000,
+        'the expired message moved by a later run',
+        100,
+      ))!;
       assert.equal(later.reason, 'expired');
       assert.deepEqual(await broker.store.countsByTopic(), {}, 'nothing left live');
     } finally {

@@ -27,7 +27,24 @@ describe('mysql broker - SIGKILL mid-stream and restart', function () {
     const address = `127.0.0.1:${await freePort()}`;
     const binding = directBinding('s-crash', 'trade', 'pay-succ', { watermark: 100_000 });
     const registry = `file://${writeRegistryFile(dir, [{ address, topics: ['trade'] }], [binding])}`;
-    const args = ['--bind', address, '--registry', registry, '--store', database.current.uri(), '--topics', 'trade', '--groups', 'none', '--log-level', 'warn', '--recover-interval-ms', '1000', '--delivery-timeout-ms', '30000'];
+    const args = [
+      '--bind',
+      address,
+      '--registry',
+      registry,
+      '--store',
+      database.current.uri(),
+      '--topics',
+      'trade',
+      '--groups',
+      'none',
+      '--log-level',
+      'warn',
+      '--recover-interval-ms',
+      '1000',
+      '--delivery-timeout-ms',
+      '30000',
+    ];
     broker = await startBrokerProcess(args);
 
     const received = new Map<string, number>();
@@ -35,7 +52,9 @@ describe('mysql broker - SIGKILL mid-stream and restart', function () {
     // wait in the tables and deliveries are in flight when the broker dies.
     let queue = Promise.resolve();
     const consume = (id: string) =>
-      (queue = queue.then(() => new Promise<void>((done) => setTimeout(done, 1))).then(() => void received.set(id, (received.get(id) ?? 0) + 1)));
+      (queue = queue
+        .then(() => new Promise<void>((done) => setTimeout(done, 1)))
+        .then(() => void received.set(id, (received.get(id) ?? 0) + 1)));
     const consumer = new KiteQClient({
       registry,
       groupId: 's-crash',
@@ -43,7 +62,13 @@ describe('mysql broker - SIGKILL mid-stream and restart', function () {
       bindings: [binding],
       listener: async (m) => (await consume(m.header.messageId), true),
     });
-    const producer = new KiteQClient({ registry, groupId: 'p-trade', secretKey: 'k', publishTopics: ['trade'], sendRetry: { retries: 0 } });
+    const producer = new KiteQClient({
+      registry,
+      groupId: 'p-trade',
+      secretKey: 'k',
+      publishTopics: ['trade'],
+      sendRetry: { retries: 0 },
+    });
     clients.push(consumer, producer);
     await consumer.start();
     await producer.start();
@@ -57,7 +82,11 @@ describe('mysql broker - SIGKILL mid-stream and restart', function () {
       undeliveredAtKill = acked.filter((id) => !received.has(id)).length;
       assert.equal(await broker!.kill('SIGKILL'), null, 'killed by the signal');
       broker = await broker!.restart();
-      await eventually(() => producer.readyConnections === 1 && consumer.readyConnections === 1, 15_000, 'clients reconnected');
+      await eventually(
+        () => producer.readyConnections === 1 && consumer.readyConnections === 1,
+        15_000,
+        'clients reconnected',
+      );
     };
     // 100 producers' worth of sends in flight at all times; the kill lands among them.
     let next = 0;
@@ -65,7 +94,9 @@ describe('mysql broker - SIGKILL mid-stream and restart', function () {
       while (next < total) {
         const n = next++;
         try {
-          const ack = await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: `m-${n}` }));
+          const ack = await producer.send(
+            buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: `m-${n}` }),
+          );
           acked.push(ack.messageId);
           if (acked.length === total / 3) restarted = crashAndRestart();
         } catch {
@@ -79,10 +110,15 @@ describe('mysql broker - SIGKILL mid-stream and restart', function () {
     assert.ok(acked.length >= total - 200, `sends acked: ${acked.length}, failed while it was down: ${failed}`);
     await eventually(() => acked.every((id) => received.has(id)), 30_000, 'every acked message delivered', 100);
     const duplicates = [...received.values()].filter((n) => n > 1).length;
-    console.log(`      acked ${acked.length} (${undeliveredAtKill} not yet delivered at the kill), failed ${failed}, delivered ${received.size}, duplicates ${duplicates}`);
+    console.log(
+      `      acked ${acked.length} (${undeliveredAtKill} not yet delivered at the kill), failed ${failed}, delivered ${received.size}, duplicates ${duplicates}`,
+    );
     // Redelivered: what the consumer had received but not acked, or acked without the broker
     // recording it, when the broker died (the long delivery timeout keeps a slow consumer on a
     // loaded machine from adding timeouts' redeliveries to these).
-    assert.ok(duplicates <= undeliveredAtKill + 500, `duplicates bounded by what was in flight at the kill (${duplicates})`);
+    assert.ok(
+      duplicates <= undeliveredAtKill + 500,
+      `duplicates bounded by what was in flight at the kill (${duplicates})`,
+    );
   });
 });

@@ -32,7 +32,13 @@ describe('mysql broker - MariaDB unreachable during sends', function () {
       listener: (m) => (delivered.set(m.header.messageId, (delivered.get(m.header.messageId) ?? 0) + 1), true),
     });
     // no client retries: each send shows the broker's own answer
-    producer = new KiteQClient({ registry: env.registryUri, groupId: 'p-trade', secretKey: 'k', publishTopics: ['trade'], sendRetry: { retries: 0 } });
+    producer = new KiteQClient({
+      registry: env.registryUri,
+      groupId: 'p-trade',
+      secretKey: 'k',
+      publishTopics: ['trade'],
+      sendRetry: { retries: 0 },
+    });
     await consumer.start();
     await producer.start();
   });
@@ -45,8 +51,14 @@ describe('mysql broker - MariaDB unreachable during sends', function () {
 
   /** Sends n messages at once; acked ids are remembered, refusals returned. */
   async function send(n: number): Promise<{ ok: number; refused: BrokerRejectedError[] }> {
-    const sends = Array.from({ length: n }, (_, i) => producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: `m-${i}` })));
-    for (const sent of sends) sent.then((ack) => acked.add(ack.messageId), () => undefined); // as each ack comes
+    const sends = Array.from({ length: n }, (_, i) =>
+      producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: `m-${i}` })),
+    );
+    for (const sent of sends)
+      sent.then(
+        (ack) => acked.add(ack.messageId),
+        () => undefined,
+      ); // as each ack comes
     const results = await Promise.allSettled(sends);
     const refused: BrokerRejectedError[] = [];
     let ok = 0;
@@ -82,7 +94,9 @@ describe('mysql broker - MariaDB unreachable during sends', function () {
     }
     await backAgain('a refused port');
     await eventually(() => [...acked].every((id) => delivered.has(id)), 30_000, 'every acked message delivered', 100);
-    console.log(`      in flight at the cut: ${during.ok} acked, ${during.refused.length} refused (${during.refused[0]?.reason ?? '-'})`);
+    console.log(
+      `      in flight at the cut: ${during.ok} acked, ${during.refused.length} refused (${during.refused[0]?.reason ?? '-'})`,
+    );
   });
 
   it('answers false within the query timeout while MariaDB hangs, and resumes when it is back', async () => {
@@ -91,12 +105,15 @@ describe('mysql broker - MariaDB unreachable during sends', function () {
     const hung = await send(20);
     const tookMs = Date.now() - freezeAt;
     assert.equal(hung.ok, 0, 'nothing is acked while MariaDB hangs');
-    for (const error of hung.refused) assert.match(error.reason, /^Store Unavailable.*\(MySQL (timed out|unreachable)/, error.reason);
+    for (const error of hung.refused)
+      assert.match(error.reason, /^Store Unavailable.*\(MySQL (timed out|unreachable)/, error.reason);
     // each flush waits queryTimeoutMs (1 s here); 16 tables, 4 flushes at a time: ~4 s for the last
     assert.ok(tookMs < 10_000, `refused within the store's timeouts (${tookMs} ms)`);
     await backAgain('a hang');
     await eventually(() => [...acked].every((id) => delivered.has(id)), 30_000, 'every acked message delivered', 100);
     const duplicates = [...delivered.values()].filter((n) => n > 1).length;
-    console.log(`      acked ${acked.size}, delivered ${delivered.size}, duplicates ${duplicates}; refused after ${tookMs} ms while hung`);
+    console.log(
+      `      acked ${acked.size}, delivered ${delivered.size}, duplicates ${duplicates}; refused after ${tookMs} ms while hung`,
+    );
   });
 });

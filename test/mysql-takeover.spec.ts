@@ -33,7 +33,11 @@ describe('mysql takeover - brokers sharing one database and ZooKeeper', function
   before(async () => {
     zookeeper = await startZooKeeper();
     registry = `zk://${zookeeper.connectString}?sessionTimeoutMs=3000`;
-    raw = await ZkClient.connect({ connectString: zookeeper.connectString, sessionTimeoutMs: 4000, connectTimeoutMs: 5000 });
+    raw = await ZkClient.connect({
+      connectString: zookeeper.connectString,
+      sessionTimeoutMs: 4000,
+      connectTimeoutMs: 5000,
+    });
   });
   afterEach(async () => {
     sockets.splice(0).forEach((s) => s.close());
@@ -46,14 +50,43 @@ describe('mysql takeover - brokers sharing one database and ZooKeeper', function
   });
 
   async function broker(topic: string): Promise<BrokerProcess> {
-    const args = ['--bind', `127.0.0.1:${await freePort()}`, '--registry', registry, '--store', database.current.uri(), '--topics', topic, '--groups', 'none'];
-    const b = await startBrokerProcess([...args, '--log-level', 'warn', '--takeover-grace-ms', '300', '--recover-interval-ms', '1000']);
+    const args = [
+      '--bind',
+      `127.0.0.1:${await freePort()}`,
+      '--registry',
+      registry,
+      '--store',
+      database.current.uri(),
+      '--topics',
+      topic,
+      '--groups',
+      'none',
+    ];
+    const b = await startBrokerProcess([
+      ...args,
+      '--log-level',
+      'warn',
+      '--takeover-grace-ms',
+      '300',
+      '--recover-interval-ms',
+      '1000',
+    ]);
     brokers.push(b);
     return b;
   }
 
-  async function client(groupId: string, options: { bindings?: Binding[]; listener?: (m: Message) => boolean; publish?: string }): Promise<KiteQClient> {
-    const c = new KiteQClient({ registry, groupId, secretKey: 'k', bindings: options.bindings, publishTopics: options.publish ? [options.publish] : [], listener: options.listener });
+  async function client(
+    groupId: string,
+    options: { bindings?: Binding[]; listener?: (m: Message) => boolean; publish?: string },
+  ): Promise<KiteQClient> {
+    const c = new KiteQClient({
+      registry,
+      groupId,
+      secretKey: 'k',
+      bindings: options.bindings,
+      publishTopics: options.publish ? [options.publish] : [],
+      listener: options.listener,
+    });
     clients.push(c);
     await c.start();
     return c;
@@ -66,7 +99,10 @@ describe('mysql takeover - brokers sharing one database and ZooKeeper', function
     for (const table of sharding.tables) {
       const mine = ids.filter((id) => sharding.tableFor(id) === table);
       if (mine.length === 0) continue;
-      const [rows] = await database.current.sql.query(`SELECT message_id AS id, kite_server AS k FROM ${table.qualified} WHERE message_id IN (?)`, [mine]);
+      const [rows] = await database.current.sql.query(
+        `SELECT message_id AS id, kite_server AS k FROM ${table.qualified} WHERE message_id IN (?)`,
+        [mine],
+      );
       for (const row of rows as { id: string; k: string }[]) found.set(row.id, row.k);
     }
     return found;
@@ -76,15 +112,23 @@ describe('mysql takeover - brokers sharing one database and ZooKeeper', function
   async function publish(producer: KiteQClient, topic: string, n: number): Promise<Map<string, string>> {
     const storedBy = new Map<string, string>();
     for (let i = 0; i < n; i += 50) {
-      const acks = await Promise.all(Array.from({ length: Math.min(50, n - i) }, (_, k) => producer.send(buildStringMessage({ topic, messageType: 'pay-succ', body: `m-${i + k}` }))));
+      const acks = await Promise.all(
+        Array.from({ length: Math.min(50, n - i) }, (_, k) =>
+          producer.send(buildStringMessage({ topic, messageType: 'pay-succ', body: `m-${i + k}` })),
+        ),
+      );
       for (const ack of acks) storedBy.set(ack.messageId, ack.broker);
     }
     return storedBy;
   }
 
-  /** takeovers of `dead`'s rows that broker `b` logged (a broker of an earlier test, killed in afterEach, may die meanwhile too) */
+  /**
+   * takeovers of `dead`'s rows that broker `b` logged (a broker of an earlier test, killed in afterEach, may die
+   * meanwhile too)
+   */
   const adoptions = (b: BrokerProcess, dead: string) =>
-    b.log.split('\n').filter((line) => line.includes('takeover: adopted') && line.includes(`"broker":"${dead}"`)).length;
+    b.log.split('\n').filter((line) => line.includes('takeover: adopted') && line.includes(`"broker":"${dead}"`))
+      .length;
 
   it('a survivor adopts the unfinished messages of a broker killed for good, and delivers them', async () => {
     const a = await broker('trade');
@@ -96,7 +140,11 @@ describe('mysql takeover - brokers sharing one database and ZooKeeper', function
       listener: (m) => !nacking && (consumed.add(m.header.messageId), true),
     });
     const producer = await client('p-trade', { publish: 'trade' });
-    await eventually(() => producer.readyConnections === 2 && consumer.readyConnections === 2, 10_000, 'clients connected to both brokers');
+    await eventually(
+      () => producer.readyConnections === 2 && consumer.readyConnections === 2,
+      10_000,
+      'clients connected to both brokers',
+    );
 
     // The consumer refuses everything until the kill: B's rows stay unfinished, owned by B.
     const storedBy = await publish(producer, 'trade', 400);
@@ -106,19 +154,36 @@ describe('mysql takeover - brokers sharing one database and ZooKeeper', function
 
     const killedAt = Date.now();
     await b.kill('SIGKILL');
-    await eventually(async () => {
-      const now = await owners(onB);
-      return now.size === onB.length && [...now.values()].every((k) => k === a.address);
-    }, 20_000, "kite_server of B's rows rewritten to A", 100);
+    await eventually(
+      async () => {
+        const now = await owners(onB);
+        return now.size === onB.length && [...now.values()].every((k) => k === a.address);
+      },
+      20_000,
+      "kite_server of B's rows rewritten to A",
+      100,
+    );
     const tookMs = Date.now() - killedAt;
     // the log line reaches us through A's stdout, possibly after the rows changed
     await eventually(() => adoptions(a, b.address) > 0, 5_000, "A's takeover log line");
     assert.equal(adoptions(a, b.address), 1, a.log);
 
     nacking = false;
-    await eventually(() => [...storedBy.keys()].every((id) => consumed.has(id)), 30_000, 'every message, B\'s included, consumed', 100);
-    await eventually(async () => (await owners([...storedBy.keys()])).size === 0, 10_000, 'every row deleted once acked', 100);
-    console.log(`      B's ${onB.length} rows owned by A ${tookMs} ms after the kill (ZooKeeper session 3 s + grace 0.3 s)`);
+    await eventually(
+      () => [...storedBy.keys()].every((id) => consumed.has(id)),
+      30_000,
+      "every message, B's included, consumed",
+      100,
+    );
+    await eventually(
+      async () => (await owners([...storedBy.keys()])).size === 0,
+      10_000,
+      'every row deleted once acked',
+      100,
+    );
+    console.log(
+      `      B's ${onB.length} rows owned by A ${tookMs} ms after the kill (ZooKeeper session 3 s + grace 0.3 s)`,
+    );
   });
 
   it('with two survivors only one takes over, and the dead broker, back, leaves those rows alone', async () => {
@@ -131,10 +196,15 @@ describe('mysql takeover - brokers sharing one database and ZooKeeper', function
     assert.ok(onC.length > 50, `C stored ${onC.length} of 300`);
 
     await c.kill('SIGKILL');
-    await eventually(async () => {
-      const now = await owners(onC);
-      return now.size === onC.length && [...now.values()].every((k) => k !== c.address);
-    }, 20_000, "kite_server of C's rows rewritten", 100);
+    await eventually(
+      async () => {
+        const now = await owners(onC);
+        return now.size === onC.length && [...now.values()].every((k) => k !== c.address);
+      },
+      20_000,
+      "kite_server of C's rows rewritten",
+      100,
+    );
     const newOwners = new Set((await owners(onC)).values());
     assert.equal(newOwners.size, 1, `one survivor owns them all: ${[...newOwners]}`);
     const [winner] = newOwners;
@@ -162,12 +232,18 @@ describe('mysql takeover - brokers sharing one database and ZooKeeper', function
 
     const isDelivery = (f: Frame) => f.cmdType === CmdType.STRING_MESSAGE || f.cmdType === CmdType.BYTES_MESSAGE;
     const idOf = (f: Frame) => decodeMessage(f.cmdType as 0x11 | 0x12, f.body).header.messageId;
-    const first = await onlyC.next((f) => isDelivery(f) && idOf(f) === control.header.messageId, 15_000).catch((error: Error) => {
-      throw new Error(`${error.message}: C never delivered its own kept row; its log:\n${back.log}`);
-    });
+    const first = await onlyC
+      .next((f) => isDelivery(f) && idOf(f) === control.header.messageId, 15_000)
+      .catch((error: Error) => {
+        throw new Error(`${error.message}: C never delivered its own kept row; its log:\n${back.log}`);
+      });
     // The control is the newest row: had C paged the rows it lost, they would have come before it.
     const fromC = [first, ...onlyC.frames].filter(isDelivery).map(idOf);
-    assert.deepEqual(fromC.filter((id) => onC.includes(id)), [], 'C delivered none of the rows it no longer owns');
+    assert.deepEqual(
+      fromC.filter((id) => onC.includes(id)),
+      [],
+      'C delivered none of the rows it no longer owns',
+    );
     assert.equal((await owners(onC)).size, onC.length, 'they are still there, with their new owner');
     assert.deepEqual(new Set((await owners(onC)).values()), newOwners);
   });

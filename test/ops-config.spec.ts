@@ -22,7 +22,11 @@ function sampleToml(): string {
 }
 
 function runCli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const r = spawnSync(process.execPath, [CLI_PATH, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 20_000 });
+  const r = spawnSync(process.execPath, [CLI_PATH, ...args], {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   return { code: r.status, stderr: r.stderr };
 }
 
@@ -47,15 +51,37 @@ describe("ops - KiteQ's cluster.toml and config precedence", function () {
     const address = `127.0.0.1:${port}`;
     const registryUri = `file://${writeRegistryFile(dir, [{ address, topics: ['trade'] }], [directBinding('s-mc', 'trade', 'pay-succ')])}`;
     // --registry overrides the TOML's [zookeeper.dev] hosts (flags > TOML); everything else comes from the file.
-    const proc = await startBrokerProcess(['--config', toml, '--cluster', cluster, '--registry', registryUri, '--bind', address, '--groups', 'none']);
+    const proc = await startBrokerProcess([
+      '--config',
+      toml,
+      '--cluster',
+      cluster,
+      '--registry',
+      registryUri,
+      '--bind',
+      address,
+      '--groups',
+      'none',
+    ]);
     procs.push(proc);
     return { proc, registryUri };
   }
 
   async function roundtrip(registryUri: string): Promise<void> {
     const got = countdown(1, 10_000, 'delivery');
-    const consumer = new KiteQClient({ registry: registryUri, groupId: 's-mc', secretKey: 'k', bindings: [directBinding('s-mc', 'trade', 'pay-succ')], listener: () => (got.tick(), true) });
-    const producer = new KiteQClient({ registry: registryUri, groupId: 'p-trade', secretKey: 'k', publishTopics: ['trade'] });
+    const consumer = new KiteQClient({
+      registry: registryUri,
+      groupId: 's-mc',
+      secretKey: 'k',
+      bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
+      listener: () => (got.tick(), true),
+    });
+    const producer = new KiteQClient({
+      registry: registryUri,
+      groupId: 'p-trade',
+      secretKey: 'k',
+      publishTopics: ['trade'],
+    });
     try {
       await Promise.all([consumer.start(), producer.start()]);
       await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'from toml' }));
@@ -67,7 +93,13 @@ describe("ops - KiteQ's cluster.toml and config precedence", function () {
 
   // pino writes asynchronously: the log line may land a moment after the ready line on stdout.
   const startedLine = async (proc: BrokerProcess) =>
-    JSON.parse((await eventually(() => proc.log.split('\n').find((l) => l.includes('"kiteq-ts broker started"')), 5000, 'the start log line'))!);
+    JSON.parse(
+      (await eventually(
+        () => proc.log.split('\n').find((l) => l.includes('"kiteq-ts broker started"')),
+        5000,
+        'the start log line',
+      ))!,
+    );
 
   it('starts from the file_dev section with its file store next to the TOML', async () => {
     const { proc, registryUri } = await startCluster('file_dev');
@@ -88,7 +120,17 @@ describe("ops - KiteQ's cluster.toml and config precedence", function () {
   });
 
   it('takes flags over KITEQ_* variables over the TOML over defaults', () => {
-    const argv = (...extra: string[]) => ['node', 'kiteq-server', '--config', toml, '--cluster', 'file_dev', '--groups', 'none', ...extra];
+    const argv = (...extra: string[]) => [
+      'node',
+      'kiteq-server',
+      '--config',
+      toml,
+      '--cluster',
+      'file_dev',
+      '--groups',
+      'none',
+      ...extra,
+    ];
     const saved = { topics: process.env.KITEQ_TOPICS, timeout: process.env.KITEQ_DELIVERY_TIMEOUT_MS };
     try {
       delete process.env.KITEQ_TOPICS;
@@ -109,7 +151,10 @@ describe("ops - KiteQ's cluster.toml and config precedence", function () {
       assert.deepEqual(fromFlags.topics, ['audit']);
       assert.equal(fromFlags.deliveryTimeoutMs, 9000);
     } finally {
-      for (const [key, value] of [['KITEQ_TOPICS', saved.topics], ['KITEQ_DELIVERY_TIMEOUT_MS', saved.timeout]] as const) {
+      for (const [key, value] of [
+        ['KITEQ_TOPICS', saved.topics],
+        ['KITEQ_DELIVERY_TIMEOUT_MS', saved.timeout],
+      ] as const) {
         if (value === undefined) delete process.env[key];
         else process.env[key] = value;
       }
@@ -117,14 +162,23 @@ describe("ops - KiteQ's cluster.toml and config precedence", function () {
   });
 
   it('rejects a bad value at start with exit code 2, naming the key, the value and what is expected', () => {
-    writeFileSync(join(dir, 'bad.toml'), '[zookeeper.dev]\nhosts="localhost:2181"\n[clusters.bad]\nenv="dev"\ntopics=["trade"]\ndeliverySeconds="five"\n');
+    writeFileSync(
+      join(dir, 'bad.toml'),
+      '[zookeeper.dev]\nhosts="localhost:2181"\n[clusters.bad]\nenv="dev"\ntopics=["trade"]\ndeliverySeconds="five"\n',
+    );
     const badToml = runCli(['--config', join(dir, 'bad.toml'), '--cluster', 'bad', '--groups', 'none']);
     assert.equal(badToml.code, 2);
-    assert.match(badToml.stderr, /bad config clusters\.bad\.deliverySeconds="five": expected a positive integer \(seconds\)/);
+    assert.match(
+      badToml.stderr,
+      /bad config clusters\.bad\.deliverySeconds="five": expected a positive integer \(seconds\)/,
+    );
 
     const noCluster = runCli(['--config', toml, '--cluster', 'nosuch', '--groups', 'none']);
     assert.equal(noCluster.code, 2);
-    assert.match(noCluster.stderr, /bad config cluster="nosuch": expected one of \[default, file_dev, mysql_dev, memory_dev\]/);
+    assert.match(
+      noCluster.stderr,
+      /bad config cluster="nosuch": expected one of \[default, file_dev, mysql_dev, memory_dev\]/,
+    );
 
     const badFlag = runCli(['--delivery-timeout-ms', 'soon', '--groups', 'none']);
     assert.equal(badFlag.code, 2);

@@ -17,7 +17,10 @@ describe('ops - admin HTTP endpoints', function () {
 
   before(async () => {
     env = await startBroker({
-      bindings: [directBinding('s-mc', 'trade', 'pay-succ', { watermark: 500 }), directBinding('s-risk', 'trade', 'pay-succ', { watermark: 0 })],
+      bindings: [
+        directBinding('s-mc', 'trade', 'pay-succ', { watermark: 500 }),
+        directBinding('s-risk', 'trade', 'pay-succ', { watermark: 0 }),
+      ],
       config: { http: '127.0.0.1:0', httpToken: TOKEN, deliveryTimeoutMs: 1000 },
     });
     base = `http://${env.broker.httpAddress}`;
@@ -29,7 +32,10 @@ describe('ops - admin HTTP endpoints', function () {
 
   async function client(groupId: string, withListener = false): Promise<KiteQClient> {
     const c = new KiteQClient({
-      registry: env.registryUri, groupId, secretKey: 'k', publishTopics: ['trade'],
+      registry: env.registryUri,
+      groupId,
+      secretKey: 'k',
+      publishTopics: ['trade'],
       bindings: withListener ? [directBinding(groupId, 'trade', 'pay-succ')] : [],
       listener: withListener ? (m) => listener(m) : undefined,
     });
@@ -52,8 +58,30 @@ describe('ops - admin HTTP endpoints', function () {
     await client('s-mc', true);
     const stat = await get('/stat');
     assert.equal(stat.status, 200);
-    assert.deepEqual(Object.keys(stat.body.kiteq).sort(), ['accept_limiter', 'deliver_count', 'deliver_go', 'goroutine', 'groups', 'message_count', 'recieve_count', 'topics_deliver', 'topics_recieve'].sort());
-    for (const key of ['read_count', 'read_bytes', 'write_count', 'write_bytes', 'dispool_size', 'dispool_cap', 'connections']) assert.equal(typeof stat.body.network[key], 'number', key);
+    assert.deepEqual(
+      Object.keys(stat.body.kiteq).sort(),
+      [
+        'accept_limiter',
+        'deliver_count',
+        'deliver_go',
+        'goroutine',
+        'groups',
+        'message_count',
+        'recieve_count',
+        'topics_deliver',
+        'topics_recieve',
+      ].sort(),
+    );
+    for (const key of [
+      'read_count',
+      'read_bytes',
+      'write_count',
+      'write_bytes',
+      'dispool_size',
+      'dispool_cap',
+      'connections',
+    ])
+      assert.equal(typeof stat.body.network[key], 'number', key);
     assert.deepEqual(stat.body.kiteq.message_count, { trade: 0 });
     assert.deepEqual(stat.body.kiteq.topics_recieve, { trade: 0 });
     assert.equal(stat.body.kiteq.groups['s-mc'].length, 1);
@@ -69,11 +97,17 @@ describe('ops - admin HTTP endpoints', function () {
     // s-mc acks, s-risk has no consumer online (persistent): the message stays, half done.
     listener = () => true;
     const producer = await client('p-trade');
-    const { messageId } = await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'look me up' }));
-    const view = await eventually(async () => {
-      const r = await get(`/messages/${messageId}`);
-      return r.body.attempts >= 1 && !r.body.inFlight ? r : undefined;
-    }, 10_000, 'the first attempt recorded') as { status: number; body: any };
+    const { messageId } = await producer.send(
+      buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'look me up' }),
+    );
+    const view = (await eventually(
+      async () => {
+        const r = await get(`/messages/${messageId}`);
+        return r.body.attempts >= 1 && !r.body.inFlight ? r : undefined;
+      },
+      10_000,
+      'the first attempt recorded',
+    )) as { status: number; body: any };
     assert.equal(view.status, 200);
     assert.equal(view.body.state, 'committed');
     assert.deepEqual(view.body.succeededGroups, ['s-mc']);
@@ -97,11 +131,17 @@ describe('ops - admin HTTP endpoints', function () {
       return !nack;
     };
     const producer = await client('p-trade');
-    const { messageId } = await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'die once', deliverLimit: 1 }));
-    const dead = await eventually(async () => {
-      const r = await get(`/dlq?topic=trade&group=s-mc`);
-      return r.body.items.find((l: { messageId: string }) => l.messageId === messageId);
-    }, 10_000, 'the message in the dead-letter list');
+    const { messageId } = await producer.send(
+      buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'die once', deliverLimit: 1 }),
+    );
+    const dead = await eventually(
+      async () => {
+        const r = await get(`/dlq?topic=trade&group=s-mc`);
+        return r.body.items.find((l: { messageId: string }) => l.messageId === messageId);
+      },
+      10_000,
+      'the message in the dead-letter list',
+    );
     assert.match(dead.reason, /deliverLimit 1/);
     assert.equal((await get(`/messages/${messageId}`)).body.state, 'dead-letter');
 
@@ -114,13 +154,19 @@ describe('ops - admin HTTP endpoints', function () {
     await delivered.done;
     assert.deepEqual(seen, [true, false]);
     const after = await get(`/dlq?topic=trade&group=s-mc`);
-    assert.ok(!after.body.items.some((l: { messageId: string }) => l.messageId === messageId), 'no longer a dead letter');
+    assert.ok(
+      !after.body.items.some((l: { messageId: string }) => l.messageId === messageId),
+      'no longer a dead letter',
+    );
   });
 
   it('refuses POSTs when no token is configured, and answers /healthz', async () => {
     const open = await startBroker({ bindings: [], config: { http: '127.0.0.1:0' } });
     try {
-      const res = await fetch(`http://${open.broker.httpAddress}/reload`, { method: 'POST', headers: { authorization: 'Bearer anything' } });
+      const res = await fetch(`http://${open.broker.httpAddress}/reload`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer anything' },
+      });
       assert.equal(res.status, 403);
       assert.match(((await res.json()) as { error: string }).error, /--http-token/);
     } finally {
@@ -129,6 +175,10 @@ describe('ops - admin HTTP endpoints', function () {
     const health = await get('/healthz');
     assert.equal(health.status, 200);
     assert.deepEqual(health.body, { ok: true, store: { ok: true }, registry: { ok: true } });
-    assert.equal((await post('/reload', {}, TOKEN)).status, 501, 'a broker built in code has no config file to re-read');
+    assert.equal(
+      (await post('/reload', {}, TOKEN)).status,
+      501,
+      'a broker built in code has no config file to re-read',
+    );
   });
 });

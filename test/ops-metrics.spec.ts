@@ -45,7 +45,13 @@ function parsePrometheusText(text: string): { samples: Sample[]; types: Map<stri
     }
     // Go's ParseFloat, which Prometheus uses, takes NaN and ±Inf in any letter case.
     const special = /^([+-]?)(inf|nan)$/i.exec(m[4]);
-    const value = special ? (special[2].toLowerCase() === 'nan' ? NaN : special[1] === '-' ? -Infinity : Infinity) : Number(m[4]);
+    const value = special
+      ? special[2].toLowerCase() === 'nan'
+        ? NaN
+        : special[1] === '-'
+          ? -Infinity
+          : Infinity
+      : Number(m[4]);
     assert.ok(special || !Number.isNaN(value), `bad value in: ${line}`);
     samples.push({ name: m[1], labels, value });
   }
@@ -71,7 +77,11 @@ describe('ops - /metrics over HTTP', function () {
   it('parses as Prometheus text and counts exactly the messages sent and acked', async () => {
     const n = 25;
     const acked = countdown(n, 10_000, 'consumed messages');
-    const consumer = env.client({ groupId: 's-mc', bindings: [directBinding('s-mc', 'trade', 'pay-succ')], listener: () => (acked.tick(), true) });
+    const consumer = env.client({
+      groupId: 's-mc',
+      bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
+      listener: () => (acked.tick(), true),
+    });
     const producer = env.client({ groupId: 'p-trade', publishTopics: ['trade'] });
     await Promise.all([consumer.start(), producer.start()]);
 
@@ -79,14 +89,20 @@ describe('ops - /metrics over HTTP', function () {
     assert.equal(before.types.get('kiteq_messages_received_total'), 'counter');
     assert.equal(before.types.get('kiteq_messages_acked_total'), 'counter');
     assert.equal(before.types.get('kiteq_backlog_messages'), 'gauge');
-    for (let i = 0; i < n; i++) await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: `m${i}` }));
+    for (let i = 0; i < n; i++)
+      await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: `m${i}` }));
     await acked.done;
     // The ack settles a moment after the consumer's listener returns: wait for the counter, not a sleep.
     const deadline = Date.now() + 5000;
     let after = await scrape();
-    while (valueOf(after.samples, 'kiteq_messages_acked_total', { topic: 'trade', group: 's-mc' }) < n && Date.now() < deadline) after = await scrape();
+    while (
+      valueOf(after.samples, 'kiteq_messages_acked_total', { topic: 'trade', group: 's-mc' }) < n &&
+      Date.now() < deadline
+    )
+      after = await scrape();
 
-    const delta = (name: string, labels: Record<string, string>) => valueOf(after.samples, name, labels) - valueOf(before.samples, name, labels);
+    const delta = (name: string, labels: Record<string, string>) =>
+      valueOf(after.samples, name, labels) - valueOf(before.samples, name, labels);
     assert.equal(delta('kiteq_messages_received_total', { topic: 'trade' }), n);
     assert.equal(delta('kiteq_messages_stored_total', { topic: 'trade' }), n);
     assert.equal(delta('kiteq_messages_delivered_total', { topic: 'trade', group: 's-mc' }), n);
@@ -95,11 +111,17 @@ describe('ops - /metrics over HTTP', function () {
     assert.equal(delta('kiteq_messages_dead_lettered_total', { topic: 'trade' }), 0);
     assert.equal(valueOf(after.samples, 'kiteq_connections', {}), 2);
     for (const name of ['kiteq_publish_to_store_ack_seconds', 'kiteq_publish_to_deliver_seconds']) {
-      assert.deepEqual(after.samples.filter((s) => s.name === name).map((s) => s.labels.quantile), ['0.5', '0.99', '0.999'], name);
+      assert.deepEqual(
+        after.samples.filter((s) => s.name === name).map((s) => s.labels.quantile),
+        ['0.5', '0.99', '0.999'],
+        name,
+      );
     }
     // Each message was timed once on each path, below the millisecond: a local store-ack takes well
     // under 1 ms, and whole-ms timestamps (Date.now) read it as 0.
-    const stat = (await (await fetch(`http://${env.broker.httpAddress}/stat`)).json()) as { kiteq_ts: { latency_ms: Record<string, { count: number; p50: number }> } };
+    const stat = (await (await fetch(`http://${env.broker.httpAddress}/stat`)).json()) as {
+      kiteq_ts: { latency_ms: Record<string, { count: number; p50: number }> };
+    };
     for (const path of ['publish_to_store_ack', 'publish_to_deliver']) {
       assert.equal(stat.kiteq_ts.latency_ms[path]!.count, n, path);
       assert.ok(stat.kiteq_ts.latency_ms[path]!.p50 > 0, `${path} p50 ${stat.kiteq_ts.latency_ms[path]!.p50} ms`);
@@ -110,6 +132,9 @@ describe('ops - /metrics over HTTP', function () {
 
   it('folds label values past the cap into "other" and keeps the first ones', () => {
     const cap = new LabelCap(2);
-    assert.deepEqual(['a', 'b', 'c', 'a', 'd', 'b'].map((v) => cap.label(v)), ['a', 'b', 'other', 'a', 'other', 'b']);
+    assert.deepEqual(
+      ['a', 'b', 'c', 'a', 'd', 'b'].map((v) => cap.label(v)),
+      ['a', 'b', 'other', 'a', 'other', 'b'],
+    );
   });
 });

@@ -22,7 +22,11 @@ describe('ops - graceful shutdown on SIGTERM (zk registry, file store)', functio
 
   before(async () => {
     zookeeper = await startZooKeeper();
-    raw = await ZkClient.connect({ connectString: zookeeper.connectString, sessionTimeoutMs: 4000, connectTimeoutMs: 5000 });
+    raw = await ZkClient.connect({
+      connectString: zookeeper.connectString,
+      sessionTimeoutMs: 4000,
+      connectTimeoutMs: 5000,
+    });
     dir = tempDir('kiteq-ops-shutdown-');
   });
   after(async () => {
@@ -47,26 +51,57 @@ describe('ops - graceful shutdown on SIGTERM (zk registry, file store)', functio
   it('unregisters first, exits 0, and delivers every acked message after the restart', async () => {
     const address = `127.0.0.1:${await freePort()}`;
     const registry = `zk://${zookeeper.connectString}?sessionTimeoutMs=4000`;
-    const args = ['--bind', address, '--registry', registry, '--store', `file://${join(dir, 'store')}?fsync=batch`, '--topics', 'trade', '--groups', 'none', '--shutdown-timeout-ms', '8000'];
+    const args = [
+      '--bind',
+      address,
+      '--registry',
+      registry,
+      '--store',
+      `file://${join(dir, 'store')}?fsync=batch`,
+      '--topics',
+      'trade',
+      '--groups',
+      'none',
+      '--shutdown-timeout-ms',
+      '8000',
+    ];
     const broker = await startBrokerProcess(args);
     procs.push(broker);
 
     const received = new Set<string>();
     let disconnectedAt = 0;
     const consumer = new KiteQClient({
-      registry, groupId: 's-mc', secretKey: 'k', bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
+      registry,
+      groupId: 's-mc',
+      secretKey: 'k',
+      bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
       // Acks take a moment, so deliveries are in flight when SIGTERM lands.
       listener: async (m) => {
         await new Promise((r) => setTimeout(r, 20));
         received.add(m.header.messageId);
         return true;
       },
-      logger: { warn() {}, info: (_o, msg) => { if (msg.startsWith('broker left the registry')) disconnectedAt ||= Date.now(); } },
+      logger: {
+        warn() {},
+        info: (_o, msg) => {
+          if (msg.startsWith('broker left the registry')) disconnectedAt ||= Date.now();
+        },
+      },
     });
-    const producer = new KiteQClient({ registry, groupId: 'p-trade', secretKey: 'k', publishTopics: ['trade'], sendRetry: { retries: 0 } });
+    const producer = new KiteQClient({
+      registry,
+      groupId: 'p-trade',
+      secretKey: 'k',
+      publishTopics: ['trade'],
+      sendRetry: { retries: 0 },
+    });
     clients.push(consumer, producer);
     await Promise.all([consumer.start(), producer.start()]);
-    await eventually(() => consumer.readyConnections === 1 && producer.readyConnections === 1, 10_000, 'clients connected');
+    await eventually(
+      () => consumer.readyConnections === 1 && producer.readyConnections === 1,
+      10_000,
+      'clients connected',
+    );
     const aliveGone = await deletionOf(aliveServerPath(address));
     const topicGone = await deletionOf(brokerTopicPath('trade', address));
 
@@ -76,7 +111,9 @@ describe('ops - graceful shutdown on SIGTERM (zk registry, file store)', functio
     const stream = async () => {
       while (streaming) {
         try {
-          const ack = await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'stream' }));
+          const ack = await producer.send(
+            buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'stream' }),
+          );
           if (ack.status) acked.push(ack.messageId);
         } catch {
           return; // refused while shutting down, or the connection closed: not acked, not owed
@@ -97,8 +134,13 @@ describe('ops - graceful shutdown on SIGTERM (zk registry, file store)', functio
     assert.ok(aliveAt <= exitAt && topicAt <= exitAt, 'znodes gone before the process exited');
     assert.ok(disconnectedAt === 0 || topicAt <= disconnectedAt, 'znodes gone before the broker dropped its consumer');
     const log = broker.log;
-    const order = ['"shutting down"', '"shutdown: unregistered from the registry"', '"kiteq-ts broker stopped"'].map((line) => log.indexOf(line));
-    assert.ok(order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1])), `log order ${order} in:\n${log.slice(-3000)}`);
+    const order = ['"shutting down"', '"shutdown: unregistered from the registry"', '"kiteq-ts broker stopped"'].map(
+      (line) => log.indexOf(line),
+    );
+    assert.ok(
+      order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1])),
+      `log order ${order} in:\n${log.slice(-3000)}`,
+    );
 
     const restarted = await broker.restart();
     procs.push(restarted);
@@ -113,13 +155,31 @@ describe('ops - graceful shutdown on SIGTERM (zk registry, file store)', functio
     const registry = `zk://${zookeeper.connectString}?sessionTimeoutMs=4000`;
     const store = `file://${join(dir, 'store-handback')}?fsync=batch`;
     // The delivery timeout outlasts the shutdown grace: only the deadline can end the wait.
-    const args = ['--bind', address, '--registry', registry, '--store', store, '--topics', 'trade', '--groups', 'none', '--shutdown-timeout-ms', '1000', '--delivery-timeout-ms', '30000'];
+    const args = [
+      '--bind',
+      address,
+      '--registry',
+      registry,
+      '--store',
+      store,
+      '--topics',
+      'trade',
+      '--groups',
+      'none',
+      '--shutdown-timeout-ms',
+      '1000',
+      '--delivery-timeout-ms',
+      '30000',
+    ];
     const broker = await startBrokerProcess(args);
     procs.push(broker);
     const deliveries: string[] = [];
     let hold = true;
     const consumer = new KiteQClient({
-      registry, groupId: 's-hold', secretKey: 'k', bindings: [directBinding('s-hold', 'trade', 'pay-succ')],
+      registry,
+      groupId: 's-hold',
+      secretKey: 'k',
+      bindings: [directBinding('s-hold', 'trade', 'pay-succ')],
       listener: (m) => {
         deliveries.push(m.header.messageId);
         return hold ? new Promise<boolean>(() => {}) : true; // the first delivery is never answered
@@ -128,8 +188,14 @@ describe('ops - graceful shutdown on SIGTERM (zk registry, file store)', functio
     const producer = new KiteQClient({ registry, groupId: 'p-trade', secretKey: 'k', publishTopics: ['trade'] });
     clients.push(consumer, producer);
     await Promise.all([consumer.start(), producer.start()]);
-    await eventually(() => consumer.readyConnections === 1 && producer.readyConnections === 1, 10_000, 'clients connected');
-    const { messageId } = await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'held' }));
+    await eventually(
+      () => consumer.readyConnections === 1 && producer.readyConnections === 1,
+      10_000,
+      'clients connected',
+    );
+    const { messageId } = await producer.send(
+      buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'held' }),
+    );
     await eventually(() => deliveries.length === 1, 10_000, 'the first delivery');
 
     const startedMs = Date.now();

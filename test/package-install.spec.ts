@@ -20,8 +20,17 @@ const MAX_PACKED_BYTES = 400_000;
 
 /** What the client and the server load at run time; anything else is a decision to make here. */
 const RUNTIME_DEPENDENCIES = [
-  '@node-rs/crc32', 'commander', 'hdr-histogram-js', 'mysql2', 'node-zookeeper-client', 'pino', 'pino-pretty',
-  'prom-client', 'smol-toml', 'snappyjs', 'yaml',
+  '@node-rs/crc32',
+  'commander',
+  'hdr-histogram-js',
+  'mysql2',
+  'node-zookeeper-client',
+  'pino',
+  'pino-pretty',
+  'prom-client',
+  'smol-toml',
+  'snappyjs',
+  'yaml',
 ];
 
 interface PackedFile {
@@ -65,7 +74,10 @@ function outputMatching(child: ChildProcess, pattern: RegExp, timeoutMs: number)
   return new Promise((resolvePromise, reject) => {
     let out = '';
     let err = '';
-    const timer = setTimeout(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms; stdout:\n${out}\nstderr:\n${err}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`no ${pattern} within ${timeoutMs} ms; stdout:\n${out}\nstderr:\n${err}`)),
+      timeoutMs,
+    );
     child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
@@ -92,16 +104,31 @@ describe('package - packed, installed into an empty project and used as a new us
   before(async function () {
     this.timeout(120_000); // npm pack and npm install of ~70 packages from the cache
     dir = tempDir('kiteq-package-');
-    const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: REPO, env: cleanEnv() });
+    const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], {
+      cwd: REPO,
+      env: cleanEnv(),
+    });
     [packed] = JSON.parse(stdout) as PackResult[];
     project = join(dir, 'project');
     mkdirSync(project);
-    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'kiteq-user', version: '1.0.0', private: true }));
+    writeFileSync(
+      join(project, 'package.json'),
+      JSON.stringify({ name: 'kiteq-user', version: '1.0.0', private: true }),
+    );
     // the application's own protobufjs, and @types/node as any TypeScript service on Node has it
     await run(
       'npm',
-      ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error',
-        join(dir, packed.filename), `protobufjs@${versionInRepo('protobufjs')}`, `@types/node@${versionInRepo('@types/node')}`],
+      [
+        'install',
+        '--prefer-offline',
+        '--no-audit',
+        '--no-fund',
+        '--ignore-scripts',
+        '--loglevel=error',
+        join(dir, packed.filename),
+        `protobufjs@${versionInRepo('protobufjs')}`,
+        `@types/node@${versionInRepo('@types/node')}`,
+      ],
       { cwd: project, env: cleanEnv() },
     );
     installed = join(project, 'node_modules', 'kiteq-ts');
@@ -115,11 +142,26 @@ describe('package - packed, installed into an empty project and used as a new us
 
   it(`packs dist (JS, declarations, source maps), conf, README and LICENSE, no tests, at most ${MAX_PACKED_BYTES / 1000} kB`, () => {
     const paths = new Set(packed.files.map((f) => f.path));
-    for (const path of ['dist/client/index.js', 'dist/client/index.d.ts', 'dist/client/index.js.map', 'README.md', 'LICENSE', 'conf/registry.yaml', 'conf/groups.yaml', 'package.json']) {
+    for (const path of [
+      'dist/client/index.js',
+      'dist/client/index.d.ts',
+      'dist/client/index.js.map',
+      'README.md',
+      'LICENSE',
+      'conf/registry.yaml',
+      'conf/groups.yaml',
+      'package.json',
+    ]) {
       assert.ok(paths.has(path), `${path} is in the package`);
     }
     const manifest = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8'));
-    for (const path of [manifest.main, manifest.types, manifest.exports['.'].types, manifest.exports['.'].default, ...Object.values<string>(manifest.bin)]) {
+    for (const path of [
+      manifest.main,
+      manifest.types,
+      manifest.exports['.'].types,
+      manifest.exports['.'].default,
+      ...Object.values<string>(manifest.bin),
+    ]) {
       assert.ok(paths.has(path.replace(/^\.\//, '')), `${path}, named by package.json, is in the package`);
     }
     const tests = [...paths].filter((p) => p.startsWith('dist/test/') || /\.spec\.|(^|\/)test\//.test(p));
@@ -132,7 +174,8 @@ describe('package - packed, installed into an empty project and used as a new us
     assert.deepEqual(Object.keys(manifest.dependencies).sort(), [...RUNTIME_DEPENDENCIES].sort());
     assert.deepEqual(manifest.peerDependenciesMeta, { amqplib: { optional: true }, nats: { optional: true } });
     assert.deepEqual(Object.keys(manifest.peerDependencies).sort(), ['amqplib', 'nats']);
-    for (const name of ['amqplib', 'nats']) assert.ok(!existsSync(join(project, 'node_modules', name)), `${name} was not installed`);
+    for (const name of ['amqplib', 'nats'])
+      assert.ok(!existsSync(join(project, 'node_modules', name)), `${name} was not installed`);
   });
 
   it("leaves the application's protobufjs as it was: its int64 2^53+1 still decodes exactly", async () => {
@@ -158,7 +201,12 @@ describe('package - packed, installed into an empty project and used as a new us
         readers: ['uint32', 'int64', 'string'].every((name, i) => protobuf.Reader.prototype[name] === readers[i]),
       }));`;
     const { stdout } = await run(process.execPath, ['-e', script], { cwd: project });
-    assert.deepEqual(JSON.parse(stdout), { client: 'function', decoded: '9007199254740993', long: true, readers: true });
+    assert.deepEqual(JSON.parse(stdout), {
+      client: 'function',
+      decoded: '9007199254740993',
+      long: true,
+      readers: true,
+    });
   });
 
   it("compiles the README's client example with tsc --strict, moduleResolution node and nodenext, CommonJS and ES module", async function () {
@@ -167,8 +215,25 @@ describe('package - packed, installed into an empty project and used as a new us
     mkdirSync(join(project, 'src'));
     writeFileSync(join(project, 'src', 'example.ts'), example);
     writeFileSync(join(project, 'src', 'example.mts'), example);
-    await tsc(project, ['--module', 'commonjs', '--moduleResolution', 'node', '--outDir', 'out-node', 'src/example.ts']);
-    await tsc(project, ['--module', 'nodenext', '--moduleResolution', 'nodenext', '--outDir', 'out-next', 'src/example.ts', 'src/example.mts']);
+    await tsc(project, [
+      '--module',
+      'commonjs',
+      '--moduleResolution',
+      'node',
+      '--outDir',
+      'out-node',
+      'src/example.ts',
+    ]);
+    await tsc(project, [
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      '--outDir',
+      'out-next',
+      'src/example.ts',
+      'src/example.mts',
+    ]);
     assert.ok(existsSync(join(project, 'out-node', 'example.js')));
     assert.ok(existsSync(join(project, 'out-next', 'example.mjs')));
   });
@@ -178,17 +243,32 @@ describe('package - packed, installed into an empty project and used as a new us
     const address = `127.0.0.1:${await freePort()}`;
     mkdirSync(join(project, 'conf'));
     // the example's registry: file://conf/registry.yaml, from the project's directory
-    const registry = writeRegistryFile(join(project, 'conf'), [{ address, topics: ['trade'] }], [
-      directBinding('s-mc-service', 'trade', 'pay-succ'),
-      directBinding('s-bench', 'trade', 'pay-succ'),
-    ]);
+    const registry = writeRegistryFile(
+      join(project, 'conf'),
+      [{ address, topics: ['trade'] }],
+      [directBinding('s-mc-service', 'trade', 'pay-succ'), directBinding('s-bench', 'trade', 'pay-succ')],
+    );
     broker = await startBrokerProcess(
-      ['--bind', address, '--registry', `file://${registry}`, '--store', 'memory://', '--topics', 'trade', '--groups', join(installed, 'conf', 'groups.yaml')],
+      [
+        '--bind',
+        address,
+        '--registry',
+        `file://${registry}`,
+        '--store',
+        'memory://',
+        '--topics',
+        'trade',
+        '--groups',
+        join(installed, 'conf', 'groups.yaml'),
+      ],
       {},
       20_000,
       join(installed, 'dist', 'server', 'cli.js'),
     );
-    const example = spawn(process.execPath, [join('out-next', 'example.mjs')], { cwd: project, stdio: ['ignore', 'pipe', 'pipe'] });
+    const example = spawn(process.execPath, [join('out-next', 'example.mjs')], {
+      cwd: project,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     children.push(example);
     const out = await outputMatching(example, /\{"order":42\}/, 20_000);
     assert.match(out, /^[0-9a-f]{32} \{"order":42\}$/m, 'the consumer printed the message id and body');
@@ -201,7 +281,8 @@ describe('package - packed, installed into an empty project and used as a new us
       ['compare', '--registry', 'file://conf/registry.yaml', '--messages', '200', '-k', '1', '-c', '10', '--json'],
       { cwd: project },
     );
-    for (const name of ['amqplib', 'nats']) assert.match(stderr, new RegExp(`${name} is not installed .*npm install ${name}`), stderr);
+    for (const name of ['amqplib', 'nats'])
+      assert.match(stderr, new RegExp(`${name} is not installed .*npm install ${name}`), stderr);
     const result = JSON.parse(stdout.trim().split('\n').pop()!);
     assert.equal(result['kiteq-ts'].lost, 0);
     assert.match(result['rabbitmq (quorum)'].unavailable, /npm install amqplib/);

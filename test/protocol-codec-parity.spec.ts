@@ -18,23 +18,42 @@ import { seededRandom as prng } from './fixtures/fault/harness';
 
 type Random = () => number;
 const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)];
-const TEXTS = ['', 'trade', 'pay-succ', 'p-trade', '订单', 'é', 'x'.repeat(70), 'ü'.repeat(80), '0123456789abcdef0123456789abcdef'];
+const TEXTS = [
+  '',
+  'trade',
+  'pay-succ',
+  'p-trade',
+  '订单',
+  'é',
+  'x'.repeat(70),
+  'ü'.repeat(80),
+  '0123456789abcdef0123456789abcdef',
+];
 const NUMBERS = [0, 1, -1, 100, 127, 128, 16383, 16384, 1700003600, 2 ** 31 - 1, 2 ** 32 + 5, 2 ** 50 + 3, -1700000000];
 const INT32 = [0, 1, -1, 100, 127, 128, 2 ** 31 - 1, -(2 ** 31)];
 
 function aHeader(random: Random): MessageHeader {
   const header: MessageHeader = {
-    messageId: pick(random, TEXTS), topic: pick(random, TEXTS), messageType: pick(random, TEXTS),
-    expiredTime: pick(random, NUMBERS), deliverLimit: pick(random, INT32), groupId: pick(random, TEXTS),
-    commit: random() < 0.5, fly: random() < 0.5,
-    properties: Array.from({ length: Math.floor(random() * 3) }, () => ({ key: pick(random, TEXTS), value: pick(random, TEXTS) })),
+    messageId: pick(random, TEXTS),
+    topic: pick(random, TEXTS),
+    messageType: pick(random, TEXTS),
+    expiredTime: pick(random, NUMBERS),
+    deliverLimit: pick(random, INT32),
+    groupId: pick(random, TEXTS),
+    commit: random() < 0.5,
+    fly: random() < 0.5,
+    properties: Array.from({ length: Math.floor(random() * 3) }, () => ({
+      key: pick(random, TEXTS),
+      value: pick(random, TEXTS),
+    })),
   };
   if (random() < 0.6) header.createTime = pick(random, NUMBERS);
   if (random() < 0.3) header.snappy = random() < 0.5;
   return header;
 }
 
-const aBody = (random: Random): Buffer => Buffer.from(Array.from({ length: Math.floor(random() * 600) }, () => Math.floor(random() * 256)));
+const aBody = (random: Random): Buffer =>
+  Buffer.from(Array.from({ length: Math.floor(random() * 600) }, () => Math.floor(random() * 256)));
 
 // protobufjs decoders shaped like ours (the ones the codebase used before proto-reader.ts)
 const reference = {
@@ -52,7 +71,13 @@ const reference = {
   },
   deliverAck: (b: Uint8Array): DeliverAck => {
     const m = protocol.DeliverAck.decode(b);
-    const ack: DeliverAck = { messageId: m.messageId, topic: m.topic, messageType: m.messageType, groupId: m.groupId, status: m.status };
+    const ack: DeliverAck = {
+      messageId: m.messageId,
+      topic: m.topic,
+      messageType: m.messageType,
+      groupId: m.groupId,
+      status: m.status,
+    };
     if (m.feedback != null && m.feedback !== '') ack.feedback = m.feedback;
     return ack;
   },
@@ -85,7 +110,8 @@ const codecs: Codec[] = [
     name: 'BytesMessage',
     make: (r) => ({ cmdType: CmdType.BYTES_MESSAGE, header: aHeader(r), body: aBody(r) }),
     encode: (m: KiteMessage) => encodeMessage(m),
-    referenceEncode: (m: KiteMessage) => protocol.BytesMessage.encode({ header: m.header, body: m.body as Uint8Array }).finish(),
+    referenceEncode: (m: KiteMessage) =>
+      protocol.BytesMessage.encode({ header: m.header, body: m.body as Uint8Array }).finish(),
     decode: (b) => decodeMessage(CmdType.BYTES_MESSAGE, b),
     referenceDecode: reference.bytes,
   },
@@ -93,7 +119,8 @@ const codecs: Codec[] = [
     name: 'StringMessage',
     make: (r) => ({ cmdType: CmdType.STRING_MESSAGE, header: aHeader(r), body: pick(r, TEXTS) }),
     encode: (m: KiteMessage) => encodeMessage(m),
-    referenceEncode: (m: KiteMessage) => protocol.StringMessage.encode({ header: m.header, body: m.body as string }).finish(),
+    referenceEncode: (m: KiteMessage) =>
+      protocol.StringMessage.encode({ header: m.header, body: m.body as string }).finish(),
     decode: (b) => decodeMessage(CmdType.STRING_MESSAGE, b),
     referenceDecode: reference.string,
   },
@@ -108,8 +135,18 @@ const codecs: Codec[] = [
   {
     name: 'DeliverAck',
     make: (r) => {
-      const ack: DeliverAck = { messageId: pick(r, TEXTS), topic: pick(r, TEXTS), messageType: pick(r, TEXTS), groupId: pick(r, TEXTS), status: r() < 0.5 };
-      if (r() < 0.5) ack.feedback = pick(r, TEXTS.filter((t) => t !== ''));
+      const ack: DeliverAck = {
+        messageId: pick(r, TEXTS),
+        topic: pick(r, TEXTS),
+        messageType: pick(r, TEXTS),
+        groupId: pick(r, TEXTS),
+        status: r() < 0.5,
+      };
+      if (r() < 0.5)
+        ack.feedback = pick(
+          r,
+          TEXTS.filter((t) => t !== ''),
+        );
       return ack;
     },
     encode: (m: DeliverAck) => encodeDeliverAck(m),
@@ -163,7 +200,10 @@ function mutate(bytes: Buffer, random: Random): Buffer {
       if (out.length > 0) out[Math.floor(random() * out.length)] = Math.floor(random() * 256);
       return out;
     default: // an unknown field appended (number 20–29, every wire type)
-      return Buffer.concat([out, Buffer.from([((20 + Math.floor(random() * 10)) << 3) | pick(random, [0, 1, 2, 5]), 1, 2, 3, 4, 5, 6, 7, 8, 9])]);
+      return Buffer.concat([
+        out,
+        Buffer.from([((20 + Math.floor(random() * 10)) << 3) | pick(random, [0, 1, 2, 5]), 1, 2, 3, 4, 5, 6, 7, 8, 9]),
+      ]);
   }
 }
 
@@ -182,7 +222,11 @@ describe('protocol codecs - hand-written encoders and decoders agree with protob
       for (let i = 0; i < 2000; i++) {
         const value = codec.make(random);
         const ours = Buffer.from(codec.encode(value as never));
-        assert.deepEqual(ours, Buffer.from(codec.referenceEncode(value as never)), `${codec.name} case ${i}: ${JSON.stringify(value)}`);
+        assert.deepEqual(
+          ours,
+          Buffer.from(codec.referenceEncode(value as never)),
+          `${codec.name} case ${i}: ${JSON.stringify(value)}`,
+        );
         assert.deepEqual(codec.decode(ours), codec.referenceDecode(ours), `${codec.name} case ${i}`);
       }
     });
@@ -203,11 +247,18 @@ describe('protocol codecs - hand-written encoders and decoders agree with protob
             rejectedOnlyByUs++;
           }
         } else {
-          assert.equal(theirs.error, undefined, `${where}: protobufjs failed (${theirs.error?.message}) where we decoded`);
+          assert.equal(
+            theirs.error,
+            undefined,
+            `${where}: protobufjs failed (${theirs.error?.message}) where we decoded`,
+          );
           assert.deepEqual(ours.value, theirs.value, where);
         }
       }
-      assert.ok(rejectedOnlyByUs < 5000 / 4, `${rejectedOnlyByUs} wire-type refusals: the mutations should mostly decode or fail on both sides`);
+      assert.ok(
+        rejectedOnlyByUs < 5000 / 4,
+        `${rejectedOnlyByUs} wire-type refusals: the mutations should mostly decode or fail on both sides`,
+      );
     });
   }
 });

@@ -25,7 +25,13 @@ import { readdirSync } from 'node:fs';
 const goldenFixtureNames = readdirSync(protocolFixturesDir())
   .filter((file) => file.endsWith('.hex'))
   .map((file) => file.slice(0, -'.hex'.length));
-const fixtureNames = ['conn-meta-request', 'heartbeat-request', 'bytes-message', 'string-message', 'deliver-ack-request'];
+const fixtureNames = [
+  'conn-meta-request',
+  'heartbeat-request',
+  'bytes-message',
+  'string-message',
+  'deliver-ack-request',
+];
 
 /** A 19-byte header by hand: opaque, cmdType, version 0, extension 0, bodyLen. */
 function rawHeader(opaque: number, cmdType: number, bodyLen: number): Buffer {
@@ -93,7 +99,10 @@ describe('protocol framing - FrameDecoder chunking', function () {
   it('decodes a zero-length body as an empty frame', () => {
     const empty = rawHeader(42, CmdType.HEARTBEAT, 0);
     const frames = collect(new FrameDecoder(), [Buffer.concat([empty, packets[1]])]);
-    assert.deepEqual(frames, [{ opaque: 42, cmdType: CmdType.HEARTBEAT, body: Buffer.alloc(0) }, expectedFrame(packets[1])]);
+    assert.deepEqual(frames, [
+      { opaque: 42, cmdType: CmdType.HEARTBEAT, body: Buffer.alloc(0) },
+      expectedFrame(packets[1]),
+    ]);
   });
 
   it('accepts a body of exactly the maximum size', () => {
@@ -137,7 +146,10 @@ describe('protocol framing - FrameDecoder chunking', function () {
       frames.push(frame);
       decoder.maxBodyBytes = 1024;
     });
-    assert.deepEqual(frames.map((f) => f.opaque), [1, 2]);
+    assert.deepEqual(
+      frames.map((f) => f.opaque),
+      [1, 2],
+    );
   });
 
   it('uses a 2 MiB default body limit', () => {
@@ -152,7 +164,10 @@ describe('protocol framing - FrameDecoder chunking', function () {
 describe('protocol framing - FrameDecoder rejects bad headers', function () {
   it('rejects a body over the maximum as soon as the header arrives (rule body-size)', () => {
     // Only the header is pushed: the decoder must not wait to buffer 65 bytes first.
-    assertProtocolError(() => new FrameDecoder(64).push(rawHeader(1, CmdType.BYTES_MESSAGE, 65), () => undefined), 'body-size');
+    assertProtocolError(
+      () => new FrameDecoder(64).push(rawHeader(1, CmdType.BYTES_MESSAGE, 65), () => undefined),
+      'body-size',
+    );
   });
 
   it('rejects a negative bodyLen (rule body-size)', () => {
@@ -286,7 +301,8 @@ describe('protocol framing - FrameWriter', function () {
     }
     const synchronous = sink.writes.length;
     assert.equal(synchronous, 3, 'three full 16 KiB writes while the tick still runs');
-    for (const write of sink.writes) assert.ok(write.length >= 16 * 1024 && write.length < 16 * 1024 + 529, `write of ${write.length} bytes`);
+    for (const write of sink.writes)
+      assert.ok(write.length >= 16 * 1024 && write.length < 16 * 1024 + 529, `write of ${write.length} bytes`);
     await nextTurn();
     assert.equal(sink.writes.length, 4, 'the remainder at the tick end');
     assert.equal(Buffer.concat(sink.writes).toString('hex'), Buffer.concat(packets).toString('hex'));

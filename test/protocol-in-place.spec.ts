@@ -53,7 +53,9 @@ describe('protocol in place - packets encoded straight into the outgoing buffer'
     writeStoreAck(writer.target, at, size, ack.messageId, ack.status, ack.feedback);
     writer.end();
     writer.send(3, CmdType.MESSAGE_STORE_ACK, encodeStoreAck(ack));
-    const expected = Buffer.concat([1, 2, 3].map((opaque) => encodePacket(opaque, CmdType.MESSAGE_STORE_ACK, encodeStoreAck(ack))));
+    const expected = Buffer.concat(
+      [1, 2, 3].map((opaque) => encodePacket(opaque, CmdType.MESSAGE_STORE_ACK, encodeStoreAck(ack))),
+    );
     assert.deepEqual(bytes(), expected);
   });
 });

@@ -23,7 +23,9 @@ function due(overrides: Partial<StoredMessage> = {}): StoredMessage {
 
 /** A store that answers pageDue from `pages`, one per call, and notes each query. */
 function pagedStore(pages: StoredMessage[][], queries: DueQuery[]): MessageStore {
-  return { pageDue: async (query: DueQuery) => (queries.push(query), pages[queries.length - 1] ?? []) } as unknown as MessageStore;
+  return {
+    pageDue: async (query: DueQuery) => (queries.push(query), pages[queries.length - 1] ?? []),
+  } as unknown as MessageStore;
 }
 
 function recovery(store: MessageStore, overrides: Partial<RecoveryDeps>): RecoveryManager {
@@ -59,7 +61,7 @@ describe('recovery paging - store writes of a page come first', () => {
     const scan = manager.scan({ lookaheadSec: 0, redriveParked: false });
     await taken.done;
     await new Promise((resolve) => setImmediate(resolve)); // the page is taken; nothing else is due to happen
-    assert.equal(queries.length, 1, 'the second page waits for the first page\'s parks');
+    assert.equal(queries.length, 1, "the second page waits for the first page's parks");
     holdWrites = false;
     for (const done of writesDone.splice(0)) done();
     assert.deepEqual(await scan, { redriven: 3, scheduled: 0 });
@@ -97,7 +99,10 @@ describe('recovery paging - store writes of a page come first', () => {
 describe('recovery - scheduled messages (doc/delayed-delivery.md)', () => {
   const scheduledAt = (atMs: number, overrides: Partial<StoredMessage> = {}): StoredMessage => {
     const message = due({ nextDeliverTime: Math.ceil(atMs / 1000), ...overrides });
-    return { ...message, header: { ...message.header, properties: [{ key: DELIVER_AT_PROPERTY, value: String(atMs) }] } };
+    return {
+      ...message,
+      header: { ...message.header, properties: [{ key: DELIVER_AT_PROPERTY, value: String(atMs) }] },
+    };
   };
 
   it('puts one due before the next scan on the heap at its exact millisecond, never re-drives it as parked', async () => {
@@ -136,8 +141,20 @@ describe('deliver-prepare - hands back the store write that settled a message', 
 
   it('returns the park, the dead letter; nothing for an attempt', () => {
     const written = Promise.resolve();
-    assert.equal(stage(false, written)({ message: due(), attempt: 1, fly: false }), written, 'parked: no consumer online');
-    assert.equal(stage(true, written)({ message: due(), attempt: 101, fly: false }), written, 'dead letter past deliverLimit');
-    assert.equal(stage(true, written)({ message: due(), attempt: 1, fly: false }), undefined, 'an attempt is in flight instead');
+    assert.equal(
+      stage(false, written)({ message: due(), attempt: 1, fly: false }),
+      written,
+      'parked: no consumer online',
+    );
+    assert.equal(
+      stage(true, written)({ message: due(), attempt: 101, fly: false }),
+      written,
+      'dead letter past deliverLimit',
+    );
+    assert.equal(
+      stage(true, written)({ message: due(), attempt: 1, fly: false }),
+      undefined,
+      'an attempt is in flight instead',
+    );
   });
 });

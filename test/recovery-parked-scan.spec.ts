@@ -23,7 +23,10 @@ describe('recovery - a parked-message scan does not chase the messages it parks 
 
   async function client(groupId: string, listener?: (id: string) => void): Promise<KiteQClient> {
     const c = new KiteQClient({
-      registry: env.registryUri, groupId, secretKey: 'k', publishTopics: ['trade'],
+      registry: env.registryUri,
+      groupId,
+      secretKey: 'k',
+      publishTopics: ['trade'],
       listener: listener && ((m) => (listener(m.header.messageId), true)),
     });
     clients.push(c);
@@ -31,7 +34,8 @@ describe('recovery - a parked-message scan does not chase the messages it parks 
     return c;
   }
 
-  const redriven = (lines: ReadonlyArray<Record<string, unknown>>) => lines.reduce((sum, line) => sum + (line.redriven as number), 0);
+  const redriven = (lines: ReadonlyArray<Record<string, unknown>>) =>
+    lines.reduce((sum, line) => sum + (line.redriven as number), 0);
 
   it('re-drives each parked message once when one of two offline groups connects', async () => {
     const captured = captureLog();
@@ -41,13 +45,25 @@ describe('recovery - a parked-message scan does not chase the messages it parks 
     });
     const producer = await client('p-trade');
     for (let i = 0; i < N; i += 200) {
-      await Promise.all(Array.from({ length: 200 }, () => producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'x' }))));
+      await Promise.all(
+        Array.from({ length: 200 }, () =>
+          producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'x' })),
+        ),
+      );
     }
-    const parked = async () => (await env.broker.store.pageDue({ dueBy: Number.MAX_SAFE_INTEGER, limit: N + 1, committed: true }));
-    await eventually(async () => {
-      const page = await parked();
-      return page.length === N && page.every((m) => m.failGroups.length === 0 && m.nextDeliverTime > Date.now() / 1000 + 30);
-    }, 20_000, `${N} messages parked for the two offline groups`);
+    const parked = async () =>
+      await env.broker.store.pageDue({ dueBy: Number.MAX_SAFE_INTEGER, limit: N + 1, committed: true });
+    await eventually(
+      async () => {
+        const page = await parked();
+        return (
+          page.length === N &&
+          page.every((m) => m.failGroups.length === 0 && m.nextDeliverTime > Date.now() / 1000 + 30)
+        );
+      },
+      20_000,
+      `${N} messages parked for the two offline groups`,
+    );
     captured.lines.length = 0;
 
     const received = new Set<string>();
@@ -55,16 +71,24 @@ describe('recovery - a parked-message scan does not chase the messages it parks 
     await client('s-on', (id) => (received.add(id), got.tick()));
     await got.done;
     // every message ends parked for s-off alone, and no scan is left running
-    await eventually(async () => {
-      const page = await parked();
-      return !env.broker.recoveryScanning && page.length === N && page.every((m) => m.succGroups.includes('s-on'));
-    }, 20_000, 'acked by s-on and parked for s-off');
+    await eventually(
+      async () => {
+        const page = await parked();
+        return !env.broker.recoveryScanning && page.length === N && page.every((m) => m.succGroups.includes('s-on'));
+      },
+      20_000,
+      'acked by s-on and parked for s-off',
+    );
 
     assert.equal(received.size, N);
     const scans = captured.find('recovery: re-drove due messages');
-    assert.ok(scans.length >= 1, 'the consumer\'s arrival started a scan');
+    assert.ok(scans.length >= 1, "the consumer's arrival started a scan");
     // the newest parks go out ahead of the scan (handler/recent-parks.ts)
     const early = captured.find('recovery: re-drove messages parked a moment ago');
-    assert.equal(redriven(scans) + redriven(early), N, 'each parked message re-driven once, none again after s-on acked it');
+    assert.equal(
+      redriven(scans) + redriven(early),
+      N,
+      'each parked message re-driven once, none again after s-on acked it',
+    );
   });
 });

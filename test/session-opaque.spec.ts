@@ -12,18 +12,27 @@ import { withBroker } from './support/with-broker';
 
 describe('session - replies are matched by connection, opaque and kind', function () {
   this.timeout(20_000);
-  const env = withBroker({ bindings: [directBinding('s-mc', 'trade', 'pay-succ')], config: { deliveryTimeoutMs: 800 } });
+  const env = withBroker({
+    bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
+    config: { deliveryTimeoutMs: 800 },
+  });
 
-  it('does not take a TX_ACK with a delivery\'s opaque as that delivery\'s ack', async () => {
+  it("does not take a TX_ACK with a delivery's opaque as that delivery's ack", async () => {
     const raw = await env.raw();
     assert.equal((await raw.handshake('s-mc', 'k')).status, true);
     const producer = await env.startClient({ groupId: 'p-trade', publishTopics: ['trade'] });
-    const { messageId } = await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'x' }));
+    const { messageId } = await producer.send(
+      buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'x' }),
+    );
 
     const first = await raw.next((f) => f.cmdType === CmdType.STRING_MESSAGE);
     assert.equal(decodeMessage(CmdType.STRING_MESSAGE, first.body).header.messageId, messageId);
     // The client's own tx decision about another message happens to use the same opaque.
-    raw.sendPacket(first.opaque, CmdType.TX_ACK, encodeTxAck({ header: aHeader({ commit: false }), status: TxStatus.COMMIT, feedback: '' }));
+    raw.sendPacket(
+      first.opaque,
+      CmdType.TX_ACK,
+      encodeTxAck({ header: aHeader({ commit: false }), status: TxStatus.COMMIT, feedback: '' }),
+    );
 
     // Unacked, the delivery times out and comes again.
     const again = await raw.next((f) => f.cmdType === CmdType.STRING_MESSAGE, 5000);

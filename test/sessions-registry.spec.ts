@@ -26,7 +26,10 @@ class FakeConnection implements RegisteredSession {
   }
 }
 
-function authenticated(sessions: Sessions<FakeConnection>, groupId: string): { session: FakeConnection; first: boolean } {
+function authenticated(
+  sessions: Sessions<FakeConnection>,
+  groupId: string,
+): { session: FakeConnection; first: boolean } {
   const session = new FakeConnection(groupId);
   sessions.add(session);
   session.authenticated = true;

@@ -12,7 +12,12 @@ function ids(messages: StoredMessage[]): string[] {
   return messages.map((m) => m.header.messageId);
 }
 
-async function pageAll(store: MessageStore, committed: boolean, dueBy: number, limit: number): Promise<StoredMessage[]> {
+async function pageAll(
+  store: MessageStore,
+  committed: boolean,
+  dueBy: number,
+  limit: number,
+): Promise<StoredMessage[]> {
   const out: StoredMessage[] = [];
   let after: DueCursor | undefined;
   for (;;) {
@@ -107,7 +112,12 @@ for (const backend of storeBackends) {
       const trade = aMessage({ topic: 'trade' });
       const user = aMessage({ topic: 'user' });
       await store.saveBatch([trade, user]);
-      await store.recordDelivery(user.header.messageId, { succGroups: ['s-mc'], failGroups: ['s-risk'], deliverCount: 9, nextDeliverTime: NOW });
+      await store.recordDelivery(user.header.messageId, {
+        succGroups: ['s-mc'],
+        failGroups: ['s-risk'],
+        deliverCount: 9,
+        nextDeliverTime: NOW,
+      });
       await store.deadLetter(trade.header.messageId, 'deliverLimit reached');
       await store.deadLetter(user.header.messageId, 'expired');
       assert.deepEqual(await store.pageDue({ dueBy: NOW + 10, limit: 10, committed: true }), []);
@@ -117,16 +127,31 @@ for (const backend of storeBackends) {
       const all = await store.listDeadLetters({ limit: 10 });
       assert.deepEqual(ids(all.map((d) => d.message)), [trade, user].map((m) => m.header.messageId).sort());
       const tradeLetter = (await store.listDeadLetters({ topic: 'trade', limit: 10 }))[0]!;
-      assert.deepEqual([tradeLetter.message.header.messageId, tradeLetter.reason], [trade.header.messageId, 'deliverLimit reached']);
-      assert.ok(Math.abs(tradeLetter.deadTime - Math.floor(Date.now() / 1000)) < 60, `deadTime ${tradeLetter.deadTime} is now`);
-      assert.deepEqual(ids((await store.listDeadLetters({ groupId: 's-mc', limit: 10 })).map((d) => d.message)), [trade.header.messageId]);
+      assert.deepEqual(
+        [tradeLetter.message.header.messageId, tradeLetter.reason],
+        [trade.header.messageId, 'deliverLimit reached'],
+      );
+      assert.ok(
+        Math.abs(tradeLetter.deadTime - Math.floor(Date.now() / 1000)) < 60,
+        `deadTime ${tradeLetter.deadTime} is now`,
+      );
+      assert.deepEqual(ids((await store.listDeadLetters({ groupId: 's-mc', limit: 10 })).map((d) => d.message)), [
+        trade.header.messageId,
+      ]);
       const [first] = await store.listDeadLetters({ limit: 1 });
       assert.equal((await store.listDeadLetters({ afterId: first!.message.header.messageId, limit: 10 })).length, 1);
 
       const redriven = await store.redrive(user.header.messageId, NOW + 1);
-      assert.deepEqual([redriven?.deliverCount, redriven?.failGroups, redriven?.nextDeliverTime], [0, ['s-risk'], NOW + 1]);
-      assert.deepEqual(ids(await store.pageDue({ dueBy: NOW + 10, limit: 10, committed: true })), [user.header.messageId]);
-      assert.deepEqual(ids((await store.listDeadLetters({ limit: 10 })).map((d) => d.message)), [trade.header.messageId]);
+      assert.deepEqual(
+        [redriven?.deliverCount, redriven?.failGroups, redriven?.nextDeliverTime],
+        [0, ['s-risk'], NOW + 1],
+      );
+      assert.deepEqual(ids(await store.pageDue({ dueBy: NOW + 10, limit: 10, committed: true })), [
+        user.header.messageId,
+      ]);
+      assert.deepEqual(ids((await store.listDeadLetters({ limit: 10 })).map((d) => d.message)), [
+        trade.header.messageId,
+      ]);
       assert.equal(await store.redrive(user.header.messageId, NOW), undefined);
     });
 
@@ -137,8 +162,16 @@ for (const backend of storeBackends) {
       await store.deadLetter(prepared.header.messageId, 'tx rolled back by the final action');
       const redriven = await store.redrive(prepared.header.messageId, NOW);
       assert.deepEqual([redriven?.header.commit, redriven?.checkCount, redriven?.nextDeliverTime], [false, 0, NOW]);
-      assert.deepEqual(ids(await store.pageDue({ dueBy: NOW, limit: 10, committed: false })), [prepared.header.messageId], 'due for a check-back');
-      assert.deepEqual(await store.pageDue({ dueBy: NOW + 100, limit: 10, committed: true }), [], 'never due for delivery');
+      assert.deepEqual(
+        ids(await store.pageDue({ dueBy: NOW, limit: 10, committed: false })),
+        [prepared.header.messageId],
+        'due for a check-back',
+      );
+      assert.deepEqual(
+        await store.pageDue({ dueBy: NOW + 100, limit: 10, committed: true }),
+        [],
+        'never due for delivery',
+      );
       const stored = await store.get(prepared.header.messageId);
       assert.deepEqual([stored?.header.commit, stored?.checkCount], [false, 0]);
     });
@@ -158,8 +191,14 @@ for (const backend of storeBackends) {
     });
 
     it('pages only the asked topics, in order, a page short only when nothing more is due', async () => {
-      const wanted = Array.from({ length: 30 }, (_, i) => ({ ...aMessage({ topic: i % 2 ? 'wanted' : 'also' }), nextDeliverTime: NOW - 100 + (i % 5) }));
-      const others = Array.from({ length: 200 }, (_, i) => ({ ...aMessage({ topic: 'other' }), nextDeliverTime: NOW - 100 + (i % 5) }));
+      const wanted = Array.from({ length: 30 }, (_, i) => ({
+        ...aMessage({ topic: i % 2 ? 'wanted' : 'also' }),
+        nextDeliverTime: NOW - 100 + (i % 5),
+      }));
+      const others = Array.from({ length: 200 }, (_, i) => ({
+        ...aMessage({ topic: 'other' }),
+        nextDeliverTime: NOW - 100 + (i % 5),
+      }));
       await store.saveBatch([...others, ...wanted]);
       const expected = [...wanted].sort(compareDue).map((m) => m.header.messageId);
       const topics = ['wanted', 'also'];
@@ -185,7 +224,12 @@ for (const backend of storeBackends) {
         if (page.length === 0) break;
         for (const m of page) {
           seen.push(m.header.messageId);
-          await store.recordDelivery(m.header.messageId, { succGroups: [], failGroups: ['g'], deliverCount: 1, nextDeliverTime: NOW + 60 });
+          await store.recordDelivery(m.header.messageId, {
+            succGroups: [],
+            failGroups: ['g'],
+            deliverCount: 1,
+            nextDeliverTime: NOW + 60,
+          });
         }
         after = cursorOf(page[page.length - 1]!);
       }
@@ -196,15 +240,23 @@ for (const backend of storeBackends) {
       const committed = { ...aMessage({ commit: true }), nextDeliverTime: NOW - 1 };
       const prepared = { ...aMessage({ commit: false }), nextDeliverTime: NOW - 1 };
       await store.saveBatch([committed, prepared]);
-      assert.deepEqual(ids(await store.pageDue({ dueBy: NOW, limit: 10, committed: true })), [committed.header.messageId]);
-      assert.deepEqual(ids(await store.pageDue({ dueBy: NOW, limit: 10, committed: false })), [prepared.header.messageId]);
+      assert.deepEqual(ids(await store.pageDue({ dueBy: NOW, limit: 10, committed: true })), [
+        committed.header.messageId,
+      ]);
+      assert.deepEqual(ids(await store.pageDue({ dueBy: NOW, limit: 10, committed: false })), [
+        prepared.header.messageId,
+      ]);
       await store.commit(prepared.header.messageId);
       assert.equal((await store.pageDue({ dueBy: NOW, limit: 10, committed: true })).length, 2);
       assert.deepEqual(await store.pageDue({ dueBy: NOW, limit: 10, committed: false }), []);
     });
 
     it('counts unfinished messages per topic', async () => {
-      const messages = [aMessage({ topic: 'trade' }), aMessage({ topic: 'trade' }), aMessage({ topic: 'user', commit: false })];
+      const messages = [
+        aMessage({ topic: 'trade' }),
+        aMessage({ topic: 'trade' }),
+        aMessage({ topic: 'user', commit: false }),
+      ];
       await store.saveBatch(messages);
       assert.deepEqual(await store.countsByTopic(), { trade: 2, user: 1 });
       await store.delete(messages[0]!.header.messageId);
@@ -221,26 +273,37 @@ for (const backend of storeBackends) {
         const deleted = aMessage();
         const rolledBack = aMessage({ commit: false });
         await store.saveBatch([plain, delivered, committed, checked, dead, deleted, rolledBack]);
-        await store.recordDelivery(delivered.header.messageId, { succGroups: ['a'], failGroups: ['b', 'c'], deliverCount: 5, nextDeliverTime: NOW + 20 });
+        await store.recordDelivery(delivered.header.messageId, {
+          succGroups: ['a'],
+          failGroups: ['b', 'c'],
+          deliverCount: 5,
+          nextDeliverTime: NOW + 20,
+        });
         await store.commit(committed.header.messageId);
         await store.recordCheck(checked.header.messageId, 2, NOW + 40);
         await store.deadLetter(dead.header.messageId, 'expired');
         await store.delete(deleted.header.messageId);
         await store.rollback(rolledBack.header.messageId);
-        const before = await Promise.all([plain, delivered, committed, checked, dead].map((m) => store.get(m.header.messageId)));
+        const before = await Promise.all(
+          [plain, delivered, committed, checked, dead].map((m) => store.get(m.header.messageId)),
+        );
         const lettersBefore = await store.listDeadLetters({ limit: 10 });
         const countsBefore = await store.countsByTopic();
         const dueBefore = await pageAll(store, true, NOW + 100, 3);
 
         store = await backend.reopen!(store);
-        const after = await Promise.all([plain, delivered, committed, checked, dead].map((m) => store.get(m.header.messageId)));
+        const after = await Promise.all(
+          [plain, delivered, committed, checked, dead].map((m) => store.get(m.header.messageId)),
+        );
         assert.deepEqual(after, before);
         assert.equal(await store.get(deleted.header.messageId), undefined);
         assert.equal(await store.get(rolledBack.header.messageId), undefined);
         assert.deepEqual(await store.listDeadLetters({ limit: 10 }), lettersBefore);
         assert.deepEqual(await store.countsByTopic(), countsBefore);
         assert.deepEqual(ids(await pageAll(store, true, NOW + 100, 3)), ids(dueBefore));
-        assert.deepEqual(ids(await store.pageDue({ dueBy: NOW + 100, limit: 10, committed: false })), [checked.header.messageId]);
+        assert.deepEqual(ids(await store.pageDue({ dueBy: NOW + 100, limit: 10, committed: false })), [
+          checked.header.messageId,
+        ]);
         await assert.rejects(store.save(plain), DuplicateMessageError);
         await store.save(aMessage()); // and it takes new work
       });

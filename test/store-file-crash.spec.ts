@@ -52,7 +52,12 @@ describe('file store crash - writer killed with SIGKILL', function () {
     const everAcked = new Set<string>();
     const everDeleted = new Set<string>();
     const everDeleting = new Set<string>();
-    for (const ms of [150 + Math.random() * 300, 50 + Math.random() * 100, 400 + Math.random() * 400, Math.random() * 30]) {
+    for (const ms of [
+      150 + Math.random() * 300,
+      50 + Math.random() * 100,
+      400 + Math.random() * 400,
+      Math.random() * 30,
+    ]) {
       const run = await runAndKill(dir, ms);
       run.acked.forEach((id) => everAcked.add(id));
       run.deleted.forEach((id) => everDeleted.add(id));
@@ -65,7 +70,11 @@ describe('file store crash - writer killed with SIGKILL', function () {
       }
       for (const id of everDeleted) assert.equal(await store.get(id), undefined, `deleted ${id} came back`);
       await store.stop();
-      assert.deepEqual(missing, [], `after a kill at ${Math.round(ms)} ms, ${missing.length} of ${everAcked.size} acked ids were lost`);
+      assert.deepEqual(
+        missing,
+        [],
+        `after a kill at ${Math.round(ms)} ms, ${missing.length} of ${everAcked.size} acked ids were lost`,
+      );
     }
     assert.ok(everAcked.size > 1000, `the writer acked only ${everAcked.size} messages`);
   });

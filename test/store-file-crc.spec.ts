@@ -10,7 +10,11 @@ describe('file store - CRC32C of short records in JS', () => {
     for (let i = 0; i < buf.length; i++) buf[i] = (i * 131 + 7) & 0xff;
     for (const start of [0, 1, 8]) {
       for (let length = 0; length <= 4 * SMALL_CRC_BYTES; length++) {
-        assert.equal(crc32cRange(buf, start, start + length), crc32c(buf.subarray(start, start + length)), `start ${start} length ${length}`);
+        assert.equal(
+          crc32cRange(buf, start, start + length),
+          crc32c(buf.subarray(start, start + length)),
+          `start ${start} length ${length}`,
+        );
       }
     }
   });

@@ -88,8 +88,16 @@ describe('file store disk full - a 2 MiB tmpfs', function () {
     // The write that finds the disk full frees the store's reserve (it may itself get through);
     // from then on new messages are refused, but the records that finish messages still fit.
     await store.save(aMessage({}, 'z'.repeat(70_000))).catch(() => undefined);
-    await assert.rejects(store.save(aMessage({}, 'z'.repeat(70_000))), (error: Error) => error instanceof StoreFullError && /disk full/.test(error.message));
-    await store.recordDelivery(finished.header.messageId, { succGroups: ['s-mc'], failGroups: [], deliverCount: 1, nextDeliverTime: 0 });
+    await assert.rejects(
+      store.save(aMessage({}, 'z'.repeat(70_000))),
+      (error: Error) => error instanceof StoreFullError && /disk full/.test(error.message),
+    );
+    await store.recordDelivery(finished.header.messageId, {
+      succGroups: ['s-mc'],
+      failGroups: [],
+      deliverCount: 1,
+      nextDeliverTime: 0,
+    });
     await store.delete(finished.header.messageId);
     assert.equal(await store.get(finished.header.messageId), undefined);
     await fs.rm(filler);

@@ -90,6 +90,7 @@ describe('file store group commit - shared writes and lingering deletes', functi
     await Promise.all(deletes);
     store = openFileStore(`file://${dir}`, { serverName: 'a:1' }) as FileStore;
     await store.start();
-    for (const m of finished) assert.equal(await store.get(m.header.messageId), undefined, `${m.header.messageId} came back`);
+    for (const m of finished)
+      assert.equal(await store.get(m.header.messageId), undefined, `${m.header.messageId} came back`);
   });
 });

@@ -16,8 +16,18 @@ describe('file store open - URIs and the lock', function () {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('reads absolute and relative URIs with their options', () => {
-    const absolute = parseFileStoreUri('file:///var/lib/kiteq?fsync=interval&ms=50&segmentBytes=1048576&cacheBytes=1000');
-    assert.deepEqual(absolute, { dir: '/var/lib/kiteq', fsync: 'interval', intervalMs: 50, segmentBytes: 1048576, cacheBytes: 1000, compactBelow: 0.25, reserveBytes: 1048576 });
+    const absolute = parseFileStoreUri(
+      'file:///var/lib/kiteq?fsync=interval&ms=50&segmentBytes=1048576&cacheBytes=1000',
+    );
+    assert.deepEqual(absolute, {
+      dir: '/var/lib/kiteq',
+      fsync: 'interval',
+      intervalMs: 50,
+      segmentBytes: 1048576,
+      cacheBytes: 1000,
+      compactBelow: 0.25,
+      reserveBytes: 1048576,
+    });
     assert.equal(parseFileStoreUri('file:///x').reserveBytes, 16 * 1024 * 1024);
     assert.equal(parseFileStoreUri('file:///x?reserveBytes=0').reserveBytes, 0);
     assert.equal(parseFileStoreUri('file://./data').dir, path.resolve('data'));
@@ -44,7 +54,12 @@ describe('file store open - URIs and the lock', function () {
       await store.start();
       const messages = Array.from({ length: 30 }, (_, i) => aMessage({}, `m${i}`));
       await Promise.all(messages.map((m) => store.save(m)));
-      await store.recordDelivery(messages[0]!.header.messageId, { succGroups: ['g'], failGroups: [], deliverCount: 1, nextDeliverTime: 5 });
+      await store.recordDelivery(messages[0]!.header.messageId, {
+        succGroups: ['g'],
+        failGroups: [],
+        deliverCount: 1,
+        nextDeliverTime: 5,
+      });
       await store.stop();
       store = openFileStore(uri, { serverName: 'a:1' });
       await store.start();

@@ -50,7 +50,12 @@ describe('file store - pageDue while messages finish or move', function () {
   it('returns a message that moved while it read with its state now, never last', async () => {
     const paging = store.pageDue({ dueBy: now + 10, limit: 5, committed: true });
     const moved = ids[4]!; // the last one listed
-    await store.recordDelivery(moved, { succGroups: [], failGroups: ['s-a'], deliverCount: 1, nextDeliverTime: now + 60 });
+    await store.recordDelivery(moved, {
+      succGroups: [],
+      failGroups: ['s-a'],
+      deliverCount: 1,
+      nextDeliverTime: now + 60,
+    });
     const page = await paging;
     assert.deepEqual(new Set(idsOf(page)), new Set(ids.slice(0, 5)));
     const last = page[page.length - 1]!;
@@ -59,7 +64,12 @@ describe('file store - pageDue while messages finish or move', function () {
     assert.equal(seen.nextDeliverTime, now + 60);
     assert.deepEqual(seen.failGroups, ['s-a']);
     // continuing after the last key lists the rest of the order once, without the moved message
-    const rest = await store.pageDue({ dueBy: now + 10, limit: 10, committed: true, after: { nextDeliverTime: last.nextDeliverTime, messageId: last.header.messageId } });
+    const rest = await store.pageDue({
+      dueBy: now + 10,
+      limit: 10,
+      committed: true,
+      after: { nextDeliverTime: last.nextDeliverTime, messageId: last.header.messageId },
+    });
     assert.deepEqual(idsOf(rest), ids.slice(5));
   });
 });

@@ -79,12 +79,19 @@ describe('file store reclaim - segments of finished messages', function () {
     for (let i = 0; i < 3000; i++) messages.push(aMessage({ commit: i % 2 === 0 }, `body ${i} `.padEnd(1000, '#')));
     for (let i = 0; i < messages.length; i += 100) await store.saveBatch(messages.slice(i, i + 100));
     const survivors = [messages[10]!, messages[11]!, messages[500]!, messages[1200]!];
-    await store.recordDelivery(survivors[0]!.header.messageId, { succGroups: ['s-a'], failGroups: ['s-b'], deliverCount: 3, nextDeliverTime: 42 });
+    await store.recordDelivery(survivors[0]!.header.messageId, {
+      succGroups: ['s-a'],
+      failGroups: ['s-b'],
+      deliverCount: 3,
+      nextDeliverTime: 42,
+    });
     await store.deadLetter(survivors[1]!.header.messageId, 'expired');
     await store.recordCheck(survivors[2]!.header.messageId, 4, 99);
     const survivorIds = new Set(survivors.map((m) => m.header.messageId));
     const before = await Promise.all(survivors.map((m) => store.get(m.header.messageId)));
-    await Promise.all(messages.filter((m) => !survivorIds.has(m.header.messageId)).map((m) => store.delete(m.header.messageId)));
+    await Promise.all(
+      messages.filter((m) => !survivorIds.has(m.header.messageId)).map((m) => store.delete(m.header.messageId)),
+    );
     // roll the active segment forward so every segment holding a survivor can be compacted
     for (let i = 0; i < 3; i++) {
       const filler = Array.from({ length: 100 }, () => aMessage({}, 'f'.repeat(4000)));
@@ -94,7 +101,11 @@ describe('file store reclaim - segments of finished messages', function () {
     const left = await settled(dir, 2);
     assert.ok(left <= 2, `${left} segments left: a survivor pins its segment`);
     // the store forgets a segment after its file is unlinked and the directory fsynced
-    await eventually(() => (store as FileStore).stats().bytes < 1024 * 1024 * 2, 10_000, 'the store to count under 2 MiB of segments');
+    await eventually(
+      () => (store as FileStore).stats().bytes < 1024 * 1024 * 2,
+      10_000,
+      'the store to count under 2 MiB of segments',
+    );
 
     await store.stop();
     await open();
@@ -127,10 +138,17 @@ describe('file store reclaim - removing a segment larger than a shrink step', fu
     const messages = Array.from({ length: 10_000 }, (_, i) => aMessage({}, `body ${i} `.padEnd(1000, '#')));
     for (let i = 0; i < messages.length; i += 500) await s.saveBatch(messages.slice(i, i + 500));
     const full = await segmentFiles(dir);
-    assert.ok(full.count >= 2 && full.bytes > SHRINK_STEP_BYTES * 2, `a segment over two shrink steps was written (${full.count} files, ${full.bytes} bytes)`);
-    for (let i = 0; i < messages.length; i += 500) await Promise.all(messages.slice(i, i + 500).map((m) => s.delete(m.header.messageId)));
+    assert.ok(
+      full.count >= 2 && full.bytes > SHRINK_STEP_BYTES * 2,
+      `a segment over two shrink steps was written (${full.count} files, ${full.bytes} bytes)`,
+    );
+    for (let i = 0; i < messages.length; i += 500)
+      await Promise.all(messages.slice(i, i + 500).map((m) => s.delete(m.header.messageId)));
     await eventually(async () => (await segmentFiles(dir)).count <= 1, 20_000, 'the finished segments removed');
-    assert.deepEqual((await fs.readdir(dir)).filter((n) => n.endsWith('.removing')), []);
+    assert.deepEqual(
+      (await fs.readdir(dir)).filter((n) => n.endsWith('.removing')),
+      [],
+    );
   });
 
   it('finishes on the next start a removal that a stop interrupted, and keeps every message', async () => {
@@ -145,6 +163,9 @@ describe('file store reclaim - removing a segment larger than a shrink step', fu
     s = await open('');
     await assert.rejects(fs.stat(doomed), { code: 'ENOENT' });
     const back = await Promise.all(kept.map((m) => s.get(m.header.messageId)));
-    assert.deepEqual(back.map((m) => m?.body.toString()), kept.map((m) => m.body.toString()));
+    assert.deepEqual(
+      back.map((m) => m?.body.toString()),
+      kept.map((m) => m.body.toString()),
+    );
   });
 });

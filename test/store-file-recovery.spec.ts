@@ -10,7 +10,15 @@ import pino from 'pino';
 import { FileStore, openFileStore } from '../store/file';
 import type { MessageStore, StoredMessage } from '../store/contract';
 import { aMessage } from './support/messages';
-import { flipByte, readBytes, recordAtOrAfter, recordsIn, type SegmentRecord, segmentFiles, writeBytes } from './support/segments';
+import {
+  flipByte,
+  readBytes,
+  recordAtOrAfter,
+  recordsIn,
+  type SegmentRecord,
+  segmentFiles,
+  writeBytes,
+} from './support/segments';
 
 function capturingLogger(lines: string[]) {
   const stream = new Writable({
@@ -56,7 +64,12 @@ describe('file store recovery - damaged tail', function () {
     await open();
     saved = Array.from({ length: 20 }, (_, i) => aMessage({}, `message ${i}`));
     for (const message of saved) await store.save(message);
-    await store.recordDelivery(saved[3]!.header.messageId, { succGroups: ['a'], failGroups: ['b'], deliverCount: 2, nextDeliverTime: 7 });
+    await store.recordDelivery(saved[3]!.header.messageId, {
+      succGroups: ['a'],
+      failGroups: ['b'],
+      deliverCount: 2,
+      nextDeliverTime: 7,
+    });
     await store.stop();
   });
   afterEach(async () => {
@@ -158,7 +171,10 @@ describe('file store recovery - damage before intact records costs only what it 
   let saved: StoredMessage[];
   const logLines: string[] = [];
   const open = async (uri = '') => {
-    store = openFileStore(`file://${dir}${uri}`, { serverName: '127.0.0.1:13800', logger: capturingLogger(logLines) }) as FileStore;
+    store = openFileStore(`file://${dir}${uri}`, {
+      serverName: '127.0.0.1:13800',
+      logger: capturingLogger(logLines),
+    }) as FileStore;
     await store.start();
   };
   /** 300 messages; every 10th has a delivery result (a STATE record after its MESSAGE record) */
@@ -167,7 +183,13 @@ describe('file store recovery - damage before intact records costs only what it 
     saved = Array.from({ length: 300 }, (_, i) => aMessage({}, `message ${i} `.padEnd(bodyBytes, '.')));
     for (const [i, message] of saved.entries()) {
       await store.save(message);
-      if (i % 10 === 3) await store.recordDelivery(message.header.messageId, { succGroups: ['a'], failGroups: ['b'], deliverCount: 1, nextDeliverTime: 7 });
+      if (i % 10 === 3)
+        await store.recordDelivery(message.header.messageId, {
+          succGroups: ['a'],
+          failGroups: ['b'],
+          deliverCount: 1,
+          nextDeliverTime: 7,
+        });
     }
     await store.stop();
     logLines.length = 0;
@@ -209,7 +231,10 @@ describe('file store recovery - damage before intact records costs only what it 
     flipByte(file, hit.offset + hit.length - 20);
     const damaged = readBytes(file, hit.offset, hit.length);
     await open();
-    assert.match(logLines.join(''), new RegExp(`${hit.length} damaged bytes at offset ${hit.offset} \\(corrupt record, skipped\\)`));
+    assert.match(
+      logLines.join(''),
+      new RegExp(`${hit.length} damaged bytes at offset ${hit.offset} \\(corrupt record, skipped\\)`),
+    );
     assert.deepEqual([...damagedCopies(dir)], [[copyName(1, hit.offset), damaged]]);
     assert.deepEqual(store.damageStats(), { ranges: 1, bytes: hit.length });
     assert.equal(statSync(file).size, size, 'nothing is cut');
@@ -224,7 +249,10 @@ describe('file store recovery - damage before intact records costs only what it 
     const hit = recordAtOrAfter(file, Math.floor(statSync(file).size / 3), 'message');
     flipByte(file, hit.offset + 1, 0x01); // the length is now 256 bytes off
     await open();
-    assert.match(logLines.join(''), new RegExp(`${hit.length} damaged bytes at offset ${hit.offset} \\(corrupt record, resynchronised\\)`));
+    assert.match(
+      logLines.join(''),
+      new RegExp(`${hit.length} damaged bytes at offset ${hit.offset} \\(corrupt record, resynchronised\\)`),
+    );
     assert.deepEqual([...damagedCopies(dir).keys()], [copyName(1, hit.offset)]);
     await assertAllBut([hit.id]);
   });
@@ -250,7 +278,11 @@ describe('file store recovery - damage before intact records costs only what it 
     flipByte(file, hit.offset + hit.length - 3);
     await open();
     const message = await store.get(hit.id);
-    assert.deepEqual([message?.succGroups, message?.deliverCount], [[], 0], 'back to the state its MESSAGE record holds: due for every group');
+    assert.deepEqual(
+      [message?.succGroups, message?.deliverCount],
+      [[], 0],
+      'back to the state its MESSAGE record holds: due for every group',
+    );
     await assertAllBut([]);
   });
 
@@ -266,11 +298,21 @@ describe('file store recovery - damage before intact records costs only what it 
     const tail = records1[records1.length - 1]!;
     flipByte(files[1]!, tail.offset + tail.length - 20);
     await open(uri);
-    assert.match(logLines.join(''), /closed segment 2 has a corrupt record at offset \d+ and nothing intact after it; keeping/);
+    assert.match(
+      logLines.join(''),
+      /closed segment 2 has a corrupt record at offset \d+ and nothing intact after it; keeping/,
+    );
     assert.deepEqual([...damagedCopies(dir).keys()].sort(), [copyName(1, middle.offset), copyName(2, tail.offset)]);
     const lost = new Set(messagesOf([middle, tail]));
-    await assertAllBut(saved.map((m) => m.header.messageId).filter((id) => lost.has(id)), uri);
+    await assertAllBut(
+      saved.map((m) => m.header.messageId).filter((id) => lost.has(id)),
+      uri,
+    );
     await store.stop();
-    assert.deepEqual(files.slice(0, -1).map((f) => statSync(f).size), sizes.slice(0, -1), 'closed segments keep every byte');
+    assert.deepEqual(
+      files.slice(0, -1).map((f) => statSync(f).size),
+      sizes.slice(0, -1),
+      'closed segments keep every byte',
+    );
   });
 });

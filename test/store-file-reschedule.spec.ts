@@ -19,7 +19,11 @@ describe('file store - a parked message rescheduled', function () {
   };
   const written = () => store.stats().bytes;
   const parked = (nextDeliverTime: number, overrides: Partial<DeliveryResult> = {}): DeliveryResult => ({
-    succGroups: ['s-volatile'], failGroups: [], deliverCount: 0, nextDeliverTime, ...overrides,
+    succGroups: ['s-volatile'],
+    failGroups: [],
+    deliverCount: 0,
+    nextDeliverTime,
+    ...overrides,
   });
 
   beforeEach(async () => {
@@ -42,13 +46,21 @@ describe('file store - a parked message rescheduled', function () {
 
     await store.recordDelivery(id, parked(now + 120, { succGroups: [] }));
     assert.ok(written() > recorded, 'the recheck is written');
-    assert.deepEqual(await store.pageDue({ dueBy: now + 100, limit: 10, committed: true }), [], 'not due before its new time');
+    assert.deepEqual(
+      await store.pageDue({ dueBy: now + 100, limit: 10, committed: true }),
+      [],
+      'not due before its new time',
+    );
 
     await store.stop();
     await open();
     const reopened = await store.get(id);
     assert.deepEqual([reopened?.succGroups, reopened?.failGroups, reopened?.nextDeliverTime], [[], [], now + 120]);
-    assert.deepEqual(await store.pageDue({ dueBy: now + 100, limit: 10, committed: true }), [], 'not due at once after the restart');
+    assert.deepEqual(
+      await store.pageDue({ dueBy: now + 100, limit: 10, committed: true }),
+      [],
+      'not due at once after the restart',
+    );
   });
 
   it('writes every other result: an earlier time, another deliverCount or other groups', async () => {

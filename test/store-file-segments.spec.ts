@@ -32,7 +32,8 @@ describe('file store segments - rotation after a failed directory fsync', functi
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('removes the half-made segment when the directory fsync fails, so the next attempt creates it', async () => {
-    const failing = () => Promise.reject(Object.assign(new Error('injected: fsync of the directory failed'), { code: 'EIO' }));
+    const failing = () =>
+      Promise.reject(Object.assign(new Error('injected: fsync of the directory failed'), { code: 'EIO' }));
     await assert.rejects(createSegment(dir, 2, true, failing), /injected/);
     assert.equal(existsSync(segmentPath(dir, 2)), false, 'the half-made file is gone');
     const segment = await createSegment(dir, 2, true);
@@ -71,7 +72,11 @@ describe('file store segments - O_DSYNC on every segment descriptor (fsync=batch
         const segments = [...openSegments(store).values()];
         assert.ok(segments.length >= 2, `several segments ${when}`);
         for (const segment of segments) {
-          assert.equal((fdFlags(segment.file.fd) & constants.O_DSYNC) !== 0, wanted, `segment ${segment.id} ${when}: O_DSYNC ${wanted ? 'set' : 'not set'}`);
+          assert.equal(
+            (fdFlags(segment.file.fd) & constants.O_DSYNC) !== 0,
+            wanted,
+            `segment ${segment.id} ${when}: O_DSYNC ${wanted ? 'set' : 'not set'}`,
+          );
         }
       };
       const store = openFileStore(uri, { serverName: '127.0.0.1:13800' }) as FileStore;

@@ -47,7 +47,12 @@ describe('mysql store batching - many concurrent callers', function () {
     const before = store.statementCounts();
     await Promise.all(
       messages.map((m) =>
-        store.recordDelivery(m.header.messageId, { succGroups: ['a'], failGroups: ['b'], deliverCount: 1, nextDeliverTime: 7 }),
+        store.recordDelivery(m.header.messageId, {
+          succGroups: ['a'],
+          failGroups: ['b'],
+          deliverCount: 1,
+          nextDeliverTime: 7,
+        }),
       ),
     );
     await Promise.all(messages.map((m) => store.delete(m.header.messageId)));
@@ -80,7 +85,10 @@ describe('mysql store batching - many concurrent callers', function () {
     const fresh = Array.from({ length: 30 }, (_, i) => aMessage({ messageId: id(100 + i) }));
     const again = aMessage({ messageId: dead.header.messageId }, 'again');
     const results = await Promise.allSettled([...fresh, again].map((m) => store.save(m)));
-    assert.deepEqual(results.slice(0, 30).map((r) => r.status), Array(30).fill('fulfilled'));
+    assert.deepEqual(
+      results.slice(0, 30).map((r) => r.status),
+      Array(30).fill('fulfilled'),
+    );
     const last = results[30];
     assert.ok(last.status === 'rejected' && last.reason instanceof DuplicateMessageError);
     for (const m of fresh) assert.equal((await store.get(m.header.messageId))?.body, 'hello');
@@ -106,7 +114,14 @@ describe('mysql store batching - many concurrent callers', function () {
     const calls: Promise<unknown>[] = [];
     messages.forEach((m, i) => {
       calls.push(store.save(m));
-      calls.push(store.recordDelivery(m.header.messageId, { succGroups: ['g'], failGroups: [], deliverCount: 1, nextDeliverTime: 9 }));
+      calls.push(
+        store.recordDelivery(m.header.messageId, {
+          succGroups: ['g'],
+          failGroups: [],
+          deliverCount: 1,
+          nextDeliverTime: 9,
+        }),
+      );
       if (i % 2 === 0) calls.push(store.delete(m.header.messageId));
     });
     // ...and one id saved again right after its delete.
@@ -131,9 +146,11 @@ describe('mysql store batching - many concurrent callers', function () {
     assert.ok(perSave < 25, `a lone save took ${perSave.toFixed(1)} ms (first ${warm.toFixed(1)} ms)`);
   });
 
-  it('sends a batch at once while another table\'s flush is in flight (no waiting for flushMs)', async () => {
+  it("sends a batch at once while another table's flush is in flight (no waiting for flushMs)", async () => {
     // flushMs (a linger while other flushes ran) is no longer read: an old URI's value changes nothing.
-    const slow = new MysqlStore(parseMysqlUri(database.current.uri({ flushMs: 5000, queryTimeoutMs: 20_000 })), { serverName: '127.0.0.1:13800' });
+    const slow = new MysqlStore(parseMysqlUri(database.current.uri({ flushMs: 5000, queryTimeoutMs: 20_000 })), {
+      serverName: '127.0.0.1:13800',
+    });
     await slow.start();
     const locker = await connectMariaDb();
     try {
@@ -141,9 +158,17 @@ describe('mysql store batching - many concurrent callers', function () {
       await slow.save(held);
       // Another session locks the row, so the next flush of its table waits inside MariaDB.
       await locker.query('BEGIN');
-      await locker.query(`SELECT message_id FROM ${slow.sharding.tableFor(held.header.messageId).qualified} WHERE message_id = ? FOR UPDATE`, [held.header.messageId]);
+      await locker.query(
+        `SELECT message_id FROM ${slow.sharding.tableFor(held.header.messageId).qualified} WHERE message_id = ? FOR UPDATE`,
+        [held.header.messageId],
+      );
       const flushesBefore = slow.statementCounts().flushes;
-      const blocked = slow.recordDelivery(held.header.messageId, { succGroups: ['g'], failGroups: [], deliverCount: 1, nextDeliverTime: 9 });
+      const blocked = slow.recordDelivery(held.header.messageId, {
+        succGroups: ['g'],
+        failGroups: [],
+        deliverCount: 1,
+        nextDeliverTime: 9,
+      });
       while (slow.statementCounts().flushes === flushesBefore) await new Promise(setImmediate);
 
       const started = performance.now();

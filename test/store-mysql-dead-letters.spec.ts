@@ -32,7 +32,7 @@ describe('mysql store dead letters - moved, listed, redriven', function () {
     );
     const [row] = rows as { reason: string; t: number }[];
     assert.equal(row.reason, 'tx check limit reached');
-    assert.ok(Math.abs(Number(row.t) - Math.floor(Date.now() / 1000)) < 60, "dead_time is the time of the move");
+    assert.ok(Math.abs(Number(row.t) - Math.floor(Date.now() / 1000)) < 60, 'dead_time is the time of the move');
     const [letter] = await store.listDeadLetters({ topic: 'dlq-reason', limit: 10 });
     assert.equal(letter.reason, 'tx check limit reached');
     assert.deepEqual(letter.message, message);
@@ -42,7 +42,10 @@ describe('mysql store dead letters - moved, listed, redriven', function () {
 
   it('moves only overdue rows of this broker, in bounded runs, with the reason', async () => {
     const expired = Array.from({ length: 30 }, () => aMessage({ topic: 'overdue', expiredTime: NOW - 10 }));
-    const spent = Array.from({ length: 30 }, () => ({ ...aMessage({ topic: 'overdue', deliverLimit: 3 }), deliverCount: 3 }));
+    const spent = Array.from({ length: 30 }, () => ({
+      ...aMessage({ topic: 'overdue', deliverLimit: 3 }),
+      deliverCount: 3,
+    }));
     const healthy = Array.from({ length: 10 }, () => aMessage({ topic: 'overdue' }));
     const otherBroker = { ...aMessage({ topic: 'overdue', expiredTime: NOW - 10 }), kiteServer: '10.9.9.9:13800' };
     await store.saveBatch([...expired, ...spent, ...healthy, otherBroker]);
@@ -70,7 +73,10 @@ describe('mysql store dead letters - moved, listed, redriven', function () {
       if (page.length < 7) break;
       afterId = page[page.length - 1].message.header.messageId;
     }
-    assert.deepEqual(paged, all.map((l) => l.message.header.messageId));
+    assert.deepEqual(
+      paged,
+      all.map((l) => l.message.header.messageId),
+    );
     assert.deepEqual(paged, [...paged].sort());
 
     const back = await store.redrive(paged[0], NOW);

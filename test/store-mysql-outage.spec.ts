@@ -45,11 +45,20 @@ describe('mysql store outage - MariaDB unreachable, then back', function () {
 
   it('rejects saves, updates and reads with "MySQL unreachable" when connections are refused', async () => {
     await proxy.down();
-    await rejectsUnavailable(store.save(aMessage()), /MySQL unreachable: .*(ECONNREFUSED|closed|lost|ECONNRESET)/i, 5000);
+    await rejectsUnavailable(
+      store.save(aMessage()),
+      /MySQL unreachable: .*(ECONNREFUSED|closed|lost|ECONNRESET)/i,
+      5000,
+    );
     // Pooled connections were cut too: every kind of call fails the same readable way, and fast.
     await rejectsUnavailable(store.save(aMessage()), /MySQL unreachable: connect ECONNREFUSED 127\.0\.0\.1:\d+/, 3000);
     await rejectsUnavailable(
-      store.recordDelivery(acked[0].header.messageId, { succGroups: [], failGroups: ['g'], deliverCount: 1, nextDeliverTime: 1 }),
+      store.recordDelivery(acked[0].header.messageId, {
+        succGroups: [],
+        failGroups: ['g'],
+        deliverCount: 1,
+        nextDeliverTime: 1,
+      }),
       /MySQL unreachable/,
       3000,
     );

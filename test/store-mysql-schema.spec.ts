@@ -43,7 +43,10 @@ describe('mysql store schema - createSchema on an empty server', function () {
         expected.push(`${db}_${shard}.${table}`);
       }
     }
-    assert.deepEqual(rows.map((r) => `${r.s}.${r.t}`), expected.sort());
+    assert.deepEqual(
+      rows.map((r) => `${r.s}.${r.t}`),
+      expected.sort(),
+    );
   });
 
   it("has KiteQ's columns plus check_count, and dead_reason/dead_time in the dlq", async () => {
@@ -54,13 +57,29 @@ describe('mysql store schema - createSchema on an empty server', function () {
           [`${database.current.db}_2`, table],
         )
       ).map((r) => r.c);
-    const kiteq = ['message_id', 'topic', 'message_type', 'publish_group', 'commit', 'header', 'body', 'msg_type',
-      'expired_time', 'publish_time', 'deliver_count', 'deliver_limit', 'kite_server', 'fail_groups', 'succ_groups',
-      'next_deliver_time'];
+    const kiteq = [
+      'message_id',
+      'topic',
+      'message_type',
+      'publish_group',
+      'commit',
+      'header',
+      'body',
+      'msg_type',
+      'expired_time',
+      'publish_time',
+      'deliver_count',
+      'deliver_limit',
+      'kite_server',
+      'fail_groups',
+      'succ_groups',
+      'next_deliver_time',
+    ];
     const live = await columnsOf('kite_msg_1');
     for (const column of [...kiteq, 'check_count']) assert.ok(live.includes(column), `kite_msg_1.${column}`);
     const dlq = await columnsOf('kite_msg_dlq');
-    for (const column of [...kiteq, 'check_count', 'dead_reason', 'dead_time']) assert.ok(dlq.includes(column), `dlq.${column}`);
+    for (const column of [...kiteq, 'check_count', 'dead_reason', 'dead_time'])
+      assert.ok(dlq.includes(column), `dlq.${column}`);
   });
 
   it('has a unique message_id and the recovery index (kite_server, next_deliver_time, message_id)', async () => {
@@ -77,7 +96,13 @@ describe('mysql store schema - createSchema on an empty server', function () {
 
   it("puts a message in KiteQ's table for the last hex digit of its id", async () => {
     // shardnum=4: 16/4 = 4 tables per database; digit d -> <db>_{d/4}.kite_msg_{d%4}
-    const cases: [string, number, number][] = [['0', 0, 0], ['5', 1, 1], ['a', 2, 2], ['b', 2, 3], ['f', 3, 3]];
+    const cases: [string, number, number][] = [
+      ['0', 0, 0],
+      ['5', 1, 1],
+      ['a', 2, 2],
+      ['b', 2, 3],
+      ['f', 3, 3],
+    ];
     for (const [digit, shard, table] of cases) {
       const message = aMessage({ messageId: idEndingWith(digit) });
       await store.save(message);
@@ -151,6 +176,9 @@ describe('mysql store schema - start on a KiteQ-made schema without our columns'
     const stored = await store.get(id);
     assert.deepEqual([stored?.header.topic, stored?.succGroups, stored?.checkCount], ['trade', [], 0]);
     const due = await store.pageDue({ dueBy: 10, limit: 10, committed: true });
-    assert.deepEqual(due.map((m) => m.header.messageId), [id]);
+    assert.deepEqual(
+      due.map((m) => m.header.messageId),
+      [id],
+    );
   });
 });

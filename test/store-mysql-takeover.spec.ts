@@ -42,7 +42,11 @@ describe('mysql store takeover - broker B takes over dead broker A', function ()
   it("moves A's unfinished rows to B: B's recovery pages them, A's no longer does", async () => {
     // 300 committed rows sharing one next_deliver_time (the cursor must not skip or repeat), 20 prepared.
     const committed = Array.from({ length: 300 }, () => ({ ...aMessage(), kiteServer: A, nextDeliverTime: NOW - 5 }));
-    const prepared = Array.from({ length: 20 }, () => ({ ...aMessage({ commit: false }), kiteServer: A, nextDeliverTime: NOW - 5 }));
+    const prepared = Array.from({ length: 20 }, () => ({
+      ...aMessage({ commit: false }),
+      kiteServer: A,
+      nextDeliverTime: NOW - 5,
+    }));
     const ownOfB = { ...aMessage(), kiteServer: B, nextDeliverTime: NOW - 5 };
     await a.saveBatch([...committed, ...prepared]);
     await b.save(ownOfB);

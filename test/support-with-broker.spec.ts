@@ -35,10 +35,11 @@ describe('withBroker - a broker per test', function () {
   const env = withBroker({ bindings: [] }, { perTest: true });
   const seen: Broker[] = [];
 
-  for (const n of [1, 2]) it(`starts a new broker for test ${n}`, () => {
-    seen.push(env.broker);
-    assert.equal(new Set(seen).size, n);
-  });
+  for (const n of [1, 2])
+    it(`starts a new broker for test ${n}`, () => {
+      seen.push(env.broker);
+      assert.equal(new Set(seen).size, n);
+    });
 });
 
 for (const store of BROKER_STORE_KINDS) {

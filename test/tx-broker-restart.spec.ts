@@ -15,7 +15,10 @@ import { writeRegistryFile } from './support/registry-file';
 const binding = directBinding('s-mc', 'trade', 'pay-succ', { watermark: 100_000 });
 
 const stores: { name: string; uri: (dir: string) => Promise<{ uri: string; drop: () => Promise<void> }> }[] = [
-  { name: 'file', uri: async (dir) => ({ uri: `file://${join(dir, 'store')}?fsync=batch`, drop: async () => undefined }) },
+  {
+    name: 'file',
+    uri: async (dir) => ({ uri: `file://${join(dir, 'store')}?fsync=batch`, drop: async () => undefined }),
+  },
   {
     name: 'mysql',
     uri: async () => {
@@ -47,15 +50,35 @@ for (const backend of stores) {
     it('resumes the check-backs after the restart and delivers exactly the committed half', async () => {
       const address = `127.0.0.1:${await freePort()}`;
       const registry = `file://${writeRegistryFile(dir, [{ address, topics: ['trade'] }], [binding])}`;
-      const args = ['--bind', address, '--registry', registry, '--store', store.uri, '--topics', 'trade', '--groups', 'none',
-        '--tx-check-age-sec', '1', '--tx-check-interval-sec', '1', '--log-level', 'debug', '--init-schema'];
+      const args = [
+        '--bind',
+        address,
+        '--registry',
+        registry,
+        '--store',
+        store.uri,
+        '--topics',
+        'trade',
+        '--groups',
+        'none',
+        '--tx-check-age-sec',
+        '1',
+        '--tx-check-interval-sec',
+        '1',
+        '--log-level',
+        'debug',
+        '--init-schema',
+      ];
       broker = await startBrokerProcess(args);
 
       const received = new Map<string, number>();
       const committed = new Set<string>();
       const arrived = countdown(500, 60_000, 'committed deliveries');
       const consumer = new KiteQClient({
-        registry, groupId: 's-mc', secretKey: 'k', bindings: [binding],
+        registry,
+        groupId: 's-mc',
+        secretKey: 'k',
+        bindings: [binding],
         listener: (m) => {
           const n = (received.get(m.header.messageId) ?? 0) + 1;
           received.set(m.header.messageId, n);
@@ -67,7 +90,10 @@ for (const backend of stores) {
       let decided = false;
       const answers = new Map<string, TxDecision>();
       const producer = new KiteQClient({
-        registry, groupId: 'p-trade', secretKey: 'k', publishTopics: ['trade'],
+        registry,
+        groupId: 'p-trade',
+        secretKey: 'k',
+        publishTopics: ['trade'],
         txCheckListener: (m) => {
           if (!decided) return 'unknown';
           const decision: TxDecision = Number(messageProperties(m).n) % 2 === 0 ? 'commit' : 'rollback';
@@ -79,10 +105,18 @@ for (const backend of stores) {
       await consumer.start();
       await producer.start();
 
-      const messages = Array.from({ length: 1000 }, (_, n) => buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: `order ${n}`, properties: { n: String(n) } }));
+      const messages = Array.from({ length: 1000 }, (_, n) =>
+        buildStringMessage({
+          topic: 'trade',
+          messageType: 'pay-succ',
+          body: `order ${n}`,
+          properties: { n: String(n) },
+        }),
+      );
       for (const [n, m] of messages.entries()) if (n % 2 === 0) committed.add(m.header.messageId);
       const stored = countdown(1000, 30_000, 'store-acks');
-      for (const m of messages) void producer.sendTxMessage(m, () => (stored.tick(), new Promise<boolean>(() => undefined)));
+      for (const m of messages)
+        void producer.sendTxMessage(m, () => (stored.tick(), new Promise<boolean>(() => undefined)));
       await stored.done; // every one durable (store-ack) and its local transaction running
       assert.equal(await broker.kill('SIGKILL'), null);
 
@@ -94,7 +128,10 @@ for (const backend of stores) {
       await eventually(() => rolledBack() >= 500, 15_000, 'the 500 rollbacks applied');
 
       assert.deepEqual(new Set(received.keys()), committed, 'exactly the committed half delivered');
-      assert.ok([...received.values()].every((n) => n === 1), 'each once');
+      assert.ok(
+        [...received.values()].every((n) => n === 1),
+        'each once',
+      );
 
       // Stopped cleanly, the store holds nothing: delivered ones acked and deleted, the rest rolled back.
       await broker.kill('SIGTERM');

@@ -12,14 +12,21 @@ import { aHeader } from './support/messages';
 import { RawClient } from './support/raw-client';
 
 const binding = directBinding('s-mc', 'trade', 'pay-succ');
-const payment = (orderId: string) => buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: `paid ${orderId}`, properties: { orderId } });
+const payment = (orderId: string) =>
+  buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: `paid ${orderId}`, properties: { orderId } });
 
 async function setup(config: Partial<BrokerConfig>) {
-  const env = await startBroker({ bindings: [binding], config: { txCheckAgeSec: 1, txCheckIntervalSec: 1, ...config } });
+  const env = await startBroker({
+    bindings: [binding],
+    config: { txCheckAgeSec: 1, txCheckIntervalSec: 1, ...config },
+  });
   const received: Message[] = [];
   const listeners: ((m: Message) => void)[] = [];
   const consumer = new KiteQClient({
-    registry: env.registryUri, groupId: 's-mc', secretKey: 'k', bindings: [binding],
+    registry: env.registryUri,
+    groupId: 's-mc',
+    secretKey: 'k',
+    bindings: [binding],
     listener: async (m) => {
       received.push(m);
       for (const l of listeners) l(m);
@@ -29,7 +36,13 @@ async function setup(config: Partial<BrokerConfig>) {
   await consumer.start();
   const clients: KiteQClient[] = [consumer];
   const producer = async (txCheckListener?: (m: Pick<Message, 'header'>) => TxDecision | Promise<TxDecision>) => {
-    const client = new KiteQClient({ registry: env.registryUri, groupId: 'p-trade', secretKey: 'k', publishTopics: ['trade'], txCheckListener });
+    const client = new KiteQClient({
+      registry: env.registryUri,
+      groupId: 'p-trade',
+      secretKey: 'k',
+      publishTopics: ['trade'],
+      txCheckListener,
+    });
     clients.push(client);
     await client.start();
     return client;
@@ -43,7 +56,11 @@ async function setup(config: Partial<BrokerConfig>) {
   /** stores a prepared message and never decides it (the producer's local transaction never ends) */
   const prepare = async (client: KiteQClient, message: Message) => {
     void client.sendTxMessage(message, () => new Promise<boolean>(() => undefined));
-    await eventually(async () => (await env.broker.store.get(message.header.messageId)) !== undefined, 5000, 'stored prepared');
+    await eventually(
+      async () => (await env.broker.store.get(message.header.messageId)) !== undefined,
+      5000,
+      'stored prepared',
+    );
   };
   const close = async () => {
     await Promise.all(clients.map((c) => c.close()));
@@ -70,7 +87,10 @@ describe('tx check-back - a producer that answers unknown, then commit', functio
     let storedCheckCount = -1;
     t.listeners.push((m) => {
       if (m.header.messageId !== id) return;
-      void t.env.broker.store.get(id).then((stored) => (storedCheckCount = stored?.checkCount ?? -2)).finally(() => arrived.tick());
+      void t.env.broker.store
+        .get(id)
+        .then((stored) => (storedCheckCount = stored?.checkCount ?? -2))
+        .finally(() => arrived.tick());
     });
     const publishedAt = Date.now();
     await t.prepare(client, message);
@@ -80,7 +100,10 @@ describe('tx check-back - a producer that answers unknown, then commit', functio
     assert.deepEqual(asked[0].properties, { orderId: 'o-unknown-3' });
     assert.equal(asked[0].commit, false);
     // doc/architecture.md §7: not before the check age, and each next check after the back-off.
-    assert.ok(asked[0].at - publishedAt >= 0 && asked[0].at - publishedAt < 3000, `first check ${asked[0].at - publishedAt} ms after publish`);
+    assert.ok(
+      asked[0].at - publishedAt >= 0 && asked[0].at - publishedAt < 3000,
+      `first check ${asked[0].at - publishedAt} ms after publish`,
+    );
     for (let i = 1; i < 4; i++) {
       const gap = asked[i].at - asked[i - 1].at;
       assert.ok(gap >= 500 && gap < 2600, `gap ${i}: ${gap} ms`);
@@ -96,7 +119,11 @@ describe('tx check-back - a producer that answers unknown, then commit', functio
     let decide!: (ok: boolean) => void;
     const localTx = new Promise<boolean>((resolve) => (decide = resolve));
     const sent = client.sendTxMessage(message, () => localTx);
-    await eventually(async () => ((await t.env.broker.store.get(id))?.checkCount ?? 0) >= 1, 5000, 'a check-back answered unknown');
+    await eventually(
+      async () => ((await t.env.broker.store.get(id))?.checkCount ?? 0) >= 1,
+      5000,
+      'a check-back answered unknown',
+    );
     const arrived = countdown(1, 5000, 'delivery');
     t.listeners.push((m) => m.header.messageId === id && arrived.tick());
     decide(true);
@@ -114,19 +141,34 @@ describe('tx check-back - nobody answers', function () {
   it('after the maximum checks the final action rolls it back into the dead letters, with the reason', async () => {
     const silent = await t.silentProducer();
     const header = aHeader({ commit: false, groupId: 'p-trade' });
-    silent.sendPacket(9, CmdType.STRING_MESSAGE, encodeMessage({ cmdType: CmdType.STRING_MESSAGE, header, body: 'never decided' }));
+    silent.sendPacket(
+      9,
+      CmdType.STRING_MESSAGE,
+      encodeMessage({ cmdType: CmdType.STRING_MESSAGE, header, body: 'never decided' }),
+    );
     await silent.next((f) => f.cmdType === CmdType.MESSAGE_STORE_ACK);
     // Its producer vanishes too: checks go on with nobody online, and still count.
-    await eventually(() => silent.frames.filter((f) => f.cmdType === CmdType.TX_ACK).length >= 1, 5000, 'first check-back');
+    await eventually(
+      () => silent.frames.filter((f) => f.cmdType === CmdType.TX_ACK).length >= 1,
+      5000,
+      'first check-back',
+    );
     silent.close();
-    const letters = await eventually(async () => {
-      const list = await t.env.broker.store.listDeadLetters({ topic: 'trade', limit: 10 });
-      return list.length > 0 ? list : undefined;
-    }, 10_000, 'the dead letter') as NonNullable<Awaited<ReturnType<typeof t.env.broker.store.listDeadLetters>>>;
+    const letters = (await eventually(
+      async () => {
+        const list = await t.env.broker.store.listDeadLetters({ topic: 'trade', limit: 10 });
+        return list.length > 0 ? list : undefined;
+      },
+      10_000,
+      'the dead letter',
+    )) as NonNullable<Awaited<ReturnType<typeof t.env.broker.store.listDeadLetters>>>;
     assert.equal(letters[0].message.header.messageId, header.messageId);
     assert.equal(letters[0].message.checkCount, 3);
     assert.match(letters[0].reason, /no commit or rollback after 3 check-backs to group p-trade/);
-    assert.equal(t.received.some((m) => m.header.messageId === header.messageId), false);
+    assert.equal(
+      t.received.some((m) => m.header.messageId === header.messageId),
+      false,
+    );
     assert.equal(t.env.broker.txChecks.isChecking(header.messageId), false);
   });
 });
@@ -180,12 +222,20 @@ describe('tx check-back - a backlog of prepared messages on one producer', funct
     const silent = await t.silentProducer();
     for (let i = 0; i < 30; i++) {
       const header = aHeader({ commit: false, groupId: 'p-trade' });
-      silent.sendPacket(100 + i, CmdType.STRING_MESSAGE, encodeMessage({ cmdType: CmdType.STRING_MESSAGE, header, body: 'backlog' }));
+      silent.sendPacket(
+        100 + i,
+        CmdType.STRING_MESSAGE,
+        encodeMessage({ cmdType: CmdType.STRING_MESSAGE, header, body: 'backlog' }),
+      );
     }
     let most = 0;
     const sampler = setInterval(() => (most = Math.max(most, t.env.broker.txChecks.size)), 5);
     try {
-      await eventually(() => silent.frames.filter((f) => f.cmdType === CmdType.TX_ACK).length >= 15, 10_000, '15 check-backs');
+      await eventually(
+        () => silent.frames.filter((f) => f.cmdType === CmdType.TX_ACK).length >= 15,
+        10_000,
+        '15 check-backs',
+      );
     } finally {
       clearInterval(sampler);
     }

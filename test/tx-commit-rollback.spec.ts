@@ -9,7 +9,10 @@ import { withBroker } from './support/with-broker';
 describe('tx messages - commit and rollback by the producer', function () {
   this.timeout(30_000);
   // Check-backs early (1 s), so a message left prepared by mistake would be noticed in the run.
-  const env = withBroker({ bindings: [directBinding('s-mc', 'trade', 'pay-succ')], config: { txCheckAgeSec: 1, txCheckIntervalSec: 1 } });
+  const env = withBroker({
+    bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
+    config: { txCheckAgeSec: 1, txCheckIntervalSec: 1 },
+  });
   let producer: KiteQClient;
   let consumer: KiteQClient;
   const received = new Map<string, number>();
@@ -17,7 +20,8 @@ describe('tx messages - commit and rollback by the producer', function () {
 
   before(async () => {
     consumer = env.client({
-      groupId: 's-mc', bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
+      groupId: 's-mc',
+      bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
       listener: (m) => {
         received.set(m.header.messageId, (received.get(m.header.messageId) ?? 0) + 1);
         onReceive(m);
@@ -29,7 +33,8 @@ describe('tx messages - commit and rollback by the producer', function () {
     await producer.start();
   });
 
-  const payment = (orderId: string) => buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: `paid ${orderId}`, properties: { orderId } });
+  const payment = (orderId: string) =>
+    buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: `paid ${orderId}`, properties: { orderId } });
 
   it('commit: the local transaction runs after the store-ack, and the message is delivered once', async () => {
     const message = payment('o-commit');
@@ -60,7 +65,11 @@ describe('tx messages - commit and rollback by the producer', function () {
     const message = payment('o-false');
     const id = message.header.messageId;
     assert.equal(await producer.sendTxMessage(message, () => false), 'rollback');
-    await eventually(async () => (await env.broker.store.get(id)) === undefined, 5000, 'the rolled-back message deleted');
+    await eventually(
+      async () => (await env.broker.store.get(id)) === undefined,
+      5000,
+      'the rolled-back message deleted',
+    );
     // A committed marker published after it is delivered; the rolled-back one never is.
     await deliveredMarker();
     assert.equal(received.has(id), false);
@@ -74,7 +83,11 @@ describe('tx messages - commit and rollback by the producer', function () {
       throw new Error('insufficient funds');
     });
     assert.equal(decision, 'rollback');
-    await eventually(async () => (await env.broker.store.get(id)) === undefined, 5000, 'the rolled-back message deleted');
+    await eventually(
+      async () => (await env.broker.store.get(id)) === undefined,
+      5000,
+      'the rolled-back message deleted',
+    );
     await deliveredMarker();
     assert.equal(received.has(id), false);
   });

@@ -18,14 +18,18 @@ import type { RawClient } from './support/raw-client';
 
 describe('tx messages - a KiteQ (Go) producer on the wire', function () {
   this.timeout(30_000);
-  const env = withBroker({ bindings: [directBinding('s-mc', 'trade', 'pay-succ')], config: { txCheckAgeSec: 1, txCheckIntervalSec: 1 } });
+  const env = withBroker({
+    bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
+    config: { txCheckAgeSec: 1, txCheckIntervalSec: 1 },
+  });
   let goProducer: RawClient;
   const received: Message[] = [];
   let onReceive: () => void = () => undefined;
 
   before(async () => {
     await env.startClient({
-      groupId: 's-mc', bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
+      groupId: 's-mc',
+      bindings: [directBinding('s-mc', 'trade', 'pay-succ')],
       listener: (m) => (received.push(m), onReceive(), true),
     });
     goProducer = await env.raw();
@@ -37,18 +41,34 @@ describe('tx messages - a KiteQ (Go) producer on the wire', function () {
     return {
       // KiteQ's Go client writes upper-case ids; the broker matches them case-insensitively.
       messageId: newMessageId().toUpperCase(),
-      topic: 'trade', messageType: 'pay-succ', expiredTime: now + 3600, deliverLimit: 100, groupId: 'p-go',
-      commit: false, fly: false, properties: [{ key: 'orderId', value: orderId }, { key: 'amount', value: '42.00' }], createTime: now,
+      topic: 'trade',
+      messageType: 'pay-succ',
+      expiredTime: now + 3600,
+      deliverLimit: 100,
+      groupId: 'p-go',
+      commit: false,
+      fly: false,
+      properties: [
+        { key: 'orderId', value: orderId },
+        { key: 'amount', value: '42.00' },
+      ],
+      createTime: now,
     };
   }
 
   async function publish(opaque: number, header: MessageHeader): Promise<void> {
-    goProducer.sendPacket(opaque, CmdType.STRING_MESSAGE, encodeMessage({ cmdType: CmdType.STRING_MESSAGE, header, body: 'paid' }));
-    const ack = decodeStoreAck((await goProducer.next((f) => f.cmdType === CmdType.MESSAGE_STORE_ACK && f.opaque === opaque)).body);
+    goProducer.sendPacket(
+      opaque,
+      CmdType.STRING_MESSAGE,
+      encodeMessage({ cmdType: CmdType.STRING_MESSAGE, header, body: 'paid' }),
+    );
+    const ack = decodeStoreAck(
+      (await goProducer.next((f) => f.cmdType === CmdType.MESSAGE_STORE_ACK && f.opaque === opaque)).body,
+    );
     assert.equal(ack.status, true, ack.feedback);
   }
 
-  it('a TX_ACK commit (status 1) with the producer\'s own opaque delivers the message', async () => {
+  it("a TX_ACK commit (status 1) with the producer's own opaque delivers the message", async () => {
     const header = preparedHeader('o-1');
     await publish(101, header);
     const arrived = countdown(1, 10_000, 'delivery');
@@ -61,8 +81,16 @@ describe('tx messages - a KiteQ (Go) producer on the wire', function () {
   it('a TX_ACK rollback (status 2) deletes it', async () => {
     const header = preparedHeader('o-2');
     await publish(103, header);
-    goProducer.sendPacket(104, CmdType.TX_ACK, encodeTxAck({ header, status: TxStatus.ROLLBACK, feedback: 'local tx failed' }));
-    await eventually(async () => (await env.broker.store.get(header.messageId.toLowerCase())) === undefined, 5000, 'rolled back');
+    goProducer.sendPacket(
+      104,
+      CmdType.TX_ACK,
+      encodeTxAck({ header, status: TxStatus.ROLLBACK, feedback: 'local tx failed' }),
+    );
+    await eventually(
+      async () => (await env.broker.store.get(header.messageId.toLowerCase())) === undefined,
+      5000,
+      'rolled back',
+    );
   });
 
   it('sends the check-back KiteQ expects (status 0, "Server Check", the full header with properties) and honours the answer on the server\'s opaque', async () => {
@@ -72,11 +100,19 @@ describe('tx messages - a KiteQ (Go) producer on the wire', function () {
     const packet = decodeTxAck(check.body);
     assert.equal(packet.status, TxStatus.UNKNOWN);
     assert.equal(packet.feedback, 'Server Check');
-    assert.deepEqual(packet.header, { ...header, messageId: header.messageId.toLowerCase() }, 'the stored header, properties included');
+    assert.deepEqual(
+      packet.header,
+      { ...header, messageId: header.messageId.toLowerCase() },
+      'the stored header, properties included',
+    );
     const arrived = countdown(1, 10_000, 'delivery');
     onReceive = () => arrived.tick();
     // kiteq-client-go AcceptHandler: tx.ConvertTxAckPacket(txPacket) then NewRespPacket(opaque, ...)
-    goProducer.sendPacket(check.opaque, CmdType.TX_ACK, encodeTxAck({ header: packet.header, status: TxStatus.COMMIT, feedback: '' }));
+    goProducer.sendPacket(
+      check.opaque,
+      CmdType.TX_ACK,
+      encodeTxAck({ header: packet.header, status: TxStatus.COMMIT, feedback: '' }),
+    );
     await arrived.done;
     assert.deepEqual(received.at(-1)?.header.properties, header.properties);
     assert.equal(env.broker.txChecks.isChecking(packet.header.messageId), false, 'the check is answered');

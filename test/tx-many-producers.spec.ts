@@ -31,7 +31,10 @@ describe('tx messages - 10,000 from 4 producers on the file store', function () 
     const committed = new Set<string>();
     const arrived = countdown(5000, 90_000, 'committed deliveries');
     const consumer = new KiteQClient({
-      registry: env.registryUri, groupId: 's-mc', secretKey: 'k', bindings: [binding],
+      registry: env.registryUri,
+      groupId: 's-mc',
+      secretKey: 'k',
+      bindings: [binding],
       listener: (m) => {
         const n = (received.get(m.header.messageId) ?? 0) + 1;
         received.set(m.header.messageId, n);
@@ -43,7 +46,13 @@ describe('tx messages - 10,000 from 4 producers on the file store', function () 
     await consumer.start();
     const producers = await Promise.all(
       [0, 1, 2, 3].map(async (p) => {
-        const client = new KiteQClient({ registry: env.registryUri, groupId: `p-trade-${p}`, secretKey: 'k', publishTopics: ['trade'], txCheckListener: () => 'unknown' });
+        const client = new KiteQClient({
+          registry: env.registryUri,
+          groupId: `p-trade-${p}`,
+          secretKey: 'k',
+          publishTopics: ['trade'],
+          txCheckListener: () => 'unknown',
+        });
         clients.push(client);
         await client.start();
         return client;
@@ -54,9 +63,18 @@ describe('tx messages - 10,000 from 4 producers on the file store', function () 
         const out: string[] = [];
         const window = 100;
         for (let i = 0; i < perProducer; i += window) {
-          const batch = Array.from({ length: window }, (_, k) => buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: `p${p} order ${i + k}`, properties: { n: String(i + k) } }));
+          const batch = Array.from({ length: window }, (_, k) =>
+            buildStringMessage({
+              topic: 'trade',
+              messageType: 'pay-succ',
+              body: `p${p} order ${i + k}`,
+              properties: { n: String(i + k) },
+            }),
+          );
           for (const [k, m] of batch.entries()) if ((i + k) % 2 === 0) committed.add(m.header.messageId);
-          const results = await Promise.all(batch.map((m) => client.sendTxMessage(m, async () => committed.has(m.header.messageId))));
+          const results = await Promise.all(
+            batch.map((m) => client.sendTxMessage(m, async () => committed.has(m.header.messageId))),
+          );
           out.push(...results);
         }
         return out;
@@ -64,9 +82,16 @@ describe('tx messages - 10,000 from 4 producers on the file store', function () 
     );
     assert.equal(decisions.flat().filter((d) => d === 'commit').length, 5000);
     await arrived.done;
-    await eventually(async () => Object.keys(await env.broker.store.countsByTopic()).length === 0, 20_000, 'every message acked or rolled back');
+    await eventually(
+      async () => Object.keys(await env.broker.store.countsByTopic()).length === 0,
+      20_000,
+      'every message acked or rolled back',
+    );
     assert.equal(received.size, 5000, 'nothing rolled back was delivered');
     assert.deepEqual(new Set(received.keys()), committed);
-    assert.ok([...received.values()].every((n) => n === 1), 'each once');
+    assert.ok(
+      [...received.values()].every((n) => n === 1),
+      'each once',
+    );
   });
 });

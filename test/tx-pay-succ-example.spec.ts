@@ -24,7 +24,10 @@ describe('tx example pay-succ - payment service killed between its DB commit and
   before(async () => {
     sql = await connectMariaDb();
     await sql.query(`CREATE DATABASE \`${db}\``);
-    env = await startBroker({ bindings: [directBinding('s-order-audit', 'trade', 'pay-succ')], config: { txCheckAgeSec: 1, txCheckIntervalSec: 1 } });
+    env = await startBroker({
+      bindings: [directBinding('s-order-audit', 'trade', 'pay-succ')],
+      config: { txCheckAgeSec: 1, txCheckIntervalSec: 1 },
+    });
   });
   after(async () => {
     for (const p of processes) await p.kill();
@@ -50,17 +53,44 @@ describe('tx example pay-succ - payment service killed between its DB commit and
     await payment.exited;
     assert.equal(payment.child.signalCode, 'SIGKILL', 'the payment service died of SIGKILL');
     const crashed = payment.events.filter((e) => e.event === 'dbCommitted').at(-1)?.messageId as string;
-    assert.equal((await env.broker.store.get(crashed))?.header.commit, false, 'order-7 committed in MariaDB, still prepared at the broker');
+    assert.equal(
+      (await env.broker.store.get(crashed))?.header.commit,
+      false,
+      'order-7 committed in MariaDB, still prepared at the broker',
+    );
 
     const standby = run('payment-service.js', ['--orders', '0']); // another instance of the group p-pay
     await standby.waitFor('checkBack', 1, 15_000);
     const expected = ['order-1', 'order-2', 'order-4', 'order-5', 'order-7'];
-    const received = async () => (await sql.query(`SELECT order_id, deliveries FROM \`${db}\`.received ORDER BY order_id`))[0] as { order_id: string; deliveries: number }[];
-    await eventually(async () => (await received()).length >= expected.length, 15_000, 'the subscriber recorded the committed orders');
-    await eventually(async () => Object.keys(await env.broker.store.countsByTopic()).length === 0, 10_000, 'the broker holds nothing undecided');
+    const received = async () =>
+      (await sql.query(`SELECT order_id, deliveries FROM \`${db}\`.received ORDER BY order_id`))[0] as {
+        order_id: string;
+        deliveries: number;
+      }[];
+    await eventually(
+      async () => (await received()).length >= expected.length,
+      15_000,
+      'the subscriber recorded the committed orders',
+    );
+    await eventually(
+      async () => Object.keys(await env.broker.store.countsByTopic()).length === 0,
+      10_000,
+      'the broker holds nothing undecided',
+    );
     const [orders] = await sql.query(`SELECT order_id FROM \`${db}\`.orders ORDER BY order_id`);
-    assert.deepEqual((orders as { order_id: string }[]).map((r) => r.order_id), expected, 'the committed orders in MariaDB');
-    assert.deepEqual(await received(), expected.map((order_id) => ({ order_id, deliveries: 1 })), 'one message per committed order, each once');
-    assert.deepEqual(standby.events.filter((e) => e.event === 'checkBack').map((e) => [e.orderId, e.decision]), [['order-7', 'commit']]);
+    assert.deepEqual(
+      (orders as { order_id: string }[]).map((r) => r.order_id),
+      expected,
+      'the committed orders in MariaDB',
+    );
+    assert.deepEqual(
+      await received(),
+      expected.map((order_id) => ({ order_id, deliveries: 1 })),
+      'one message per committed order, each once',
+    );
+    assert.deepEqual(
+      standby.events.filter((e) => e.event === 'checkBack').map((e) => [e.orderId, e.decision]),
+      [['order-7', 'commit']],
+    );
   });
 });

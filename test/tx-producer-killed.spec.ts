@@ -29,7 +29,8 @@ for (const answer of ['commit', 'rollback'] as const) {
 
     before(async () => {
       await env.startClient({
-        groupId: 's-mc', bindings: [binding],
+        groupId: 's-mc',
+        bindings: [binding],
         listener: (m) => {
           received.set(m.header.messageId, (received.get(m.header.messageId) ?? 0) + 1);
           onReceive(m.header.messageId);
@@ -44,7 +45,12 @@ for (const answer of ['commit', 'rollback'] as const) {
       processes.push(doomed);
       await doomed.waitFor('localCommitted', count, 15_000);
       const ids = doomed.events.filter((e) => e.event === 'localCommitted').map((e) => e.id as string);
-      for (const id of ids) assert.equal((await env.broker.store.get(id))?.header.commit, false, 'stored prepared before the local transaction ran');
+      for (const id of ids)
+        assert.equal(
+          (await env.broker.store.get(id))?.header.commit,
+          false,
+          'stored prepared before the local transaction ran',
+        );
       await doomed.kill(); // between the local commit and the TX_ACK
 
       const answering = startProducer({ registry: env.registryUri, groupId: 'p-trade', mode: 'answer', answer });
@@ -58,7 +64,11 @@ for (const answer of ['commit', 'rollback'] as const) {
         assert.deepEqual([...received.keys()].sort(), [...ids].sort());
         assert.ok([...received.values()].every((n) => n === 1));
       } else {
-        await eventually(async () => Object.keys(await env.broker.store.countsByTopic()).length === 0, 15_000, 'every prepared message rolled back');
+        await eventually(
+          async () => Object.keys(await env.broker.store.countsByTopic()).length === 0,
+          15_000,
+          'every prepared message rolled back',
+        );
         assert.equal(received.size, 0);
         assert.deepEqual(await env.broker.store.listDeadLetters({ limit: 10 }), []);
       }

@@ -22,7 +22,11 @@ describe('zk broker - znodes, bindings and failover with a real ZooKeeper', func
   before(async () => {
     zookeeper = await startZooKeeper();
     registry = `zk://${zookeeper.connectString}?sessionTimeoutMs=3000`;
-    raw = await ZkClient.connect({ connectString: zookeeper.connectString, sessionTimeoutMs: 4000, connectTimeoutMs: 5000 });
+    raw = await ZkClient.connect({
+      connectString: zookeeper.connectString,
+      sessionTimeoutMs: 4000,
+      connectTimeoutMs: 5000,
+    });
   });
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.close()));
@@ -35,13 +39,36 @@ describe('zk broker - znodes, bindings and failover with a real ZooKeeper', func
 
   async function broker(topics = 'trade'): Promise<BrokerProcess> {
     const port = await freePort();
-    const b = await startBrokerProcess(['--bind', `127.0.0.1:${port}`, '--registry', registry, '--store', 'memory://', '--topics', topics, '--groups', 'none', '--log-level', 'warn']);
+    const b = await startBrokerProcess([
+      '--bind',
+      `127.0.0.1:${port}`,
+      '--registry',
+      registry,
+      '--store',
+      'memory://',
+      '--topics',
+      topics,
+      '--groups',
+      'none',
+      '--log-level',
+      'warn',
+    ]);
     brokers.push(b);
     return b;
   }
 
-  async function client(groupId: string, options: { bindings?: Binding[]; listener?: (m: Message) => boolean; publish?: boolean }): Promise<KiteQClient> {
-    const c = new KiteQClient({ registry, groupId, secretKey: 'k', bindings: options.bindings, publishTopics: options.publish ? ['trade'] : [], listener: options.listener });
+  async function client(
+    groupId: string,
+    options: { bindings?: Binding[]; listener?: (m: Message) => boolean; publish?: boolean },
+  ): Promise<KiteQClient> {
+    const c = new KiteQClient({
+      registry,
+      groupId,
+      secretKey: 'k',
+      bindings: options.bindings,
+      publishTopics: options.publish ? ['trade'] : [],
+      listener: options.listener,
+    });
     clients.push(c);
     await c.start();
     return c;
@@ -52,7 +79,10 @@ describe('zk broker - znodes, bindings and failover with a real ZooKeeper', func
   it('writes the broker, pub and sub znodes, and drops the ephemerals after SIGKILL', async () => {
     const b = await broker('trade,user-profile');
     await client('p-trade', { publish: true });
-    await client('s-mc', { bindings: [directBinding('s-mc', 'trade', 'pay-succ', { watermark: 1000 })], listener: () => true });
+    await client('s-mc', {
+      bindings: [directBinding('s-mc', 'trade', 'pay-succ', { watermark: 1000 })],
+      listener: () => true,
+    });
 
     assert.deepEqual(await children('/kiteq/server/trade'), [b.address]);
     assert.deepEqual(await children('/kiteq/server/user-profile'), [b.address]);
@@ -60,11 +90,26 @@ describe('zk broker - znodes, bindings and failover with a real ZooKeeper', func
     assert.ok((await children('/kiteq/all_servers')).includes(b.address));
     assert.deepEqual(await children(`/kiteq/pub/trade/p-trade`), [hostname()]);
     const bind = JSON.parse((await raw.getData('/kiteq/sub/trade/s-mc-bind')).toString());
-    assert.deepEqual(bind, [{ groupId: 's-mc', topic: 'trade', messageType: 'pay-succ', bindType: 0, version: '1.0.0', watermark: 1000, persistent: true }]);
+    assert.deepEqual(bind, [
+      {
+        groupId: 's-mc',
+        topic: 'trade',
+        messageType: 'pay-succ',
+        bindType: 0,
+        version: '1.0.0',
+        watermark: 1000,
+        persistent: true,
+      },
+    ]);
 
     const killedAt = Date.now();
     await b.kill('SIGKILL');
-    await eventually(async () => (await children('/kiteq/alive_servers')).length === 0 && (await children('/kiteq/server/trade')).length === 0, 10_000, 'ephemeral znodes gone');
+    await eventually(
+      async () =>
+        (await children('/kiteq/alive_servers')).length === 0 && (await children('/kiteq/server/trade')).length === 0,
+      10_000,
+      'ephemeral znodes gone',
+    );
     assert.ok(Date.now() - killedAt < 3000 + 2000, 'gone within the session timeout');
     assert.ok((await children('/kiteq/all_servers')).includes(b.address), 'all_servers is persistent');
   });
@@ -74,9 +119,15 @@ describe('zk broker - znodes, bindings and failover with a real ZooKeeper', func
     const producer = await client('p-trade', { publish: true });
     // A sentinel group bound to every type: when it has a message, the broker has dispatched it.
     const sentinel = new Set<string>();
-    await client('s-sentinel', { bindings: [fanoutBinding('s-sentinel', 'trade')], listener: (m) => (sentinel.add(m.header.messageId), true) });
+    await client('s-sentinel', {
+      bindings: [fanoutBinding('s-sentinel', 'trade')],
+      listener: (m) => (sentinel.add(m.header.messageId), true),
+    });
     const late = new Map<string, string>();
-    await client('s-late', { bindings: [directBinding('s-late', 'trade', 'pay-succ')], listener: (m) => (late.set(m.header.messageId, m.header.messageType), true) });
+    await client('s-late', {
+      bindings: [directBinding('s-late', 'trade', 'pay-succ')],
+      listener: (m) => (late.set(m.header.messageId, m.header.messageType), true),
+    });
     const publish = async (messageType: string) => {
       const { messageId } = await producer.send(buildStringMessage({ topic: 'trade', messageType, body: messageType }));
       await eventually(() => sentinel.has(messageId), 10_000, `dispatch of ${messageType}`, 5);
@@ -87,7 +138,10 @@ describe('zk broker - znodes, bindings and failover with a real ZooKeeper', func
     await eventually(async () => late.has(await publish('pay-succ')), 10_000, 'first delivery to the late group', 100);
 
     // Rebind to another type: only the new type is delivered.
-    await raw.setData('/kiteq/sub/trade/s-late-bind', Buffer.from(JSON.stringify([directBinding('s-late', 'trade', 'refund')])));
+    await raw.setData(
+      '/kiteq/sub/trade/s-late-bind',
+      Buffer.from(JSON.stringify([directBinding('s-late', 'trade', 'refund')])),
+    );
     await eventually(async () => late.has(await publish('refund')), 10_000, 'delivery of the new type', 100);
     const oldType = await publish('pay-succ');
     const marker = await publish('refund');
@@ -96,22 +150,34 @@ describe('zk broker - znodes, bindings and failover with a real ZooKeeper', func
 
     // Unbind (its node removed): nothing more arrives.
     await raw.remove('/kiteq/sub/trade/s-late-bind');
-    await eventually(async () => {
-      const id = await publish('refund');
-      await publish('probe'); // one more dispatch after it, so a delivery of `id` would have arrived
-      return !late.has(id);
-    }, 10_000, 'unbind seen by the broker', 100);
+    await eventually(
+      async () => {
+        const id = await publish('refund');
+        await publish('probe'); // one more dispatch after it, so a delivery of `id` would have arrived
+        return !late.has(id);
+      },
+      10_000,
+      'unbind seen by the broker',
+      100,
+    );
     const after: string[] = [];
     for (let i = 0; i < 20; i++) after.push(await publish('refund'));
     await publish('probe');
-    assert.deepEqual(after.filter((id) => late.has(id)), [], 'an unbound group receives nothing');
+    assert.deepEqual(
+      after.filter((id) => late.has(id)),
+      [],
+      'an unbound group receives nothing',
+    );
   });
 
   it('loses nothing acked by the surviving broker when one of two is killed mid-stream', async () => {
     const a = await broker();
     const b = await broker();
     const received = new Set<string>();
-    await client('s-mc', { bindings: [directBinding('s-mc', 'trade', 'pay-succ', { watermark: 100_000 })], listener: (m) => (received.add(m.header.messageId), true) });
+    await client('s-mc', {
+      bindings: [directBinding('s-mc', 'trade', 'pay-succ', { watermark: 100_000 })],
+      listener: (m) => (received.add(m.header.messageId), true),
+    });
     const producer = await client('p-trade', { publish: true });
     await eventually(() => producer.readyConnections === 2, 10_000, 'producer connected to both brokers');
 
@@ -121,7 +187,9 @@ describe('zk broker - znodes, bindings and failover with a real ZooKeeper', func
     let killed = false;
     for (let i = 0; i < total; i += 100) {
       const results = await Promise.allSettled(
-        Array.from({ length: 100 }, (_, k) => producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: `m-${i + k}` }))),
+        Array.from({ length: 100 }, (_, k) =>
+          producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: `m-${i + k}` })),
+        ),
       );
       for (const r of results) {
         if (r.status === 'fulfilled') ackedBy.set(r.value.messageId, r.value.broker);
@@ -134,7 +202,11 @@ describe('zk broker - znodes, bindings and failover with a real ZooKeeper', func
     }
     const survivorAcked = [...ackedBy].filter(([, broker]) => broker === b.address).map(([id]) => id);
     assert.ok(survivorAcked.length > total / 2, `most messages went to the survivor (${survivorAcked.length})`);
-    await eventually(() => survivorAcked.every((id) => received.has(id)), 20_000, 'every message acked by the survivor received');
+    await eventually(
+      () => survivorAcked.every((id) => received.has(id)),
+      20_000,
+      'every message acked by the survivor received',
+    );
     assert.equal(failed, 0, 'every send succeeded, on one broker or the other');
   });
 });

@@ -32,7 +32,11 @@ describe('zk ensemble - a registry survives losing a ZooKeeper node', function (
 
   before(async () => {
     ensemble = await startEnsemble(3);
-    raw = await ZkClient.connect({ connectString: ensemble.connectString, sessionTimeoutMs: 6000, connectTimeoutMs: 10_000 });
+    raw = await ZkClient.connect({
+      connectString: ensemble.connectString,
+      sessionTimeoutMs: 6000,
+      connectTimeoutMs: 10_000,
+    });
     broker = openZkRegistry(`zk://${ensemble.connectString}?sessionTimeoutMs=6000`, { logger });
     consumer = openZkRegistry(`zk://${ensemble.connectString}`, { logger, sessionTimeoutMs: 6000 });
     await broker.registerBroker(BROKER, ['trade']);
@@ -49,7 +53,11 @@ describe('zk ensemble - a registry survives losing a ZooKeeper node', function (
 
   it('keeps its session, ephemerals and watches when its own node is killed', async () => {
     const sessionId = await broker.sessionId();
-    const serving = await eventually(() => nodeServingSession(ensemble.nodes, sessionId), 10_000, 'the node serving the broker');
+    const serving = await eventually(
+      () => nodeServingSession(ensemble.nodes, sessionId),
+      10_000,
+      'the node serving the broker',
+    );
     assert.ok(serving);
     await serving.kill('SIGKILL');
     await ensemble.waitForQuorum(2);
@@ -71,7 +79,14 @@ describe('zk ensemble - a registry survives losing a ZooKeeper node', function (
 
     await consumer.subscribe('s-after-election', [directBinding('s-after-election', 'trade', 'order-paid')]);
     await bindings.next('a binding made after the election', (b) => groupsOf(b).includes('s-after-election'), 20_000);
-    await eventually(async () => ephemeralsOwnedBy(await broker.sessionId()), 20_000, 'ephemerals owned by the current session');
-    assert.ok(bindings.reports.every((b) => groupsOf(b).includes('s-mc')), 'the first group stayed bound throughout');
+    await eventually(
+      async () => ephemeralsOwnedBy(await broker.sessionId()),
+      20_000,
+      'ephemerals owned by the current session',
+    );
+    assert.ok(
+      bindings.reports.every((b) => groupsOf(b).includes('s-mc')),
+      'the first group stayed bound throughout',
+    );
   });
 });

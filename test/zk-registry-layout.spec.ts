@@ -36,7 +36,11 @@ describe('zk registry - layout and bindings', function () {
 
   before(async () => {
     zookeeper = await startZooKeeper();
-    raw = await ZkClient.connect({ connectString: zookeeper.connectString, sessionTimeoutMs: 4000, connectTimeoutMs: 5000 });
+    raw = await ZkClient.connect({
+      connectString: zookeeper.connectString,
+      sessionTimeoutMs: 4000,
+      connectTimeoutMs: 5000,
+    });
   });
   after(async () => {
     await Promise.all(registries.map((r) => r.close()));
@@ -55,11 +59,18 @@ describe('zk registry - layout and bindings', function () {
     consumer = open();
     await broker.registerBroker(BROKER, ['trade', 'user-profile']);
     await producer.publishTopics('p-trade', 'host-a', ['trade']);
-    await producer.subscribe('s-mc', [directBinding('s-mc', 'trade', 'pay-succ'), fanoutBinding('s-mc', 'user-profile', { persistent: false })]);
+    await producer.subscribe('s-mc', [
+      directBinding('s-mc', 'trade', 'pay-succ'),
+      fanoutBinding('s-mc', 'user-profile', { persistent: false }),
+    ]);
     await consumer.subscribe('s-risk', [regxBinding('s-risk', 'trade', 'pay-.*', { watermark: 0 })]);
 
     const brokerSession = Buffer.from(await broker.sessionId(), 'hex');
-    for (const path of [`/kiteq/server/trade/${BROKER}`, `/kiteq/server/user-profile/${BROKER}`, `/kiteq/alive_servers/${BROKER}`]) {
+    for (const path of [
+      `/kiteq/server/trade/${BROKER}`,
+      `/kiteq/server/user-profile/${BROKER}`,
+      `/kiteq/alive_servers/${BROKER}`,
+    ]) {
       const stat = await raw.exists(path);
       assert.ok(stat, `${path} exists`);
       assert.deepEqual(stat.ephemeralOwner, brokerSession, `${path} is ephemeral, owned by the broker's session`);
@@ -83,13 +94,21 @@ describe('zk registry - layout and bindings', function () {
       (await raw.getData('/kiteq/sub/trade/s-risk-bind')).toString(),
       '[{"groupId":"s-risk","topic":"trade","messageType":"pay-.*","bindType":1,"version":"1.0.0","watermark":0,"persistent":true}]',
     );
-    assert.deepEqual((await raw.exists('/kiteq/sub/trade/s-risk-bind'))?.ephemeralOwner, ZERO_OWNER, 'a -bind node is persistent');
+    assert.deepEqual(
+      (await raw.exists('/kiteq/sub/trade/s-risk-bind'))?.ephemeralOwner,
+      ZERO_OWNER,
+      'a -bind node is persistent',
+    );
     assert.deepEqual((await raw.getChildren('/kiteq/server/trade')).sort(), [BROKER]);
   });
 
   it('reports every group of the served topics at once', async () => {
     await broker.watchBindings(['trade', 'user-profile'], bindings.listener);
-    assert.deepEqual(groupsOf(bindings.reports[0]), ['trade/s-mc:pay-succ', 'trade/s-risk:pay-.*', 'user-profile/s-mc:*']);
+    assert.deepEqual(groupsOf(bindings.reports[0]), [
+      'trade/s-mc:pay-succ',
+      'trade/s-risk:pay-.*',
+      'user-profile/s-mc:*',
+    ]);
   });
 
   it('adds a group that binds later, replaces its changed binding and drops it on unbind', async () => {
@@ -117,9 +136,33 @@ describe('zk registry - layout and bindings', function () {
 
     // an unknown bindType or a bad regex skips that entry only
     const entries = [
-      { groupId: 's-risk', topic: 'trade', messageType: 'refund', bindType: 7, version: '1.0.0', watermark: 1000, persistent: true },
-      { groupId: 's-risk', topic: 'trade', messageType: 'pay-(', bindType: 1, version: '1.0.0', watermark: 1000, persistent: true },
-      { groupId: 's-risk', topic: 'trade', messageType: 'pay-fail', bindType: 0, version: '1.0.0', watermark: 1000, persistent: true },
+      {
+        groupId: 's-risk',
+        topic: 'trade',
+        messageType: 'refund',
+        bindType: 7,
+        version: '1.0.0',
+        watermark: 1000,
+        persistent: true,
+      },
+      {
+        groupId: 's-risk',
+        topic: 'trade',
+        messageType: 'pay-(',
+        bindType: 1,
+        version: '1.0.0',
+        watermark: 1000,
+        persistent: true,
+      },
+      {
+        groupId: 's-risk',
+        topic: 'trade',
+        messageType: 'pay-fail',
+        bindType: 0,
+        version: '1.0.0',
+        watermark: 1000,
+        persistent: true,
+      },
     ];
     await raw.setData('/kiteq/sub/trade/s-risk-bind', Buffer.from(JSON.stringify(entries)));
     const repaired = await bindings.next('s-risk back', (b) => groupsOf(b).includes('trade/s-risk:pay-fail'));
@@ -155,7 +198,11 @@ describe('zk registry - layout and bindings', function () {
     assert.ok(next?.held);
     assert.equal((await raw.getData('/kiteq/locks/takeover-127.0.0.1:13899')).toString(), '127.0.0.1:13801');
     await other.close();
-    await eventually(async () => !(await raw.exists('/kiteq/locks/takeover-127.0.0.1:13899')), 10_000, 'lock node gone with its session');
+    await eventually(
+      async () => !(await raw.exists('/kiteq/locks/takeover-127.0.0.1:13899')),
+      10_000,
+      'lock node gone with its session',
+    );
   });
 
   it('never reported an empty set of bindings along the way', () => {

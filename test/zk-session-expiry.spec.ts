@@ -19,7 +19,11 @@ async function expireSession(zookeeper: ZooKeeperServer, proxy: ZooKeeperProxy, 
   const sessionId = await registry.sessionId();
   const sessions = registry.sessionCount;
   proxy.cut();
-  await eventually(async () => !(await sessionKnown(zookeeper, sessionId)), 10_000, `ZooKeeper to expire session ${sessionId}`);
+  await eventually(
+    async () => !(await sessionKnown(zookeeper, sessionId)),
+    10_000,
+    `ZooKeeper to expire session ${sessionId}`,
+  );
   proxy.restore();
   await eventually(() => registry.sessionCount === sessions + 1, 10_000, 'a new registry session');
 }
@@ -48,7 +52,11 @@ describe('zk session expiry - the registry re-registers', function () {
 
   before(async () => {
     zookeeper = await startZooKeeper({ tickTimeMs: 200 });
-    raw = await ZkClient.connect({ connectString: zookeeper.connectString, sessionTimeoutMs: 4000, connectTimeoutMs: 5000 });
+    raw = await ZkClient.connect({
+      connectString: zookeeper.connectString,
+      sessionTimeoutMs: 4000,
+      connectTimeoutMs: 5000,
+    });
     brokerProxy = await startZooKeeperProxy(zookeeper.port);
     consumerProxy = await startZooKeeperProxy(zookeeper.port);
     broker = openZkRegistry(`zk://${brokerProxy.connectString}?sessionTimeoutMs=1000`, { logger });
@@ -78,7 +86,10 @@ describe('zk session expiry - the registry re-registers', function () {
   });
 
   it('keeps the bindings in force meanwhile and watches again afterwards', async () => {
-    assert.ok(bindings.reports.every((b) => groupsOf(b).includes('s-mc:pay-succ')), 'no report without s-mc');
+    assert.ok(
+      bindings.reports.every((b) => groupsOf(b).includes('s-mc:pay-succ')),
+      'no report without s-mc',
+    );
     // children watch of /kiteq/sub/trade
     await consumer.subscribe('s-new', [directBinding('s-new', 'trade', 'order-created')]);
     await bindings.next('s-new after expiry', (b) => groupsOf(b).includes('s-new:order-created'));
@@ -95,7 +106,10 @@ describe('zk session expiry - the registry re-registers', function () {
     await brokers.next('second broker seen by the renewed consumer', (a) => a.length === 2);
     await second.close();
     await brokers.next('second broker gone', (a) => a.length === 1);
-    assert.ok(brokers.reports.slice(reportsBefore).every((a) => a.includes(BROKER)), 'the live broker was never dropped');
+    assert.ok(
+      brokers.reports.slice(reportsBefore).every((a) => a.includes(BROKER)),
+      'the live broker was never dropped',
+    );
   });
 
   it('reports nothing empty while ZooKeeper is down and re-registers once it is back', async () => {
@@ -107,7 +121,10 @@ describe('zk session expiry - the registry re-registers', function () {
     await pending;
     await bindings.next('s-outage after the outage', (b) => groupsOf(b).includes('s-outage:late'), 20_000);
     await eventually(ephemeralsOwnedByCurrentSession, 20_000, 'ephemerals owned by the current session');
-    assert.ok(bindings.reports.slice(reportsBefore).every((b) => groupsOf(b).includes('s-mc:pay-refund')), 'bindings kept through the outage');
+    assert.ok(
+      bindings.reports.slice(reportsBefore).every((b) => groupsOf(b).includes('s-mc:pay-refund')),
+      'bindings kept through the outage',
+    );
     // the broker's session may have expired during the outage (its nodes then vanish and come back)
     await brokers.next('the broker listed again', (a) => a.includes(BROKER));
   });

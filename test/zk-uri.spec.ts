@@ -5,7 +5,9 @@ import { openZkRegistry, parseZkUri } from '../binding/zk';
 
 describe('zk registry - URIs and unreachable ZooKeeper', function () {
   it('accepts zk:// with several servers, a chroot and timeouts', () => {
-    assert.deepEqual(parseZkUri('zk://127.0.0.1:2181,127.0.0.1:2182'), { connectString: '127.0.0.1:2181,127.0.0.1:2182' });
+    assert.deepEqual(parseZkUri('zk://127.0.0.1:2181,127.0.0.1:2182'), {
+      connectString: '127.0.0.1:2181,127.0.0.1:2182',
+    });
     assert.deepEqual(parseZkUri('zk://zk1:2181,zk2:2181/kiteq-test?sessionTimeoutMs=5000&connectTimeoutMs=3000'), {
       connectString: 'zk1:2181,zk2:2181/kiteq-test',
       sessionTimeoutMs: 5000,
@@ -30,7 +32,10 @@ describe('zk registry - URIs and unreachable ZooKeeper', function () {
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const { port } = silent.address() as { port: number };
     const registry = openZkRegistry(`zk://127.0.0.1:${port}?connectTimeoutMs=700`);
-    await assert.rejects(registry.registerBroker('127.0.0.1:13830', ['trade']), /no ZooKeeper session with 127\.0\.0\.1:\d+ within 700 ms/);
+    await assert.rejects(
+      registry.registerBroker('127.0.0.1:13830', ['trade']),
+      /no ZooKeeper session with 127\.0\.0\.1:\d+ within 700 ms/,
+    );
     await registry.close();
     await new Promise((resolve) => silent.close(resolve));
   });

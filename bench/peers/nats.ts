@@ -56,7 +56,11 @@ export async function runNatsRoundtrip(options: NatsRoundtripOptions): Promise<R
       storage: StorageType.File,
       retention: RetentionPolicy.Workqueue,
     });
-    await manager.consumers.add(stream, { durable_name: durable, ack_policy: AckPolicy.Explicit, max_ack_pending: prefetch });
+    await manager.consumers.add(stream, {
+      durable_name: durable,
+      ack_policy: AckPolicy.Explicit,
+      max_ack_pending: prefetch,
+    });
 
     const receipts = new ReceiptTracker();
     const consumer = await consumerConnection.jetstream().consumers.get(stream, durable);

@@ -41,7 +41,8 @@ export class SendPacer {
   private readonly release = (): void => {
     this.timer = null;
     const now = nowMs();
-    while (this.head < this.queue.length && this.queue[this.head].atMs - EARLY_MS <= now) this.queue[this.head++].resolve();
+    while (this.head < this.queue.length && this.queue[this.head].atMs - EARLY_MS <= now)
+      this.queue[this.head++].resolve();
     if (this.head === this.queue.length) {
       this.queue.length = 0;
       this.head = 0;

@@ -38,13 +38,28 @@ const LOOP_SAMPLE_MS = 5;
 /** A send picked up this late by a free lane counts as held back by the window (timers are 1 ms). */
 const WINDOW_LATE_MS = 2;
 
-export async function runPublishLoop(options: RoundtripOptions, publish: PublishFn, receipts: ReceiptTracker): Promise<PublishPhase> {
+export async function runPublishLoop(
+  options: RoundtripOptions,
+  publish: PublishFn,
+  receipts: ReceiptTracker,
+): Promise<PublishPhase> {
   const { producers, inFlight, messageSize, rate } = options;
   const limit = options.messages ?? Number.POSITIVE_INFINITY;
-  if (options.messages === undefined && options.durationSec === undefined) throw new Error('give messages or durationSec');
+  if (options.messages === undefined && options.durationSec === undefined)
+    throw new Error('give messages or durationSec');
   const start = nowMs();
   const deadline = options.durationSec === undefined ? Number.POSITIVE_INFINITY : start + options.durationSec * 1000;
-  const phase: PublishPhase = { startMs: start, sent: 0, acked: 0, failed: 0, durationMs: 0, perSecond: [], publishAck: new LatencyRecorder(), generatorLoopDelay: { p99Ms: 0, maxMs: 0 }, windowBound: 0 };
+  const phase: PublishPhase = {
+    startMs: start,
+    sent: 0,
+    acked: 0,
+    failed: 0,
+    durationMs: 0,
+    perSecond: [],
+    publishAck: new LatencyRecorder(),
+    generatorLoopDelay: { p99Ms: 0, maxMs: 0 },
+    windowBound: 0,
+  };
   const loopDelay = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS });
   loopDelay.enable();
   let next = 0;
@@ -59,7 +74,8 @@ export async function runPublishLoop(options: RoundtripOptions, publish: Publish
       const id = next++;
       if (rate !== undefined && nowMs() - intended > WINDOW_LATE_MS) phase.windowBound++;
       // Scheduling an open-loop send, not waiting for an event: at most EARLY_MS (pacer.ts) before the intended time.
-      if (rate !== undefined) for (let wait = pacer.until(intended); wait !== null; wait = pacer.until(intended)) await wait;
+      if (rate !== undefined)
+        for (let wait = pacer.until(intended); wait !== null; wait = pacer.until(intended)) await wait;
       phase.sent++;
       const from = Math.min(intended, nowMs());
       try {
@@ -98,11 +114,27 @@ export async function runPublishLoop(options: RoundtripOptions, publish: Publish
  * and waited for, then left out of every figure but its counts. The measured phase gets a new run
  * id, so a warm-up message delivered late counts as stale there, never as one of its receipts.
  */
-export async function runWarmup(options: RoundtripOptions, publish: PublishFn, receipts: ReceiptTracker): Promise<WarmupCounts | undefined> {
+export async function runWarmup(
+  options: RoundtripOptions,
+  publish: PublishFn,
+  receipts: ReceiptTracker,
+): Promise<WarmupCounts | undefined> {
   if (!options.warmupMessages) return undefined;
-  const phase = await runPublishLoop({ ...options, messages: options.warmupMessages, durationSec: undefined }, publish, receipts);
+  const phase = await runPublishLoop(
+    { ...options, messages: options.warmupMessages, durationSec: undefined },
+    publish,
+    receipts,
+  );
   await receipts.whenDrained(options.drainTimeoutMs ?? 10_000);
-  const counts = { sent: phase.sent, acked: phase.acked, failed: phase.failed, received: receipts.received, duplicates: receipts.duplicates, lost: receipts.lost, stale: receipts.stale };
+  const counts = {
+    sent: phase.sent,
+    acked: phase.acked,
+    failed: phase.failed,
+    received: receipts.received,
+    duplicates: receipts.duplicates,
+    lost: receipts.lost,
+    stale: receipts.stale,
+  };
   receipts.nextRun();
   return counts;
 }

@@ -83,7 +83,13 @@ export async function runRabbitRoundtrip(options: RabbitRoundtripOptions): Promi
     const phase = await runPublishLoop(options, publish, receipts);
     await receipts.whenDrained(options.drainTimeoutMs ?? 10_000);
     await consumer.cancel(consumerTag);
-    return resultOf('rabbitmq', { ...options, url: withoutPassword(url), queueType, prefetch }, phase, receipts, warmup);
+    return resultOf(
+      'rabbitmq',
+      { ...options, url: withoutPassword(url), queueType, prefetch },
+      phase,
+      receipts,
+      warmup,
+    );
   } finally {
     await admin.deleteQueue(queue).catch(() => undefined);
     for (const connection of connections) await connection.close().catch(() => undefined);

@@ -17,11 +17,17 @@ export function parseBindNode(path: string, topic: string, groupId: string, data
   try {
     raw = JSON.parse(data.toString('utf8'));
   } catch (error) {
-    log.warn({ path, err: (error as Error).message, data: data.toString('utf8').slice(0, 200) }, 'zk bind node is not JSON; ignoring this group for the topic');
+    log.warn(
+      { path, err: (error as Error).message, data: data.toString('utf8').slice(0, 200) },
+      'zk bind node is not JSON; ignoring this group for the topic',
+    );
     return [];
   }
   if (!Array.isArray(raw)) {
-    log.warn({ path, data: data.toString('utf8').slice(0, 200) }, 'zk bind node is not a JSON array; ignoring this group for the topic');
+    log.warn(
+      { path, data: data.toString('utf8').slice(0, 200) },
+      'zk bind node is not a JSON array; ignoring this group for the topic',
+    );
     return [];
   }
   const bindings: Binding[] = [];
@@ -29,7 +35,10 @@ export function parseBindNode(path: string, topic: string, groupId: string, data
     try {
       const binding = parseBinding(entry);
       if (binding.topic !== topic || binding.groupId !== groupId) {
-        log.warn({ path, groupId: binding.groupId, topic: binding.topic }, 'zk bind entry names another topic or group than its node; skipped');
+        log.warn(
+          { path, groupId: binding.groupId, topic: binding.topic },
+          'zk bind entry names another topic or group than its node; skipped',
+        );
         continue;
       }
       bindings.push(binding);
@@ -56,7 +65,9 @@ export class TopicBindings {
     /** called after every change of this topic's bindings */
     private readonly onChange: () => void,
   ) {
-    this.children = new ChildrenWatch(connection, topicSubscriptionsPath(topic), log, (names) => this.onChildren(names));
+    this.children = new ChildrenWatch(connection, topicSubscriptionsPath(topic), log, (names) =>
+      this.onChildren(names),
+    );
   }
 
   /** Resolves once every group's bindings have been read the first time. */

@@ -15,7 +15,9 @@ export interface ZkClientOptions {
 }
 
 const errorCode = (error: unknown): number | undefined =>
-  typeof (error as { getCode?: unknown })?.getCode === 'function' ? (error as zookeeper.Exception).getCode() : undefined;
+  typeof (error as { getCode?: unknown })?.getCode === 'function'
+    ? (error as zookeeper.Exception).getCode()
+    : undefined;
 
 export const isNoNode = (error: unknown): boolean => errorCode(error) === zookeeper.Exception.NO_NODE;
 export const isNodeExists = (error: unknown): boolean => errorCode(error) === zookeeper.Exception.NODE_EXISTS;
@@ -23,17 +25,25 @@ export const isNotEmpty = (error: unknown): boolean => errorCode(error) === zook
 export const isSessionExpired = (error: unknown): boolean => errorCode(error) === zookeeper.Exception.SESSION_EXPIRED;
 /** Worth retrying on this or the next session: the operation may not have reached the server. */
 export const isConnectionProblem = (error: unknown): boolean =>
-  [zookeeper.Exception.CONNECTION_LOSS, zookeeper.Exception.SESSION_EXPIRED, zookeeper.Exception.OPERATION_TIMEOUT].includes(
-    errorCode(error) ?? 0,
-  );
+  [
+    zookeeper.Exception.CONNECTION_LOSS,
+    zookeeper.Exception.SESSION_EXPIRED,
+    zookeeper.Exception.OPERATION_TIMEOUT,
+  ].includes(errorCode(error) ?? 0);
 
 /** Runs one callback-style call as a promise; the library's errors keep their code and gain the path. */
-function call<T>(path: string, start: (done: (error: Error | zookeeper.Exception | null, value?: T) => void) => void): Promise<T> {
+function call<T>(
+  path: string,
+  start: (done: (error: Error | zookeeper.Exception | null, value?: T) => void) => void,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     start((error, value) => {
       if (error) {
         if (error instanceof Error) return reject(error);
-        const wrapped = Object.assign(new Error(`${error.toString()} (${path})`), { getCode: () => error.getCode(), path });
+        const wrapped = Object.assign(new Error(`${error.toString()} (${path})`), {
+          getCode: () => error.getCode(),
+          path,
+        });
         return reject(wrapped);
       }
       resolve(value as T);
@@ -59,10 +69,18 @@ export class ZkClient {
 
   /** Opens a session; rejects (and closes the client) if none is established within connectTimeoutMs. */
   static connect(options: ZkClientOptions): Promise<ZkClient> {
-    const raw = zookeeper.createClient(options.connectString, { sessionTimeout: options.sessionTimeoutMs, spinDelay: 200, retries: 0 });
+    const raw = zookeeper.createClient(options.connectString, {
+      sessionTimeout: options.sessionTimeoutMs,
+      spinDelay: 200,
+      retries: 0,
+    });
     // like the Java client: each server gets sessionTimeout / servers to answer before we try the next
     const servers = options.connectString.split('/')[0].split(',').length;
-    const client = new ZkClient(raw, options.connectString, Math.max(1000, Math.floor(options.sessionTimeoutMs / servers)));
+    const client = new ZkClient(
+      raw,
+      options.connectString,
+      Math.max(1000, Math.floor(options.sessionTimeoutMs / servers)),
+    );
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         raw.removeListener('connected', onConnected);
@@ -108,14 +126,16 @@ export class ZkClient {
   }
 
   getChildren(path: string, watcher?: ZkWatcher): Promise<string[]> {
-    return call(path, (done) => (watcher ? this.raw.getChildren(path, watcher, done) : this.raw.getChildren(path, done)));
+    return call(path, (done) =>
+      watcher ? this.raw.getChildren(path, watcher, done) : this.raw.getChildren(path, done),
+    );
   }
 
   /** The node's data (an empty Buffer for none). */
   getData(path: string, watcher?: ZkWatcher): Promise<Buffer> {
-    return call<Buffer | null>(path, (done) => (watcher ? this.raw.getData(path, watcher, done) : this.raw.getData(path, done))).then(
-      (data) => data ?? Buffer.alloc(0),
-    );
+    return call<Buffer | null>(path, (done) =>
+      watcher ? this.raw.getData(path, watcher, done) : this.raw.getData(path, done),
+    ).then((data) => data ?? Buffer.alloc(0));
   }
 
   setData(path: string, data: Buffer): Promise<zookeeper.Stat> {

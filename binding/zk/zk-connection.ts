@@ -34,7 +34,10 @@ export class ZkConnection {
   async start(): Promise<void> {
     const client = await ZkClient.connect(this.options);
     this.adopt(client);
-    this.log.info({ connectString: this.options.connectString, sessionId: client.sessionId.toString('hex') }, 'zk session opened');
+    this.log.info(
+      { connectString: this.options.connectString, sessionId: client.sessionId.toString('hex') },
+      'zk session opened',
+    );
   }
 
   /** The connected client of the current session (waits through disconnects and expiry). */
@@ -91,7 +94,11 @@ export class ZkConnection {
     this.usable = undefined;
     this.sessionsOpened += 1;
     client.raw.on('disconnected', () => {
-      if (this.client === client && !this.closed) this.log.warn({ connectString: this.options.connectString }, 'zk disconnected; the library reconnects within the session');
+      if (this.client === client && !this.closed)
+        this.log.warn(
+          { connectString: this.options.connectString },
+          'zk disconnected; the library reconnects within the session',
+        );
     });
     client.raw.once('expired', () => {
       if (this.client !== client || this.closed) return;
@@ -127,7 +134,10 @@ export class ZkConnection {
           throw new RegistryClosedError();
         }
         this.adopt(client);
-        this.log.info({ sessionId: client.sessionId.toString('hex') }, 'zk new session after expiry; re-creating ephemeral nodes and watches');
+        this.log.info(
+          { sessionId: client.sessionId.toString('hex') },
+          'zk new session after expiry; re-creating ephemeral nodes and watches',
+        );
         for (const hook of [...this.hooks]) {
           try {
             await hook(client);

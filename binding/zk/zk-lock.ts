@@ -16,7 +16,12 @@ export interface ZkLock {
 }
 
 /** Takes the lock if it is free; null when another session holds it. `owner` is written as the node's data. */
-export async function tryLock(connection: ZkConnection, name: string, owner: string, log: ZkLogger): Promise<ZkLock | null> {
+export async function tryLock(
+  connection: ZkConnection,
+  name: string,
+  owner: string,
+  log: ZkLogger,
+): Promise<ZkLock | null> {
   checkSegment('lock name', name);
   const path = lockPath(name);
   const acquired = await connection.run(async (client) => {

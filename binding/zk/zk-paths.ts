@@ -18,7 +18,8 @@ export const topicServersPath = (topic: string): string => `${SERVER_ROOT}/${top
 export const brokerTopicPath = (topic: string, address: string): string => `${SERVER_ROOT}/${topic}/${address}`;
 export const aliveServerPath = (address: string): string => `${ALIVE_SERVERS}/${address}`;
 export const allServerPath = (address: string): string => `${ALL_SERVERS}/${address}`;
-export const publisherPath = (topic: string, groupId: string, hostname: string): string => `${PUB_ROOT}/${topic}/${groupId}/${hostname}`;
+export const publisherPath = (topic: string, groupId: string, hostname: string): string =>
+  `${PUB_ROOT}/${topic}/${groupId}/${hostname}`;
 /** /kiteq/sub/<topic>: one persistent <groupId>-bind child per consumer group */
 export const topicSubscriptionsPath = (topic: string): string => `${SUB_ROOT}/${topic}`;
 export const bindNodePath = (topic: string, groupId: string): string => `${SUB_ROOT}/${topic}/${groupId}${BIND_SUFFIX}`;
@@ -26,12 +27,15 @@ export const lockPath = (name: string): string => `${LOCK_ROOT}/${name}`;
 
 /** The groupId of a /kiteq/sub/<topic> child, or undefined when it is not a -bind node. */
 export function groupIdOfBindNode(child: string): string | undefined {
-  return child.endsWith(BIND_SUFFIX) && child.length > BIND_SUFFIX.length ? child.slice(0, -BIND_SUFFIX.length) : undefined;
+  return child.endsWith(BIND_SUFFIX) && child.length > BIND_SUFFIX.length
+    ? child.slice(0, -BIND_SUFFIX.length)
+    : undefined;
 }
 
 /** A path segment must not contain '/' (a topic, groupId, hostname or host:port). */
 export function checkSegment(what: string, value: string): void {
-  if (value === '' || value.includes('/')) throw new Error(`${what} ${JSON.stringify(value)} cannot be a ZooKeeper path segment`);
+  if (value === '' || value.includes('/'))
+    throw new Error(`${what} ${JSON.stringify(value)} cannot be a ZooKeeper path segment`);
 }
 
 /**

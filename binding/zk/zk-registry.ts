@@ -59,7 +59,11 @@ export class ZkRegistry implements Registry {
   constructor(options: ZkRegistryOptions) {
     this.log = options.logger;
     this.connection = new ZkConnection(
-      { connectString: options.connectString, sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000, connectTimeoutMs: options.connectTimeoutMs ?? 10_000 },
+      {
+        connectString: options.connectString,
+        sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000,
+        connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+      },
       options.logger,
     );
     this.connection.onNewSession(async () => {
@@ -159,7 +163,8 @@ export class ZkRegistry implements Registry {
     }
     await this.connect();
     await this.connection.run(async (client) => {
-      for (const [topic, topicBindings] of byTopic) await ensurePersistent(client, bindNodePath(topic, groupId), encodeBindNode(topicBindings));
+      for (const [topic, topicBindings] of byTopic)
+        await ensurePersistent(client, bindNodePath(topic, groupId), encodeBindNode(topicBindings));
     });
     this.log.info({ groupId, topics: [...byTopic.keys()] }, 'zk bindings written');
   }

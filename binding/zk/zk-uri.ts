@@ -16,7 +16,8 @@ export function parseZkUri(uri: string): ZkUri {
   const hosts = slash >= 0 ? location.slice(0, slash) : location;
   const chroot = slash >= 0 ? location.slice(slash).replace(/\/+$/, '') : '';
   const servers = hosts.split(',').filter((h) => h !== '');
-  if (servers.length === 0) throw new Error(`zk registry URI "${uri}" names no server: expected zk://host:port[,host:port]`);
+  if (servers.length === 0)
+    throw new Error(`zk registry URI "${uri}" names no server: expected zk://host:port[,host:port]`);
   for (const server of servers) {
     const match = HOST_PORT.exec(server);
     if (!match || Number(match[2]) < 1 || Number(match[2]) > 65535) {
@@ -30,7 +31,8 @@ export function parseZkUri(uri: string): ZkUri {
       throw new Error(`zk registry URI "${uri}": unknown parameter "${key}" (sessionTimeoutMs, connectTimeoutMs)`);
     }
     const ms = Number(value);
-    if (!Number.isInteger(ms) || ms <= 0) throw new Error(`zk registry URI "${uri}": ${key} must be a positive integer of milliseconds`);
+    if (!Number.isInteger(ms) || ms <= 0)
+      throw new Error(`zk registry URI "${uri}": ${key} must be a positive integer of milliseconds`);
     result[key] = ms;
   }
   return result;

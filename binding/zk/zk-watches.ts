@@ -60,7 +60,10 @@ abstract class RefreshingWatch {
         } catch (error) {
           if (error instanceof RegistryClosedError || this.stopped) return;
           // a bug in a listener or an unexpected ZooKeeper answer: log, keep the last report
-          this.log.warn({ path: this.path, err: (error as Error).message }, 'zk watch read failed; keeping the last known state');
+          this.log.warn(
+            { path: this.path, err: (error as Error).message },
+            'zk watch read failed; keeping the last known state',
+          );
         }
       } while (this.again);
     } finally {

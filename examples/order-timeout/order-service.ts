@@ -24,18 +24,35 @@ const { values } = parseArgs({
 const say = (event: object) => process.stdout.write(`${JSON.stringify(event)}\n`);
 
 async function main(): Promise<void> {
-  const client = new KiteQClient({ registry: values.registry!, groupId: values.group!, secretKey: values['secret-key']!, publishTopics: ['trade'] });
+  const client = new KiteQClient({
+    registry: values.registry!,
+    groupId: values.group!,
+    secretKey: values['secret-key']!,
+    publishTopics: ['trade'],
+  });
   await client.start();
   const unpaidEvery = Number(values['unpaid-every']);
   const timeoutMs = Number(values['timeout-ms']);
   for (let n = 1; n <= Number(values.orders); n++) {
     const orderId = `order-${n}`;
-    const timeout = buildStringMessage({ topic: 'trade', messageType: 'order-timeout', body: JSON.stringify({ orderId }), properties: { orderId } });
+    const timeout = buildStringMessage({
+      topic: 'trade',
+      messageType: 'order-timeout',
+      body: JSON.stringify({ orderId }),
+      properties: { orderId },
+    });
     // Stored by the broker now (the ack says so), delivered no earlier than timeoutMs from now.
     await client.send(timeout, { delayMs: timeoutMs });
     say({ event: 'scheduled', orderId, messageId: timeout.header.messageId, timeoutMs });
     if (unpaidEvery > 0 && n % unpaidEvery === 0) continue; // the buyer walked away
-    await client.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: JSON.stringify({ orderId }), properties: { orderId } }));
+    await client.send(
+      buildStringMessage({
+        topic: 'trade',
+        messageType: 'pay-succ',
+        body: JSON.stringify({ orderId }),
+        properties: { orderId },
+      }),
+    );
     say({ event: 'paid', orderId });
   }
   say({ event: 'done' });

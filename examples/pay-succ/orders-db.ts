@@ -20,8 +20,17 @@ export function openPool(uri: string): Pool {
   return createPool({ uri, connectionLimit: 4 });
 }
 
-export async function insertOrder(conn: PoolConnection, orderId: string, amountCents: number, messageId: string): Promise<void> {
-  await conn.query('INSERT INTO orders (order_id, amount_cents, message_id) VALUES (?, ?, ?)', [orderId, amountCents, messageId]);
+export async function insertOrder(
+  conn: PoolConnection,
+  orderId: string,
+  amountCents: number,
+  messageId: string,
+): Promise<void> {
+  await conn.query('INSERT INTO orders (order_id, amount_cents, message_id) VALUES (?, ?, ?)', [
+    orderId,
+    amountCents,
+    messageId,
+  ]);
 }
 
 export async function orderExists(pool: Pool, orderId: string): Promise<boolean> {

@@ -66,7 +66,12 @@ async function main(): Promise<void> {
   for (let n = first; n < first + Number(values.orders); n++) {
     const orderId = `order-${n}`;
     const amountCents = 1000 + n;
-    const message = buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: JSON.stringify({ orderId, amountCents }), properties: { orderId } });
+    const message = buildStringMessage({
+      topic: 'trade',
+      messageType: 'pay-succ',
+      body: JSON.stringify({ orderId, amountCents }),
+      properties: { orderId },
+    });
     const conn = await pool.getConnection();
     try {
       await conn.beginTransaction();
@@ -97,7 +102,14 @@ async function main(): Promise<void> {
   }
   say({ event: 'done' });
   // Stay up to answer check-backs until stopped (SIGTERM).
-  process.once('SIGTERM', () => void client.close({ drain: true }).then(() => pool.end()).then(() => process.exit(0)));
+  process.once(
+    'SIGTERM',
+    () =>
+      void client
+        .close({ drain: true })
+        .then(() => pool.end())
+        .then(() => process.exit(0)),
+  );
 }
 
 main().catch((error) => {

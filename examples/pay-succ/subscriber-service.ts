@@ -31,14 +31,24 @@ async function main(): Promise<void> {
     bindings: [directBinding(values.group!, 'trade', 'pay-succ')],
     listener: async (message) => {
       const { orderId } = messageProperties(message);
-      await pool.query('INSERT INTO received (message_id, order_id) VALUES (?, ?) ON DUPLICATE KEY UPDATE deliveries = deliveries + 1', [message.header.messageId, orderId]);
+      await pool.query(
+        'INSERT INTO received (message_id, order_id) VALUES (?, ?) ON DUPLICATE KEY UPDATE deliveries = deliveries + 1',
+        [message.header.messageId, orderId],
+      );
       say({ event: 'received', orderId, messageId: message.header.messageId });
       return true; // acked only once recorded
     },
   });
   await client.start();
   say({ event: 'ready', pid: process.pid });
-  process.once('SIGTERM', () => void client.close({ drain: true }).then(() => pool.end()).then(() => process.exit(0)));
+  process.once(
+    'SIGTERM',
+    () =>
+      void client
+        .close({ drain: true })
+        .then(() => pool.end())
+        .then(() => process.exit(0)),
+  );
 }
 
 main().catch((error) => {

@@ -23,9 +23,18 @@ export function decodeConnAuthAck(body: Uint8Array): ConnAuthAck {
     while (!r.done) {
       const tag = r.uint32();
       switch (tag >>> 3) {
-        case 1: r.expect(tag, WireType.VARINT); ack.status = r.bool(); seen |= 1; break;
-        case 2: r.expect(tag, WireType.BYTES); ack.feedback = r.string(); seen |= 2; break;
-        default: r.skip(tag & 7);
+        case 1:
+          r.expect(tag, WireType.VARINT);
+          ack.status = r.bool();
+          seen |= 1;
+          break;
+        case 2:
+          r.expect(tag, WireType.BYTES);
+          ack.feedback = r.string();
+          seen |= 2;
+          break;
+        default:
+          r.skip(tag & 7);
       }
     }
     assertRequired(seen, CONN_AUTH_ACK_REQUIRED, 'ConnAuthAck');

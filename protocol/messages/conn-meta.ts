@@ -12,7 +12,10 @@ export interface ConnMeta {
 
 export function encodeConnMeta(message: ConnMeta): Uint8Array {
   const { groupId, secretKey, warmingupSec } = message;
-  const size = stringFieldSize(1, groupId) + stringFieldSize(2, secretKey) + (warmingupSec != null ? varintFieldSize(3, warmingupSec) : 0);
+  const size =
+    stringFieldSize(1, groupId) +
+    stringFieldSize(2, secretKey) +
+    (warmingupSec != null ? varintFieldSize(3, warmingupSec) : 0);
   const w = writerOf(size).stringField(1, groupId).stringField(2, secretKey);
   if (warmingupSec != null) w.varintField(3, warmingupSec);
   return finished(w, size, 'ConnMeta');
@@ -28,10 +31,22 @@ export function decodeConnMeta(body: Uint8Array): ConnMeta {
     while (!r.done) {
       const tag = r.uint32();
       switch (tag >>> 3) {
-        case 1: r.expect(tag, WireType.BYTES); meta.groupId = r.string(); seen |= 1; break;
-        case 2: r.expect(tag, WireType.BYTES); meta.secretKey = r.string(); seen |= 2; break;
-        case 3: r.expect(tag, WireType.VARINT); meta.warmingupSec = r.int32(); break;
-        default: r.skip(tag & 7);
+        case 1:
+          r.expect(tag, WireType.BYTES);
+          meta.groupId = r.string();
+          seen |= 1;
+          break;
+        case 2:
+          r.expect(tag, WireType.BYTES);
+          meta.secretKey = r.string();
+          seen |= 2;
+          break;
+        case 3:
+          r.expect(tag, WireType.VARINT);
+          meta.warmingupSec = r.int32();
+          break;
+        default:
+          r.skip(tag & 7);
       }
     }
     assertRequired(seen, CONN_META_REQUIRED, 'ConnMeta');

@@ -40,8 +40,12 @@ function entrySize(entry: Entry): number {
 /** Encoded size of a Header (without the tag and length of the field that holds it). */
 export function headerSize(h: MessageHeader): number {
   let size =
-    stringFieldSize(1, h.messageId) + stringFieldSize(2, h.topic) + stringFieldSize(3, h.messageType) +
-    varintFieldSize(4, h.expiredTime) + varintFieldSize(5, h.deliverLimit) + stringFieldSize(6, h.groupId) +
+    stringFieldSize(1, h.messageId) +
+    stringFieldSize(2, h.topic) +
+    stringFieldSize(3, h.messageType) +
+    varintFieldSize(4, h.expiredTime) +
+    varintFieldSize(5, h.deliverLimit) +
+    stringFieldSize(6, h.groupId) +
     4; // commit (field 7) and fly (field 8): a tag byte and a value byte each
   for (let i = 0; i < h.properties.length; i++) size += delimitedSize(9, entrySize(h.properties[i]));
   if (h.createTime != null) size += varintFieldSize(10, h.createTime);
@@ -51,9 +55,14 @@ export function headerSize(h: MessageHeader): number {
 
 /** The Header's fields in number order, as protobufjs writes them (optional ones only when set). */
 export function writeHeaderFields(w: ProtoWriter, h: MessageHeader): ProtoWriter {
-  w.stringField(1, h.messageId).stringField(2, h.topic).stringField(3, h.messageType)
-    .varintField(4, h.expiredTime).varintField(5, h.deliverLimit).stringField(6, h.groupId)
-    .boolField(7, h.commit).boolField(8, h.fly);
+  w.stringField(1, h.messageId)
+    .stringField(2, h.topic)
+    .stringField(3, h.messageType)
+    .varintField(4, h.expiredTime)
+    .varintField(5, h.deliverLimit)
+    .stringField(6, h.groupId)
+    .boolField(7, h.commit)
+    .boolField(8, h.fly);
   for (let i = 0; i < h.properties.length; i++) {
     const entry = h.properties[i];
     w.delimited(9, entrySize(entry)).stringField(1, entry.key).stringField(2, entry.value);
@@ -67,7 +76,16 @@ export function decodeHeader(bytes: Uint8Array): MessageHeader {
   return readHeader(new ProtoReader(asBuffer(bytes)));
 }
 
-const HEADER_REQUIRED = ['messageId', 'topic', 'messageType', 'expiredTime', 'deliverLimit', 'groupId', 'commit', 'fly'] as const;
+const HEADER_REQUIRED = [
+  'messageId',
+  'topic',
+  'messageType',
+  'expiredTime',
+  'deliverLimit',
+  'groupId',
+  'commit',
+  'fly',
+] as const;
 const ENTRY_REQUIRED = ['key', 'value'] as const;
 
 /**
@@ -98,18 +116,60 @@ export function readHeader(r: ProtoReader): MessageHeader {
   while (!r.done) {
     const tag = r.uint32();
     switch (tag >>> 3) {
-      case 1: r.expect(tag, WireType.BYTES); h.messageId = r.string(); seen |= 1; break;
-      case 2: r.expect(tag, WireType.BYTES); h.topic = r.name(); seen |= 2; break;
-      case 3: r.expect(tag, WireType.BYTES); h.messageType = r.name(); seen |= 4; break;
-      case 4: r.expect(tag, WireType.VARINT); h.expiredTime = r.int64(); seen |= 8; break;
-      case 5: r.expect(tag, WireType.VARINT); h.deliverLimit = r.int32(); seen |= 16; break;
-      case 6: r.expect(tag, WireType.BYTES); h.groupId = r.name(); seen |= 32; break;
-      case 7: r.expect(tag, WireType.VARINT); h.commit = r.bool(); seen |= 64; break;
-      case 8: r.expect(tag, WireType.VARINT); h.fly = r.bool(); seen |= 128; break;
-      case 9: r.expect(tag, WireType.BYTES); h.properties.push(readEntry(r.embedded())); break;
-      case 10: r.expect(tag, WireType.VARINT); h.createTime = r.int64(); break;
-      case 11: r.expect(tag, WireType.VARINT); h.snappy = r.bool(); break;
-      default: r.skip(tag & 7);
+      case 1:
+        r.expect(tag, WireType.BYTES);
+        h.messageId = r.string();
+        seen |= 1;
+        break;
+      case 2:
+        r.expect(tag, WireType.BYTES);
+        h.topic = r.name();
+        seen |= 2;
+        break;
+      case 3:
+        r.expect(tag, WireType.BYTES);
+        h.messageType = r.name();
+        seen |= 4;
+        break;
+      case 4:
+        r.expect(tag, WireType.VARINT);
+        h.expiredTime = r.int64();
+        seen |= 8;
+        break;
+      case 5:
+        r.expect(tag, WireType.VARINT);
+        h.deliverLimit = r.int32();
+        seen |= 16;
+        break;
+      case 6:
+        r.expect(tag, WireType.BYTES);
+        h.groupId = r.name();
+        seen |= 32;
+        break;
+      case 7:
+        r.expect(tag, WireType.VARINT);
+        h.commit = r.bool();
+        seen |= 64;
+        break;
+      case 8:
+        r.expect(tag, WireType.VARINT);
+        h.fly = r.bool();
+        seen |= 128;
+        break;
+      case 9:
+        r.expect(tag, WireType.BYTES);
+        h.properties.push(readEntry(r.embedded()));
+        break;
+      case 10:
+        r.expect(tag, WireType.VARINT);
+        h.createTime = r.int64();
+        break;
+      case 11:
+        r.expect(tag, WireType.VARINT);
+        h.snappy = r.bool();
+        break;
+      default:
+        r.skip(tag & 7);
     }
   }
   assertRequired(seen, HEADER_REQUIRED, 'Header');
@@ -122,9 +182,18 @@ function readEntry(r: ProtoReader): Entry {
   while (!r.done) {
     const tag = r.uint32();
     switch (tag >>> 3) {
-      case 1: r.expect(tag, WireType.BYTES); entry.key = r.name(); seen |= 1; break;
-      case 2: r.expect(tag, WireType.BYTES); entry.value = r.string(); seen |= 2; break;
-      default: r.skip(tag & 7);
+      case 1:
+        r.expect(tag, WireType.BYTES);
+        entry.key = r.name();
+        seen |= 1;
+        break;
+      case 2:
+        r.expect(tag, WireType.BYTES);
+        entry.value = r.string();
+        seen |= 2;
+        break;
+      default:
+        r.skip(tag & 7);
     }
   }
   assertRequired(seen, ENTRY_REQUIRED, 'Entry');

@@ -22,8 +22,13 @@ export function decodeHeartBeat(body: Uint8Array): HeartBeat {
     while (!r.done) {
       const tag = r.uint32();
       switch (tag >>> 3) {
-        case 1: r.expect(tag, WireType.VARINT); version = r.int64(); seen |= 1; break;
-        default: r.skip(tag & 7);
+        case 1:
+          r.expect(tag, WireType.VARINT);
+          version = r.int64();
+          seen |= 1;
+          break;
+        default:
+          r.skip(tag & 7);
       }
     }
     assertRequired(seen, HEARTBEAT_REQUIRED, 'HeartBeat');

@@ -25,7 +25,11 @@ export function encodeMessage(message: KiteMessage): Uint8Array {
 }
 
 /** encodeMessage with the Header's bytes already in hand (StoredMessage.encodedHeader): the same bytes. */
-export function encodeMessageWithHeader(cmdType: MessageCmd, header: Uint8Array, body: Uint8Array | string): Uint8Array {
+export function encodeMessageWithHeader(
+  cmdType: MessageCmd,
+  header: Uint8Array,
+  body: Uint8Array | string,
+): Uint8Array {
   const size = messageWithHeaderSize(header, body);
   const buffer = Buffer.allocUnsafe(size);
   writeMessageWithHeader(buffer, 0, size, cmdType, header, body);
@@ -38,7 +42,14 @@ export function messageWithHeaderSize(header: Uint8Array, body: Uint8Array | str
 }
 
 /** encodeMessageWithHeader at `offset` of `buffer` (`size` from messageWithHeaderSize): a delivery written in place. */
-export function writeMessageWithHeader(buffer: Buffer, offset: number, size: number, cmdType: MessageCmd, header: Uint8Array, body: Uint8Array | string): void {
+export function writeMessageWithHeader(
+  buffer: Buffer,
+  offset: number,
+  size: number,
+  cmdType: MessageCmd,
+  header: Uint8Array,
+  body: Uint8Array | string,
+): void {
   const w = new ProtoWriter(buffer, offset).bytesField(1, header);
   if (typeof body === 'string') w.stringField(2, body);
   else w.bytesField(2, body);
@@ -63,14 +74,19 @@ function readMessage(cmdType: MessageCmd, r: ProtoReader): KiteMessage {
   while (!r.done) {
     const tag = r.uint32();
     switch (tag >>> 3) {
-      case 1: r.expect(tag, WireType.BYTES); header = readHeader(r.embedded()); seen |= 1; break;
+      case 1:
+        r.expect(tag, WireType.BYTES);
+        header = readHeader(r.embedded());
+        seen |= 1;
+        break;
       case 2:
         r.expect(tag, WireType.BYTES);
         if (cmdType === CmdType.BYTES_MESSAGE) bytes = r.bytesCopy();
         else text = r.string();
         seen |= 2;
         break;
-      default: r.skip(tag & 7);
+      default:
+        r.skip(tag & 7);
     }
   }
   assertRequired(seen, MESSAGE_REQUIRED, cmdType === CmdType.BYTES_MESSAGE ? 'BytesMessage' : 'StringMessage');

@@ -111,7 +111,9 @@ export class ProtoReader {
     const start = this.span();
     const length = this.pos - start;
     if (length === 0) return '';
-    return length <= MAX_NAME_BYTES ? decodeName(this.buf, start, this.pos) : this.buf.toString('utf8', start, this.pos);
+    return length <= MAX_NAME_BYTES
+      ? decodeName(this.buf, start, this.pos)
+      : this.buf.toString('utf8', start, this.pos);
   }
 
   /** A copy of the bytes, so what is kept does not pin the socket chunk they arrived in. */
@@ -174,5 +176,6 @@ export function asBuffer(bytes: Uint8Array): Buffer {
 export function assertRequired(seen: number, names: readonly string[], what: string): void {
   const all = (1 << names.length) - 1;
   if ((seen & all) === all) return;
-  for (let i = 0; i < names.length; i++) if ((seen & (1 << i)) === 0) throw new Error(`${what}: missing required '${names[i]}'`);
+  for (let i = 0; i < names.length; i++)
+    if ((seen & (1 << i)) === 0) throw new Error(`${what}: missing required '${names[i]}'`);
 }

@@ -26,7 +26,14 @@ export function storeAckSize(messageId: string, feedback: string): number {
  * Encodes a MessageStoreAck of `size` (storeAckSize) bytes at `offset` of `buffer`: one per publish,
  * written straight into the connection's outgoing buffer (FrameWriter.begin).
  */
-export function writeStoreAck(buffer: Buffer, offset: number, size: number, messageId: string, status: boolean, feedback: string): void {
+export function writeStoreAck(
+  buffer: Buffer,
+  offset: number,
+  size: number,
+  messageId: string,
+  status: boolean,
+  feedback: string,
+): void {
   // hand-written (proto-writer.ts)
   const w = new ProtoWriter(buffer, offset).stringField(1, messageId).boolField(2, status).stringField(3, feedback);
   finished(w, offset + size, 'MessageStoreAck');
@@ -42,10 +49,23 @@ export function decodeStoreAck(body: Uint8Array): MessageStoreAck {
     while (!r.done) {
       const tag = r.uint32();
       switch (tag >>> 3) {
-        case 1: r.expect(tag, WireType.BYTES); ack.messageId = r.string(); seen |= 1; break;
-        case 2: r.expect(tag, WireType.VARINT); ack.status = r.bool(); seen |= 2; break;
-        case 3: r.expect(tag, WireType.BYTES); ack.feedback = r.string(); seen |= 4; break;
-        default: r.skip(tag & 7);
+        case 1:
+          r.expect(tag, WireType.BYTES);
+          ack.messageId = r.string();
+          seen |= 1;
+          break;
+        case 2:
+          r.expect(tag, WireType.VARINT);
+          ack.status = r.bool();
+          seen |= 2;
+          break;
+        case 3:
+          r.expect(tag, WireType.BYTES);
+          ack.feedback = r.string();
+          seen |= 4;
+          break;
+        default:
+          r.skip(tag & 7);
       }
     }
     assertRequired(seen, STORE_ACK_REQUIRED, 'MessageStoreAck');

@@ -16,7 +16,8 @@ export interface TxAck {
 
 export function encodeTxAck(message: TxAck): Uint8Array {
   const headerBytes = headerSize(message.header);
-  const size = delimitedSize(1, headerBytes) + varintFieldSize(2, message.status) + stringFieldSize(3, message.feedback);
+  const size =
+    delimitedSize(1, headerBytes) + varintFieldSize(2, message.status) + stringFieldSize(3, message.feedback);
   const w = writeHeaderFields(writerOf(size).delimited(1, headerBytes), message.header);
   return finished(w.varintField(2, message.status).stringField(3, message.feedback), size, 'TxACKPacket');
 }
@@ -33,10 +34,23 @@ export function decodeTxAck(body: Uint8Array): TxAck {
     while (!r.done) {
       const tag = r.uint32();
       switch (tag >>> 3) {
-        case 1: r.expect(tag, WireType.BYTES); header = readHeader(r.embedded()); seen |= 1; break;
-        case 2: r.expect(tag, WireType.VARINT); status = r.int32(); seen |= 2; break;
-        case 3: r.expect(tag, WireType.BYTES); feedback = r.string(); seen |= 4; break;
-        default: r.skip(tag & 7);
+        case 1:
+          r.expect(tag, WireType.BYTES);
+          header = readHeader(r.embedded());
+          seen |= 1;
+          break;
+        case 2:
+          r.expect(tag, WireType.VARINT);
+          status = r.int32();
+          seen |= 2;
+          break;
+        case 3:
+          r.expect(tag, WireType.BYTES);
+          feedback = r.string();
+          seen |= 4;
+          break;
+        default:
+          r.skip(tag & 7);
       }
     }
     assertRequired(seen, TX_ACK_REQUIRED, 'TxACKPacket');

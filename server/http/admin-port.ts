@@ -31,7 +31,9 @@ export interface AdminPort {
   publishPermitsPerSecond(): number;
   getMessage(messageId: string): Promise<StoredMessage | undefined>;
   listDeadLetters(query: DeadLetterQuery): Promise<DeadLetter[]>;
-  /** Moves a dead letter back: delivered at once, or checked back again if prepared; false when it is not a dead letter. */
+  /**
+   * Moves a dead letter back: delivered at once, or checked back again if prepared; false when it is not a dead letter.
+   */
   redrive(messageId: string): Promise<boolean>;
   /** Deletes a message whose kiteq.deliverAt has not come (doc/delayed-delivery.md). */
   cancelScheduled(messageId: string): Promise<CancelOutcome>;

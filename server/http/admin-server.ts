@@ -75,7 +75,8 @@ export class AdminServer {
         const { status, body } = await healthz(port);
         return sendJson(res, status, body);
       }
-      if (path.startsWith('/messages/')) return sendJson(res, 200, await messageView(port, decodeURIComponent(path.slice('/messages/'.length))));
+      if (path.startsWith('/messages/'))
+        return sendJson(res, 200, await messageView(port, decodeURIComponent(path.slice('/messages/'.length))));
       if (path === '/dlq') return sendJson(res, 200, await listDeadLetters(port, url.searchParams));
       if (path === '/scheduled') return sendJson(res, 200, await listScheduled(port, url.searchParams));
     }
@@ -87,7 +88,10 @@ export class AdminServer {
       if (path === '/dlq/redrive') {
         requireToken(req, port.httpToken());
         const result = await redriveDeadLetters(port, await readJsonBody(req));
-        this.options.log.info({ redriven: result.redriven.length, missing: result.missing.length }, 'dead letters re-driven (admin)');
+        this.options.log.info(
+          { redriven: result.redriven.length, missing: result.missing.length },
+          'dead letters re-driven (admin)',
+        );
         return sendJson(res, 200, result);
       }
       if (path === '/reload') {
@@ -97,7 +101,8 @@ export class AdminServer {
       }
     }
     const known = ['/stat', '/binds', '/metrics', '/healthz', '/dlq', '/dlq/redrive', '/reload', '/scheduled'];
-    if (known.includes(path) || path.startsWith('/messages/')) throw new HttpError(405, `${method} not allowed on ${path}`);
+    if (known.includes(path) || path.startsWith('/messages/'))
+      throw new HttpError(405, `${method} not allowed on ${path}`);
     throw new HttpError(404, `no endpoint ${path}`);
   }
 

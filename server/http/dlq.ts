@@ -27,7 +27,8 @@ function summary(letter: DeadLetter) {
 function limitOf(raw: unknown, fallback: number, max: number): number {
   if (raw === undefined || raw === null || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new HttpError(400, `limit must be a positive integer, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new HttpError(400, `limit must be a positive integer, got ${JSON.stringify(raw)}`);
   return Math.min(n, max);
 }
 
@@ -47,17 +48,24 @@ export async function redriveDeadLetters(port: AdminPort, body: Record<string, u
   const redriven: string[] = [];
   const missing: string[] = [];
   if (body.ids !== undefined) {
-    if (!Array.isArray(body.ids) || body.ids.some((id) => typeof id !== 'string')) throw new HttpError(400, 'ids must be a list of messageIds');
+    if (!Array.isArray(body.ids) || body.ids.some((id) => typeof id !== 'string'))
+      throw new HttpError(400, 'ids must be a list of messageIds');
     if (body.ids.length > MAX_REDRIVE) throw new HttpError(400, `at most ${MAX_REDRIVE} ids per call`);
     for (const id of body.ids as string[]) ((await port.redrive(id)) ? redriven : missing).push(id);
     return { redriven, missing };
   }
-  if (typeof body.topic !== 'string' || body.topic === '') throw new HttpError(400, 'give {ids:[...]} or {topic, group?, limit?}');
+  if (typeof body.topic !== 'string' || body.topic === '')
+    throw new HttpError(400, 'give {ids:[...]} or {topic, group?, limit?}');
   const limit = limitOf(body.limit, MAX_REDRIVE, MAX_REDRIVE);
   const groupId = typeof body.group === 'string' && body.group !== '' ? body.group : undefined;
   let afterId: string | undefined;
   while (redriven.length < limit) {
-    const page = await port.listDeadLetters({ topic: body.topic, groupId, afterId, limit: Math.min(PAGE, limit - redriven.length) });
+    const page = await port.listDeadLetters({
+      topic: body.topic,
+      groupId,
+      afterId,
+      limit: Math.min(PAGE, limit - redriven.length),
+    });
     for (const letter of page) {
       const id = letter.message.header.messageId;
       ((await port.redrive(id)) ? redriven : missing).push(id);

@@ -72,7 +72,10 @@ export function kiteqStat(port: AdminPort): { kiteq: KiteqStat; network: KiteqNe
       server: port.serverName,
       flows_last_second: flows,
       totals: stats.counters.total,
-      latency_ms: { publish_to_store_ack: stats.publishToStoreAck.percentiles(), publish_to_deliver: stats.publishToDeliver.percentiles() },
+      latency_ms: {
+        publish_to_store_ack: stats.publishToStoreAck.percentiles(),
+        publish_to_deliver: stats.publishToDeliver.percentiles(),
+      },
       store: stats.storeHealth,
       store_damage: port.storeDamage() ?? null,
       backlog_age_ms: Number.isFinite(stats.backlog.ageMs) ? stats.backlog.ageMs : null,
@@ -81,14 +84,20 @@ export function kiteqStat(port: AdminPort): { kiteq: KiteqStat; network: KiteqNe
 }
 
 /** KiteQ's BindInfo: topic → groups bound, and topic → group → [delivered last second, watermark]. */
-export function kiteqBinds(port: AdminPort): { topic_2_groups: Record<string, string[]>; topic_limiters: Record<string, Record<string, [number, number]>> } {
+export function kiteqBinds(port: AdminPort): {
+  topic_2_groups: Record<string, string[]>;
+  topic_limiters: Record<string, Record<string, [number, number]>>;
+} {
   const topic2Groups: Record<string, string[]> = {};
   const limiters: Record<string, Record<string, [number, number]>> = {};
   const byGroup = port.stats.flowsLastSecond.byGroup;
   for (const binding of port.bindings()) {
     const groups = (topic2Groups[binding.topic] ??= []);
     if (!groups.includes(binding.groupId)) groups.push(binding.groupId);
-    (limiters[binding.topic] ??= {})[binding.groupId] = [byGroup[binding.groupId]?.delivered ?? 0, effectiveWatermark(binding)];
+    (limiters[binding.topic] ??= {})[binding.groupId] = [
+      byGroup[binding.groupId]?.delivered ?? 0,
+      effectiveWatermark(binding),
+    ];
   }
   for (const groups of Object.values(topic2Groups)) groups.sort();
   return { topic_2_groups: topic2Groups, topic_limiters: limiters };

@@ -42,7 +42,8 @@ function iso(unixSec: number): string | null {
 export async function messageView(port: AdminPort, id: string): Promise<Record<string, unknown>> {
   if (!MESSAGE_ID.test(id)) throw new HttpError(400, `"${id}" is not a messageId (32 hex characters)`);
   const message = await port.getMessage(id);
-  if (!message) throw new HttpError(404, `no message ${id} in the store (never stored, finished and deleted, or rolled back)`);
+  if (!message)
+    throw new HttpError(404, `no message ${id} in the store (never stored, finished and deleted, or rolled back)`);
   const dead = await findDeadLetter(port, message);
   const { header } = message;
   const state: MessageState = dead ? 'dead-letter' : header.commit ? 'committed' : 'prepared';

@@ -36,7 +36,9 @@ export async function registryReachable(uri: string, timeoutMs = 1000): Promise<
         return tcpReachable(i < 0 ? h : h.slice(0, i), i < 0 ? 2181 : Number(h.slice(i + 1)), timeoutMs);
       }),
     );
-    return results.some(Boolean) ? { ok: true } : { ok: false, reason: `no ZooKeeper server of ${hosts.join(',')} accepts connections` };
+    return results.some(Boolean)
+      ? { ok: true }
+      : { ok: false, reason: `no ZooKeeper server of ${hosts.join(',')} accepts connections` };
   }
   return { ok: false, reason: `unknown registry ${uri}` };
 }

@@ -14,7 +14,10 @@ export class HttpError extends Error {
 
 export function sendJson(res: ServerResponse, status: number, value: unknown): void {
   const body = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+  });
   res.end(body);
 }
 
@@ -42,7 +45,8 @@ export async function readJsonBody(req: IncomingMessage): Promise<Record<string,
   } catch {
     throw new HttpError(400, 'body is not valid JSON');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new HttpError(400, 'body must be a JSON object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new HttpError(400, 'body must be a JSON object');
   return value as Record<string, unknown>;
 }
 
@@ -52,8 +56,10 @@ function digest(value: string): Buffer {
 
 /** Mutating endpoints: 403 when no token is configured (never open), 401 when it is missing or wrong. */
 export function requireToken(req: IncomingMessage, token: string | undefined): void {
-  if (token === undefined || token === '') throw new HttpError(403, 'mutating endpoints are disabled: start the broker with --http-token');
+  if (token === undefined || token === '')
+    throw new HttpError(403, 'mutating endpoints are disabled: start the broker with --http-token');
   const header = req.headers.authorization ?? '';
   const given = header.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : '';
-  if (given === '' || !timingSafeEqual(digest(given), digest(token))) throw new HttpError(401, 'missing or wrong bearer token');
+  if (given === '' || !timingSafeEqual(digest(given), digest(token)))
+    throw new HttpError(401, 'missing or wrong bearer token');
 }

@@ -10,18 +10,21 @@ const CURSOR = /^(\d+):([0-9a-f]{32})$/;
 
 function timeOf(raw: string, name: string): number {
   const ms = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
-  if (!Number.isFinite(ms)) throw new HttpError(400, `${name} must be epoch milliseconds or an ISO time, got ${JSON.stringify(raw)}`);
+  if (!Number.isFinite(ms))
+    throw new HttpError(400, `${name} must be epoch milliseconds or an ISO time, got ${JSON.stringify(raw)}`);
   return ms;
 }
 
 export async function listScheduled(port: AdminPort, query: URLSearchParams) {
   const rawLimit = query.get('limit');
   const limit = rawLimit ? Number(rawLimit) : 100;
-  if (!Number.isInteger(limit) || limit <= 0) throw new HttpError(400, `limit must be a positive integer, got ${JSON.stringify(rawLimit)}`);
+  if (!Number.isInteger(limit) || limit <= 0)
+    throw new HttpError(400, `limit must be a positive integer, got ${JSON.stringify(rawLimit)}`);
   const before = query.get('before');
   const after = query.get('after');
   const cursor = after ? CURSOR.exec(after) : null;
-  if (after && !cursor) throw new HttpError(400, `after must be the "next" of a previous page, got ${JSON.stringify(after)}`);
+  if (after && !cursor)
+    throw new HttpError(400, `after must be the "next" of a previous page, got ${JSON.stringify(after)}`);
   const page = await port.listScheduled({
     topic: query.get('topic') || undefined,
     beforeMs: before ? timeOf(before, 'before') : Number.MAX_SAFE_INTEGER,
@@ -45,6 +48,10 @@ export async function cancelScheduled(port: AdminPort, id: string) {
   if (!MESSAGE_ID.test(id)) throw new HttpError(400, `"${id}" is not a messageId (32 hex characters)`);
   const outcome = await port.cancelScheduled(id);
   if (outcome === 'unknown') throw new HttpError(404, `no message ${id} in the store`);
-  if (outcome === 'notScheduled') throw new HttpError(409, `message ${id} is not scheduled (no kiteq.deliverAt ahead): its delivery may have begun; nothing changed`);
+  if (outcome === 'notScheduled')
+    throw new HttpError(
+      409,
+      `message ${id} is not scheduled (no kiteq.deliverAt ahead): its delivery may have begun; nothing changed`,
+    );
   return { cancelled: id.toLowerCase() };
 }

@@ -52,8 +52,13 @@ export async function compactSegment(deps: CompactionDeps, segmentId: number): P
   const done: Promise<boolean>[] = [];
   for (const slot of states) {
     const made = opPromise<StateOp>((resolve, reject) => ({
-      kind: 'state', id: index.ids[slot]!, change: { change: 'restate', fromSegment: segmentId },
-      previous: undefined, resolve, reject, ...waiter(),
+      kind: 'state',
+      id: index.ids[slot]!,
+      change: { change: 'restate', fromSegment: segmentId },
+      previous: undefined,
+      resolve,
+      reject,
+      ...waiter(),
     }));
     ops.push(made.op);
     done.push(made.done);
@@ -63,7 +68,7 @@ export async function compactSegment(deps: CompactionDeps, segmentId: number): P
   const offsets = messages.map((slot) => index.offset[slot]!);
   const lengths = messages.map((slot) => index.length[slot]!);
   // large sequential reads: consecutive records (by offset) are read as one range
-  for (let i = 0; i < messages.length; ) {
+  for (let i = 0; i < messages.length;) {
     const start = offsets[i]!;
     let j = i + 1;
     while (j < messages.length && offsets[j]! + lengths[j]! - start <= READ_RANGE_BYTES) j++;
@@ -77,8 +82,14 @@ export async function compactSegment(deps: CompactionDeps, segmentId: number): P
         continue;
       }
       const made = opPromise<CopyOp>((resolve, reject) => ({
-        kind: 'copy', id: ids[i]!, fromSegment: segmentId, fromOffset: offsets[i]!,
-        immutable: Buffer.from(immutableOf(record)), resolve, reject, ...waiter(),
+        kind: 'copy',
+        id: ids[i]!,
+        fromSegment: segmentId,
+        fromOffset: offsets[i]!,
+        immutable: Buffer.from(immutableOf(record)),
+        resolve,
+        reject,
+        ...waiter(),
       }));
       ops.push(made.op);
       done.push(made.done);
@@ -87,5 +98,8 @@ export async function compactSegment(deps: CompactionDeps, segmentId: number): P
   for (let i = 0; i < ops.length; i += OPS_PER_CALL) deps.submit(ops.slice(i, i + OPS_PER_CALL));
   const results = await Promise.allSettled(done);
   const failed = results.filter((r) => r.status === 'rejected').length;
-  logger.debug({ segment: segmentId, moved: messages.length, restated: states.length, failed }, 'file store: compacted');
+  logger.debug(
+    { segment: segmentId, moved: messages.length, restated: states.length, failed },
+    'file store: compacted',
+  );
 }

@@ -32,7 +32,8 @@ function plausible(buf: Buffer, at: number, remaining: number): boolean {
 async function intactAt(segment: OpenSegment, offset: number, fileSize: number): Promise<boolean> {
   if (offset + PROBE_BYTES > fileSize) return false;
   const probe = Buffer.allocUnsafe(PROBE_BYTES);
-  if ((await readFully(segment.file, probe, offset)) < PROBE_BYTES || !plausible(probe, 0, fileSize - offset)) return false;
+  if ((await readFully(segment.file, probe, offset)) < PROBE_BYTES || !plausible(probe, 0, fileSize - offset))
+    return false;
   const record = Buffer.allocUnsafe(RECORD_HEADER_BYTES + probe.readUInt32LE(0));
   const got = await readFully(segment.file, record, offset);
   return checkFrame(record, 0, got) === 'ok';
@@ -53,24 +54,36 @@ export async function idAt(segment: OpenSegment, offset: number): Promise<string
  * holds (the record there is intact), else at the first offset past `at` where a record's length and
  * CRC32C check out. undefined: no intact record follows, the damage runs to the end of the file.
  */
-export async function nextIntactRecord(segment: OpenSegment, at: number, fileSize: number, buf: Buffer): Promise<NextRecord | undefined> {
+export async function nextIntactRecord(
+  segment: OpenSegment,
+  at: number,
+  fileSize: number,
+  buf: Buffer,
+): Promise<NextRecord | undefined> {
   const header = Buffer.allocUnsafe(4);
   if ((await readFully(segment.file, header, at)) === 4) {
     const after = at + RECORD_HEADER_BYTES + header.readUInt32LE(0);
-    if (after > at + RECORD_HEADER_BYTES && after < fileSize && (await intactAt(segment, after, fileSize))) return { offset: after, how: 'skipped' };
+    if (after > at + RECORD_HEADER_BYTES && after < fileSize && (await intactAt(segment, after, fileSize)))
+      return { offset: after, how: 'skipped' };
   }
   const offset = await scanForRecord(segment, at + 1, fileSize, buf);
   return offset === undefined ? undefined : { offset, how: 'resynchronised' };
 }
 
-async function scanForRecord(segment: OpenSegment, from: number, fileSize: number, buf: Buffer): Promise<number | undefined> {
-  for (let start = from; start + PROBE_BYTES <= fileSize; ) {
+async function scanForRecord(
+  segment: OpenSegment,
+  from: number,
+  fileSize: number,
+  buf: Buffer,
+): Promise<number | undefined> {
+  for (let start = from; start + PROBE_BYTES <= fileSize;) {
     const got = Math.min(await readFully(segment.file, buf, start), fileSize - start);
     const last = got - PROBE_BYTES;
     for (let i = 0; i <= last; i++) {
       if (!plausible(buf, i, fileSize - start - i)) continue;
       const end = i + RECORD_HEADER_BYTES + buf.readUInt32LE(i);
-      if (end <= got ? checkFrame(buf, i, got) === 'ok' : await intactAt(segment, start + i, fileSize)) return start + i;
+      if (end <= got ? checkFrame(buf, i, got) === 'ok' : await intactAt(segment, start + i, fileSize))
+        return start + i;
     }
     if (start + got >= fileSize) break;
     start += last + 1;
@@ -80,7 +93,7 @@ async function scanForRecord(segment: OpenSegment, from: number, fileSize: numbe
 
 /** the end of the last byte that is not zero at or after `from` (zeros written ahead are no evidence) */
 export async function nonZeroEnd(segment: OpenSegment, from: number, fileSize: number, buf: Buffer): Promise<number> {
-  for (let end = fileSize; end > from; ) {
+  for (let end = fileSize; end > from;) {
     const start = Math.max(from, end - buf.length);
     const got = await readFully(segment.file, buf.subarray(0, end - start), start);
     for (let i = got - 1; i >= 0; i--) if (buf[i] !== 0) return start + i + 1;
@@ -98,7 +111,13 @@ export function damagedDir(dir: string): string {
  * directory fsynced) so the evidence outlives a truncation that follows. A copy already there from an
  * earlier start (damage in the middle stays in its segment) is kept as it is.
  */
-export async function keepDamagedBytes(dir: string, segment: OpenSegment, from: number, to: number, buf: Buffer): Promise<string> {
+export async function keepDamagedBytes(
+  dir: string,
+  segment: OpenSegment,
+  from: number,
+  to: number,
+  buf: Buffer,
+): Promise<string> {
   const into = damagedDir(dir);
   const target = path.join(into, `seg-${String(segment.id).padStart(10, '0')}-${from}.bin`);
   const existing = await fs.stat(target).catch(() => undefined);
@@ -107,7 +126,7 @@ export async function keepDamagedBytes(dir: string, segment: OpenSegment, from: 
   const partial = `${target}.partial`;
   const out = await fs.open(partial, 'w');
   try {
-    for (let pos = from; pos < to; ) {
+    for (let pos = from; pos < to;) {
       const got = await readFully(segment.file, buf.subarray(0, Math.min(buf.length, to - pos)), pos);
       if (got === 0) break;
       await writeFully(out, buf.subarray(0, got), pos - from);

@@ -73,7 +73,12 @@ export class FileStore implements MessageStore {
     await fs.mkdir(this.config.dir, { recursive: true });
     this.lockPath = await acquireLock(this.config.dir);
     try {
-      const { segments, report } = await recover(this.config.dir, this.state, this.logger, this.config.fsync !== 'interval');
+      const { segments, report } = await recover(
+        this.config.dir,
+        this.state,
+        this.logger,
+        this.config.fsync !== 'interval',
+      );
       this.recovery = report;
       for (const segment of segments) this.segments.set(segment.id, segment);
       this.active = segments[segments.length - 1] ?? (await this.newSegment(1));
@@ -104,7 +109,16 @@ export class FileStore implements MessageStore {
       activeSegment: () => this.active!.id,
       compactBelow: this.config.compactBelow,
       removeFile: (id) => this.removeSegmentFile(id),
-      compact: (id) => compactSegment({ state: this.state, segment: (s) => this.segments.get(s), submit: (ops) => this.writer!.submit(ops), logger: this.logger }, id),
+      compact: (id) =>
+        compactSegment(
+          {
+            state: this.state,
+            segment: (s) => this.segments.get(s),
+            submit: (ops) => this.writer!.submit(ops),
+            logger: this.logger,
+          },
+          id,
+        ),
       logger: this.logger,
     });
     this.phase = 'open';
@@ -119,7 +133,12 @@ export class FileStore implements MessageStore {
     await this.reclaimer!.stop();
     await this.writer!.close();
     for (const segment of this.segments.values()) {
-      await trimZeros(segment).catch((error: unknown) => this.logger.warn({ err: error, segment: segment.id }, 'file store: could not cut the zeros ahead of the last record'));
+      await trimZeros(segment).catch((error: unknown) =>
+        this.logger.warn(
+          { err: error, segment: segment.id },
+          'file store: could not cut the zeros ahead of the last record',
+        ),
+      );
       await segment.file.close().catch(() => undefined);
     }
     this.segments.clear();
@@ -127,7 +146,12 @@ export class FileStore implements MessageStore {
   }
 
   writeStats(): StoreWriteStats {
-    const { batches, batchedOps, writeMs, failedBatches } = this.writer?.stats ?? { batches: 0, batchedOps: 0, writeMs: 0, failedBatches: 0 };
+    const { batches, batchedOps, writeMs, failedBatches } = this.writer?.stats ?? {
+      batches: 0,
+      batchedOps: 0,
+      writeMs: 0,
+      failedBatches: 0,
+    };
     return { batches, batchedOps, writeMs, failedBatches };
   }
 
@@ -188,9 +212,29 @@ export class FileStore implements MessageStore {
       deadTime: 0,
       deadReason: '',
     };
-    const immutable = { header: { ...message.header }, msgType: message.msgType, body: message.body, publishTime: message.publishTime, kiteServer: message.kiteServer };
+    const immutable = {
+      header: { ...message.header },
+      msgType: message.msgType,
+      body: message.body,
+      publishTime: message.publishTime,
+      kiteServer: message.kiteServer,
+    };
     this.pendingSaves.add(id);
-    return { kind: 'save', id, topic, state, message: immutable, encodedHeader: message.encodedHeader, resolve, reject, segment: 0, offset: 0, length: 0, slot: -1, applied: false };
+    return {
+      kind: 'save',
+      id,
+      topic,
+      state,
+      message: immutable,
+      encodedHeader: message.encodedHeader,
+      resolve,
+      reject,
+      segment: 0,
+      offset: 0,
+      length: 0,
+      slot: -1,
+      applied: false,
+    };
   }
 
   get(messageId: string): Promise<StoredMessage | undefined> {
@@ -290,7 +334,12 @@ export class FileStore implements MessageStore {
    * Up to `want` due messages after `after` (fewer only when the order is exhausted), of the query's
    * topics only: the index knows each message's topic, so the others cost no read.
    */
-  private listDue(due: DueList, query: DueQuery, after: DueCursor | undefined, want: number): { id: string; time: number }[] {
+  private listDue(
+    due: DueList,
+    query: DueQuery,
+    after: DueCursor | undefined,
+    want: number,
+  ): { id: string; time: number }[] {
     const { index } = this.state;
     const listed: { id: string; time: number }[] = [];
     let topicIds: Set<number> | undefined;
@@ -320,18 +369,27 @@ export class FileStore implements MessageStore {
     const closed = this.notOpen();
     if (closed) return Promise.reject(closed);
     // Array.of, not a literal: the queued one-op array must not get a pretenured site either (ops.ts)
-    return new Promise<boolean>((resolve, reject) => this.writer!.submit(Array.of<StoreOp>(new StateCall(messageId, change, resolve, reject))));
+    return new Promise<boolean>((resolve, reject) =>
+      this.writer!.submit(Array.of<StoreOp>(new StateCall(messageId, change, resolve, reject))),
+    );
   }
 
   /** lazy (group-commit.ts): a delete rides with the next batch a save starts, or LINGER_MS later */
   private enqueueDelete(messageId: string): Promise<boolean> {
     const closed = this.notOpen();
     if (closed) return Promise.reject(closed);
-    return new Promise<boolean>((resolve, reject) => this.writer!.submit(Array.of<StoreOp>(new DeleteCall(messageId, resolve, reject)), true));
+    return new Promise<boolean>((resolve, reject) =>
+      this.writer!.submit(Array.of<StoreOp>(new DeleteCall(messageId, resolve, reject)), true),
+    );
   }
 
   private readDeps() {
-    return { state: this.state, cache: this.cache, segment: (id: number) => this.segments.get(id), toStoreError: (e: unknown, d: string) => this.toStoreError(e, d) };
+    return {
+      state: this.state,
+      cache: this.cache,
+      segment: (id: number) => this.segments.get(id),
+      toStoreError: (e: unknown, d: string) => this.toStoreError(e, d),
+    };
   }
 
   private assertOpen(): void {
@@ -340,7 +398,9 @@ export class FileStore implements MessageStore {
   }
 
   private notOpen(): StoreError | undefined {
-    return this.phase === 'open' ? undefined : new StoreUnavailableError(`file store ${this.config.dir} is not open (${this.phase})`);
+    return this.phase === 'open'
+      ? undefined
+      : new StoreUnavailableError(`file store ${this.config.dir} is not open (${this.phase})`);
   }
 
   private async newSegment(id: number): Promise<OpenSegment> {
@@ -375,7 +435,10 @@ export class FileStore implements MessageStore {
   private enterFull(): void {
     if (this.full || this.config.reserveBytes === 0) return;
     this.full = true;
-    this.logger.error({ dir: this.config.dir, reserveBytes: this.config.reserveBytes }, 'file store: disk full, refusing new messages until space returns');
+    this.logger.error(
+      { dir: this.config.dir, reserveBytes: this.config.reserveBytes },
+      'file store: disk full, refusing new messages until space returns',
+    );
     this.fullTimer = setInterval(() => void this.tryLeaveFull(), 1000);
     this.fullTimer.unref();
   }
@@ -410,8 +473,13 @@ export class FileStore implements MessageStore {
     const code = (error as NodeJS.ErrnoException).code;
     const detail = error instanceof Error ? error.message : String(error);
     if (isNoSpace(error)) {
-      return new StoreFullError(`file store ${this.config.dir}: disk full (${code}) while ${doing}; free space or let deliveries finish messages, then retry`, { cause: error });
+      return new StoreFullError(
+        `file store ${this.config.dir}: disk full (${code}) while ${doing}; free space or let deliveries finish messages, then retry`,
+        { cause: error },
+      );
     }
-    return new StoreUnavailableError(`file store ${this.config.dir}: I/O error while ${doing}: ${detail}`, { cause: error });
+    return new StoreUnavailableError(`file store ${this.config.dir}: I/O error while ${doing}: ${detail}`, {
+      cause: error,
+    });
   }
 }

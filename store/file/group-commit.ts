@@ -71,7 +71,14 @@ export class GroupCommit<Op> {
   private dirty: OpenSegment | undefined;
   /** the last batch written (durable), not yet completed: see drain() */
   private written: WrittenBatch<Op> | null = null;
-  readonly stats: GroupCommitStats = { batches: 0, batchedOps: 0, maxBatchOps: 0, fsyncs: 0, writeMs: 0, failedBatches: 0 };
+  readonly stats: GroupCommitStats = {
+    batches: 0,
+    batchedOps: 0,
+    maxBatchOps: 0,
+    fsyncs: 0,
+    writeMs: 0,
+    failedBatches: 0,
+  };
   /** zeros kept ahead of the records (preallocate.ts); 0 for fsync=interval, whose writes are not durable one by one */
   private readonly preallocBytes: number;
 

@@ -133,7 +133,8 @@ export class MessageIndex {
     this.deliverCount[slot] = state.deliverCount;
     this.checkCount[slot] = state.checkCount;
     this.nextDeliverTime[slot] = state.nextDeliverTime;
-    this.groupPair[slot] = state.succGroups.length || state.failGroups.length ? this.pairId(state.succGroups, state.failGroups) : 0;
+    this.groupPair[slot] =
+      state.succGroups.length || state.failGroups.length ? this.pairId(state.succGroups, state.failGroups) : 0;
     if (state.flags & StateFlag.DEAD) this.dead.set(slot, { deadTime: state.deadTime, reason: state.deadReason });
     else if (this.dead.size > 0) this.dead.delete(slot);
   }
@@ -180,7 +181,10 @@ export class MessageIndex {
 
   private grow(): void {
     const capacity = Math.max(1024, this.capacity * 2);
-    const widen = <T extends Uint8Array | Uint32Array | Int32Array | Float64Array>(old: T, make: (n: number) => T): T => {
+    const widen = <T extends Uint8Array | Uint32Array | Int32Array | Float64Array>(
+      old: T,
+      make: (n: number) => T,
+    ): T => {
       const next = make(capacity);
       next.set(old);
       return next;

@@ -41,7 +41,11 @@ async function readImmutable(deps: ReadDeps, id: string, slot: number): Promise<
  * `cache: false` for scans (pageDue): a recovery walk reads each message once, and caching it would
  * only push out the entries that get() calls (tx commits, retries) are about to need.
  */
-export async function readStoredMessage(deps: ReadDeps, id: string, options: { cache: boolean } = { cache: true }): Promise<StoredMessage | undefined> {
+export async function readStoredMessage(
+  deps: ReadDeps,
+  id: string,
+  options: { cache: boolean } = { cache: true },
+): Promise<StoredMessage | undefined> {
   const index = deps.state.index;
   const slot = index.slotOf(id);
   if (slot === undefined || !index.isVisible(slot)) return undefined;
@@ -54,7 +58,11 @@ export async function readStoredMessage(deps: ReadDeps, id: string, options: { c
   if (index.ids[slot] !== id || !index.isVisible(slot)) return undefined;
   const state = index.stateOf(slot);
   return {
-    header: { ...message.header, properties: message.header.properties.map((e) => ({ ...e })), commit: index.isCommitted(slot) },
+    header: {
+      ...message.header,
+      properties: message.header.properties.map((e) => ({ ...e })),
+      commit: index.isCommitted(slot),
+    },
     msgType: message.msgType,
     body: message.body,
     publishTime: message.publishTime,

@@ -5,7 +5,14 @@ import { DuplicateMessageError, type StoreError } from '../errors';
 import type { BodyCache } from './body-cache';
 import { SlotFlag } from './message-index';
 import { appliesTo, nextState, type StoreOp } from './ops';
-import { encodeDeleteRecord, encodeMessageRecord, encodeNewMessageRecord, encodeStateRecord, type RecordWriter, StateFlag } from './record-codec';
+import {
+  encodeDeleteRecord,
+  encodeMessageRecord,
+  encodeNewMessageRecord,
+  encodeStateRecord,
+  type RecordWriter,
+  StateFlag,
+} from './record-codec';
 import type { StoreState } from './store-state';
 
 export class OpEffects {

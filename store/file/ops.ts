@@ -137,7 +137,12 @@ export function nextState(previous: MessageState, change: StateChange): MessageS
         nextDeliverTime: change.nextDeliverTime,
       };
     case 'dead':
-      return { ...previous, flags: previous.flags | StateFlag.DEAD, deadTime: change.deadTime, deadReason: change.reason };
+      return {
+        ...previous,
+        flags: previous.flags | StateFlag.DEAD,
+        deadTime: change.deadTime,
+        deadReason: change.reason,
+      };
     case 'redrive':
       // contract: deliverCount 0, failGroups kept, due now (the memory store also restarts tx checks)
       return {

@@ -65,9 +65,9 @@ export class Reclaimer {
         ledger.remove(id);
         this.tried.delete(id);
       }
-      const sparse = ledger.sparse(this.deps.activeSegment(), this.deps.compactBelow).filter(
-        (id) => Date.now() - (this.tried.get(id) ?? 0) > RETRY_COMPACTION_MS,
-      );
+      const sparse = ledger
+        .sparse(this.deps.activeSegment(), this.deps.compactBelow)
+        .filter((id) => Date.now() - (this.tried.get(id) ?? 0) > RETRY_COMPACTION_MS);
       if (sparse.length > 0 && !this.stopped) {
         this.tried.set(sparse[0]!, Date.now());
         await this.deps.compact(sparse[0]!).catch((error) => {

@@ -135,7 +135,8 @@ export class RecordWriter {
     const payload = pos - start - RECORD_HEADER_BYTES;
     buf.writeUInt32LE(payload, start);
     buf[start + 8] = type;
-    const crc = pos - start - 8 < SMALL_CRC_BYTES ? crc32cRange(buf, start + 8, pos) : crc32c(buf.subarray(start + 8, pos));
+    const crc =
+      pos - start - 8 < SMALL_CRC_BYTES ? crc32cRange(buf, start + 8, pos) : crc32c(buf.subarray(start + 8, pos));
     buf.writeUInt32LE(crc, start + 4);
     return pos - start;
   }
@@ -218,7 +219,14 @@ export function decodeImmutable(buf: Buffer): ImmutableMessage {
  * Appends the MESSAGE record of a new message to `w` in one pass: the bytes a copy of it by
  * encodeMessageRecord would have.
  */
-export function encodeNewMessageRecord(w: RecordWriter, id: string, topic: string, state: MessageState, message: ImmutableMessage, encodedHeader?: Uint8Array): number {
+export function encodeNewMessageRecord(
+  w: RecordWriter,
+  id: string,
+  topic: string,
+  state: MessageState,
+  message: ImmutableMessage,
+  encodedHeader?: Uint8Array,
+): number {
   const header = encodedHeader ?? encodeHeader(message.header);
   const body = message.body;
   const bodyLength = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
@@ -236,7 +244,13 @@ export function encodeNewMessageRecord(w: RecordWriter, id: string, topic: strin
 }
 
 /** Appends a MESSAGE record whose immutable part is already encoded (compaction's copy). */
-export function encodeMessageRecord(w: RecordWriter, id: string, topic: string, state: MessageState, immutable: Buffer): number {
+export function encodeMessageRecord(
+  w: RecordWriter,
+  id: string,
+  topic: string,
+  state: MessageState,
+  immutable: Buffer,
+): number {
   w.begin(immutable.length + id.length + topic.length + 64);
   writeState(w, id, state);
   w.str(topic);

@@ -38,7 +38,12 @@ interface Replay {
 type Damage = 'torn' | 'corrupt';
 
 /** Replays the consecutive intact records from `from`; returns where they stop and why. */
-async function replayRun(segment: OpenSegment, from: number, size: number, r: Replay): Promise<{ end: number; damage: Damage }> {
+async function replayRun(
+  segment: OpenSegment,
+  from: number,
+  size: number,
+  r: Replay,
+): Promise<{ end: number; damage: Damage }> {
   let filePos = from;
   while (filePos < size) {
     const buf = r.buf;
@@ -99,7 +104,14 @@ async function replaySegment(segment: OpenSegment, last: boolean, r: Replay): Pr
   }
 }
 
-async function damagedTail(segment: OpenSegment, at: number, fileSize: number, damage: Damage, last: boolean, r: Replay): Promise<void> {
+async function damagedTail(
+  segment: OpenSegment,
+  at: number,
+  fileSize: number,
+  damage: Damage,
+  last: boolean,
+  r: Replay,
+): Promise<void> {
   const end = await nonZeroEnd(segment, at, fileSize, r.chunk);
   const evidence = await keep(segment, at, end, r);
   r.report.damagedRanges++;
@@ -107,7 +119,10 @@ async function damagedTail(segment: OpenSegment, at: number, fileSize: number, d
   const fields = { segment: segment.id, offset: at, length: end - at, reason: damage, before: r.lastId, evidence };
   if (!last) {
     segment.allocated = at; // nothing past the records of a closed segment is ever cut (trimZeros)
-    r.logger.warn(fields, `file store: closed segment ${segment.id} has a ${damage} record at offset ${at} and nothing intact after it; keeping its ${end - at} bytes in place, last record ${r.lastId ?? '(none)'}`);
+    r.logger.warn(
+      fields,
+      `file store: closed segment ${segment.id} has a ${damage} record at offset ${at} and nothing intact after it; keeping its ${end - at} bytes in place, last record ${r.lastId ?? '(none)'}`,
+    );
     return;
   }
   const dropped = fileSize - at;
@@ -126,14 +141,17 @@ async function keep(segment: OpenSegment, from: number, to: number, r: Replay): 
   try {
     return await keepDamagedBytes(r.dir, segment, from, to, r.chunk);
   } catch (error) {
-    r.logger.error({ err: error, segment: segment.id, offset: from, length: to - from }, 'file store: could not copy damaged bytes to damaged/');
+    r.logger.error(
+      { err: error, segment: segment.id, offset: from, length: to - from },
+      'file store: could not copy damaged bytes to damaged/',
+    );
     return undefined;
   }
 }
 
 /** true if the segment holds only zero bytes from `from` to its end */
 async function zerosFrom(segment: OpenSegment, from: number, fileSize: number, buf: Buffer): Promise<boolean> {
-  for (let pos = from; pos < fileSize; ) {
+  for (let pos = from; pos < fileSize;) {
     const got = Math.min(await readFully(segment.file, buf, pos), fileSize - pos);
     if (got === 0) break;
     for (let i = 0; i < got; i++) if (buf[i] !== 0) return false;
@@ -180,7 +198,10 @@ export async function recover(dir: string, state: StoreState, logger: Logger, ds
   report.ms = Date.now() - started;
   logger.info(report, `file store: recovered ${state.index.size} messages from ${report.segments} segments`);
   if (report.damagedRanges > 0) {
-    logger.warn(report, `file store: ${report.damagedRanges} damaged ranges (${report.damagedBytes} bytes) skipped; copies in ${dir}/damaged/`);
+    logger.warn(
+      report,
+      `file store: ${report.damagedRanges} damaged ranges (${report.damagedBytes} bytes) skipped; copies in ${dir}/damaged/`,
+    );
   }
   return { segments, report };
 }

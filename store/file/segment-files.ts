@@ -56,7 +56,12 @@ export interface OpenSegment {
  * an empty file of that name left anyway (the removal failed too) is taken over by the next attempt,
  * so one failed rotation never blocks every later one with EEXIST.
  */
-export async function createSegment(dir: string, id: number, dsync: boolean, sync: (dir: string) => Promise<void> = syncDirectory): Promise<OpenSegment> {
+export async function createSegment(
+  dir: string,
+  id: number,
+  dsync: boolean,
+  sync: (dir: string) => Promise<void> = syncDirectory,
+): Promise<OpenSegment> {
   const name = segmentPath(dir, id);
   const file = await openNew(name, dsync);
   try {

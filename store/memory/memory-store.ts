@@ -1,13 +1,6 @@
 // memory:// — for tests and fly-like use (doc/architecture.md §8). Not durable. Never evicts: when full,
 // save() rejects with StoreFullError and the producer gets store-ack false (doc/architecture.md §12).
-import type {
-  DeadLetter,
-  DeadLetterQuery,
-  DeliveryResult,
-  DueQuery,
-  MessageStore,
-  StoredMessage,
-} from '../contract';
+import type { DeadLetter, DeadLetterQuery, DeliveryResult, DueQuery, MessageStore, StoredMessage } from '../contract';
 import { compareDue } from '../due-order';
 import { DuplicateMessageError, StoreFullError } from '../errors';
 

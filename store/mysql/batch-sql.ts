@@ -62,7 +62,10 @@ const UPDATE_COLUMNS: { field: keyof UpdateFields; column: string; value: (f: Up
  * refuses the statement (ER_SUBQUERY_NO_1_ROW) and runs none of the script after it.
  */
 function notDeadLettered(table: TableRef, ids: string[]): Statement {
-  return { sql: `SET @kiteq_dead = (SELECT 1 FROM ${table.dlqQualified} WHERE message_id IN (?) UNION ALL SELECT 1)`, values: [ids] };
+  return {
+    sql: `SET @kiteq_dead = (SELECT 1 FROM ${table.dlqQualified} WHERE message_id IN (?) UNION ALL SELECT 1)`,
+    values: [ids],
+  };
 }
 
 /** The server refused the optimistic script because a saved id is stored already (see the top of this file). */
@@ -123,7 +126,10 @@ function lockAsked(table: TableRef, asked: string[]): Statement {
 }
 
 function insertWrite(table: TableRef, rows: unknown[][]): Write {
-  return { statement: { sql: `INSERT INTO ${table.qualified} (${INSERT_COLUMN_LIST}) VALUES ?`, values: [rows] }, rows: 'rowsInserted' };
+  return {
+    statement: { sql: `INSERT INTO ${table.qualified} (${INSERT_COLUMN_LIST}) VALUES ?`, values: [rows] },
+    rows: 'rowsInserted',
+  };
 }
 
 /** The batch's UPDATE and DELETE statements, those it has. */
@@ -210,7 +216,9 @@ function updateStatement(table: TableRef, batch: TableBatch): Statement {
   for (const { field, column, value } of UPDATE_COLUMNS) {
     const touching = ops.filter(([, op]) => op.fields[field] !== undefined);
     if (touching.length === 0) continue;
-    sets.push(`\`${column}\` = CASE message_id ${touching.map(() => 'WHEN ? THEN ?').join(' ')} ELSE \`${column}\` END`);
+    sets.push(
+      `\`${column}\` = CASE message_id ${touching.map(() => 'WHEN ? THEN ?').join(' ')} ELSE \`${column}\` END`,
+    );
     for (const [id, op] of touching) values.push(id, value(op.fields));
   }
   values.push(ops.map(([id]) => id));

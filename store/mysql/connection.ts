@@ -78,8 +78,12 @@ export function toStoreError(error: unknown, what: string): StoreError {
 
 export function isConnectionBroken(error: unknown): boolean {
   const e = error as MysqlError;
-  return error instanceof TimeoutError || !!e?.fatal || UNREACHABLE_CODES.has(e?.code ?? '') ||
-    e?.code === 'PROTOCOL_SEQUENCE_TIMEOUT';
+  return (
+    error instanceof TimeoutError ||
+    !!e?.fatal ||
+    UNREACHABLE_CODES.has(e?.code ?? '') ||
+    e?.code === 'PROTOCOL_SEQUENCE_TIMEOUT'
+  );
 }
 
 export class MysqlEndpoint {
@@ -199,10 +203,7 @@ export class MysqlEndpoint {
       const timer = setTimeout(() => {
         timedOut = true;
         reject(
-          toStoreError(
-            new TimeoutError(`no connection to ${this.address} within ${this.queryTimeoutMs} ms`),
-            what,
-          ),
+          toStoreError(new TimeoutError(`no connection to ${this.address} within ${this.queryTimeoutMs} ms`), what),
         );
       }, this.queryTimeoutMs);
       this.pool.getConnection().then(

@@ -33,8 +33,5 @@ export async function pageDue(
     values.push(kiteServer, query.committed ? 1 : 0, query.dueBy, ...cursorValues, ...topicValues, query.limit);
   }
   const rows = await endpoint.query<MessageRow>('pageDue', parts.join(' UNION ALL '), values);
-  return rows
-    .map(messageFromRow)
-    .sort(compareDue)
-    .slice(0, query.limit);
+  return rows.map(messageFromRow).sort(compareDue).slice(0, query.limit);
 }

@@ -84,7 +84,10 @@ export class MysqlStore implements MessageStore {
   }
 
   async get(messageId: string): Promise<StoredMessage | undefined> {
-    return (await this.getLive(messageId)) ?? deadLetters.getDeadLetter(this.masterEndpoint(), this.tableOf(messageId), messageId);
+    return (
+      (await this.getLive(messageId)) ??
+      deadLetters.getDeadLetter(this.masterEndpoint(), this.tableOf(messageId), messageId)
+    );
   }
 
   async commit(messageId: string): Promise<StoredMessage | undefined> {
@@ -159,7 +162,13 @@ export class MysqlStore implements MessageStore {
    */
   async moveExpiredToDlq(nowSeconds: number, limit = 10_000): Promise<number> {
     await this.batches().barrier();
-    return deadLetters.moveExpiredToDlq(this.masterEndpoint(), this.sharding, this.options.serverName, nowSeconds, limit);
+    return deadLetters.moveExpiredToDlq(
+      this.masterEndpoint(),
+      this.sharding,
+      this.options.serverName,
+      nowSeconds,
+      limit,
+    );
   }
 
   /** doc/architecture.md §9: makes this broker the owner of a dead broker's unfinished messages; returns how many. */

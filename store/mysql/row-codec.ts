@@ -94,7 +94,9 @@ export function messageFromRow(row: MessageRow): StoredMessage {
   header.commit = row.commit === 1;
   // protobufjs reports an absent optional bool as false; keep the header as it was built.
   if (!header.snappy) delete header.snappy;
-  const msgType = (row.msg_type === CmdType.STRING_MESSAGE ? CmdType.STRING_MESSAGE : CmdType.BYTES_MESSAGE) as MessageCmd;
+  const msgType = (
+    row.msg_type === CmdType.STRING_MESSAGE ? CmdType.STRING_MESSAGE : CmdType.BYTES_MESSAGE
+  ) as MessageCmd;
   const rawBody = row.body ?? Buffer.alloc(0);
   return {
     header,

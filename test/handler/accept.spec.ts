@@ -32,11 +32,19 @@ describe('accept stage - routing an authenticated packet', () => {
     });
   });
 
-  const deliverAck = (opaque: number, status: boolean, groupId = 'p-trade'): ClientPacket =>
-    ({ kind: 'deliverAck', opaque, ack: { messageId: 'a'.repeat(32), topic: 'trade', messageType: 'pay-succ', groupId, status, feedback: 'f' } });
-  const publish = (): ClientPacket => ({ kind: 'publish', opaque: 5, message: { cmdType: 0x12, header: aHeader(), body: 'hello' }, raw: Buffer.from('raw') });
+  const deliverAck = (opaque: number, status: boolean, groupId = 'p-trade'): ClientPacket => ({
+    kind: 'deliverAck',
+    opaque,
+    ack: { messageId: 'a'.repeat(32), topic: 'trade', messageType: 'pay-succ', groupId, status, feedback: 'f' },
+  });
+  const publish = (): ClientPacket => ({
+    kind: 'publish',
+    opaque: 5,
+    message: { cmdType: 0x12, header: aHeader(), body: 'hello' },
+    raw: Buffer.from('raw'),
+  });
 
-  it('settles the delivery pending under the ack\'s opaque, whatever group the ack names', () => {
+  it("settles the delivery pending under the ack's opaque, whatever group the ack names", () => {
     session.pending.set(11, {});
     accept(session, deliverAck(11, false, 'some-other-group'));
     assert.deepEqual(session.pending.get(11), { status: false, feedback: 'f' });
@@ -68,7 +76,14 @@ describe('accept stage - routing an authenticated packet', () => {
     const packet = publish();
     accept(session, packet);
     assert.deepEqual(checked, []);
-    assert.deepEqual(session.storeAcks, [{ opaque: 5, messageId: packet.kind === 'publish' ? packet.message.header.messageId : '', status: false, feedback: 'overflow' }]);
+    assert.deepEqual(session.storeAcks, [
+      {
+        opaque: 5,
+        messageId: packet.kind === 'publish' ? packet.message.header.messageId : '',
+        status: false,
+        feedback: 'overflow',
+      },
+    ]);
     assert.equal(Reasons.overflow.retriable, true);
   });
 

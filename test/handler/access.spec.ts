@@ -48,7 +48,10 @@ describe('access stage - CONN_META and the secret key', () => {
       assert.deepEqual(session.connAuths, [{ opaque: 1, status: false, feedback: AUTH_REFUSED_FEEDBACK }]);
       assert.deepEqual([session.authenticated, session.closed], [false, true]);
     }
-    assert.deepEqual(rejected, [{ groupId: 's-mc', reason: 'wrong key' }, { groupId: 's-nobody', reason: 'unknown group' }]);
+    assert.deepEqual(rejected, [
+      { groupId: 's-mc', reason: 'wrong key' },
+      { groupId: 's-nobody', reason: 'unknown group' },
+    ]);
     assert.equal(authenticated.length, 0);
   });
 

@@ -33,16 +33,26 @@ describe('check-message stage - header checks and normalisation', () => {
 
   const publish = (overrides: Partial<MessageHeader>): PublishEvent => {
     const header = aHeader({ createTime: nowSec, expiredTime: nowSec + 60, deliverLimit: 10, ...overrides });
-    return { session, opaque: 3, message: { cmdType: CmdType.STRING_MESSAGE, header, body: 'x' }, raw: Buffer.from('raw'), receivedAtMs: 0 };
+    return {
+      session,
+      opaque: 3,
+      message: { cmdType: CmdType.STRING_MESSAGE, header, body: 'x' },
+      raw: Buffer.from('raw'),
+      receivedAtMs: 0,
+    };
   };
-  const refusal = () => (assert.equal(persisted.length, 0), assert.equal(session.storeAcks.length, 1), session.storeAcks[0].feedback);
+  const refusal = () => (
+    assert.equal(persisted.length, 0),
+    assert.equal(session.storeAcks.length, 1),
+    session.storeAcks[0].feedback
+  );
 
   it('refuses a message id that is not 32 hex characters', () => {
     check(publish({ messageId: 'not-a-uuid' }));
     assert.equal(refusal(), Reasons.invalidMessageId.text);
   });
 
-  it('refuses a header naming another group than the connection\'s', () => {
+  it("refuses a header naming another group than the connection's", () => {
     check(publish({ groupId: 'p-other' }));
     assert.ok(refusal().startsWith(Reasons.groupMismatch.text));
   });
@@ -53,7 +63,14 @@ describe('check-message stage - header checks and normalisation', () => {
   });
 
   it('refuses a topic the group may not publish to', () => {
-    const checkAudit = createCheckMessageStage({ servesTopic: () => true, mayPublish: () => false, serverName: 's', maxDelayMs: 40 * 86_400_000, nowMs: () => nowMs, toPersist: (e) => persisted.push(e) });
+    const checkAudit = createCheckMessageStage({
+      servesTopic: () => true,
+      mayPublish: () => false,
+      serverName: 's',
+      maxDelayMs: 40 * 86_400_000,
+      nowMs: () => nowMs,
+      toPersist: (e) => persisted.push(e),
+    });
     checkAudit(publish({ topic: 'trade-audit' }));
     assert.ok(refusal().startsWith(Reasons.forbidden.text));
   });
@@ -70,13 +87,19 @@ describe('check-message stage - header checks and normalisation', () => {
     const [first, second] = persisted.map((e) => e.stored.header);
     assert.deepEqual([first.createTime, first.deliverLimit, first.expiredTime], [nowSec, 100, nowSec + 7 * 24 * 3600]);
     assert.deepEqual([second.deliverLimit, second.expiredTime], [100, nowSec + 7 * 24 * 3600]);
-    assert.ok(persisted.every((e) => !e.rawIsDeliverable && e.stored.encodedHeader !== undefined), 'the received bytes are stale');
+    assert.ok(
+      persisted.every((e) => !e.rawIsDeliverable && e.stored.encodedHeader !== undefined),
+      'the received bytes are stale',
+    );
   });
 
   it('keeps the received bytes as the delivery body when no field changed', () => {
     check(publish({}));
     assert.deepEqual([persisted[0].rawIsDeliverable, persisted[0].stored.encodedHeader], [true, undefined]);
-    assert.deepEqual([persisted[0].stored.kiteServer, persisted[0].stored.deliverCount, persisted[0].stored.succGroups], ['127.0.0.1:13800', 0, []]);
+    assert.deepEqual(
+      [persisted[0].stored.kiteServer, persisted[0].stored.deliverCount, persisted[0].stored.succGroups],
+      ['127.0.0.1:13800', 0, []],
+    );
   });
 
   it('drops fly from a prepared message (fly only with commit) and lower-cases the id', () => {
@@ -86,10 +109,20 @@ describe('check-message stage - header checks and normalisation', () => {
   });
 
   describe('kiteq.deliverAt (doc/delayed-delivery.md)', () => {
-    const at = (value: string, overrides: Partial<MessageHeader> = {}) => publish({ properties: [{ key: DELIVER_AT_PROPERTY, value }], ...overrides });
+    const at = (value: string, overrides: Partial<MessageHeader> = {}) =>
+      publish({ properties: [{ key: DELIVER_AT_PROPERTY, value }], ...overrides });
 
     it('refuses a value that is not epoch milliseconds as a decimal string, quoting it', () => {
-      for (const value of ['', ' 1700000000000', '1700000000000.5', '-1', '1e12', '0x1F', 'tomorrow', '99999999999999999']) {
+      for (const value of [
+        '',
+        ' 1700000000000',
+        '1700000000000.5',
+        '-1',
+        '1e12',
+        '0x1F',
+        'tomorrow',
+        '99999999999999999',
+      ]) {
         persisted.length = 0;
         session.storeAcks.length = 0;
         check(at(value));
@@ -117,7 +150,11 @@ describe('check-message stage - header checks and normalisation', () => {
       const [inside, exact] = persisted.map((e) => e.stored);
       assert.equal(inside.nextDeliverTime, nowSec + 31);
       assert.equal(exact.nextDeliverTime, nowSec + 30);
-      assert.equal(inside.header.expiredTime, nowSec + 31 + MAX_EXPIRY_SEC, 'the default expiry counts from the delivery time');
+      assert.equal(
+        inside.header.expiredTime,
+        nowSec + 31 + MAX_EXPIRY_SEC,
+        'the default expiry counts from the delivery time',
+      );
     });
 
     it('delivers a time already past at once, like a message without one', () => {

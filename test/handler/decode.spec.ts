@@ -15,8 +15,14 @@ const frame = (cmdType: number, body: Uint8Array, opaque = 9) => ({ opaque, cmdT
 
 describe('decode stage - client frames to packets', () => {
   it('decodes a CONN_META into the group, key and warm-up the client sent', () => {
-    const packet = decodeClientFrame(frame(CmdType.CONN_META, encodeConnMeta({ groupId: 's-mc', secretKey: 'k', warmingupSec: 30 })));
-    assert.deepEqual(packet, { kind: 'connMeta', opaque: 9, meta: { groupId: 's-mc', secretKey: 'k', warmingupSec: 30 } });
+    const packet = decodeClientFrame(
+      frame(CmdType.CONN_META, encodeConnMeta({ groupId: 's-mc', secretKey: 'k', warmingupSec: 30 })),
+    );
+    assert.deepEqual(packet, {
+      kind: 'connMeta',
+      opaque: 9,
+      meta: { groupId: 's-mc', secretKey: 'k', warmingupSec: 30 },
+    });
   });
 
   it('decodes a publish and keeps the received body bytes for delivery as they are', () => {
@@ -30,14 +36,31 @@ describe('decode stage - client frames to packets', () => {
   });
 
   it('decodes a DeliverAck with its opaque, which is what matches it to the delivery', () => {
-    const ack = { messageId: 'a'.repeat(32), topic: 'trade', messageType: 'pay-succ', groupId: 'p-trade', status: false, feedback: 'busy' };
-    assert.deepEqual(decodeClientFrame(frame(CmdType.DELIVER_ACK, encodeDeliverAck(ack), 41)), { kind: 'deliverAck', opaque: 41, ack });
+    const ack = {
+      messageId: 'a'.repeat(32),
+      topic: 'trade',
+      messageType: 'pay-succ',
+      groupId: 'p-trade',
+      status: false,
+      feedback: 'busy',
+    };
+    assert.deepEqual(decodeClientFrame(frame(CmdType.DELIVER_ACK, encodeDeliverAck(ack), 41)), {
+      kind: 'deliverAck',
+      opaque: 41,
+      ack,
+    });
   });
 
   it('refuses a command only a broker sends as a direction violation', () => {
     const storeAck = encodeStoreAck({ messageId: 'a'.repeat(32), status: true, feedback: '' });
-    assert.throws(() => decodeClientFrame(frame(CmdType.MESSAGE_STORE_ACK, storeAck)), (e: unknown) => e instanceof ProtocolError && e.rule === 'direction');
-    assert.throws(() => decodeClientFrame(frame(CmdType.CONN_AUTH, Buffer.alloc(0))), (e: unknown) => e instanceof ProtocolError && e.rule === 'direction');
+    assert.throws(
+      () => decodeClientFrame(frame(CmdType.MESSAGE_STORE_ACK, storeAck)),
+      (e: unknown) => e instanceof ProtocolError && e.rule === 'direction',
+    );
+    assert.throws(
+      () => decodeClientFrame(frame(CmdType.CONN_AUTH, Buffer.alloc(0))),
+      (e: unknown) => e instanceof ProtocolError && e.rule === 'direction',
+    );
   });
 
   it('refuses a body that does not decode with a protocol error, not a crash', () => {

@@ -64,8 +64,14 @@ describe('deliver-prepare stage - targets, dedup, limits', () => {
   it('never delivers a prepared message, whatever hands it over', () => {
     const m = message({ commit: false });
     assert.equal(prepare({ message: m, attempt: 1, fly: false }), undefined);
-    assert.deepEqual([jobs.length, parked, finished.length, dead.length, inFlight.has(m.header.messageId)], [0, 0, 0, 0, false]);
-    assert.deepEqual(uncommitted.map((r) => r.message.header.messageId), [m.header.messageId]);
+    assert.deepEqual(
+      [jobs.length, parked, finished.length, dead.length, inFlight.has(m.header.messageId)],
+      [0, 0, 0, 0, false],
+    );
+    assert.deepEqual(
+      uncommitted.map((r) => r.message.header.messageId),
+      [m.header.messageId],
+    );
   });
 
   it('defers a scheduled message reaching it before its time, whatever hands it over; delivers it from that time', () => {
@@ -73,7 +79,10 @@ describe('deliver-prepare stage - targets, dedup, limits', () => {
     const m = message({ properties: [{ key: DELIVER_AT_PROPERTY, value: String(at) }] });
     prepare({ message: m, attempt: 1, fly: false });
     assert.deepEqual([jobs.length, parked, inFlight.size], [0, 0, 0]);
-    assert.deepEqual(deferred.map(([r, ms]) => [r.message.header.messageId, ms]), [[m.header.messageId, at]]);
+    assert.deepEqual(
+      deferred.map(([r, ms]) => [r.message.header.messageId, ms]),
+      [[m.header.messageId, at]],
+    );
     const onTime = message({ properties: [{ key: DELIVER_AT_PROPERTY, value: String(now) }] });
     prepare({ message: onTime, attempt: 1, fly: false });
     assert.deepEqual([jobs.length, deferred.length], [1, 1]);
@@ -81,7 +90,10 @@ describe('deliver-prepare stage - targets, dedup, limits', () => {
 
   it('targets only the groups that have not acked', () => {
     prepare({ message: { ...message(), succGroups: ['s-a'] }, attempt: 2, fly: false });
-    assert.deepEqual(jobs[0].targets.map((b) => b.groupId), ['s-b']);
+    assert.deepEqual(
+      jobs[0].targets.map((b) => b.groupId),
+      ['s-b'],
+    );
   });
 
   it('finishes when every bound group has acked', () => {
@@ -104,9 +116,15 @@ describe('deliver-prepare stage - targets, dedup, limits', () => {
   });
 
   it('counts a non-persistent group with no consumer online as delivered', () => {
-    bindings = [directBinding('s-a', 'trade', 'pay-succ'), directBinding('s-gone', 'trade', 'pay-succ', { persistent: false })];
+    bindings = [
+      directBinding('s-a', 'trade', 'pay-succ'),
+      directBinding('s-gone', 'trade', 'pay-succ', { persistent: false }),
+    ];
     prepare({ message: message(), attempt: 1, fly: false });
-    assert.deepEqual(jobs[0].targets.map((b) => b.groupId), ['s-a']);
+    assert.deepEqual(
+      jobs[0].targets.map((b) => b.groupId),
+      ['s-a'],
+    );
     assert.deepEqual(jobs[0].succeeded, ['s-gone']);
   });
 });
@@ -121,7 +139,7 @@ describe('deliver-result stage - outcome recorded before the message leaves flig
       inFlight,
       nowMs: () => 1_000_000,
       finish: () => undefined,
-      park: () => assert.fail("nothing waits: both groups are online"),
+      park: () => assert.fail('nothing waits: both groups are online'),
       isOnline: () => true,
       record: (_id, result) => (recorded.push(result), new Promise<void>((r) => (resolveRecord = r))),
       toDeliverPrepare: (r) => retried.push(r),
@@ -131,10 +149,17 @@ describe('deliver-result stage - outcome recorded before the message leaves flig
     });
     const jobs: DeliveryJob[] = [];
     const prepare = createDeliverPrepareStage({
-      bindings: () => new BindingTable([directBinding('s-a', 'trade', 'pay-succ'), directBinding('s-b', 'trade', 'pay-succ')]),
-      isOnline: () => true, inFlight, nowMs: () => 1_000_000,
-      deadLetter: () => undefined, park: () => undefined, defer: () => assert.fail('not scheduled'), finish: () => undefined,
-      toDeliverQos: (job) => jobs.push(job), onUncommitted: () => assert.fail('committed'),
+      bindings: () =>
+        new BindingTable([directBinding('s-a', 'trade', 'pay-succ'), directBinding('s-b', 'trade', 'pay-succ')]),
+      isOnline: () => true,
+      inFlight,
+      nowMs: () => 1_000_000,
+      deadLetter: () => undefined,
+      park: () => undefined,
+      defer: () => assert.fail('not scheduled'),
+      finish: () => undefined,
+      toDeliverQos: (job) => jobs.push(job),
+      onUncommitted: () => assert.fail('committed'),
     });
     const m = aMessage({ topic: 'trade', messageType: 'pay-succ' });
     prepare({ message: m, attempt: 1, fly: false });

@@ -16,20 +16,30 @@ describe('deliver-qos stage - per-group watermark', () => {
   beforeEach(() => {
     clock = new VirtualClock(1_000_000);
     sent = [];
-    qos = new DeliverQos({ clock, toDeliver: (job, binding) => sent.push({ id: job.messageId, groupId: binding.groupId }) });
+    qos = new DeliverQos({
+      clock,
+      toDeliver: (job, binding) => sent.push({ id: job.messageId, groupId: binding.groupId }),
+    });
   });
   afterEach(() => qos.stop());
 
-  const jobsFor = (targets: Binding[], n: number) => Array.from({ length: n }, () => new DeliveryJob(aMessage(), 1, targets, false));
+  const jobsFor = (targets: Binding[], n: number) =>
+    Array.from({ length: n }, () => new DeliveryJob(aMessage(), 1, targets, false));
 
   it('sends a group up to its watermark at once and holds the rest, in order, until tokens return', () => {
     const slow = directBinding('s-slow', 'trade', 'pay-succ', { watermark: 3 });
     const jobs = jobsFor([slow], 5);
     for (const job of jobs) qos.submit(job);
-    assert.deepEqual(sent.map((s) => s.id), jobs.slice(0, 3).map((j) => j.messageId));
+    assert.deepEqual(
+      sent.map((s) => s.id),
+      jobs.slice(0, 3).map((j) => j.messageId),
+    );
     assert.equal(qos.waiting, 2);
     clock.advance(340); // one token back (3/s)
-    assert.deepEqual(sent.map((s) => s.id), jobs.slice(0, 4).map((j) => j.messageId));
+    assert.deepEqual(
+      sent.map((s) => s.id),
+      jobs.slice(0, 4).map((j) => j.messageId),
+    );
     clock.advance(340);
     assert.deepEqual([sent.map((s) => s.id), qos.waiting], [jobs.map((j) => j.messageId), 0]);
   });

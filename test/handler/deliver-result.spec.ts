@@ -10,7 +10,7 @@ import type { DeliveryRequest } from '../../handler/events';
 import type { DeliveryResult } from '../../store/contract';
 import { aMessage } from '../support/messages';
 
-describe('deliver-result stage - what an attempt\'s outcome leads to', () => {
+describe("deliver-result stage - what an attempt's outcome leads to", () => {
   const nowMs = 1_000_000_000;
   let inFlight: InFlightSet;
   let log: string[];
@@ -69,7 +69,10 @@ describe('deliver-result stage - what an attempt\'s outcome leads to', () => {
     settle(job, 's-b', false);
     await settled();
     assert.deepEqual([recorded[0].succGroups, recorded[0].failGroups, recorded[0].deliverCount], [['s-a'], ['s-b'], 2]);
-    assert.deepEqual([retried.length, retried[0].attempt, retried[0].message.succGroups, scheduled], [1, 3, ['s-a'], []]);
+    assert.deepEqual(
+      [retried.length, retried[0].attempt, retried[0].message.succGroups, scheduled],
+      [1, 3, ['s-a'], []],
+    );
   });
 
   it('schedules the retry after attempt 3 fails 5 s later (doc/architecture.md §6)', async () => {
@@ -77,7 +80,10 @@ describe('deliver-result stage - what an attempt\'s outcome leads to', () => {
     settle(job, 's-a', false);
     settle(job, 's-b', false);
     await settled();
-    assert.deepEqual([scheduled, retried.length, recorded[0].nextDeliverTime], [[nowMs + 5000], 0, (nowMs + 5000) / 1000]);
+    assert.deepEqual(
+      [scheduled, retried.length, recorded[0].nextDeliverTime],
+      [[nowMs + 5000], 0, (nowMs + 5000) / 1000],
+    );
     assert.equal(inFlight.has(job.messageId), false);
   });
 
@@ -86,7 +92,10 @@ describe('deliver-result stage - what an attempt\'s outcome leads to', () => {
     settle(job, 's-a', true);
     settle(job, 's-b', false);
     await settled();
-    assert.deepEqual(recorded.map((r) => r.succGroups), [['s-a']]);
+    assert.deepEqual(
+      recorded.map((r) => r.succGroups),
+      [['s-a']],
+    );
     assert.deepEqual(deadReasons, ['deliverLimit 3 reached; failed groups: s-b']);
     assert.deepEqual([retried.length, scheduled.length], [0, 0]);
   });
@@ -97,7 +106,10 @@ describe('deliver-result stage - what an attempt\'s outcome leads to', () => {
     settle(job, 's-a', false);
     settle(job, 's-b', false);
     await settled();
-    assert.deepEqual([log, scheduled, retried.length, inFlight.has(job.messageId)], [['error'], [nowMs + 1000], 0, false]);
+    assert.deepEqual(
+      [log, scheduled, retried.length, inFlight.has(job.messageId)],
+      [['error'], [nowMs + 1000], 0, false],
+    );
   });
 
   it('parks a message whose only missing group has no consumer online, instead of burning an attempt', async () => {

@@ -47,16 +47,22 @@ describe('deliver stage - one consumer per group', () => {
   it('counts a group with no consumer online as delivered only when it is not persistent', () => {
     deliver(job(), directBinding('s-mc', 'trade', 'pay-succ'));
     deliver(job(), directBinding('s-gone', 'trade', 'pay-succ', { persistent: false }));
-    assert.deepEqual(settled, [{ groupId: 's-mc', ok: false }, { groupId: 's-gone', ok: true }]);
+    assert.deepEqual(settled, [
+      { groupId: 's-mc', ok: false },
+      { groupId: 's-gone', ok: true },
+    ]);
   });
 
-  it('fails that group\'s attempt, once, when writing the delivery throws, and names the stage', () => {
+  it("fails that group's attempt, once, when writing the delivery throws, and names the stage", () => {
     const broken = new RecordingSession({ groupId: 's-mc', authenticated: true });
     broken.deliver = () => {
       throw new Error('socket buffer gone');
     };
     consumers.set('s-mc', [broken]);
-    assert.throws(() => deliver(job(), directBinding('s-mc', 'trade', 'pay-succ')), (e: unknown) => e instanceof StageError && e.stage === 'deliver');
+    assert.throws(
+      () => deliver(job(), directBinding('s-mc', 'trade', 'pay-succ')),
+      (e: unknown) => e instanceof StageError && e.stage === 'deliver',
+    );
     assert.deepEqual(settled, [{ groupId: 's-mc', ok: false }]);
   });
 
@@ -66,7 +72,21 @@ describe('deliver stage - one consumer per group', () => {
     assert.deepEqual([warmupWeight(warm, nowMs), warmupWeight(cold, nowMs)], [1, 0.2]);
     assert.equal(warmupWeight(cold, nowMs + 8_000), 1, 'warm once the window has passed');
     // total weight 1.2: the cold consumer gets the top 0.2/1.2 of random()'s range
-    assert.equal(pickConsumer([warm, cold], () => nowMs, () => 0.8), warm);
-    assert.equal(pickConsumer([warm, cold], () => nowMs, () => 0.85), cold);
+    assert.equal(
+      pickConsumer(
+        [warm, cold],
+        () => nowMs,
+        () => 0.8,
+      ),
+      warm,
+    );
+    assert.equal(
+      pickConsumer(
+        [warm, cold],
+        () => nowMs,
+        () => 0.85,
+      ),
+      cold,
+    );
   });
 });

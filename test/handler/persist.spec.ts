@@ -25,7 +25,10 @@ describe('persist stage - store-ack after the store', () => {
     storeErrors = [];
     session = new RecordingSession({ groupId: 'p-trade', authenticated: true });
     persist = createPersistStage({
-      store, inFlight, txCheckAgeSec: 6, nowMs: () => nowMs,
+      store,
+      inFlight,
+      txCheckAgeSec: 6,
+      nowMs: () => nowMs,
       onStoreError: (_e, id) => storeErrors.push(id),
       onStored: () => undefined,
       toDeliverPrepare: (r) => delivered.push(r),
@@ -35,7 +38,15 @@ describe('persist stage - store-ack after the store', () => {
 
   const event = (overrides = {}): CheckedPublish => {
     const stored = aMessage(overrides);
-    return { session, opaque: 4, message: { cmdType: 0x12, header: stored.header, body: 'hello' }, raw: Buffer.from('raw'), receivedAtMs: 1, stored, rawIsDeliverable: true };
+    return {
+      session,
+      opaque: 4,
+      message: { cmdType: 0x12, header: stored.header, body: 'hello' },
+      raw: Buffer.from('raw'),
+      receivedAtMs: 1,
+      stored,
+      rawIsDeliverable: true,
+    };
   };
 
   it('acks true only once the save resolved, then hands a committed message to its first delivery', async () => {
@@ -46,12 +57,19 @@ describe('persist stage - store-ack after the store', () => {
     store.save = async (m) => (await saved(m), await new Promise<void>((r) => (durable = r)));
     const persisting = persist(e);
     await new Promise((r) => setImmediate(r));
-    assert.deepEqual([session.storeAcks, delivered, inFlight.isStoring(id)], [[], [], true], 'nothing said while the store writes');
+    assert.deepEqual(
+      [session.storeAcks, delivered, inFlight.isStoring(id)],
+      [[], [], true],
+      'nothing said while the store writes',
+    );
     durable();
     await persisting;
     assert.deepEqual(session.storeAcks, [{ opaque: 4, messageId: id, status: true, feedback: '' }]);
     assert.equal(inFlight.isStoring(id), false);
-    assert.deepEqual(delivered.map((r) => [r.attempt, r.fly, r.wire]), [[1, false, e.raw]]);
+    assert.deepEqual(
+      delivered.map((r) => [r.attempt, r.fly, r.wire]),
+      [[1, false, e.raw]],
+    );
   });
 
   it('stores a prepared message without delivering it, its first check-back due txCheckAgeSec later', async () => {
@@ -64,14 +82,23 @@ describe('persist stage - store-ack after the store', () => {
   it('delivers a fly message without storing it', async () => {
     const e = event({ fly: true });
     await persist(e);
-    assert.deepEqual([session.storeAcks[0].status, delivered[0].fly, await store.get(e.stored.header.messageId)], [true, true, undefined]);
+    assert.deepEqual(
+      [session.storeAcks[0].status, delivered[0].fly, await store.get(e.stored.header.messageId)],
+      [true, true, undefined],
+    );
   });
 
-  it('acks a producer\'s retry of a stored message as a duplicate, without a second delivery', async () => {
+  it("acks a producer's retry of a stored message as a duplicate, without a second delivery", async () => {
     const e = event();
     await persist(e);
     await persist({ ...e, stored: { ...e.stored } });
-    assert.deepEqual(session.storeAcks.map((a) => [a.status, a.feedback]), [[true, ''], [true, 'duplicate: already stored']]);
+    assert.deepEqual(
+      session.storeAcks.map((a) => [a.status, a.feedback]),
+      [
+        [true, ''],
+        [true, 'duplicate: already stored'],
+      ],
+    );
     assert.equal(delivered.length, 1);
   });
 

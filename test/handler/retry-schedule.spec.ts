@@ -4,13 +4,21 @@ import { parkRecheckSec, REDELIVERY_WINDOWS, retryDelaySec } from '../../handler
 
 describe('retry schedule - doc/architecture.md §6 table', () => {
   const rows: [failedAttempt: number, delaySec: number][] = [
-    [1, 0], [2, 0], // attempts 2 and 3 are immediate
-    [3, 5], [9, 5],
-    [10, 10], [19, 10],
-    [20, 20], [29, 20],
-    [30, 40], [39, 40],
-    [40, 80], [49, 80],
-    [50, 160], [99, 160], [1000, 160],
+    [1, 0],
+    [2, 0], // attempts 2 and 3 are immediate
+    [3, 5],
+    [9, 5],
+    [10, 10],
+    [19, 10],
+    [20, 20],
+    [29, 20],
+    [30, 40],
+    [39, 40],
+    [40, 80],
+    [49, 80],
+    [50, 160],
+    [99, 160],
+    [1000, 160],
   ];
   for (const [failedAttempt, delaySec] of rows) {
     it(`waits ${delaySec} s after attempt ${failedAttempt} failed`, () => {
@@ -19,7 +27,8 @@ describe('retry schedule - doc/architecture.md §6 table', () => {
   }
 
   it('covers every attempt from 1 up, without gaps or overlaps', () => {
-    for (let i = 1; i < REDELIVERY_WINDOWS.length; i++) assert.equal(REDELIVERY_WINDOWS[i].fromAttempt, REDELIVERY_WINDOWS[i - 1].toAttempt + 1);
+    for (let i = 1; i < REDELIVERY_WINDOWS.length; i++)
+      assert.equal(REDELIVERY_WINDOWS[i].fromAttempt, REDELIVERY_WINDOWS[i - 1].toAttempt + 1);
     assert.equal(REDELIVERY_WINDOWS[0].fromAttempt, 1);
   });
 

@@ -18,8 +18,11 @@ describe('tx-ack stage - decisions on a memory store', () => {
   let inFlight: InFlightSet;
   const refusals: { opaque: number; messageId: string; status: boolean; feedback: string }[] = [];
   const session = (id: number, groupId = 'p-trade') => ({
-    id, groupId, remote: '127.0.0.1:1',
-    sendStoreAck: (opaque: number, messageId: string, status: boolean, feedback: string) => refusals.push({ opaque, messageId, status, feedback }),
+    id,
+    groupId,
+    remote: '127.0.0.1:1',
+    sendStoreAck: (opaque: number, messageId: string, status: boolean, feedback: string) =>
+      refusals.push({ opaque, messageId, status, feedback }),
   });
   const producer = session(7);
 
@@ -72,7 +75,10 @@ describe('tx-ack stage - decisions on a memory store', () => {
 
   it('rollback deletes it and delivers nothing', async () => {
     const message = await prepared();
-    assert.equal(await txAck({ header: message.header, status: TxStatus.ROLLBACK, feedback: 'card declined' }, producer, 1), 'rollback');
+    assert.equal(
+      await txAck({ header: message.header, status: TxStatus.ROLLBACK, feedback: 'card declined' }, producer, 1),
+      'rollback',
+    );
     assert.equal(await store.get(message.header.messageId), undefined);
     assert.deepEqual(delivered, []);
   });
@@ -80,8 +86,14 @@ describe('tx-ack stage - decisions on a memory store', () => {
   it('a second commit is a duplicate, a rollback after commit is refused and deletes nothing', async () => {
     const message = await prepared();
     await txAck({ header: message.header, status: TxStatus.COMMIT, feedback: '' }, producer, 1);
-    assert.equal(await txAck({ header: message.header, status: TxStatus.COMMIT, feedback: '' }, producer, 1), 'duplicate');
-    assert.equal(await txAck({ header: message.header, status: TxStatus.ROLLBACK, feedback: '' }, producer, 1), 'refused');
+    assert.equal(
+      await txAck({ header: message.header, status: TxStatus.COMMIT, feedback: '' }, producer, 1),
+      'duplicate',
+    );
+    assert.equal(
+      await txAck({ header: message.header, status: TxStatus.ROLLBACK, feedback: '' }, producer, 1),
+      'refused',
+    );
     assert.ok(await store.get(message.header.messageId));
     assert.equal(delivered.length, 1);
   });
@@ -96,7 +108,10 @@ describe('tx-ack stage - decisions on a memory store', () => {
     const message = await prepared();
     const id = message.header.messageId;
     checks.sent(id, producer.id, Date.now());
-    assert.equal(await txAck({ header: message.header, status: TxStatus.UNKNOWN, feedback: '' }, producer, 1), 'unknown');
+    assert.equal(
+      await txAck({ header: message.header, status: TxStatus.UNKNOWN, feedback: '' }, producer, 1),
+      'unknown',
+    );
     assert.equal(checks.isChecking(id), false);
     assert.equal(checks.unanswered(id), false, 'the producer answered: it is not passed over next time');
     assert.deepEqual(outcomes.at(-1), { id, outcome: 'unknown', answeredCheck: true });
@@ -107,7 +122,10 @@ describe('tx-ack stage - decisions on a memory store', () => {
     const message = await prepared();
     const id = message.header.messageId;
     checks.sent(id, 1, Date.now());
-    assert.equal(await txAck({ header: message.header, status: TxStatus.COMMIT, feedback: '' }, session(2), 1), 'commit');
+    assert.equal(
+      await txAck({ header: message.header, status: TxStatus.COMMIT, feedback: '' }, session(2), 1),
+      'commit',
+    );
     assert.deepEqual(outcomes.at(-1), { id, outcome: 'commit', answeredCheck: false });
     assert.equal(checks.isChecking(id), false, 'decided: nothing left to check');
   });
@@ -123,14 +141,20 @@ describe('tx-ack stage - decisions on a memory store', () => {
 
   it('a decision for a message the store does not hold is reported, not applied', async () => {
     const message = aMessage({ commit: false });
-    assert.equal(await txAck({ header: message.header, status: TxStatus.COMMIT, feedback: '' }, producer, 1), 'unknownMessage');
+    assert.equal(
+      await txAck({ header: message.header, status: TxStatus.COMMIT, feedback: '' }, producer, 1),
+      'unknownMessage',
+    );
     assert.deepEqual(delivered, []);
   });
 
   it('a commit arriving after the final action dead-lettered the message is refused (re-drive it from the dead letters)', async () => {
     const message = await prepared();
     await store.deadLetter(message.header.messageId, 'tx rolled back by the final action');
-    assert.equal(await txAck({ header: message.header, status: TxStatus.COMMIT, feedback: '' }, producer, 1), 'refused');
+    assert.equal(
+      await txAck({ header: message.header, status: TxStatus.COMMIT, feedback: '' }, producer, 1),
+      'refused',
+    );
     assert.deepEqual(delivered, []);
     assert.equal((await store.listDeadLetters({ limit: 10 })).length, 1);
   });
@@ -139,12 +163,28 @@ describe('tx-ack stage - decisions on a memory store', () => {
     const message = await prepared();
     const id = message.header.messageId;
     const intruder = session(9, 's-other');
-    assert.equal(await txAck({ header: message.header, status: TxStatus.ROLLBACK, feedback: '' }, intruder, 41), 'notPublishingGroup');
-    assert.equal(await txAck({ header: message.header, status: TxStatus.COMMIT, feedback: '' }, intruder, 42), 'notPublishingGroup');
+    assert.equal(
+      await txAck({ header: message.header, status: TxStatus.ROLLBACK, feedback: '' }, intruder, 41),
+      'notPublishingGroup',
+    );
+    assert.equal(
+      await txAck({ header: message.header, status: TxStatus.COMMIT, feedback: '' }, intruder, 42),
+      'notPublishingGroup',
+    );
     assert.equal((await store.get(id))?.header.commit, false, 'still prepared');
     assert.deepEqual(delivered, []);
-    assert.deepEqual(refusals.map((r) => [r.opaque, r.messageId, r.status]), [[41, id, false], [42, id, false]]);
+    assert.deepEqual(
+      refusals.map((r) => [r.opaque, r.messageId, r.status]),
+      [
+        [41, id, false],
+        [42, id, false],
+      ],
+    );
     assert.match(refusals[0].feedback, /^Not The Publishing Group/);
-    assert.equal(await txAck({ header: message.header, status: TxStatus.COMMIT, feedback: '' }, producer, 43), 'commit', 'its own group still decides it');
+    assert.equal(
+      await txAck({ header: message.header, status: TxStatus.COMMIT, feedback: '' }, producer, 43),
+      'commit',
+      'its own group still decides it',
+    );
   });
 });

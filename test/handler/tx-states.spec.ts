@@ -35,13 +35,18 @@ describe('tx states - the transition table (handler/tx-states.ts)', () => {
     const refused = events.filter((event) => !isLegal(from, event));
     it(`${from} refuses ${refused.join(', ') || 'nothing'}`, () => {
       for (const event of refused) {
-        assert.throws(() => nextTxState(from, event), (error: unknown) => error instanceof IllegalTxMove && error.from === from && error.event === event);
+        assert.throws(
+          () => nextTxState(from, event),
+          (error: unknown) => error instanceof IllegalTxMove && error.from === from && error.event === event,
+        );
       }
     });
   }
 
   it('holds exactly the rows above (nothing hidden in the table)', () => {
-    const rows = Object.entries(TX_MOVES).flatMap(([from, moves]) => Object.entries(moves).map(([event, to]) => `${from}|${event}|${to}`));
+    const rows = Object.entries(TX_MOVES).flatMap(([from, moves]) =>
+      Object.entries(moves).map(([event, to]) => `${from}|${event}|${to}`),
+    );
     assert.deepEqual(rows.sort(), legal.map((r) => r.join('|')).sort());
   });
 

@@ -11,7 +11,11 @@ import { RecordingSession } from '../support/recording-session';
 const packets: ClientPacket[] = [
   { kind: 'heartbeat', opaque: 1, heartbeat: { version: 1 }, raw: Buffer.alloc(0) },
   { kind: 'publish', opaque: 2, message: { cmdType: 0x12, header: aHeader(), body: 'x' }, raw: Buffer.alloc(0) },
-  { kind: 'deliverAck', opaque: 3, ack: { messageId: 'a'.repeat(32), topic: 'trade', messageType: 'pay-succ', groupId: 'g', status: true } },
+  {
+    kind: 'deliverAck',
+    opaque: 3,
+    ack: { messageId: 'a'.repeat(32), topic: 'trade', messageType: 'pay-succ', groupId: 'g', status: true },
+  },
   { kind: 'txAck', opaque: 4, ack: { header: aHeader(), status: TxStatus.COMMIT, feedback: '' } },
 ];
 
@@ -19,12 +23,20 @@ describe('validate stage - CONN_META first', () => {
   it('refuses every other packet before the connection authenticated', () => {
     const session = new RecordingSession();
     for (const packet of packets) {
-      assert.throws(() => validatePacket(session, packet), (e: unknown) => e instanceof ProtocolError && e.rule === 'order' && e.message === `${packet.kind} before CONN_META`);
+      assert.throws(
+        () => validatePacket(session, packet),
+        (e: unknown) =>
+          e instanceof ProtocolError && e.rule === 'order' && e.message === `${packet.kind} before CONN_META`,
+      );
     }
   });
 
   it('lets CONN_META through on a new connection, and everything once authenticated', () => {
-    validatePacket(new RecordingSession(), { kind: 'connMeta', opaque: 1, meta: { groupId: 'g', secretKey: 'k', warmingupSec: 0 } });
+    validatePacket(new RecordingSession(), {
+      kind: 'connMeta',
+      opaque: 1,
+      meta: { groupId: 'g', secretKey: 'k', warmingupSec: 0 },
+    });
     const session = new RecordingSession({ groupId: 'g', authenticated: true });
     for (const packet of packets) validatePacket(session, packet);
   });

@@ -71,8 +71,16 @@ export interface BrokerProcess {
  * dist/server/cli.js args...`, server/cli.ts) and resolves once it prints its ready line.
  * `cli` is another copy of server/cli.js (an installed package's).
  */
-export async function startBrokerProcess(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 20_000, cli = CLI_PATH): Promise<BrokerProcess> {
-  const child = spawn(process.execPath, ['--initial-old-space-size=64', cli, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startBrokerProcess(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 20_000,
+  cli = CLI_PATH,
+): Promise<BrokerProcess> {
+  const child = spawn(process.execPath, ['--initial-old-space-size=64', cli, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let log = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     log += chunk.toString();
@@ -81,7 +89,10 @@ export async function startBrokerProcess(args: string[], env: NodeJS.ProcessEnv 
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
   const address = await new Promise<string>((res, rej) => {
     let out = '';
-    const timer = setTimeout(() => rej(new Error(`kiteq-server not ready after ${timeoutMs} ms; log:\n${log}`)), timeoutMs);
+    const timer = setTimeout(
+      () => rej(new Error(`kiteq-server not ready after ${timeoutMs} ms; log:\n${log}`)),
+      timeoutMs,
+    );
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const line = out.split('\n').find((l) => l.includes('"event":"ready"'));

@@ -15,7 +15,10 @@ export function countdown(n: number, timeoutMs: number, what = 'events'): Countd
     resolve = res;
     reject = rej;
   });
-  const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms: ${count} of ${n} ${what}`)), timeoutMs);
+  const timer = setTimeout(
+    () => reject(new Error(`timed out after ${timeoutMs} ms: ${count} of ${n} ${what}`)),
+    timeoutMs,
+  );
   if (n <= 0) {
     clearTimeout(timer);
     resolve();
@@ -36,7 +39,12 @@ export function countdown(n: number, timeoutMs: number, what = 'events'): Countd
 }
 
 /** Polls an external condition (a znode, a row, a file) until it holds; rejects after timeoutMs. */
-export async function eventually<T>(probe: () => T | Promise<T>, timeoutMs: number, what: string, everyMs = 50): Promise<T> {
+export async function eventually<T>(
+  probe: () => T | Promise<T>,
+  timeoutMs: number,
+  what: string,
+  everyMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -46,7 +54,8 @@ export async function eventually<T>(probe: () => T | Promise<T>, timeoutMs: numb
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
@@ -54,7 +63,10 @@ export async function eventually<T>(probe: () => T | Promise<T>, timeoutMs: numb
 /** Resolves when emitter emits `event` (first argument), rejects after timeoutMs. */
 export function once<T = unknown>(emitter: NodeJS.EventEmitter, event: string, timeoutMs: number): Promise<T> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for "${event}"`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`timed out after ${timeoutMs} ms waiting for "${event}"`)),
+      timeoutMs,
+    );
     emitter.once(event, (value: T) => {
       clearTimeout(timer);
       resolve(value);

@@ -39,7 +39,11 @@ export class FakeBroker {
     const { groupId, secretKey } = decodeConnMeta(meta.body);
     this.handshakes++;
     const refusal = options.refuse?.(groupId, secretKey) ?? null;
-    connection.sendPacket(meta.opaque, CmdType.CONN_AUTH, encodeConnAuthAck({ status: refusal === null, feedback: refusal ?? '' }));
+    connection.sendPacket(
+      meta.opaque,
+      CmdType.CONN_AUTH,
+      encodeConnAuthAck({ status: refusal === null, feedback: refusal ?? '' }),
+    );
     if (refusal !== null) return void connection.socket.end();
     this.connections.push(connection);
     const waiters = this.waiters;
@@ -51,7 +55,15 @@ export class FakeBroker {
   connection(n: number, timeoutMs: number): Promise<RawClient> {
     if (this.connections.length > n) return Promise.resolve(this.connections[n]);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`fake broker ${this.address}: ${this.connections.length} connections, connection #${n} not within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `fake broker ${this.address}: ${this.connections.length} connections, connection #${n} not within ${timeoutMs} ms`,
+            ),
+          ),
+        timeoutMs,
+      );
       const check = () => {
         if (this.connections.length <= n) return void this.waiters.push(check);
         clearTimeout(timer);

@@ -30,7 +30,8 @@ export async function startKiteqProxy(brokerAddress: string, rule: DeliveryRule)
       try {
         decoder.push(chunk, (frame) => {
           if (!isMessageCmd(frame.cmdType)) return void out.push(encodePacket(frame.opaque, frame.cmdType, frame.body));
-          for (const f of rule({ ...frame, body: Buffer.from(frame.body) })) out.push(encodePacket(f.opaque, f.cmdType, f.body));
+          for (const f of rule({ ...frame, body: Buffer.from(frame.body) }))
+            out.push(encodePacket(f.opaque, f.cmdType, f.body));
         });
       } catch {
         client.destroy(); // a frame the broker should never send: the test fails on the missing deliveries

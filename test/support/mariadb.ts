@@ -49,9 +49,10 @@ export async function freshTestDatabase(): Promise<TestDatabase> {
       return `mysql://${hostPort}?${query.toString()}`;
     },
     async drop() {
-      const [rows] = await sql.query('SELECT schema_name AS name FROM information_schema.schemata WHERE schema_name LIKE ?', [
-        `${db}\\_%`,
-      ]);
+      const [rows] = await sql.query(
+        'SELECT schema_name AS name FROM information_schema.schemata WHERE schema_name LIKE ?',
+        [`${db}\\_%`],
+      );
       for (const { name } of rows as { name: string }[]) await sql.query(`DROP DATABASE IF EXISTS \`${name}\``);
       await sql.end();
     },

@@ -25,10 +25,12 @@ export class RawClient {
       }),
     );
     socket.on('error', () => undefined);
-    this.closed = new Promise((resolve) => socket.once('close', () => {
-      this.isClosed = true;
-      resolve();
-    }));
+    this.closed = new Promise((resolve) =>
+      socket.once('close', () => {
+        this.isClosed = true;
+        resolve();
+      }),
+    );
   }
 
   /** The server side of a fake broker's connection (test/support/fake-broker.ts). */
@@ -40,7 +42,9 @@ export class RawClient {
   static connect(address: string, localAddress?: string): Promise<RawClient> {
     const i = address.lastIndexOf(':');
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: address.slice(0, i), port: Number(address.slice(i + 1)), localAddress }, () => resolve(new RawClient(socket)));
+      const socket = connect({ host: address.slice(0, i), port: Number(address.slice(i + 1)), localAddress }, () =>
+        resolve(new RawClient(socket)),
+      );
       socket.once('error', reject);
     });
   }
@@ -73,7 +77,9 @@ export class RawClient {
   closedWithin(timeoutMs: number): Promise<void> {
     return Promise.race([
       this.closed,
-      new Promise<void>((_, reject) => setTimeout(() => reject(new Error(`connection still open after ${timeoutMs} ms`)), timeoutMs)),
+      new Promise<void>((_, reject) =>
+        setTimeout(() => reject(new Error(`connection still open after ${timeoutMs} ms`)), timeoutMs),
+      ),
     ]);
   }
 

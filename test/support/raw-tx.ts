@@ -11,13 +11,26 @@ import { encodeMessage } from '../../protocol/messages/message';
 import type { RawClient } from './raw-client';
 
 /** Publishes a string message and resolves with the broker's MessageStoreAck for it. */
-export async function publish(client: RawClient, opaque: number, header: MessageHeader, body = 'paid'): Promise<MessageStoreAck> {
+export async function publish(
+  client: RawClient,
+  opaque: number,
+  header: MessageHeader,
+  body = 'paid',
+): Promise<MessageStoreAck> {
   client.sendPacket(opaque, CmdType.STRING_MESSAGE, encodeMessage({ cmdType: CmdType.STRING_MESSAGE, header, body }));
-  return decodeStoreAck((await client.next((f) => f.cmdType === CmdType.MESSAGE_STORE_ACK && f.opaque === opaque)).body);
+  return decodeStoreAck(
+    (await client.next((f) => f.cmdType === CmdType.MESSAGE_STORE_ACK && f.opaque === opaque)).body,
+  );
 }
 
 /** A TX_ACK decision with the client's own opaque (KiteQ's sendTxAck: no reply awaited). */
-export function decide(client: RawClient, opaque: number, header: MessageHeader, status: TxStatusCode, feedback = ''): void {
+export function decide(
+  client: RawClient,
+  opaque: number,
+  header: MessageHeader,
+  status: TxStatusCode,
+  feedback = '',
+): void {
   client.sendPacket(opaque, CmdType.TX_ACK, encodeTxAck({ header, status, feedback }));
 }
 
@@ -27,18 +40,34 @@ export function isCheckBack(messageId: string): (f: Frame) => boolean {
 }
 
 /** The next check-back about messageId, with the server's opaque to answer on. */
-export async function nextCheckBack(client: RawClient, messageId: string, timeoutMs: number): Promise<{ opaque: number; ack: TxAck }> {
+export async function nextCheckBack(
+  client: RawClient,
+  messageId: string,
+  timeoutMs: number,
+): Promise<{ opaque: number; ack: TxAck }> {
   const frame = await client.next(isCheckBack(messageId), timeoutMs);
   return { opaque: frame.opaque, ack: decodeTxAck(frame.body) };
 }
 
 /** Is this frame a delivery of messageId? */
 export function isDeliveryOf(messageId: string): (f: Frame) => boolean {
-  return (f) => (f.cmdType === CmdType.STRING_MESSAGE || f.cmdType === CmdType.BYTES_MESSAGE) && decodeMessage(f.cmdType, f.body).header.messageId === messageId;
+  return (f) =>
+    (f.cmdType === CmdType.STRING_MESSAGE || f.cmdType === CmdType.BYTES_MESSAGE) &&
+    decodeMessage(f.cmdType, f.body).header.messageId === messageId;
 }
 
 /** Acks a delivery frame as consumer group `groupId` would. */
 export function ackDelivery(client: RawClient, frame: Frame, groupId: string): void {
   const { header } = decodeMessage(frame.cmdType as typeof CmdType.STRING_MESSAGE, frame.body);
-  client.sendPacket(frame.opaque, CmdType.DELIVER_ACK, encodeDeliverAck({ messageId: header.messageId, topic: header.topic, messageType: header.messageType, groupId, status: true }));
+  client.sendPacket(
+    frame.opaque,
+    CmdType.DELIVER_ACK,
+    encodeDeliverAck({
+      messageId: header.messageId,
+      topic: header.topic,
+      messageType: header.messageType,
+      groupId,
+      status: true,
+    }),
+  );
 }

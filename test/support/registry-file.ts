@@ -6,7 +6,11 @@ import { type Binding, BindType } from '../../binding/binding';
 
 const bindTypeName = { [BindType.DIRECT]: 'direct', [BindType.REGX]: 'regx', [BindType.FANOUT]: 'fanout' } as const;
 
-export function writeRegistryFile(dir: string, brokers: { address: string; topics: string[] }[], bindings: Binding[]): string {
+export function writeRegistryFile(
+  dir: string,
+  brokers: { address: string; topics: string[] }[],
+  bindings: Binding[],
+): string {
   const path = join(dir, 'registry.yaml');
   const doc = {
     brokers: brokers.map((b) => ({ ...b, env: 'test' })),

@@ -13,18 +13,25 @@ export interface SegmentRecord {
   id: string;
 }
 
-const TYPE_NAMES = { [RecordType.MESSAGE]: 'message', [RecordType.STATE]: 'state', [RecordType.DELETE]: 'delete' } as const;
+const TYPE_NAMES = {
+  [RecordType.MESSAGE]: 'message',
+  [RecordType.STATE]: 'state',
+  [RecordType.DELETE]: 'delete',
+} as const;
 
 /** the segment files of a store directory, in id (write) order */
 export function segmentFiles(dir: string): string[] {
-  return readdirSync(dir).filter((f) => /^seg-\d{10}\.log$/.test(f)).sort().map((f) => join(dir, f));
+  return readdirSync(dir)
+    .filter((f) => /^seg-\d{10}\.log$/.test(f))
+    .sort()
+    .map((f) => join(dir, f));
 }
 
 /** the intact records from the start of the file up to the first that is not */
 export function recordsIn(file: string): SegmentRecord[] {
   const bytes = readFileSync(file);
   const out: SegmentRecord[] = [];
-  for (let pos = 0; checkFrame(bytes, pos, bytes.length) === 'ok'; ) {
+  for (let pos = 0; checkFrame(bytes, pos, bytes.length) === 'ok';) {
     const length = RECORD_HEADER_BYTES + bytes.readUInt32LE(pos);
     const type = TYPE_NAMES[bytes[pos + 8] as 1 | 2 | 3];
     out.push({ offset: pos, length, type, id: new Reader(bytes, pos + RECORD_HEADER_BYTES).str() });

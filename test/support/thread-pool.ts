@@ -18,7 +18,10 @@ export function holdThreadPool(): HeldPool {
   const fifos = Array.from({ length: threads }, (_, i) => join(dir, `fifo-${i}`));
   execFileSync('mkfifo', fifos);
   // An open for reading blocks until the FIFO has a writer: one pool thread each, queued in order.
-  const held = fifos.map((path) => new Promise<number>((resolve, reject) => open(path, 'r', (error, fd) => (error ? reject(error) : resolve(fd)))));
+  const held = fifos.map(
+    (path) =>
+      new Promise<number>((resolve, reject) => open(path, 'r', (error, fd) => (error ? reject(error) : resolve(fd)))),
+  );
   let released: Promise<void> | undefined;
   return {
     release() {

@@ -11,7 +11,13 @@ const JAVA_DIR = '/usr/share/java';
 // the log4j binding is the only thing we add, so logs land in a file per server.
 const CLASSPATH_JARS = ['zookeeper.jar', 'slf4j-log4j12.jar', 'log4j-1.2.jar'];
 const MAIN_CLASS = 'org.apache.zookeeper.server.quorum.QuorumPeerMain';
-const JVM_FLAGS = ['-Xms32m', '-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Dzookeeper.jmx.log4j.disable=true'];
+const JVM_FLAGS = [
+  '-Xms32m',
+  '-Xmx256m',
+  '-XX:+UseSerialGC',
+  '-XX:TieredStopAtLevel=1',
+  '-Dzookeeper.jmx.log4j.disable=true',
+];
 
 export interface ZooKeeperOptions {
   /** ZooKeeper's tick; sessions expire after (negotiated timeout), min 2 ticks. Default 200 ms. */
@@ -86,10 +92,21 @@ export async function startZooKeeper(options: ZooKeeperOptions = {}): Promise<Zo
   const classpathJars = checkInstalled();
   const baseDir = mkdtempSync(join(tmpdir(), 'kiteq-zk-'));
   const port = await freePort();
-  const node = new JavaZooKeeper(1, baseDir, classpathJars, configText(options, baseDir, port, []), port, options.startTimeoutMs);
+  const node = new JavaZooKeeper(
+    1,
+    baseDir,
+    classpathJars,
+    configText(options, baseDir, port, []),
+    port,
+    options.startTimeoutMs,
+  );
   try {
     await node.start();
-    await waitFor(async () => (await node.mode()) === 'standalone', options.startTimeoutMs ?? 30_000, () => node.describe());
+    await waitFor(
+      async () => (await node.mode()) === 'standalone',
+      options.startTimeoutMs ?? 30_000,
+      () => node.describe(),
+    );
   } catch (error) {
     await node.kill('SIGKILL');
     rmSync(baseDir, { recursive: true, force: true });
@@ -108,13 +125,22 @@ export async function startZooKeeper(options: ZooKeeperOptions = {}): Promise<Zo
 export async function startEnsemble(size = 3, options: ZooKeeperOptions = {}): Promise<ZooKeeperEnsemble> {
   const classpathJars = checkInstalled();
   const baseDir = mkdtempSync(join(tmpdir(), 'kiteq-zk-ensemble-'));
-  const ports = await Promise.all(Array.from({ length: size }, async () => [await freePort(), await freePort(), await freePort()]));
+  const ports = await Promise.all(
+    Array.from({ length: size }, async () => [await freePort(), await freePort(), await freePort()]),
+  );
   const servers = ports.map(([, peer, election], i) => `server.${i + 1}=127.0.0.1:${peer}:${election}`);
   // an ensemble elects over several ticks; 200 ms ticks keep it quick but not flaky on 2 cores
   const ensembleOptions = { tickTimeMs: 200, ...options };
   const nodes = ports.map(([client], i) => {
     const dir = join(baseDir, `node${i + 1}`);
-    return new JavaZooKeeper(i + 1, dir, classpathJars, configText(ensembleOptions, dir, client, servers), client, options.startTimeoutMs);
+    return new JavaZooKeeper(
+      i + 1,
+      dir,
+      classpathJars,
+      configText(ensembleOptions, dir, client, servers),
+      client,
+      options.startTimeoutMs,
+    );
   });
   const ensemble: ZooKeeperEnsemble = {
     connectString: nodes.map((n) => n.connectString).join(','),
@@ -203,7 +229,8 @@ class JavaZooKeeper implements ZooKeeperNode {
     // serving, not just listening: ruok → imok, then srvr names a mode
     await waitFor(
       async () => {
-        if (!this.child) throw new Error(`ZooKeeper node ${this.id} exited while starting: ${stderr}\n${this.logTail()}`);
+        if (!this.child)
+          throw new Error(`ZooKeeper node ${this.id} exited while starting: ${stderr}\n${this.logTail()}`);
         return (await fourLetterWord(this.port, 'ruok')) === 'imok';
       },
       this.startTimeoutMs,
@@ -253,7 +280,9 @@ class JavaZooKeeper implements ZooKeeperNode {
 
 /** Kills the java process when our stdin pipe closes, i.e. when the test process dies even by SIGKILL. */
 function startWatchdog(javaPid: number): ChildProcess {
-  const watchdog = spawn('sh', ['-c', `read _ignored; kill -KILL ${javaPid} 2>/dev/null`], { stdio: ['pipe', 'ignore', 'ignore'] });
+  const watchdog = spawn('sh', ['-c', `read _ignored; kill -KILL ${javaPid} 2>/dev/null`], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
   watchdog.unref();
   (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
   return watchdog;
@@ -263,10 +292,13 @@ function checkInstalled(): string[] {
   const jars = CLASSPATH_JARS.map((jar) => join(JAVA_DIR, jar));
   const missing = jars.filter((jar) => !existsSync(jar));
   if (missing.length > 0) {
-    throw new Error(`ZooKeeper is not installed (missing ${missing.join(', ')}): run "bash build.sh" (apt-get install zookeeper)`);
+    throw new Error(
+      `ZooKeeper is not installed (missing ${missing.join(', ')}): run "bash build.sh" (apt-get install zookeeper)`,
+    );
   }
   const javaFound = (process.env.PATH ?? '').split(':').some((dir) => dir !== '' && existsSync(join(dir, 'java')));
-  if (!javaFound) throw new Error('java is not on PATH: run "bash build.sh" (apt-get install default-jre-headless zookeeper)');
+  if (!javaFound)
+    throw new Error('java is not on PATH: run "bash build.sh" (apt-get install default-jre-headless zookeeper)');
   return jars;
 }
 
@@ -313,7 +345,11 @@ function freePort(): Promise<number> {
   });
 }
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number, describe: () => string | Promise<string>): Promise<void> {
+async function waitFor(
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  describe: () => string | Promise<string>,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return;
@@ -323,7 +359,10 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number, describ
 }
 
 /** The ensemble node that serves this session (4lw `cons` lists each connection's sid), if any. */
-export async function nodeServingSession(nodes: ZooKeeperNode[], sessionIdHex: string): Promise<ZooKeeperNode | undefined> {
+export async function nodeServingSession(
+  nodes: ZooKeeperNode[],
+  sessionIdHex: string,
+): Promise<ZooKeeperNode | undefined> {
   const sid = `sid=0x${sessionIdHex.replace(/^0+/, '')}`;
   for (const node of nodes) if ((await fourLetterWord(node.port, 'cons')).includes(sid)) return node;
   return undefined;
@@ -332,6 +371,7 @@ export async function nodeServingSession(nodes: ZooKeeperNode[], sessionIdHex: s
 /** Whether the server (standalone or leader) still tracks this session (4lw `dump`). */
 export async function sessionKnown(node: ZooKeeperNode, sessionIdHex: string): Promise<boolean> {
   const dump = await fourLetterWord(node.port, 'dump');
-  if (!dump.includes('SessionTracker')) throw new Error(`node ${node.id} did not answer dump: ${JSON.stringify(dump.slice(0, 200))}`);
+  if (!dump.includes('SessionTracker'))
+    throw new Error(`node ${node.id} did not answer dump: ${JSON.stringify(dump.slice(0, 200))}`);
   return dump.includes(`0x${sessionIdHex.replace(/^0+/, '')}\n`);
 }
