@@ -8,45 +8,17 @@
 // the store writes now), `unrecorded` leaves them due at their publish time (what a restart found
 // before parks were written). `run` starts a broker on the store, a consumer of s-live and a
 // producer sending 200 msg/s to it, and prints one line a second: publish→deliver p50/p99/max.
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { directBinding } from '../binding/binding';
 import { buildStringMessage, KiteQClient } from '../client';
-import { CmdType } from '../protocol/commands';
 import { Broker } from '../server/broker';
 import { DEFAULT_CONFIG } from '../server/config';
 import { silentLogger } from '../server/logger';
-import type { StoredMessage } from '../store/contract';
 import { openFileStore } from '../store/file';
+import { storedMessage } from './stored-message';
 import { writeRegistryFile } from '../test/support/registry-file';
-
-function message(body: Buffer, now: number): StoredMessage {
-  return {
-    header: {
-      messageId: randomUUID().replace(/-/g, ''),
-      topic: 'trade',
-      messageType: 'pay-succ',
-      expiredTime: now + 86_400,
-      deliverLimit: 100,
-      groupId: 'p-trade',
-      commit: true,
-      fly: false,
-      properties: [],
-      createTime: now,
-    },
-    msgType: CmdType.BYTES_MESSAGE,
-    body,
-    publishTime: now,
-    deliverCount: 0,
-    succGroups: [],
-    failGroups: [],
-    nextDeliverTime: now,
-    checkCount: 0,
-    kiteServer: '127.0.0.1:13800',
-  };
-}
 
 async function fill(dir: string, total: number, recorded: boolean): Promise<void> {
   const store = openFileStore(`file://${dir}`, { serverName: '127.0.0.1:13800' });
@@ -55,7 +27,7 @@ async function fill(dir: string, total: number, recorded: boolean): Promise<void
   const started = Date.now();
   for (let i = 0; i < total; i += 1000) {
     const now = Math.floor(Date.now() / 1000);
-    const batch = Array.from({ length: Math.min(1000, total - i) }, () => message(body, now - 120));
+    const batch = Array.from({ length: Math.min(1000, total - i) }, () => storedMessage(body, now - 120, 86_400));
     await store.saveBatch(batch);
     if (recorded) {
       await Promise.all(

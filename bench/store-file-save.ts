@@ -2,40 +2,11 @@
 // 512-byte bodies, default fsync=batch. Prints saves/s, fsyncs and ops per fsync (group commit).
 //   npx tsc -p tsconfig.json --outDir /tmp/kiteq-bench && \
 //   node /tmp/kiteq-bench/bench/store-file-save.js [messages=200000] [producers=8] [inFlight=25] [fsync=batch]
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CmdType } from '../protocol/commands';
-import type { StoredMessage } from '../store/contract';
 import { FileStore, openFileStore } from '../store/file';
-
-function message(body: Buffer): StoredMessage {
-  const now = Math.floor(Date.now() / 1000);
-  return {
-    header: {
-      messageId: randomUUID().replace(/-/g, ''),
-      topic: 'trade',
-      messageType: 'pay-succ',
-      expiredTime: now + 3600,
-      deliverLimit: 100,
-      groupId: 'p-trade',
-      commit: true,
-      fly: false,
-      properties: [],
-      createTime: now,
-    },
-    msgType: CmdType.BYTES_MESSAGE,
-    body,
-    publishTime: now,
-    deliverCount: 0,
-    succGroups: [],
-    failGroups: [],
-    nextDeliverTime: now,
-    checkCount: 0,
-    kiteServer: '127.0.0.1:13800',
-  };
-}
+import { storedMessage } from './stored-message';
 
 async function main(): Promise<void> {
   const [total = 200_000, producers = 8, inFlight = 25] = process.argv.slice(2, 5).map(Number);
@@ -50,7 +21,7 @@ async function main(): Promise<void> {
     while (next < total) {
       const id = next++;
       const started = process.hrtime.bigint();
-      await store.save(message(body));
+      await store.save(storedMessage(body, Math.floor(Date.now() / 1000)));
       if (id % 100 === 0) latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
     }
   };

@@ -3,36 +3,8 @@
 //   node /tmp/kiteq-bench/bench/store-file-startup.js fill /tmp/kiteq-startup 1000000   # 512 B bodies
 //   node --expose-gc /tmp/kiteq-bench/bench/store-file-startup.js open /tmp/kiteq-startup
 // `open` runs in a fresh process: start() time, RSS/heap after it, and the cost of pageDue pages.
-import { randomUUID } from 'node:crypto';
-import { CmdType } from '../protocol/commands';
-import type { StoredMessage } from '../store/contract';
 import { FileStore, openFileStore } from '../store/file';
-
-function message(body: Buffer, now: number): StoredMessage {
-  return {
-    header: {
-      messageId: randomUUID().replace(/-/g, ''),
-      topic: 'trade',
-      messageType: 'pay-succ',
-      expiredTime: now + 3600,
-      deliverLimit: 100,
-      groupId: 'p-trade',
-      commit: true,
-      fly: false,
-      properties: [],
-      createTime: now,
-    },
-    msgType: CmdType.BYTES_MESSAGE,
-    body,
-    publishTime: now,
-    deliverCount: 0,
-    succGroups: [],
-    failGroups: [],
-    nextDeliverTime: now,
-    checkCount: 0,
-    kiteServer: '127.0.0.1:13800',
-  };
-}
+import { storedMessage } from './stored-message';
 
 async function fill(dir: string, total: number): Promise<void> {
   const store = openFileStore(`file://${dir}`, { serverName: '127.0.0.1:13800' });
@@ -42,7 +14,7 @@ async function fill(dir: string, total: number): Promise<void> {
   for (let i = 0; i < total; i += 1000) {
     const now = Math.floor(Date.now() / 1000);
     // every 10th message has a delivery result, like messages waiting for a retry
-    const batch = Array.from({ length: Math.min(1000, total - i) }, () => message(body, now - 60));
+    const batch = Array.from({ length: Math.min(1000, total - i) }, () => storedMessage(body, now - 60));
     await store.saveBatch(batch);
     await Promise.all(
       batch
