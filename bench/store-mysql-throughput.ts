@@ -5,44 +5,17 @@
 //   node dist/bench/store-mysql-throughput.js [--uri mysql://127.0.0.1:3306?shardnum=4] \
 //        [--seconds 10] [--concurrency 2000] [--size 512]
 // Without --uri a fresh kiteq_bench_<rand> database set on 127.0.0.1:3306 is used and dropped after.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Command } from 'commander';
 import { createConnection } from 'mysql2/promise';
-import { CmdType } from '../protocol/commands';
-import type { StoredMessage } from '../store/contract';
 import { MysqlStore, parseMysqlUri, type StatementCounts } from '../store/mysql';
+import { storedMessage } from './stored-message';
 
 interface Options {
   uri?: string;
   seconds: number;
   concurrency: number;
   size: number;
-}
-
-function message(body: Buffer, nowSec: number): StoredMessage {
-  return {
-    header: {
-      messageId: randomUUID().replace(/-/g, ''),
-      topic: 'bench',
-      messageType: 'store',
-      expiredTime: nowSec + 3600,
-      deliverLimit: 100,
-      groupId: 'p-bench',
-      commit: true,
-      fly: false,
-      properties: [],
-      createTime: nowSec,
-    },
-    msgType: CmdType.BYTES_MESSAGE,
-    body,
-    publishTime: nowSec,
-    deliverCount: 0,
-    succGroups: [],
-    failGroups: [],
-    nextDeliverTime: nowSec + 5,
-    checkCount: 0,
-    kiteServer: '127.0.0.1:13800',
-  };
 }
 
 function diff(a: StatementCounts, b: StatementCounts): StatementCounts {
@@ -64,7 +37,8 @@ async function run(options: Options): Promise<void> {
   const worker = async () => {
     while (!stopping) {
       const now = Math.floor(Date.now() / 1000);
-      const m = message(body, now);
+      // due a little later, as a message waiting for its delivery result
+      const m = { ...storedMessage(body, now), nextDeliverTime: now + 5 };
       const started = performance.now();
       try {
         await store.save(m);

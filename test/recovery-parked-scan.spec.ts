@@ -3,47 +3,27 @@
 // that no group can receive now instead of parking it again.
 import assert from 'node:assert/strict';
 import { directBinding } from '../binding/binding';
-import { buildStringMessage, KiteQClient } from '../client';
-import { startBroker, type TestBroker } from './support/broker';
+import { buildStringMessage } from '../client';
 import { countdown, eventually } from './support/events';
 import { captureLog } from './fixtures/fault/log-capture';
+import { withBroker } from './support/with-broker';
 
 // more than the scan lets be in flight at once (REDRIVE_MAX_IN_FLIGHT), so it pauses and acks land while it runs
 const N = 12_000;
 
 describe('recovery - a parked-message scan does not chase the messages it parks again', function () {
   this.timeout(60_000);
-  let env: TestBroker;
-  const clients: KiteQClient[] = [];
-
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()));
-    await env.stop();
+  const captured = captureLog();
+  const env = withBroker({
+    bindings: [directBinding('s-on', 'trade', 'pay-succ'), directBinding('s-off', 'trade', 'pay-succ')],
+    brokerOptions: { log: captured.log },
   });
-
-  async function client(groupId: string, listener?: (id: string) => void): Promise<KiteQClient> {
-    const c = new KiteQClient({
-      registry: env.registryUri,
-      groupId,
-      secretKey: 'k',
-      publishTopics: ['trade'],
-      listener: listener && ((m) => (listener(m.header.messageId), true)),
-    });
-    clients.push(c);
-    await c.start();
-    return c;
-  }
 
   const redriven = (lines: ReadonlyArray<Record<string, unknown>>) =>
     lines.reduce((sum, line) => sum + (line.redriven as number), 0);
 
   it('re-drives each parked message once when one of two offline groups connects', async () => {
-    const captured = captureLog();
-    env = await startBroker({
-      bindings: [directBinding('s-on', 'trade', 'pay-succ'), directBinding('s-off', 'trade', 'pay-succ')],
-      brokerOptions: { log: captured.log },
-    });
-    const producer = await client('p-trade');
+    const producer = await env.startClient({ groupId: 'p-trade', publishTopics: ['trade'] });
     for (let i = 0; i < N; i += 200) {
       await Promise.all(
         Array.from({ length: 200 }, () =>
@@ -68,7 +48,11 @@ describe('recovery - a parked-message scan does not chase the messages it parks 
 
     const received = new Set<string>();
     const got = countdown(N, 30_000, 'deliveries to s-on');
-    await client('s-on', (id) => (received.add(id), got.tick()));
+    await env.startClient({
+      groupId: 's-on',
+      publishTopics: ['trade'],
+      listener: (m) => (received.add(m.header.messageId), got.tick(), true),
+    });
     await got.done;
     // every message ends parked for s-off alone, and no scan is left running
     await eventually(
