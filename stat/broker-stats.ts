@@ -22,7 +22,7 @@ export interface NetworkRates {
 }
 
 export interface BrokerStatsOptions {
-  store: Pick<MessageStore, 'get' | 'countsByTopic'>;
+  store: Pick<MessageStore, 'get' | 'countsByTopic' | 'scheduledCount'>;
   nowMs: () => number;
   /** socket byte totals (live sockets plus closed ones), read once a second */
   networkTotals: () => NetworkTotals;
@@ -69,6 +69,17 @@ export class BrokerStats {
 
   get storeHealth(): StoreHealth {
     return this.storeProbe.last;
+  }
+
+  /** the store keeps a count of scheduled messages (memory, file; not mysql: doc/delayed-delivery.md "Counting") */
+  get countsScheduled(): boolean {
+    return this.options.store.scheduledCount !== undefined;
+  }
+
+  /** Messages whose kiteq.deliverAt is still ahead, read from the store's own count; null when it keeps none. */
+  scheduledMessages(): number | null {
+    const { store, nowMs } = this.options;
+    return store.scheduledCount ? store.scheduledCount(nowMs()) : null;
   }
 
   /** Packets written: store-acks (stored + rejected) and deliveries; heartbeats are not counted. */

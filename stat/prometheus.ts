@@ -109,6 +109,16 @@ export function createMetricsRegistry(source: MetricsSource, options: MetricsOpt
       for (const { labels, value } of sums.values()) this.set(labels, value);
     },
   });
+  if (stats.countsScheduled) {
+    new Gauge({
+      name: 'kiteq_scheduled_messages',
+      help: 'Stored messages whose kiteq.deliverAt is still ahead (committed or prepared, not dead-lettered)',
+      registers: [registry],
+      collect() {
+        this.set(stats.scheduledMessages() ?? 0);
+      },
+    });
+  }
   new Gauge({
     name: 'kiteq_connections',
     help: 'Open client connections',

@@ -163,6 +163,12 @@ export interface MessageStore {
   pageDue(query: DueQuery): Promise<StoredMessage[]>;
   /** Unfinished (not dead-lettered) messages per topic. */
   countsByTopic(): Promise<Record<string, number>>;
+  /**
+   * Stored, not dead-lettered messages (committed or prepared) whose kiteq.deliverAt is still ahead
+   * of `nowMs`, to the second; kept by the store, cheap to read, right after a restart
+   * (doc/delayed-delivery.md "Counting"). Absent when the store cannot count them so (mysql://).
+   */
+  scheduledCount?(nowMs: number): number;
 }
 
 export interface StoreOpenOptions {

@@ -79,6 +79,8 @@ export function kiteqStat(port: AdminPort): { kiteq: KiteqStat; network: KiteqNe
       store: stats.storeHealth,
       store_damage: port.storeDamage() ?? null,
       backlog_age_ms: Number.isFinite(stats.backlog.ageMs) ? stats.backlog.ageMs : null,
+      // doc/delayed-delivery.md "Counting": null when the store keeps no count (mysql://)
+      scheduled_messages: stats.scheduledMessages(),
     },
   };
 }

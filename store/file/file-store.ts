@@ -30,6 +30,7 @@ import { StateFlag } from './record-codec';
 import { readStoredMessage } from './message-reader';
 import { recover, type RecoveryReport } from './recovery';
 import { createSegment, type OpenSegment, removeSegment, syncDirectory } from './segment-files';
+import { scheduledSecondOf } from '../scheduled-count';
 import { StoreState } from './store-state';
 import type { FileStoreConfig } from './uri';
 
@@ -211,6 +212,7 @@ export class FileStore implements MessageStore {
       failGroups: [...message.failGroups],
       deadTime: 0,
       deadReason: '',
+      deliverAtSec: scheduledSecondOf(message.header),
     };
     const immutable = {
       header: { ...message.header },
@@ -363,6 +365,11 @@ export class FileStore implements MessageStore {
 
   async countsByTopic(): Promise<Record<string, number>> {
     return this.state.countsByTopic();
+  }
+
+  /** from the index, kept as messages are shown and hidden; rebuilt by replay (store-state.ts) */
+  scheduledCount(nowMs: number): number {
+    return this.state.scheduled.count(nowMs);
   }
 
   private change(messageId: string, change: StateChange): Promise<boolean> {

@@ -29,6 +29,7 @@ class SlotState implements MessageState {
     public failGroups: string[],
     public deadTime: number,
     public deadReason: string,
+    public deliverAtSec: number,
   ) {}
 }
 
@@ -47,6 +48,8 @@ export class MessageIndex {
   deliverCount = new Uint32Array(0);
   checkCount = new Uint32Array(0);
   topic = new Uint32Array(0);
+  /** MessageState.deliverAtSec: 0, or the second its kiteq.deliverAt makes it due (store-state.ts counts them) */
+  deliverAtSec = new Uint32Array(0);
   /**
    * (succGroups, failGroups) as an id into `pairs`, 0 = none. A million messages that failed for
    * the same group share one pair: a number per slot instead of a Map entry and three arrays.
@@ -133,6 +136,7 @@ export class MessageIndex {
     this.deliverCount[slot] = state.deliverCount;
     this.checkCount[slot] = state.checkCount;
     this.nextDeliverTime[slot] = state.nextDeliverTime;
+    this.deliverAtSec[slot] = state.deliverAtSec;
     this.groupPair[slot] =
       state.succGroups.length || state.failGroups.length ? this.pairId(state.succGroups, state.failGroups) : 0;
     if (state.flags & StateFlag.DEAD) this.dead.set(slot, { deadTime: state.deadTime, reason: state.deadReason });
@@ -151,6 +155,7 @@ export class MessageIndex {
       [...groups[1]],
       dead?.deadTime ?? 0,
       dead?.reason ?? '',
+      this.deliverAtSec[slot]!,
     );
   }
 
@@ -199,6 +204,7 @@ export class MessageIndex {
     this.deliverCount = widen(this.deliverCount, (n) => new Uint32Array(n));
     this.checkCount = widen(this.checkCount, (n) => new Uint32Array(n));
     this.topic = widen(this.topic, (n) => new Uint32Array(n));
+    this.deliverAtSec = widen(this.deliverAtSec, (n) => new Uint32Array(n));
     this.groupPair = widen(this.groupPair, (n) => new Uint32Array(n));
     this.capacity = capacity;
   }

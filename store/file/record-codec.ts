@@ -18,6 +18,11 @@ export const MAX_RECORD_BYTES = 256 * 1024 * 1024;
 export const RecordType = Object.freeze({ MESSAGE: 1, STATE: 2, DELETE: 3 });
 
 export const StateFlag = Object.freeze({ COMMITTED: 1, DEAD: 2 });
+/**
+ * On disk only: a u32 deliverAtSec ends the state (doc/delayed-delivery.md "Counting"). Derived from
+ * MessageState.deliverAtSec when written, not kept in `flags`; above the index's slot flags.
+ */
+const SCHEDULED_ON_DISK = 32;
 
 /** Everything about a message that changes after save (doc/architecture.md §6, §7). */
 export interface MessageState {
@@ -30,6 +35,8 @@ export interface MessageState {
   /** only with StateFlag.DEAD */
   deadTime: number;
   deadReason: string;
+  /** ⌈kiteq.deliverAt / 1000⌉ from the header, 0 when none: the scheduled count survives replay without decoding headers */
+  deliverAtSec: number;
 }
 
 /** What never changes after save: read from disk or the body cache. */
@@ -170,7 +177,7 @@ export class Reader {
 
 function writeState(w: RecordWriter, id: string, state: MessageState): void {
   w.str(id);
-  w.u8(state.flags);
+  w.u8(state.deliverAtSec > 0 ? state.flags | SCHEDULED_ON_DISK : state.flags);
   w.u32(state.deliverCount);
   w.u32(state.checkCount);
   w.f64(state.nextDeliverTime);
@@ -182,11 +189,13 @@ function writeState(w: RecordWriter, id: string, state: MessageState): void {
     w.f64(state.deadTime);
     w.str(state.deadReason);
   }
+  if (state.deliverAtSec > 0) w.u32(state.deliverAtSec);
 }
 
 /** Reads what writeState wrote after the id. Group names go through `intern` so equal names share one string. */
 export function readState(r: Reader, intern: (s: string) => string): MessageState {
-  const flags = r.u8();
+  const onDisk = r.u8();
+  const flags = onDisk & ~SCHEDULED_ON_DISK;
   const deliverCount = r.u32();
   const checkCount = r.u32();
   const nextDeliverTime = r.f64();
@@ -200,7 +209,18 @@ export function readState(r: Reader, intern: (s: string) => string): MessageStat
     deadTime = r.f64();
     deadReason = r.str();
   }
-  return { flags, deliverCount, checkCount, nextDeliverTime, succGroups, failGroups, deadTime, deadReason };
+  const deliverAtSec = onDisk & SCHEDULED_ON_DISK ? r.u32() : 0;
+  return {
+    flags,
+    deliverCount,
+    checkCount,
+    nextDeliverTime,
+    succGroups,
+    failGroups,
+    deadTime,
+    deadReason,
+    deliverAtSec,
+  };
 }
 
 export function decodeImmutable(buf: Buffer): ImmutableMessage {

@@ -5,6 +5,7 @@ import { DueList } from './due-list';
 import { MessageIndex, SlotFlag } from './message-index';
 import type { MessageState } from './record-codec';
 import { SegmentLedger } from './segment-ledger';
+import { ScheduledCount } from '../scheduled-count';
 
 export class StoreState {
   readonly index = new MessageIndex();
@@ -12,6 +13,8 @@ export class StoreState {
   readonly committedDue = new DueList(() => this.dueKeys());
   readonly preparedDue = new DueList(() => this.dueKeys());
   private readonly topicCounts: number[] = [];
+  /** visible, not dead-lettered messages whose kiteq.deliverAt is ahead (doc/delayed-delivery.md "Counting") */
+  readonly scheduled = new ScheduledCount();
   /** replay skips the due order and counts; finishReplay() builds them once */
   private replaying = true;
 
@@ -25,12 +28,14 @@ export class StoreState {
     (this.index.isCommitted(slot) ? this.committedDue : this.preparedDue).insert(slot);
     const topic = this.index.topic[slot]!;
     this.topicCounts[topic] = (this.topicCounts[topic] ?? 0) + 1;
+    this.scheduled.add(this.index.deliverAtSec[slot]!);
   }
 
   hide(slot: number): void {
     if (this.replaying || this.index.isDead(slot)) return;
     (this.index.isCommitted(slot) ? this.committedDue : this.preparedDue).remove(slot);
     this.topicCounts[this.index.topic[slot]!]!--;
+    this.scheduled.remove(this.index.deliverAtSec[slot]!);
   }
 
   changeState(slot: number, state: MessageState): void {
@@ -120,6 +125,7 @@ export class StoreState {
       (flags & SlotFlag.COMMITTED ? committed : prepared).push(slot);
       const topic = this.index.topic[slot]!;
       this.topicCounts[topic] = (this.topicCounts[topic] ?? 0) + 1;
+      this.scheduled.add(this.index.deliverAtSec[slot]!);
     }
     this.committedDue.load(committed);
     this.preparedDue.load(prepared);

@@ -3,6 +3,7 @@
 import type { DeadLetter, DeadLetterQuery, DeliveryResult, DueQuery, MessageStore, StoredMessage } from '../contract';
 import { compareDue } from '../due-order';
 import { DuplicateMessageError, StoreFullError } from '../errors';
+import { ScheduledCount, scheduledSecondOf } from '../scheduled-count';
 
 export interface MemoryStoreOptions {
   /** most messages held at once (live + dead letters) */
@@ -18,6 +19,8 @@ export class MemoryStore implements MessageStore {
   readonly durable = false;
   private readonly live = new Map<string, StoredMessage>();
   private readonly dead = new Map<string, DeadLetter>();
+  /** live messages whose kiteq.deliverAt is ahead (doc/delayed-delivery.md "Counting") */
+  private readonly scheduled = new ScheduledCount();
 
   constructor(private readonly options: MemoryStoreOptions = { maxMessages: 1_000_000 }) {}
 
@@ -33,6 +36,7 @@ export class MemoryStore implements MessageStore {
     // Kept by reference: the pipeline never mutates a message after handing it to save(), and
     // every update below replaces fields rather than editing shared arrays.
     this.live.set(id, message);
+    this.scheduled.add(scheduledSecondOf(message.header));
   }
 
   async saveBatch(messages: StoredMessage[]): Promise<void> {
@@ -55,7 +59,20 @@ export class MemoryStore implements MessageStore {
   }
 
   async rollback(messageId: string): Promise<boolean> {
-    return this.live.delete(messageId);
+    return this.removeLive(messageId) !== undefined;
+  }
+
+  /** takes a message out of the live map and the scheduled count */
+  private removeLive(messageId: string): StoredMessage | undefined {
+    const message = this.live.get(messageId);
+    if (!message) return undefined;
+    this.live.delete(messageId);
+    this.scheduled.remove(scheduledSecondOf(message.header));
+    return message;
+  }
+
+  scheduledCount(nowMs: number): number {
+    return this.scheduled.count(nowMs);
   }
 
   async recordCheck(messageId: string, checkCount: number, nextDeliverTime: number): Promise<void> {
@@ -75,13 +92,12 @@ export class MemoryStore implements MessageStore {
   }
 
   async delete(messageId: string): Promise<void> {
-    this.live.delete(messageId);
+    this.removeLive(messageId);
   }
 
   async deadLetter(messageId: string, reason: string): Promise<void> {
-    const message = this.live.get(messageId);
+    const message = this.removeLive(messageId);
     if (!message) return;
-    this.live.delete(messageId);
     this.dead.set(messageId, { message, reason, deadTime: Math.floor(Date.now() / 1000) });
   }
 
@@ -104,6 +120,7 @@ export class MemoryStore implements MessageStore {
     this.dead.delete(messageId);
     const message = { ...letter.message, deliverCount: 0, checkCount: 0, nextDeliverTime };
     this.live.set(messageId, message);
+    this.scheduled.add(scheduledSecondOf(message.header));
     return clone(message);
   }
 
