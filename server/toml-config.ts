@@ -18,6 +18,8 @@ export interface TomlOptions {
   publishPermits?: number;
   /** mysql://: daily hour of the dead-letter move (server/dlq-mover.ts) */
   dlqExecHour?: number;
+  /** seconds: the furthest kiteq.deliverAt accepted (doc/delayed-delivery.md) */
+  maxDelay?: number;
 }
 
 export interface TomlCluster {
@@ -31,7 +33,17 @@ export interface TomlCluster {
 }
 
 const NOT_USED = ['deliveryFirst', 'logxml', 'maxDeliverWorkers'];
-const USED = ['env', 'topics', 'db', 'deliverySeconds', 'recoverSeconds', 'recievePermitsPerSecond', 'dlqExecHour'];
+const USED = [
+  'env',
+  'topics',
+  'db',
+  'deliverySeconds',
+  'recoverSeconds',
+  'recievePermitsPerSecond',
+  'dlqExecHour',
+  // kiteq-ts's own: KiteQ has no delayed delivery
+  'maxDelaySeconds',
+];
 
 type Table = Record<string, unknown>;
 
@@ -113,6 +125,8 @@ export function loadKiteqToml(path: string, clusterName: string): TomlCluster {
       throw new ConfigError(at('dlqExecHour'), hour, 'an hour of the day, 0-23');
     options.dlqExecHour = hour;
   }
+  if (cluster.maxDelaySeconds !== undefined)
+    options.maxDelay = positiveInt(at('maxDelaySeconds'), cluster.maxDelaySeconds, 'seconds');
   if (cluster.env !== undefined) {
     if (typeof cluster.env !== 'string')
       throw new ConfigError(at('env'), cluster.env, 'a string naming a [zookeeper.<env>] section');

@@ -188,4 +188,27 @@ describe("ops - KiteQ's cluster.toml and config precedence", function () {
     assert.equal(badEnv.code, 2);
     assert.match(badEnv.stderr, /bad config logLevel="loud": expected trace\|debug\|info\|warn\|error\|fatal\|silent/);
   });
+
+  it('takes --max-delay from maxDelaySeconds, below the flag and KITEQ_MAX_DELAY, and refuses a bad one', () => {
+    const delayed = join(dir, 'delayed.toml');
+    writeFileSync(delayed, '[zookeeper.dev]\nhosts="localhost:2181"\n[clusters.c]\nenv="dev"\nmaxDelaySeconds=3600\n');
+    const argv = (...extra: string[]) => ['node', 'kiteq-server', '--config', delayed, '--cluster', 'c', ...extra];
+    const saved = process.env.KITEQ_MAX_DELAY;
+    try {
+      delete process.env.KITEQ_MAX_DELAY;
+      const { config, toml: loaded } = resolveConfig(argv('--groups', 'none'));
+      assert.equal(config.maxDelaySec, 3600);
+      assert.deepEqual(loaded?.unknown, [], 'a key kiteq-ts knows, not warned about as a typo');
+      assert.equal(resolveConfig(argv('--groups', 'none', '--max-delay', '60')).config.maxDelaySec, 60);
+      process.env.KITEQ_MAX_DELAY = '120';
+      assert.equal(resolveConfig(argv('--groups', 'none')).config.maxDelaySec, 120);
+    } finally {
+      if (saved === undefined) delete process.env.KITEQ_MAX_DELAY;
+      else process.env.KITEQ_MAX_DELAY = saved;
+    }
+    writeFileSync(delayed, '[zookeeper.dev]\nhosts="localhost:2181"\n[clusters.c]\nenv="dev"\nmaxDelaySeconds=-5\n');
+    const bad = runCli(['--config', delayed, '--cluster', 'c', '--groups', 'none']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /bad config clusters\.c\.maxDelaySeconds=-5: expected a positive integer \(seconds\)/);
+  });
 });
