@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
+import { runCluster } from './cluster';
 import { compareTable } from './compare-table';
 import { runKiteqConsumer, runKiteqProducer } from './kiteq-one-side';
 import { runKiteqRoundtrip, type KiteqRoundtripOptions } from './kiteq-roundtrip';
@@ -173,6 +174,37 @@ async function roundtrip(o: Record<string, unknown>): Promise<void> {
   if (result.lost > 0 || (result.warmup?.lost ?? 0) > 0) process.exitCode = 1;
 }
 
+async function cluster(o: Record<string, unknown>): Promise<void> {
+  const registry = String(o.registry);
+  if (!registry.startsWith('zk://')) throw new Error(`cluster: --registry must be zk://host:port, got "${registry}"`);
+  const watchPids: Record<string, number> = {};
+  if (o.mysqlPid !== undefined) watchPids.mysql = o.mysqlPid as number;
+  if (o.zkPid !== undefined) watchPids.zookeeper = o.zkPid as number;
+  const result = await runCluster({
+    ...kiteqOptions(o, workload(o)),
+    brokers: o.brokers as number,
+    store: String(o.store),
+    killAtSec: o.killAt as number | undefined,
+    takeoverGraceMs: o.takeoverGraceMs as number,
+    watchPids,
+    log: (line) => process.stderr.write(`${line}\n`),
+    onProgress: o.json
+      ? undefined
+      : (p) => process.stderr.write(`[${p.second}s] acked ${p.acked}  in flight ${p.inFlight}\n`),
+  });
+  if (!o.json) {
+    process.stdout.write(`${summaryLine(result)}\n`);
+    for (const b of result.cluster.brokers)
+      process.stdout.write(
+        `  broker ${b.address}${b.killed ? ' (SIGKILLed)' : ''}: stored ${b.stored} delivered ${b.delivered} | CPU ${b.cpu.perMessageUs} µs per stored message | peak RSS ${b.peakRssMb ?? '?'} MB\n`,
+      );
+    for (const [name, cpu] of Object.entries(result.cluster.watched))
+      process.stdout.write(`  ${name}: CPU ${cpu.perMessageUs} µs per acked message\n`);
+  }
+  process.stdout.write(`${JSON.stringify({ ...compact(result), cluster: result.cluster })}\n`);
+  if (result.lost > 0) process.exitCode = 1;
+}
+
 async function compare(o: Record<string, unknown>): Promise<void> {
   const base = workload(o);
   const runs: ReportRun[] = [];
@@ -251,6 +283,22 @@ export function buildBenchCommand(): Command {
         .description('producers publish, one consumer group receives; prints tps and latency'),
     ),
   ).action(roundtrip);
+  kiteqFlags(
+    workloadOptions(
+      program
+        .command('cluster')
+        .description(
+          'N brokers (child processes) on a zk:// registry and one mysql:// store: roundtrip over all, one SIGKILLed mid-run',
+        ),
+    ),
+  )
+    .option('--brokers <n>', 'brokers to start', int, 3)
+    .requiredOption('--store <mysql-uri>', 'mysql://host:port?db=…, shared by every broker (schema created if missing)')
+    .option('--kill-at <second>', 'SIGKILL the last broker this many seconds into the publish phase', int)
+    .option('--takeover-grace-ms <ms>', 'how long a broker is gone before a survivor takes its messages', int, 1000)
+    .option('--mysql-pid <pid>', "the MySQL server's process: report its CPU per message", int)
+    .option('--zk-pid <pid>', "ZooKeeper's process: report its CPU per message", int)
+    .action(cluster);
   kiteqFlags(
     workloadOptions(
       program.command('compare').description('the roundtrip workload on kiteq-ts, RabbitMQ and NATS JetStream'),

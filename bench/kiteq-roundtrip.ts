@@ -27,6 +27,8 @@ export interface KiteqRoundtripOptions extends RoundtripOptions {
   delayMs?: number;
   /** the broker's process id (same machine): its CPU and peak RSS go into the result */
   brokerPid?: number;
+  /** the clients have started, before the warm-up (bench/cluster.ts waits for every broker there) */
+  onStarted?: (clients: readonly KiteQClient[]) => Promise<void>;
   /** called once a second during the publish phase (the live progress line) */
   onProgress?: (p: { second: number; acked: number; inFlight: number; p99Ms: number }) => void;
 }
@@ -68,6 +70,7 @@ export async function runKiteqRoundtrip(options: KiteqRoundtripOptions): Promise
     await Promise.all(producers.map((p) => p.start()));
     if (consumer.readyConnections === 0)
       throw new Error(`the consumer could not connect to a broker for "${topic}" (registry ${registry})`);
+    await options.onStarted?.([consumer, ...producers]);
     const live = { sent: 0, acked: 0, latency: new LatencyRecorder() };
     const warmup = await runWarmup(options, publishOne, receipts);
     let progress: NodeJS.Timeout | undefined;
@@ -102,7 +105,8 @@ export async function runKiteqRoundtrip(options: KiteqRoundtripOptions): Promise
     await receipts.whenDrained(options.drainTimeoutMs ?? 10_000);
     const result = resultOf(
       'kiteq',
-      { ...options, onProgress: undefined, tx: options.tx ?? false } as RoundtripOptions & Record<string, unknown>,
+      { ...options, onProgress: undefined, onStarted: undefined, tx: options.tx ?? false } as RoundtripOptions &
+        Record<string, unknown>,
       phase,
       receipts,
       warmup,
