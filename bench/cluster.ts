@@ -129,12 +129,16 @@ export async function runCluster(options: ClusterOptions): Promise<ClusterResult
     log(`takeover: ${by.address} adopted ${rows} rows, ${takeover.msAfterKill} ms after the kill`);
   };
   const watched = Object.entries(options.watchPids ?? {});
+  // the bench killed or failing must not leave brokers running
+  const orphans = () => brokers.forEach((b) => b.child.kill('SIGKILL'));
+  process.once('exit', orphans);
   try {
     for (let i = 0; i < options.brokers; i++) brokers.push(await startBroker(options, onTakeover));
     log(`${brokers.length} brokers ready: ${brokers.map((b) => b.address).join(', ')}`);
     const victim = brokers[brokers.length - 1]!;
     const kill = async () => {
-      victim.stat = await statOf(victim);
+      // an overloaded broker may not answer: it is killed all the same, its counts then unknown
+      victim.stat = await statOf(victim).catch(() => ({ stored: NaN, delivered: NaN }));
       victim.cpuAtEnd = sampleProcess(victim.child.pid!);
       victim.rssAtEnd = peakRssMb(victim.child.pid!);
       victim.killed = true;
@@ -189,5 +193,6 @@ export async function runCluster(options: ClusterOptions): Promise<ClusterResult
   } finally {
     for (const b of brokers) if (!b.killed) b.child.kill('SIGTERM');
     await Promise.all(brokers.map(stopped));
+    process.removeListener('exit', orphans);
   }
 }
