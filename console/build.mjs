@@ -4,6 +4,7 @@
 import { build } from 'esbuild';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import process from 'node:process';
 import { gzipSync } from 'node:zlib';
 
 const here = import.meta.dirname;
@@ -30,4 +31,4 @@ const sizes = files.map((f) => {
   const body = readFileSync(join(out, f));
   return `${f} ${(body.length / 1024).toFixed(1)} KiB (gzip ${(gzipSync(body).length / 1024).toFixed(1)} KiB)`;
 });
-console.log(`console: ${sizes.join(', ')}`);
+process.stdout.write(`console: ${sizes.join(', ')}\n`);

@@ -65,10 +65,14 @@ describe('console - the web console in a real browser', function () {
   const send = (messageType: string, body: string, deliverLimit?: number) =>
     producer.send(buildStringMessage({ topic: 'trade', messageType, body, deliverLimit, properties: { order: '42' } }));
 
+  /** the confirmation dialog, once open, states this (the count is fetched first for "all matching") */
+  const confirmSays = (text: RegExp) => page.getByTestId('confirm-text').filter({ hasText: text }).waitFor();
+
   async function deadLetter(): Promise<string> {
     const { messageId } = await send('pay-succ', 'poison', 3);
     await eventually(
-      async () => (await env.broker.listDeadLetters({ limit: 1000 })).some((l) => l.message.header.messageId === messageId),
+      async () =>
+        (await env.broker.listDeadLetters({ limit: 1000 })).some((l) => l.message.header.messageId === messageId),
       10_000,
       'the dead letter',
     );
@@ -90,7 +94,11 @@ describe('console - the web console in a real browser', function () {
     assert.equal(asset.status, 200);
     assert.match(asset.headers.get('content-type')!, /^text\/javascript/);
     assert.match(asset.headers.get('cache-control')!, /immutable/);
-    for (const path of ['/console/..%2f..%2fpackage.json', '/console/%2e%2e/%2e%2e/package.json', '/console/../../package.json'])
+    for (const path of [
+      '/console/..%2f..%2fpackage.json',
+      '/console/%2e%2e/%2e%2e/package.json',
+      '/console/../../package.json',
+    ])
       assert.equal((await fetch(base + path)).status, 404, path);
     assert.equal((await fetch(`${base}/console/index.html/x`)).status, 404);
   });
@@ -99,7 +107,10 @@ describe('console - the web console in a real browser', function () {
     await page.goto(`${base}/`);
     await page.getByTestId('server').filter({ hasText: env.address }).waitFor();
     for (let i = 0; i < 30; i++) await send('order-created', `order ${i}`);
-    await page.getByTestId('peak-publish').filter({ hasText: /^[1-9]/ }).waitFor({ timeout: 10_000 });
+    await page
+      .getByTestId('peak-publish')
+      .filter({ hasText: /^[1-9]/ })
+      .waitFor({ timeout: 10_000 });
     await page.getByTestId('backlog').filter({ hasText: /^30$/ }).waitFor({ timeout: 15_000 });
     await page.getByTestId('backlog-trade').filter({ hasText: /^30$/ }).waitFor();
     assert.equal(await page.locator('.chart canvas').count(), 2, 'two uPlot charts drawn');
@@ -113,7 +124,7 @@ describe('console - the web console in a real browser', function () {
     const archive = page.getByTestId('group-s-archive');
     await archive.getByRole('cell', { name: 'order-created' }).waitFor();
     assert.match((await archive.textContent())!, /direct.*yes.*200\/s.*30/s);
-    await page.getByTestId('group-s-mc').getByTestId('consumers').filter({ hasText: '1' }).waitFor();
+    await page.getByTestId('group-s-mc').getByTestId('clients').filter({ hasText: '1' }).waitFor();
     await shot('groups');
   });
 
@@ -127,7 +138,7 @@ describe('console - the web console in a real browser', function () {
 
     // no token kept: the action asks; a wrong one is refused with the broker's 401 reason
     await row.getByRole('button', { name: 'Re-drive' }).click();
-    assert.match((await page.getByTestId('confirm-text').textContent())!, /^Re-drive 1 dead letter\?/);
+    await confirmSays(/^Re-drive 1 dead letter\?/);
     await page.getByRole('button', { name: 'Re-drive 1 dead letter' }).click();
     const tokenDialog = page.getByRole('dialog', { name: 'Admin token' });
     await tokenDialog.getByLabel('Token').fill('wrong-token');
@@ -160,10 +171,7 @@ describe('console - the web console in a real browser', function () {
     await page.getByRole('button', { name: 'Filter' }).click();
     for (const id of ids) await page.getByTestId(`dlq-${id}`).waitFor();
     await page.getByRole('button', { name: 'Delete all matching…' }).click();
-    assert.match(
-      (await page.getByTestId('confirm-text').textContent())!,
-      /^Delete 2 dead letters matching reason contains "deliverLimit 3"\?/,
-    );
+    await confirmSays(/^Delete 2 dead letters matching reason contains "deliverLimit 3"\?/);
     await page.getByRole('button', { name: 'Delete 2 dead letters' }).click();
     await page.getByTestId('dlq-notice').filter({ hasText: 'Deleted 2 dead letters.' }).waitFor();
     assert.deepEqual(await env.broker.listDeadLetters({ limit: 100 }), []);
@@ -186,6 +194,32 @@ describe('console - the web console in a real browser', function () {
     await page.getByLabel('Message id').fill('0'.repeat(32));
     await page.getByRole('button', { name: 'Look up' }).click();
     await page.getByTestId('message-error').filter({ hasText: '404' }).waitFor();
+  });
+
+  it('transactions and scheduled: a prepared message listed; a scheduled one cancelled by clicking', async () => {
+    const prepared = buildStringMessage({ topic: 'trade', messageType: 'order-created', body: 'tx' });
+    void producer.sendTxMessage(prepared, () => new Promise<boolean>(() => undefined)); // never decided
+    await page.getByRole('link', { name: 'Transactions' }).click();
+    const txRow = page.getByTestId('tx-table').getByRole('row').filter({ hasText: prepared.header.messageId });
+    await txRow.waitFor();
+    assert.match((await txRow.textContent())!, /p-trade/);
+    await shot('transactions');
+
+    const later = await producer.send(
+      buildStringMessage({ topic: 'trade', messageType: 'order-created', body: 'later' }),
+      {
+        delayMs: 3_600_000,
+      },
+    );
+    await page.getByRole('link', { name: 'Scheduled' }).click();
+    const row = page.getByRole('row').filter({ hasText: later.messageId });
+    await row.waitFor();
+    await shot('scheduled');
+    await row.getByRole('button', { name: 'Cancel' }).click();
+    await confirmSays(/^Cancel 1 scheduled message/);
+    await page.getByRole('button', { name: 'Cancel 1 message' }).click();
+    await row.waitFor({ state: 'detached' });
+    assert.equal(await env.broker.store.get(later.messageId), undefined, 'deleted, never delivered');
   });
 
   it('phone width: no view scrolls the page sideways', async () => {

@@ -52,7 +52,11 @@ export function DeadLettersView() {
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [notice, setNotice] = useState<string | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
-  const list = usePoll(() => getJson<{ items: Letter[]; next: string | null }>(`/dlq?${query(filter)}&limit=200`), 1000, [filter]);
+  const list = usePoll(
+    () => getJson<{ items: Letter[]; next: string | null }>(`/dlq?${query(filter)}&limit=200`),
+    1000,
+    [filter],
+  );
   const items = list.data?.items ?? [];
 
   const run = async (verb: Verb, ids: string[] | null) => {
@@ -67,7 +71,8 @@ export function DeadLettersView() {
     const what = `${count(total)} dead letter${total === 1 ? '' : 's'}`;
     const scope = ids === null ? ` matching ${describe(filter)}` : '';
     const consequence = verb === 'redrive' ? 'They are delivered again at once.' : 'They are removed for good.';
-    if (!(await confirmAction(`${VERB_TEXT[verb]} ${what}${scope}? ${consequence}`, `${VERB_TEXT[verb]} ${what}`))) return;
+    if (!(await confirmAction(`${VERB_TEXT[verb]} ${what}${scope}? ${consequence}`, `${VERB_TEXT[verb]} ${what}`)))
+      return;
     try {
       let done = 0;
       const path = `/dlq/${verb}`;
@@ -79,7 +84,10 @@ export function DeadLettersView() {
         const body = Object.fromEntries(query(filter));
         // never more than the count confirmed, a batch a call
         while (done < total) {
-          const r = await act<Record<string, string[]>>('POST', path, { ...body, limit: Math.min(BATCH, total - done) });
+          const r = await act<Record<string, string[]>>('POST', path, {
+            ...body,
+            limit: Math.min(BATCH, total - done),
+          });
           if (r[field].length === 0) break;
           done += r[field].length;
         }
@@ -99,7 +107,14 @@ export function DeadLettersView() {
     setSelected(next);
   };
   const field = (name: keyof Filter, label: string, type = 'text') =>
-    html`<label>${label} <input type=${type} name=${name} value=${draft[name]} onInput=${(e: Event) => setDraft({ ...draft, [name]: (e.target as HTMLInputElement).value })} /></label>`;
+    html`<label
+      >${label}
+      <input
+        type=${type}
+        name=${name}
+        value=${draft[name]}
+        onInput=${(e: Event) => setDraft({ ...draft, [name]: (e.target as HTMLInputElement).value })}
+    /></label>`;
   const chosen = items.filter((l) => selected.has(l.messageId)).map((l) => l.messageId);
 
   return html`<section aria-labelledby="dlq-title">
@@ -118,10 +133,18 @@ export function DeadLettersView() {
       <button type="button" onClick=${() => (setDraft(EMPTY), setFilter(EMPTY), setSelected(new Set()))}>Clear</button>
     </form>
     <div class="toolbar">
-      <button type="button" disabled=${chosen.length === 0} onClick=${() => run('redrive', chosen)}>Re-drive selected (${chosen.length})</button>
-      <button type="button" disabled=${chosen.length === 0} onClick=${() => run('delete', chosen)}>Delete selected (${chosen.length})</button>
-      <button type="button" disabled=${items.length === 0} onClick=${() => run('redrive', null)}>Re-drive all matching…</button>
-      <button type="button" class="danger" disabled=${items.length === 0} onClick=${() => run('delete', null)}>Delete all matching…</button>
+      <button type="button" disabled=${chosen.length === 0} onClick=${() => run('redrive', chosen)}>
+        Re-drive selected (${chosen.length})
+      </button>
+      <button type="button" disabled=${chosen.length === 0} onClick=${() => run('delete', chosen)}>
+        Delete selected (${chosen.length})
+      </button>
+      <button type="button" disabled=${items.length === 0} onClick=${() => run('redrive', null)}>
+        Re-drive all matching…
+      </button>
+      <button type="button" class="danger" disabled=${items.length === 0} onClick=${() => run('delete', null)}>
+        Delete all matching…
+      </button>
     </div>
     ${notice ? html`<p class="notice" role="status" data-testid="dlq-notice">${notice}</p>` : null}
     ${failure ? html`<p class="error" role="alert" data-testid="dlq-error">${failure}</p>` : null}
@@ -130,25 +153,46 @@ export function DeadLettersView() {
       <table data-testid="dlq-table">
         <thead>
           <tr>
-            <th><span class="sr">Select</span></th><th>Message</th><th>Topic / type</th><th>Reason</th><th>Dead</th>
-            <th class="num">Attempts</th><th>Actions</th>
+            <th><span class="sr">Select</span></th>
+            <th>Message</th>
+            <th>Topic / type</th>
+            <th>Reason</th>
+            <th>Dead</th>
+            <th class="num">Attempts</th>
+            <th>Actions</th>
           </tr>
         </thead>
         <tbody>
-          ${items.length === 0 ? html`<tr><td colspan="7">No dead letters${filter === EMPTY ? '' : ' match the filter'}.</td></tr>` : null}
+          ${
+            items.length === 0
+              ? html`<tr>
+                  <td colspan="7">No dead letters${filter === EMPTY ? '' : ' match the filter'}.</td>
+                </tr>`
+              : null
+          }
           ${items.map(
-            (l) => html`<tr data-testid=${`dlq-${l.messageId}`}>
-              <td><input type="checkbox" aria-label=${`select ${l.messageId}`} checked=${selected.has(l.messageId)} onChange=${() => toggle(l.messageId)} /></td>
-              <td><a href=${`#/messages/${l.messageId}`}><code>${l.messageId}</code></a></td>
-              <td>${l.topic} / ${l.messageType}</td>
-              <td>${l.reason}</td>
-              <td>${relative(l.deadTime)}</td>
-              <td class="num">${l.attempts}</td>
-              <td class="row-actions">
-                <button type="button" onClick=${() => run('redrive', [l.messageId])}>Re-drive</button>
-                <button type="button" class="danger" onClick=${() => run('delete', [l.messageId])}>Delete</button>
-              </td>
-            </tr>`,
+            (l) =>
+              html`<tr data-testid=${`dlq-${l.messageId}`}>
+                <td>
+                  <input
+                    type="checkbox"
+                    aria-label=${`select ${l.messageId}`}
+                    checked=${selected.has(l.messageId)}
+                    onChange=${() => toggle(l.messageId)}
+                  />
+                </td>
+                <td>
+                  <a href=${`#/messages/${l.messageId}`}><code>${l.messageId}</code></a>
+                </td>
+                <td>${l.topic} / ${l.messageType}</td>
+                <td>${l.reason}</td>
+                <td>${relative(l.deadTime)}</td>
+                <td class="num">${l.attempts}</td>
+                <td class="row-actions">
+                  <button type="button" onClick=${() => run('redrive', [l.messageId])}>Re-drive</button>
+                  <button type="button" class="danger" onClick=${() => run('delete', [l.messageId])}>Delete</button>
+                </td>
+              </tr>`,
           )}
         </tbody>
       </table>

@@ -53,9 +53,11 @@ function App() {
         )}
       </nav>
       <span class="token-state">
-        ${hasToken
-          ? html`<button type="button" onClick=${() => (forgetToken(), setHasToken(false))}>Forget token</button>`
-          : html`<span class="muted">read-only</span>`}
+        ${
+          hasToken
+            ? html`<button type="button" onClick=${() => (forgetToken(), setHasToken(false))}>Forget token</button>`
+            : html`<span class="muted">read-only</span>`
+        }
       </span>
     </header>
     <main>

@@ -50,7 +50,8 @@ function useHistory(): History {
       const t = [...old.t, ...fresh.t];
       const from = t.findIndex((x) => x >= cut);
       const series: Record<string, number[]> = {};
-      for (const [key, values] of Object.entries(fresh.series)) series[key] = [...(old.series[key] ?? []), ...values].slice(from);
+      for (const [key, values] of Object.entries(fresh.series))
+        series[key] = [...(old.series[key] ?? []), ...values].slice(from);
       return { t: t.slice(from), series };
     });
   });
@@ -76,66 +77,96 @@ export function OverviewView() {
   return html`<section aria-labelledby="overview-title">
     <h1 id="overview-title">Overview</h1>
     ${error ? html`<p class="error" role="alert">${error}</p>` : null}
-    ${data
-      ? html`<div class="cards">
-            <div class="card"><span>Broker</span><strong data-testid="server">${data.server}</strong></div>
-            <div class="card"><span>Version</span><strong>${data.version}</strong></div>
-            <div class="card"><span>Uptime</span><strong>${duration(data.uptimeSec)}</strong></div>
-            <div class="card"><span>Connections</span><strong data-testid="connections">${count(data.connections)}</strong></div>
-            <div class="card"><span>In flight</span><strong>${count(data.inFlight)}</strong></div>
-            <div class="card">
-              <span>Backlog</span><strong data-testid="backlog">${count(data.backlogTotal)}</strong>
-              <small>${data.backlogAgeMs === null ? '' : `counted ${Math.round(data.backlogAgeMs / 1000)} s ago`}</small>
+    ${
+      data
+        ? html`<div class="cards">
+              <div class="card wide"><span>Broker</span><strong data-testid="server">${data.server}</strong></div>
+              <div class="card"><span>Version</span><strong>${data.version}</strong></div>
+              <div class="card"><span>Uptime</span><strong>${duration(data.uptimeSec)}</strong></div>
+              <div class="card">
+                <span>Connections</span><strong data-testid="connections">${count(data.connections)}</strong>
+              </div>
+              <div class="card"><span>In flight</span><strong>${count(data.inFlight)}</strong></div>
+              <div class="card">
+                <span>Backlog</span><strong data-testid="backlog">${count(data.backlogTotal)}</strong>
+                <small
+                  >${data.backlogAgeMs === null ? '' : `counted ${Math.round(data.backlogAgeMs / 1000)} s ago`}</small
+                >
+              </div>
+              <div class="card">
+                <span>Store</span>
+                <strong data-testid="store" class=${data.store.health.ok ? 'ok' : 'bad'}>
+                  ${data.store.kind}:// ${data.store.health.ok ? 'ok' : 'failing'}
+                </strong>
+                <small
+                  >${data.store.health.ok ? `probe ${data.store.health.probeMs} ms` : data.store.health.lastError}</small
+                >
+              </div>
+              <div class="card">
+                <span>Publish → deliver p99</span><strong>${data.latencyMs.publishToDeliver?.p99 ?? 0} ms</strong>
+              </div>
             </div>
-            <div class="card">
-              <span>Store</span>
-              <strong data-testid="store" class=${data.store.health.ok ? 'ok' : 'bad'}>
-                ${data.store.kind}:// ${data.store.health.ok ? 'ok' : 'failing'}
-              </strong>
-              <small>${data.store.health.ok ? `probe ${data.store.health.probeMs} ms` : data.store.health.lastError}</small>
-            </div>
-            <div class="card">
-              <span>Publish → deliver p99</span><strong>${data.latencyMs.publishToDeliver?.p99 ?? 0} ms</strong>
-            </div>
-          </div>
-          <div class="rates" data-testid="rates">
-            ${RATE_LINES.map(
-              (l) => html`<div class="rate">
-                <span class="swatch" data-color=${l.key}></span>${l.label}
-                <strong data-testid=${`rate-${l.label}`}>${rate(data.flowsLastSecond[l.key] ?? 0)}</strong>
-                <small>peak <span data-testid=${`peak-${l.label}`}>${rate(max(history.series[l.key]))}</span></small>
-              </div>`,
-            )}
-          </div>`
-      : html`<p>Loading…</p>`}
+            <div class="rates" data-testid="rates">
+              ${RATE_LINES.map(
+                (l) =>
+                  html`<div class="rate">
+                    <span class="swatch" data-color=${l.key}></span>${l.label}
+                    <strong data-testid=${`rate-${l.label}`}>${rate(data.flowsLastSecond[l.key] ?? 0)}</strong>
+                    <small
+                      >peak <span data-testid=${`peak-${l.label}`}>${rate(max(history.series[l.key]))}</span></small
+                    >
+                  </div>`,
+              )}
+            </div>`
+        : html`<p>Loading…</p>`
+    }
     <div class="charts">
       <${Chart} title="Messages per second, last 15 minutes" lines=${RATE_LINES} data=${rateData} />
-      <${Chart} title="Backlog (unfinished messages), last 15 minutes" lines=${[{ label: 'backlog', color: '#ea580c' }]} data=${backlogData} />
+      <${Chart}
+        title="Backlog (unfinished messages), last 15 minutes"
+        lines=${[{ label: 'backlog', color: '#ea580c' }]}
+        data=${backlogData}
+      />
     </div>
     <p class="muted" data-testid="samples">${history.t.length} samples, one a second</p>
-    ${data
-      ? html`<div class="two">
-          <div>
-            <h2>Topics</h2>
-            <div class="table-wrap">
-              <table>
-                <thead><tr><th>Topic</th><th class="num">Backlog</th></tr></thead>
-                <tbody>
-                  ${data.topics.map((t) => html`<tr><td>${t}</td><td class="num" data-testid=${`backlog-${t}`}>${count(data.backlog[t] ?? 0)}</td></tr>`)}
-                </tbody>
-              </table>
+    ${
+      data
+        ? html`<div class="two">
+            <div>
+              <h2>Topics</h2>
+              <div class="table-wrap">
+                <table>
+                  <thead>
+                    <tr>
+                      <th>Topic</th>
+                      <th class="num">Backlog</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    ${data.topics.map(
+                      (t) =>
+                        html`<tr>
+                          <td>${t}</td>
+                          <td class="num" data-testid=${`backlog-${t}`}>${count(data.backlog[t] ?? 0)}</td>
+                        </tr>`,
+                    )}
+                  </tbody>
+                </table>
+              </div>
             </div>
-          </div>
-          <div>
-            <h2>Brokers in the registry</h2>
-            <ul class="plain">
-              <li><strong>${data.server}</strong> (this one)</li>
-              ${data.peers.map((p) => html`<li><a href=${consoleUrl(p)} rel="noopener">${p}</a></li>`)}
-            </ul>
-            <p class="muted">${data.peers.length === 0 ? 'No other live broker known (other brokers are listed with a zk:// registry). ' : ''}
-              Links assume each console at its broker's port + 1 (the kiteq-admin convention).</p>
-          </div>
-        </div>`
-      : null}
+            <div>
+              <h2>Brokers in the registry</h2>
+              <ul class="plain">
+                <li><strong>${data.server}</strong> (this one)</li>
+                ${data.peers.map((p) => html`<li><a href=${consoleUrl(p)} rel="noopener">${p}</a></li>`)}
+              </ul>
+              <p class="muted">
+                ${data.peers.length === 0 ? 'No other live broker known (other brokers are listed with a zk:// registry). ' : ''}
+                Links assume each console at its broker's port + 1 (the kiteq-admin convention).
+              </p>
+            </div>
+          </div>`
+        : null
+    }
   </section>`;
 }

@@ -22,7 +22,12 @@ export function ScheduledView() {
   const cancel = async (m: Scheduled) => {
     setNotice(null);
     setFailure(null);
-    if (!(await confirmAction(`Cancel 1 scheduled message (${m.messageId}, due ${time(m.deliverAt)})? It is deleted and never delivered.`, 'Cancel 1 message')))
+    if (
+      !(await confirmAction(
+        `Cancel 1 scheduled message (${m.messageId}, due ${time(m.deliverAt)})? It is deleted and never delivered.`,
+        'Cancel 1 message',
+      ))
+    )
       return;
     try {
       await act('DELETE', `/messages/${m.messageId}`);
@@ -39,16 +44,34 @@ export function ScheduledView() {
     ${list.error ? html`<p class="error" role="alert">${list.error}</p>` : null}
     <div class="table-wrap">
       <table>
-        <thead><tr><th>Message</th><th>Topic / type</th><th>Producer group</th><th>Delivered</th><th>Actions</th></tr></thead>
+        <thead>
+          <tr>
+            <th>Message</th>
+            <th>Topic / type</th>
+            <th>Producer group</th>
+            <th>Delivered</th>
+            <th>Actions</th>
+          </tr>
+        </thead>
         <tbody>
-          ${list.data && list.data.items.length === 0 ? html`<tr><td colspan="5">No message waits for a later delivery.</td></tr>` : null}
+          ${
+            list.data && list.data.items.length === 0
+              ? html`<tr>
+                  <td colspan="5">No message waits for a later delivery.</td>
+                </tr>`
+              : null
+          }
           ${list.data?.items.map(
-            (m) => html`<tr>
-              <td><a href=${`#/messages/${m.messageId}`}><code>${m.messageId}</code></a></td>
-              <td>${m.topic} / ${m.messageType}</td><td>${m.publishGroup}</td>
-              <td>${relative(m.deliverAt)} <small class="muted">${time(m.deliverAt)}</small></td>
-              <td><button type="button" class="danger" onClick=${() => cancel(m)}>Cancel</button></td>
-            </tr>`,
+            (m) =>
+              html`<tr>
+                <td>
+                  <a href=${`#/messages/${m.messageId}`}><code>${m.messageId}</code></a>
+                </td>
+                <td>${m.topic} / ${m.messageType}</td>
+                <td>${m.publishGroup}</td>
+                <td>${relative(m.deliverAt)} <small class="muted">${time(m.deliverAt)}</small></td>
+                <td><button type="button" class="danger" onClick=${() => cancel(m)}>Cancel</button></td>
+              </tr>`,
           )}
         </tbody>
       </table>

@@ -48,9 +48,20 @@ export function TokenDialog() {
       }}
     >
       <h2 id="token-title">Admin token</h2>
-      <p>This action changes the broker: give the <code>--http-token</code> it was started with. It is kept for this tab only.</p>
+      <p>
+        This action changes the broker: give the <code>--http-token</code> it was started with. It is kept for this tab
+        only.
+      </p>
       ${request?.reason ? html`<p class="error" role="alert" data-testid="token-error">${request.reason}</p>` : null}
-      <label>Token <input type="password" autocomplete="off" value=${value} onInput=${(e: Event) => setValue((e.target as HTMLInputElement).value)} autofocus /></label>
+      <label
+        >Token
+        <input
+          type="password"
+          autocomplete="off"
+          value=${value}
+          onInput=${(e: Event) => setValue((e.target as HTMLInputElement).value)}
+          autofocus
+      /></label>
       <div class="actions">
         <button type="button" onClick=${() => finish(null)}>Cancel</button>
         <button type="submit" class="primary">Use token</button>

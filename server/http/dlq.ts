@@ -88,7 +88,12 @@ async function walk(
 ): Promise<string | null> {
   let cursor = afterId;
   for (;;) {
-    const page = await port.listDeadLetters({ topic: filter.topic, groupId: filter.groupId, afterId: cursor, limit: PAGE });
+    const page = await port.listDeadLetters({
+      topic: filter.topic,
+      groupId: filter.groupId,
+      afterId: cursor,
+      limit: PAGE,
+    });
     for (const letter of page) {
       cursor = letter.message.header.messageId;
       if (matches(letter, filter) && !(await visit(letter))) return cursor;
@@ -100,16 +105,26 @@ async function walk(
 export async function listDeadLetters(port: AdminPort, query: URLSearchParams) {
   const limit = limitOf(query.get('limit'), 100, MAX_LIST);
   const items: ReturnType<typeof summary>[] = [];
-  const end = await walk(port, filterOf((n) => query.get(n)), query.get('after') || undefined, (letter) => {
-    items.push(summary(letter));
-    return items.length < limit;
-  });
+  const end = await walk(
+    port,
+    filterOf((n) => query.get(n)),
+    query.get('after') || undefined,
+    (letter) => {
+      items.push(summary(letter));
+      return items.length < limit;
+    },
+  );
   return { items, next: end };
 }
 
 export async function countDeadLetters(port: AdminPort, query: URLSearchParams) {
   let count = 0;
-  const end = await walk(port, filterOf((n) => query.get(n)), undefined, () => ++count < MAX_COUNT);
+  const end = await walk(
+    port,
+    filterOf((n) => query.get(n)),
+    undefined,
+    () => ++count < MAX_COUNT,
+  );
   return { count, capped: end !== null };
 }
 

@@ -9,7 +9,10 @@ export function packageVersion(): string {
   if (version !== undefined) return version;
   for (const up of ['../../..', '../..']) {
     try {
-      const pkg = JSON.parse(readFileSync(join(__dirname, up, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      const pkg = JSON.parse(readFileSync(join(__dirname, up, 'package.json'), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
       if (pkg.name === 'kiteq-ts' && pkg.version) return (version = pkg.version);
     } catch {
       // not there: try the next level
