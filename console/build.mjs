@@ -31,4 +31,4 @@ const sizes = files.map((f) => {
   const body = readFileSync(join(out, f));
   return `${f} ${(body.length / 1024).toFixed(1)} KiB (gzip ${(gzipSync(body).length / 1024).toFixed(1)} KiB)`;
 });
-process.stdout.write(`console: ${sizes.join(', ')}\n`);
+process.stderr.write(`console: ${sizes.join(', ')}\n`);
