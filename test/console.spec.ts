@@ -27,6 +27,7 @@ describe('console - the web console in a real browser', function () {
       directBinding('s-archive', 'trade', 'order-created', { watermark: 200 }),
     ],
     config: { http: '127.0.0.1:0', httpToken: TOKEN },
+    store: 'file',
   });
   const shots = process.env.KITEQ_CONSOLE_SHOTS ?? tempDir('kiteq-console-shots-');
   let browser: Browser;
@@ -114,6 +115,7 @@ describe('console - the web console in a real browser', function () {
     await page.getByTestId('backlog').filter({ hasText: /^30$/ }).waitFor({ timeout: 15_000 });
     await page.getByTestId('backlog-trade').filter({ hasText: /^30$/ }).waitFor();
     assert.equal(await page.locator('.chart canvas').count(), 2, 'two uPlot charts drawn');
+    assert.match((await page.getByTestId('store-details').textContent())!, /free of .*fsync mean/, 'the disk');
     const samples = Number((await page.getByTestId('samples').textContent())!.split(' ')[0]);
     assert.ok(samples >= 2, `the charts hold the server's history (${samples} samples)`);
     await shot('overview');

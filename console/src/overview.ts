@@ -19,7 +19,14 @@ interface Overview {
   backlog: Record<string, number>;
   backlogTotal: number;
   backlogAgeMs: number | null;
-  store: { kind: string; durable: boolean; health: { ok: boolean; probeMs: number; lastError?: string } };
+  store: {
+    kind: string;
+    durable: boolean;
+    health: { ok: boolean; probeMs: number; lastError?: string };
+    damage: { ranges: number; bytes: number } | null;
+    writes: { batches: number; writeMs: number; failedBatches: number } | null;
+    disk: { freeBytes: number; totalBytes: number } | null;
+  };
   latencyMs: Record<string, { p50: number; p99: number; count: number }>;
   tokenConfigured: boolean;
 }
@@ -64,6 +71,30 @@ function consoleUrl(address: string): string {
   return `http://${address.slice(0, i)}:${Number(address.slice(i + 1)) + 1}/`;
 }
 
+function bytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
+}
+
+/** disk room, write failures and damage found at start: what a file store can say about its disk */
+function storeDetails(store: Overview['store']) {
+  const parts: string[] = [];
+  if (store.disk) parts.push(`${bytes(store.disk.freeBytes)} free of ${bytes(store.disk.totalBytes)}`);
+  if (store.writes) {
+    const mean = store.writes.batches > 0 ? store.writes.writeMs / store.writes.batches : 0;
+    parts.push(`fsync mean ${mean.toFixed(2)} ms`);
+    if (store.writes.failedBatches > 0) parts.push(`${count(store.writes.failedBatches)} failed writes`);
+  }
+  if (store.damage && store.damage.ranges > 0) parts.push(`${count(store.damage.ranges)} damaged ranges at start`);
+  if (!store.durable) parts.push('not durable');
+  return parts.length === 0 ? null : html`<small data-testid="store-details">${parts.join(' · ')}</small>`;
+}
+
 function max(values: number[] | undefined): number {
   return values && values.length > 0 ? Math.max(...values) : 0;
 }
@@ -101,6 +132,7 @@ export function OverviewView() {
                 <small
                   >${data.store.health.ok ? `probe ${data.store.health.probeMs} ms` : data.store.health.lastError}</small
                 >
+                ${storeDetails(data.store)}
               </div>
               <div class="card">
                 <span>Publish → deliver p99</span><strong>${data.latencyMs.publishToDeliver?.p99 ?? 0} ms</strong>

@@ -2,7 +2,14 @@
 // endpoint files never reach into broker internals (nats.js' PH habit). server/http/broker-port.ts builds it.
 import type { Binding } from '../../binding/binding';
 import type { BrokerStats } from '../../stat/broker-stats';
-import type { DeadLetter, DeadLetterQuery, DueCursor, StoreDamageStats, StoredMessage } from '../../store/contract';
+import type {
+  DeadLetter,
+  DeadLetterQuery,
+  DueCursor,
+  StoreDamageStats,
+  StoredMessage,
+  StoreWriteStats,
+} from '../../store/contract';
 import type { CancelOutcome, ScheduledPage, ScheduledQuery } from '../scheduled';
 
 export interface ReachableResult {
@@ -32,6 +39,10 @@ export interface AdminPort {
   readonly version: string;
   /** the store's URI scheme and whether it survives a crash */
   readonly storeKind: { kind: string; durable: boolean };
+  /** free and total bytes of the file store's filesystem; null for the other stores */
+  storeDisk(): Promise<{ freeBytes: number; totalBytes: number } | null>;
+  /** durable-write figures of the file store (failures = disk full or I/O errors); undefined for the others */
+  storeWrites(): StoreWriteStats | undefined;
   /** other live brokers in the registry (zk:// only; [] when the registry cannot tell) */
   peers(): readonly string[];
   /** groupId → its authenticated connections (the console's Groups view) */

@@ -75,7 +75,7 @@ export class AdminServer {
     const path = url.pathname.replace(/\/+$/, '') || '/';
     if ((method === 'GET' || method === 'HEAD') && this.assets.serve(path, res, method === 'HEAD')) return;
     if (method === 'GET') {
-      if (path === '/overview') return sendJson(res, 200, overview(port));
+      if (path === '/overview') return sendJson(res, 200, await overview(port));
       if (path === '/history') return sendJson(res, 200, history(port, url.searchParams));
       if (path === '/groups') return sendJson(res, 200, groupsView(port));
       if (path === '/transactions') return sendJson(res, 200, await listTransactions(port, url.searchParams));

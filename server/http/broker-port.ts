@@ -7,6 +7,8 @@ import type { MessageStore } from '../../store/contract';
 import type { BrokerConfig } from '../config';
 import type { Logger } from '../logger';
 import type { ScheduledMessages } from '../scheduled';
+import { statfs } from 'node:fs/promises';
+import { parseFileStoreUri } from '../../store/file/uri';
 import { packageVersion } from './package-version';
 import type { AdminPort, GroupConsumer, ReloadResult } from './admin-port';
 
@@ -41,6 +43,13 @@ export function createBrokerPort(deps: BrokerPortDeps): AdminPort {
     serverName: deps.serverName,
     version: packageVersion(),
     storeKind: { kind: store.kind, durable: store.durable },
+    async storeDisk() {
+      const uri = deps.config().store;
+      if (store.kind !== 'file' || !uri.startsWith('file://')) return null;
+      const disk = await statfs(parseFileStoreUri(uri).dir);
+      return { freeBytes: disk.bavail * disk.bsize, totalBytes: disk.blocks * disk.bsize };
+    },
+    storeWrites: () => store.writeStats?.(),
     peers: () => deps.aliveBrokers().filter((address) => address !== deps.serverName),
     consumers() {
       const out: Record<string, GroupConsumer[]> = {};

@@ -3,7 +3,7 @@
 import type { AdminPort } from './admin-port';
 import { HttpError } from './respond';
 
-export function overview(port: AdminPort) {
+export async function overview(port: AdminPort) {
   const { stats } = port;
   const topics = port.topics();
   const backlog = stats.backlog.byTopic(topics);
@@ -22,7 +22,13 @@ export function overview(port: AdminPort) {
     backlog,
     backlogTotal: Object.values(backlog).reduce((a, b) => a + b, 0),
     backlogAgeMs: Number.isFinite(stats.backlog.ageMs) ? stats.backlog.ageMs : null,
-    store: { ...port.storeKind, health: stats.storeHealth, damage: port.storeDamage() ?? null },
+    store: {
+      ...port.storeKind,
+      health: stats.storeHealth,
+      damage: port.storeDamage() ?? null,
+      writes: port.storeWrites() ?? null,
+      disk: await port.storeDisk().catch(() => null),
+    },
     latencyMs: {
       publishToStoreAck: stats.publishToStoreAck.percentiles(),
       publishToDeliver: stats.publishToDeliver.percentiles(),
