@@ -124,7 +124,7 @@ export function OverviewView() {
                   >${data.backlogAgeMs === null ? '' : `counted ${Math.round(data.backlogAgeMs / 1000)} s ago`}</small
                 >
               </div>
-              <div class="card">
+              <div class="card wide">
                 <span>Store</span>
                 <strong data-testid="store" class=${data.store.health.ok ? 'ok' : 'bad'}>
                   ${data.store.kind}:// ${data.store.health.ok ? 'ok' : 'failing'}
