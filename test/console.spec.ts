@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { directBinding } from '../binding/binding';
-import { buildStringMessage, type KiteQClient } from '../client';
+import { buildBytesMessage, buildStringMessage, type KiteQClient } from '../client';
 import { tempDir } from './support/broker';
 import { eventually } from './support/events';
 import { withBroker } from './support/with-broker';
@@ -193,6 +193,21 @@ describe('console - the web console in a real browser', function () {
     await page.getByRole('button', { name: 'Show body (admin token)' }).click(); // the tab kept the token
     await page.getByTestId('message-body').filter({ hasText: 'the body of order 42' }).waitFor();
     await shot('message');
+    assert.equal((await fetch(`${base}/messages/${messageId}/body`)).status, 401, 'bodies need the token');
+    const bytes = await producer.send(
+      buildBytesMessage({ topic: 'trade', messageType: 'order-created', body: Buffer.alloc(5000, 0xab) }),
+    );
+    const body = await fetch(`${base}/messages/${bytes.messageId}/body`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    assert.deepEqual(await body.json(), {
+      messageId: bytes.messageId,
+      kind: 'bytes',
+      bytes: 5000,
+      truncated: true,
+      text: null,
+      hex: 'ab'.repeat(4096),
+    });
     await page.getByLabel('Message id').fill('0'.repeat(32));
     await page.getByRole('button', { name: 'Look up' }).click();
     await page.getByTestId('message-error').filter({ hasText: '404' }).waitFor();

@@ -11,6 +11,8 @@ const MAX_ACTION = 10_000;
 /** /dlq/count stops here and says so ("capped"): counting reads every dead letter it passes */
 const MAX_COUNT = 100_000;
 const PAGE = 500;
+/** a listing reads at most this many dead letters (the console polls it every second; a filter on reason or time may match none) */
+const MAX_LIST_SCAN = 10_000;
 
 /** What the store filters (topic, group) and what is filtered after reading (reason, dead time). */
 export interface DeadLetterFilter {
@@ -76,29 +78,38 @@ function matches(letter: DeadLetter, filter: DeadLetterFilter): boolean {
   return true;
 }
 
+function filtersAfterReading(filter: DeadLetterFilter): boolean {
+  return filter.reason !== undefined || filter.fromSec !== undefined || filter.toSec !== undefined;
+}
+
 /**
  * Walks the dead letters matching the filter in id order from `afterId`, handing each to `visit`
- * until it returns false. Resolves with the last id read (the cursor of the next page) or null at the end.
+ * until it returns false or `maxScan` were read. Resolves with the last id read (the cursor of the
+ * next page) or null at the end. `want` sizes the store's pages when the store does all the filtering.
  */
 async function walk(
   port: AdminPort,
   filter: DeadLetterFilter,
   afterId: string | undefined,
   visit: (letter: DeadLetter) => boolean | Promise<boolean>,
+  { want = PAGE, maxScan = Infinity } = {},
 ): Promise<string | null> {
+  const pageSize = filtersAfterReading(filter) ? PAGE : Math.min(PAGE, want);
   let cursor = afterId;
+  let scanned = 0;
   for (;;) {
     const page = await port.listDeadLetters({
       topic: filter.topic,
       groupId: filter.groupId,
       afterId: cursor,
-      limit: PAGE,
+      limit: pageSize,
     });
     for (const letter of page) {
       cursor = letter.message.header.messageId;
       if (matches(letter, filter) && !(await visit(letter))) return cursor;
+      if (++scanned >= maxScan) return cursor;
     }
-    if (page.length < PAGE) return null;
+    if (page.length < pageSize) return null;
   }
 }
 
@@ -113,6 +124,7 @@ export async function listDeadLetters(port: AdminPort, query: URLSearchParams) {
       items.push(summary(letter));
       return items.length < limit;
     },
+    { want: limit, maxScan: MAX_LIST_SCAN },
   );
   return { items, next: end };
 }
