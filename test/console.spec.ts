@@ -166,12 +166,24 @@ describe('console - the web console in a real browser', function () {
   });
 
   it('dead letters: delete all matching a filter, after a confirmation stating the count (token kept for the tab)', async () => {
-    const ids = [await deadLetter(), await deadLetter()];
+    const [picked, ...ids] = [await deadLetter(), await deadLetter(), await deadLetter()];
     const unauthenticated = await fetch(`${base}/dlq/delete`, { method: 'POST', body: JSON.stringify({ ids }) });
     assert.equal(unauthenticated.status, 401, 'POST /dlq/delete needs the token, like re-drive');
     await page.getByLabel('Reason contains').fill('deliverLimit 3');
     await page.getByRole('button', { name: 'Filter' }).click();
-    for (const id of ids) await page.getByTestId(`dlq-${id}`).waitFor();
+    for (const id of [picked, ...ids]) await page.getByTestId(`dlq-${id}`).waitFor();
+    // a selection: the one ticked, nothing else
+    await page.getByRole('checkbox', { name: `select ${picked}` }).check();
+    await page.getByRole('button', { name: 'Delete selected (1)' }).click();
+    await confirmSays(/^Delete 1 dead letter\?/);
+    await page.getByRole('button', { name: 'Delete 1 dead letter' }).click();
+    await page.getByTestId('dlq-notice').filter({ hasText: 'Deleted 1 dead letter.' }).waitFor();
+    await page.getByTestId(`dlq-${picked}`).waitFor({ state: 'detached' });
+    assert.equal(await env.broker.store.get(picked), undefined);
+    const listed = async (query: string) =>
+      ((await (await fetch(`${base}/dlq?${query}`)).json()) as { items: unknown[] }).items.length;
+    assert.equal(await listed('to=2000-01-01T00:00:00Z'), 0, 'dead until 2000: none');
+    assert.equal(await listed(`from=${Date.now() - 60_000}&reason=DELIVERLIMIT%203`), 2, 'the last minute, by reason');
     await page.getByRole('button', { name: 'Delete all matching…' }).click();
     await confirmSays(/^Delete 2 dead letters matching reason contains "deliverLimit 3"\?/);
     await page.getByRole('button', { name: 'Delete 2 dead letters' }).click();
@@ -237,6 +249,22 @@ describe('console - the web console in a real browser', function () {
     await page.getByRole('button', { name: 'Cancel 1 message' }).click();
     await row.waitFor({ state: 'detached' });
     assert.equal(await env.broker.store.get(later.messageId), undefined, 'deleted, never delivered');
+  });
+
+  it('keyboard: a lookup by Tab, typing and Enter, with the focus drawn', async () => {
+    const { messageId } = await send('order-created', 'by keyboard');
+    await page.goto(`${base}/#/messages`);
+    await page.getByLabel('Message id').waitFor();
+    let tabs = 0;
+    while (!(await page.evaluate('document.activeElement?.name === "id"'))) {
+      assert.ok(++tabs <= 12, 'the id field is reachable by Tab');
+      await page.keyboard.press('Tab');
+    }
+    const outline = await page.evaluate('getComputedStyle(document.activeElement).outlineStyle');
+    assert.notEqual(outline, 'none', 'the focused field is outlined');
+    await page.keyboard.type(messageId);
+    await page.keyboard.press('Enter');
+    await page.getByTestId('header-messageId').filter({ hasText: messageId }).waitFor();
   });
 
   it('phone width: no view scrolls the page sideways', async () => {
