@@ -1,7 +1,7 @@
 // A confirmation stating what an action will do (and to how many messages): a modal <dialog>,
 // Escape or Cancel answers no.
-import { useEffect, useRef, useState } from 'preact/hooks';
 import { html } from './html';
+import { modalChannel } from './modal';
 
 interface Request {
   text: string;
@@ -9,29 +9,17 @@ interface Request {
   resolve: (yes: boolean) => void;
 }
 
-let show: ((request: Request) => void) | null = null;
+const channel = modalChannel<Request>();
 
 export function confirmAction(text: string, confirmLabel = 'Confirm'): Promise<boolean> {
-  return new Promise((resolve) => (show ? show({ text, confirmLabel, resolve }) : resolve(false)));
+  return new Promise((resolve) => channel.open({ text, confirmLabel, resolve }) || resolve(false));
 }
 
 export function ConfirmDialog() {
-  const [request, setRequest] = useState<Request | null>(null);
-  const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    show = setRequest;
-    return () => {
-      show = null;
-    };
-  }, []);
-  useEffect(() => {
-    const dialog = ref.current;
-    if (request && dialog && !dialog.open) dialog.showModal();
-  }, [request]);
+  const { request, ref, close } = channel.useModal();
   const finish = (yes: boolean) => {
     request?.resolve(yes);
-    setRequest(null);
-    ref.current?.close();
+    close();
   };
   return html`<dialog ref=${ref} class="dialog" aria-labelledby="confirm-title" onCancel=${() => finish(false)}>
     <h2 id="confirm-title">Are you sure?</h2>

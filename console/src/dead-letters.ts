@@ -5,6 +5,7 @@ import { act, ApiError, getJson } from './api';
 import { confirmAction } from './confirm-dialog';
 import { count, relative } from './format';
 import { html } from './html';
+import { MessageLink } from './message-link';
 import { usePoll } from './poll';
 
 interface Letter {
@@ -182,7 +183,7 @@ export function DeadLettersView() {
                   />
                 </td>
                 <td>
-                  <a href=${`#/messages/${l.messageId}`}><code>${l.messageId}</code></a>
+                  <${MessageLink} id=${l.messageId} />
                 </td>
                 <td>${l.topic} / ${l.messageType}</td>
                 <td>${l.reason}</td>

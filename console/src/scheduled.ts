@@ -5,6 +5,7 @@ import { act, ApiError, getJson } from './api';
 import { confirmAction } from './confirm-dialog';
 import { relative, time } from './format';
 import { html } from './html';
+import { MessageCells } from './message-link';
 import { usePoll } from './poll';
 
 interface Scheduled {
@@ -64,11 +65,7 @@ export function ScheduledView() {
           ${list.data?.items.map(
             (m) =>
               html`<tr>
-                <td>
-                  <a href=${`#/messages/${m.messageId}`}><code>${m.messageId}</code></a>
-                </td>
-                <td>${m.topic} / ${m.messageType}</td>
-                <td>${m.publishGroup}</td>
+                <${MessageCells} m=${m} />
                 <td>${relative(m.deliverAt)} <small class="muted">${time(m.deliverAt)}</small></td>
                 <td><button type="button" class="danger" onClick=${() => cancel(m)}>Cancel</button></td>
               </tr>`,

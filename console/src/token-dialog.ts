@@ -1,43 +1,27 @@
 // The one place the console asks for the admin token: a modal <dialog> (Escape cancels), opened by
 // api.ts' act() and answered by the TokenDialog component mounted once in main.ts.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { html } from './html';
+import { modalChannel } from './modal';
 
 interface Request {
   reason?: string;
   resolve: (token: string | null) => void;
 }
 
-let show: ((request: Request) => void) | null = null;
+const channel = modalChannel<Request>();
 
 export function askToken(reason?: string): Promise<string | null> {
-  return new Promise((resolve) => {
-    if (!show) return resolve(null);
-    show({ reason, resolve });
-  });
+  return new Promise((resolve) => channel.open({ reason, resolve }) || resolve(null));
 }
 
 export function TokenDialog() {
-  const [request, setRequest] = useState<Request | null>(null);
+  const { request, ref, close } = channel.useModal();
   const [value, setValue] = useState('');
-  const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    show = (r) => {
-      setValue('');
-      setRequest(r);
-    };
-    return () => {
-      show = null;
-    };
-  }, []);
-  useEffect(() => {
-    const dialog = ref.current;
-    if (request && dialog && !dialog.open) dialog.showModal();
-  }, [request]);
   const finish = (token: string | null) => {
     request?.resolve(token);
-    setRequest(null);
-    ref.current?.close();
+    setValue('');
+    close();
   };
   return html`<dialog ref=${ref} class="dialog" aria-labelledby="token-title" onCancel=${() => finish(null)}>
     <form

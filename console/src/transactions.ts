@@ -2,6 +2,7 @@
 import { getJson } from './api';
 import { relative, time } from './format';
 import { html } from './html';
+import { MessageCells } from './message-link';
 import { usePoll } from './poll';
 
 interface Prepared {
@@ -45,11 +46,7 @@ export function TransactionsView() {
           ${data?.items.map(
             (m) =>
               html`<tr>
-                <td>
-                  <a href=${`#/messages/${m.messageId}`}><code>${m.messageId}</code></a>
-                </td>
-                <td>${m.topic} / ${m.messageType}</td>
-                <td>${m.publishGroup}</td>
+                <${MessageCells} m=${m} />
                 <td>${time(m.publishTime)}</td>
                 <td class="num">${m.checkCount}</td>
                 <td>${relative(m.nextCheck)}</td>

@@ -4,6 +4,7 @@
 // them for good. Both take {ids:[...]} or a filter {topic?, group?, reason?, from?, to?, limit?}.
 import type { DeadLetter } from '../../store/contract';
 import type { AdminPort } from './admin-port';
+import { epochMsParam, limitParam } from './query-params';
 import { HttpError } from './respond';
 
 const MAX_LIST = 1000;
@@ -40,14 +41,6 @@ function summary(letter: DeadLetter) {
   };
 }
 
-function limitOf(raw: unknown, fallback: number, max: number): number {
-  if (raw === undefined || raw === null || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0)
-    throw new HttpError(400, `limit must be a positive integer, got ${JSON.stringify(raw)}`);
-  return Math.min(n, max);
-}
-
 function text(raw: unknown): string | undefined {
   return typeof raw === 'string' && raw !== '' ? raw : undefined;
 }
@@ -55,10 +48,7 @@ function text(raw: unknown): string | undefined {
 function timeSec(raw: unknown, name: string): number | undefined {
   const value = text(typeof raw === 'number' ? String(raw) : raw);
   if (value === undefined) return undefined;
-  const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
-  if (!Number.isFinite(ms))
-    throw new HttpError(400, `${name} must be epoch milliseconds or an ISO time, got ${JSON.stringify(raw)}`);
-  return ms / 1000;
+  return epochMsParam(value, name) / 1000;
 }
 
 export function filterOf(get: (name: string) => unknown): DeadLetterFilter {
@@ -114,7 +104,7 @@ async function walk(
 }
 
 export async function listDeadLetters(port: AdminPort, query: URLSearchParams) {
-  const limit = limitOf(query.get('limit'), 100, MAX_LIST);
+  const limit = limitParam(query.get('limit'), 100, MAX_LIST);
   const items: ReturnType<typeof summary>[] = [];
   const end = await walk(
     port,
@@ -156,7 +146,7 @@ async function applyTo(port: AdminPort, body: Record<string, unknown>, action: A
   const filter = filterOf((n) => body[n]);
   if (!filter.topic && !filter.groupId && !filter.reason && filter.fromSec === undefined && filter.toSec === undefined)
     throw new HttpError(400, 'give {ids:[...]} or a filter {topic?, group?, reason?, from?, to?, limit?}');
-  const limit = limitOf(body.limit, MAX_ACTION, MAX_ACTION);
+  const limit = limitParam(body.limit, MAX_ACTION, MAX_ACTION);
   // Collect first, act after: acting while paging would move the cursor under the walk.
   const ids: string[] = [];
   await walk(port, filter, undefined, (letter) => ids.push(letter.message.header.messageId) < limit);
