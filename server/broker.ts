@@ -221,7 +221,15 @@ export class Broker {
   }
 
   private async startAdmin(address: string): Promise<void> {
+    let alive: readonly string[] = [];
+    await this.registry
+      ?.watchAliveBrokers?.((addresses) => (alive = addresses))
+      .catch((error: unknown) => {
+        this.log.warn({ err: error }, 'admin HTTP: cannot follow the live brokers; the console lists this one alone');
+      });
     this.admin = createAdminServer({
+      nowMs: this.nowMs,
+      aliveBrokers: () => alive,
       config: () => this.config,
       serverName: this.serverName,
       stats: this.stats,

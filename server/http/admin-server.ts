@@ -1,16 +1,21 @@
 // The admin HTTP server (doc/architecture.md §10), off unless --http host:port. Read-only endpoints are open
 // to whoever can reach the bind address (127.0.0.1 by default); POST endpoints need the bearer
-// token of --http-token and are refused (403) when none is configured, and so is DELETE.
+// token of --http-token and are refused (403) when none is configured, and so is DELETE. `/` and
+// `/console/*` serve the web console (doc/console.md).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../logger';
 import type { AdminPort } from './admin-port';
-import { listDeadLetters, redriveDeadLetters } from './dlq';
+import { ConsoleAssets } from './console-assets';
+import { countDeadLetters, deleteDeadLetters, listDeadLetters, redriveDeadLetters } from './dlq';
+import { groupsView } from './groups';
 import { healthz } from './health';
 import { kiteqBinds, kiteqStat } from './kiteq-stat';
-import { messageView } from './messages';
+import { messageBody, messageView } from './messages';
+import { history, overview } from './overview';
 import { cancelScheduled, listScheduled } from './scheduled';
 import { HttpError, readJsonBody, requireToken, sendJson, sendText } from './respond';
+import { listTransactions } from './transactions';
 
 export interface AdminServerOptions {
   port: AdminPort;
@@ -27,6 +32,7 @@ export function parseHttpAddress(value: string): { host: string; port: number } 
 
 export class AdminServer {
   private server: Server | null = null;
+  private readonly assets = new ConsoleAssets();
   private boundAddress = '';
 
   constructor(private readonly options: AdminServerOptions) {}
@@ -67,7 +73,18 @@ export class AdminServer {
   private async route(method: string, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { port, metrics } = this.options;
     const path = url.pathname.replace(/\/+$/, '') || '/';
+    if ((method === 'GET' || method === 'HEAD') && this.assets.serve(path, res, method === 'HEAD')) return;
     if (method === 'GET') {
+      if (path === '/overview') return sendJson(res, 200, await overview(port));
+      if (path === '/history') return sendJson(res, 200, history(port, url.searchParams));
+      if (path === '/groups') return sendJson(res, 200, groupsView(port));
+      if (path === '/transactions') return sendJson(res, 200, await listTransactions(port, url.searchParams));
+      if (path === '/dlq/count') return sendJson(res, 200, await countDeadLetters(port, url.searchParams));
+      if (path.startsWith('/messages/') && path.endsWith('/body')) {
+        requireToken(req, port.httpToken());
+        const id = decodeURIComponent(path.slice('/messages/'.length, -'/body'.length));
+        return sendJson(res, 200, await messageBody(port, id));
+      }
       if (path === '/stat') return sendJson(res, 200, kiteqStat(port));
       if (path === '/binds') return sendJson(res, 200, kiteqBinds(port));
       if (path === '/metrics') return sendText(res, 200, metrics.contentType, await metrics.metrics());
@@ -94,13 +111,37 @@ export class AdminServer {
         );
         return sendJson(res, 200, result);
       }
+      if (path === '/dlq/delete') {
+        requireToken(req, port.httpToken());
+        const result = await deleteDeadLetters(port, await readJsonBody(req));
+        this.options.log.info(
+          { deleted: result.deleted.length, missing: result.missing.length },
+          'dead letters deleted (admin)',
+        );
+        return sendJson(res, 200, result);
+      }
       if (path === '/reload') {
         requireToken(req, port.httpToken());
         if (port.reload === null) throw new HttpError(501, 'this broker has no config source to re-read');
         return sendJson(res, 200, await port.reload());
       }
     }
-    const known = ['/stat', '/binds', '/metrics', '/healthz', '/dlq', '/dlq/redrive', '/reload', '/scheduled'];
+    const known = [
+      '/stat',
+      '/binds',
+      '/metrics',
+      '/healthz',
+      '/dlq',
+      '/dlq/count',
+      '/dlq/redrive',
+      '/dlq/delete',
+      '/reload',
+      '/scheduled',
+      '/overview',
+      '/history',
+      '/groups',
+      '/transactions',
+    ];
     if (known.includes(path) || path.startsWith('/messages/'))
       throw new HttpError(405, `${method} not allowed on ${path}`);
     throw new HttpError(404, `no endpoint ${path}`);
