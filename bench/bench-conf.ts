@@ -17,6 +17,8 @@ export interface BenchConf {
   secretKey: string;
   /** per binding; default 1,000,000 (the bench's consumers take as much as they are given) */
   watermark?: number;
+  /** more groups, each bound to one topic and type (a group that never connects keeps its messages pending) */
+  extraBindings?: { groupId: string; topic: string; messageType: string }[];
 }
 
 export interface BenchConfFiles {
@@ -39,10 +41,24 @@ export function writeBenchConf(dir: string, conf: BenchConf): BenchConfFiles {
       persistent: true,
     })),
   };
+  for (const extra of conf.extraBindings ?? [])
+    registry.bindings.push({
+      groupIds: [extra.groupId],
+      topic: extra.topic,
+      messageType: extra.messageType,
+      bindType: 'direct',
+      watermark: conf.watermark ?? 1_000_000,
+      persistent: true,
+    });
   const groups = {
     groups: [
       { groupId: conf.producerGroup, secretKey: conf.secretKey, publish: conf.topics },
       ...conf.consumerGroups.map((groupId) => ({ groupId, secretKey: conf.secretKey, subscribe: conf.topics })),
+      ...(conf.extraBindings ?? []).map(({ groupId, topic }) => ({
+        groupId,
+        secretKey: conf.secretKey,
+        subscribe: [topic],
+      })),
     ],
   };
   writeFileSync(registryPath, stringify(registry));

@@ -3,6 +3,7 @@
 // Launched with a 64 MB initial old-generation limit, like the broker (server/cli.ts): the load
 // generator's own periodic mark-compacts would otherwise be in every latency it measures.
 import { writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
@@ -16,6 +17,8 @@ import { missingPeerLibrary } from './peers/peer-library';
 import { runRabbitRoundtrip } from './peers/rabbitmq';
 import { renderReportHtml, type ReportRun } from './report-html';
 import { isUnavailable, type RoundtripOptions, type RoundtripResult } from './result';
+import { DIMENSION_NAMES, runScale, type Dimension } from './scale';
+import { renderScaleHtml, scaleTable } from './scale-report';
 
 const PACKAGE_ROOT = resolve(__dirname, '..', '..');
 
@@ -243,6 +246,59 @@ async function consumer(o: Record<string, unknown>): Promise<void> {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
+const list = (value: string): number[] => value.split(',').map(int);
+
+async function scale(o: Record<string, unknown>): Promise<void> {
+  const dimensions = String(o.dimension)
+    .split(',')
+    .map((d) => d.trim()) as Dimension[];
+  for (const d of dimensions)
+    if (!DIMENSION_NAMES.includes(d))
+      throw new Error(`unknown dimension "${d}": one or more of ${DIMENSION_NAMES.join(', ')}`);
+  if (o.values !== undefined && dimensions.length > 1) throw new Error('--values goes with one --dimension');
+  const durationSec = o.duration as number | undefined;
+  const messages = o.messages as number | undefined;
+  const started = new Date().toISOString();
+  const points = await runScale({
+    dimensions,
+    values: o.values as number[] | undefined,
+    store: o.store as 'file' | 'memory',
+    durationSec: durationSec ?? (messages === undefined ? 3 : undefined),
+    messages,
+    warmupMessages: o.warmup as number,
+    maxBacklog: o.maxBacklog as number,
+    maxIdle: o.maxIdle as number,
+    heartbeatWindowMs: o.heartbeatWindowMs as number,
+    workDir: String(o.workDir),
+    drainTimeoutMs: o.drainMs as number,
+    onPoint: o.json
+      ? undefined
+      : (p) =>
+          process.stderr.write(
+            `${p.dimension}=${p.value}: ${p.deliveredPerSec} delivered/s, p99 ${p.deliverP99Ms} ms, broker ${p.brokerUsPerMsg} µs/msg, peak RSS ${p.brokerPeakRssMb ?? '-'} MB${p.error ? `, error: ${p.error}` : ''}\n`,
+          ),
+  });
+  if (!o.json) process.stdout.write(scaleTable(points));
+  const out = { started, finished: new Date().toISOString(), store: o.store, loadAverage: loadavg(), points };
+  if (o.out) writeFileSync(String(o.out), `${JSON.stringify(out, null, 1)}\n`);
+  if (o.report)
+    writeFileSync(
+      String(o.report),
+      renderScaleHtml(points, {
+        title: 'kiteq-bench scale',
+        generatedAt: `${started} – ${out.finished}`,
+        notes: [
+          `kiteq-bench ${process.argv.slice(2).join(' ')}`,
+          `store ${String(o.store)}${o.store === 'file' ? ' (fsync=batch)' : ''}; load average at the end ${loadavg()
+            .map((l) => l.toFixed(2))
+            .join(' ')} on ${cpus().length} cores`,
+        ],
+      }),
+    );
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+  if (points.some((p) => p.lost > 0 || p.error)) process.exitCode = 1;
+}
+
 function conf(o: Record<string, unknown>): void {
   const files = writeBenchConf(String(o.dir), {
     address: String(o.address),
@@ -302,6 +358,36 @@ export function buildBenchCommand(): Command {
       new Option('--rabbit-queue <type>', 'RabbitMQ queue type').choices(['quorum', 'classic']).default('quorum'),
     )
     .action(compare);
+  program
+    .command('scale')
+    .description(
+      'sweep one dimension at a time (size, groups, producers, idle, backlog, topics), a fresh broker child process per point',
+    )
+    .option('--dimension <list>', `comma-separated: ${DIMENSION_NAMES.join(',')}`, DIMENSION_NAMES.join(','))
+    .option('--values <list>', "replace the dimension's values (one --dimension only), e.g. 128,65536", list)
+    .addOption(new Option('--store <kind>', "the brokers' store").choices(['file', 'memory']).default('file'))
+    .option('--duration <seconds>', 'publish for this long at each point (default 3 unless --messages)', int)
+    .option('--messages <n>', 'publish this many at each point', int)
+    .option('--warmup <messages>', 'warm-up messages at each point (at most 64 MiB of bodies)', int, 2000)
+    .option(
+      '--max-backlog <n>',
+      'leave out backlog points above this (10 M pending: minutes and ~7 GB)',
+      int,
+      1_000_000,
+    )
+    .option('--max-idle <n>', 'leave out idle points above this', int, 10_000)
+    .option(
+      '--heartbeat-window-ms <ms>',
+      'heartbeats measured over this, idle connections open, before the run',
+      int,
+      5000,
+    )
+    .option('--work-dir <dir>', 'each point makes (and removes) its broker directory here', tmpdir())
+    .option('--drain-ms <ms>', 'wait this long without a delivery before counting the rest as lost', int, 10_000)
+    .option('--out <file.json>', 'write the points as JSON')
+    .option('--report <file.html>', 'write the HTML report with plots')
+    .option('--json', 'print only the JSON')
+    .action(scale);
   program
     .command('conf')
     .description('write a registry and a groups file binding --groups N consumer groups on --topic-count T topics')
