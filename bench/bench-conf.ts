@@ -61,7 +61,8 @@ export function writeBenchConf(dir: string, conf: BenchConf): BenchConfFiles {
       })),
     ],
   };
-  writeFileSync(registryPath, stringify(registry));
-  writeFileSync(groupsPath, stringify(groups));
+  // no anchors and aliases for the lists every entry shares: a reader refuses over 100 aliases
+  writeFileSync(registryPath, stringify(registry, { aliasDuplicateObjects: false }));
+  writeFileSync(groupsPath, stringify(groups, { aliasDuplicateObjects: false }));
   return { registryPath, groupsPath };
 }

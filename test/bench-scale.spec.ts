@@ -3,6 +3,11 @@
 // the idle dimension measures heartbeats on authenticated connections; the report draws them.
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { parseRegistryYaml } from '../binding/file-registry';
+import { writeBenchConf } from '../bench/bench-conf';
+import { numberedNames } from '../bench/group-receipts';
+import { loadGroupsFile } from '../server/groups';
 import { tempDir } from './support/broker';
 import { pointsOf, runScale, workloadOf, type ScaleOptions } from '../bench/scale';
 import { renderScaleHtml, scaleTable } from '../bench/scale-report';
@@ -53,6 +58,26 @@ describe('bench - kiteq-bench scale', function () {
     assert.equal(point.lost, 0);
     assert.ok(point.heartbeatCount! >= 3 && point.heartbeatP99Ms! > 0, JSON.stringify(point));
     assert.ok(point.brokerRssMb! > 20);
+  });
+
+  it('writes a registry and groups file for 150 groups on 3 topics that the broker reads back whole', () => {
+    const groups = numberedNames('s-bench', 150);
+    const files = writeBenchConf(workDir, {
+      address: '127.0.0.1:1',
+      topics: numberedNames('trade', 3),
+      messageType: 'pay-succ',
+      producerGroup: 'p-bench',
+      consumerGroups: groups,
+      secretKey: 'k',
+    });
+    // shared lists written as YAML aliases would pass 100 aliases, which the reader refuses
+    const registry = parseRegistryYaml(readFileSync(files.registryPath, 'utf8'), (what, error) => {
+      throw new Error(`${what}: ${error.message}`);
+    });
+    assert.equal(registry.bindings.length, 450);
+    const admitted = loadGroupsFile(files.groupsPath);
+    assert.deepEqual(admitted[150].subscribe, ['trade', 'trade-1', 'trade-2']);
+    assert.equal(admitted.length, 151);
   });
 
   it('shapes each point from the default workload, one dimension changed', () => {
