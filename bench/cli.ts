@@ -2,7 +2,7 @@
 // kiteq-bench: roundtrip against a running kiteq-ts broker, and compare with RabbitMQ and NATS.
 // Launched with a 64 MB initial old-generation limit, like the broker (server/cli.ts): the load
 // generator's own periodic mark-compacts would otherwise be in every latency it measures.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -17,8 +17,8 @@ import { missingPeerLibrary } from './peers/peer-library';
 import { runRabbitRoundtrip } from './peers/rabbitmq';
 import { renderReportHtml, type ReportRun } from './report-html';
 import { isUnavailable, type RoundtripOptions, type RoundtripResult } from './result';
-import { DIMENSION_NAMES, runScale, type Dimension } from './scale';
-import { renderScaleHtml, scaleTable } from './scale-report';
+import { DIMENSION_NAMES, runScale, type Dimension, type ScalePoint } from './scale';
+import { renderScaleHtml, renderScaleRunsHtml, scaleTable } from './scale-report';
 
 const PACKAGE_ROOT = resolve(__dirname, '..', '..');
 
@@ -279,7 +279,14 @@ async function scale(o: Record<string, unknown>): Promise<void> {
           ),
   });
   if (!o.json) process.stdout.write(scaleTable(points));
-  const out = { started, finished: new Date().toISOString(), store: o.store, loadAverage: loadavg(), points };
+  const out = {
+    started,
+    finished: new Date().toISOString(),
+    store: o.store,
+    loadAverage: loadavg(),
+    command: `kiteq-bench ${process.argv.slice(2).join(' ')}`,
+    points,
+  };
   if (o.out) writeFileSync(String(o.out), `${JSON.stringify(out, null, 1)}\n`);
   if (o.report)
     writeFileSync(
@@ -297,6 +304,33 @@ async function scale(o: Record<string, unknown>): Promise<void> {
     );
   process.stdout.write(`${JSON.stringify(out)}\n`);
   if (points.some((p) => p.lost > 0 || p.error)) process.exitCode = 1;
+}
+
+/** One page from the JSON of several `scale --out` runs, each under its own heading. */
+function scaleReport(files: string[], o: Record<string, unknown>): void {
+  const runs = files.map((file) => {
+    const run = JSON.parse(readFileSync(file, 'utf8')) as {
+      started: string;
+      finished: string;
+      store: string;
+      loadAverage?: number[];
+      command?: string;
+      note?: string;
+      points: ScalePoint[];
+    };
+    const dimensions = [...new Set(run.points.map((p) => p.dimension))].join(', ');
+    return {
+      heading: `${dimensions}: ${run.store} store, ${run.started} – ${run.finished}`,
+      notes: [
+        ...(run.command ? [run.command] : []),
+        ...(run.note ? [run.note] : []),
+        `load average at the end ${(run.loadAverage ?? []).map((l) => l.toFixed(2)).join(' ')}`,
+      ],
+      points: run.points,
+    };
+  });
+  writeFileSync(String(o.report), renderScaleRunsHtml(runs, String(o.title), new Date().toISOString()));
+  process.stdout.write(scaleTable(runs.flatMap((r) => r.points)));
 }
 
 function conf(o: Record<string, unknown>): void {
@@ -388,6 +422,13 @@ export function buildBenchCommand(): Command {
     .option('--report <file.html>', 'write the HTML report with plots')
     .option('--json', 'print only the JSON')
     .action(scale);
+  program
+    .command('scale-report')
+    .description('one HTML page (and the tables) from the JSON of several `scale --out` runs')
+    .argument('<json...>', 'files written by scale --out')
+    .requiredOption('--report <file.html>', 'the page to write')
+    .option('--title <title>', 'its title', 'kiteq-bench scale')
+    .action(scaleReport);
   program
     .command('conf')
     .description('write a registry and a groups file binding --groups N consumer groups on --topic-count T topics')

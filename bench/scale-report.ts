@@ -102,23 +102,37 @@ export interface ScaleReportMeta {
   notes: string[];
 }
 
+/** One sweep's points under its own heading and notes (a page may hold several sweeps: kiteq-bench scale-report). */
+export interface ScaleRun {
+  heading?: string;
+  notes: string[];
+  points: ScalePoint[];
+}
+
 export function renderScaleHtml(points: ScalePoint[], meta: ScaleReportMeta): string {
-  const sections = byDimension(points).map(([dimension, ps]) => dimensionSection(dimension, ps));
+  return renderScaleRunsHtml([{ notes: meta.notes, points }], meta.title, meta.generatedAt);
+}
+
+export function renderScaleRunsHtml(runs: ScaleRun[], title: string, generatedAt: string): string {
+  const body = runs.flatMap((run) => [
+    ...(run.heading ? [`<h2>${escapeHtml(run.heading)}</h2>`] : []),
+    ...run.notes.map((n) => `<p><code>${escapeHtml(n)}</code></p>`),
+    ...byDimension(run.points).map(([dimension, ps]) => dimensionSection(dimension, ps, run.heading ? 'h3' : 'h2')),
+  ]);
   return [
     '<!DOCTYPE html>',
     '<html lang="en"><head><meta charset="utf-8">',
-    `<title>${escapeHtml(meta.title)}</title>`,
+    `<title>${escapeHtml(title)}</title>`,
     '<style>body{font-family:sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin-bottom:12px}',
     'td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}th:first-child,td:first-child{text-align:left}',
     '.charts{display:flex;flex-wrap:wrap;gap:8px}svg text{font-size:11px;font-family:sans-serif}</style></head><body>',
-    `<h1>${escapeHtml(meta.title)}</h1><p>${escapeHtml(meta.generatedAt)}</p>`,
-    ...meta.notes.map((n) => `<p><code>${escapeHtml(n)}</code></p>`),
-    ...sections,
+    `<h1>${escapeHtml(title)}</h1><p>${escapeHtml(generatedAt)}</p>`,
+    ...body,
     '</body></html>',
   ].join('\n');
 }
 
-function dimensionSection(dimension: Dimension, points: ScalePoint[]): string {
+function dimensionSection(dimension: Dimension, points: ScalePoint[], heading: 'h2' | 'h3'): string {
   const ok = points.filter((p) => !p.error);
   const labels = ok.map((p) => valueLabel(dimension, p.value));
   const xTicks: TickFn = () => labels.map((label, i) => ({ value: i, label }));
@@ -132,7 +146,7 @@ function dimensionSection(dimension: Dimension, points: ScalePoint[]): string {
     }),
   });
   const chart = (title: string, yLabel: string, s: Series[]): string =>
-    `<div><h3>${escapeHtml(title)}</h3>${lineChart(s, { xLabel, yLabel, xTicks, markers: true })}</div>`;
+    `<div><h4>${escapeHtml(title)}</h4>${lineChart(s, { xLabel, yLabel, xTicks, markers: true })}</div>`;
   const throughput =
     dimension === 'size'
       ? chart('Throughput (bodies delivered, MB/s)', 'MB/s', [series('delivered MB/s', (p) => p.deliveredMBps)])
@@ -162,5 +176,5 @@ function dimensionSection(dimension: Dimension, points: ScalePoint[]): string {
     .slice(1)
     .map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`)
     .join('')}</table>`;
-  return `<h2>${escapeHtml(DIMENSIONS[dimension].title)}</h2>${table}<div class="charts">${throughput}${p99}${cpu}${rss}${start}</div>`;
+  return `<${heading}>${escapeHtml(DIMENSIONS[dimension].title)}</${heading}>${table}<div class="charts">${throughput}${p99}${cpu}${rss}${start}</div>`;
 }
