@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { nowMs } from './peers/payload';
+import { peakRssMb } from './process-cpu';
 
 /** dist/server/cli.js, relative to this compiled file (dist/bench/). */
 const SERVER_CLI = resolve(__dirname, '..', 'server', 'cli.js');
@@ -77,7 +78,12 @@ export async function startBrokerChild(options: BrokerChildOptions): Promise<Bro
   const timeoutMs = options.readyTimeoutMs ?? 120_000;
   await new Promise<void>((done, fail) => {
     let out = '';
-    const timer = setTimeout(() => fail(new Error(`kiteq-server not ready after ${timeoutMs} ms: ${log}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      // what it had grown to by then is a finding too (a large backlog): read before it is killed
+      const peak = peakRssMb(child.pid!);
+      child.kill('SIGKILL');
+      fail(new Error(`kiteq-server not ready after ${timeoutMs} ms (peak RSS ${peak ?? '?'} MB so far): ${log}`));
+    }, timeoutMs);
     const onData = (chunk: Buffer): void => {
       out += chunk.toString();
       if (!out.includes('"event":"ready"')) {

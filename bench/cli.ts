@@ -271,6 +271,7 @@ async function scale(o: Record<string, unknown>): Promise<void> {
     heartbeatWindowMs: o.heartbeatWindowMs as number,
     workDir: String(o.workDir),
     drainTimeoutMs: o.drainMs as number,
+    readyTimeoutMs: o.readyTimeoutMs as number,
     onPoint: o.json
       ? undefined
       : (p) =>
@@ -418,6 +419,7 @@ export function buildBenchCommand(): Command {
     )
     .option('--work-dir <dir>', 'each point makes (and removes) its broker directory here', tmpdir())
     .option('--drain-ms <ms>', 'wait this long without a delivery before counting the rest as lost', int, 10_000)
+    .option('--ready-timeout-ms <ms>', 'longest a broker may take to start (its backlog recovered)', int, 120_000)
     .option('--out <file.json>', 'write the points as JSON')
     .option('--report <file.html>', 'write the HTML report with plots')
     .option('--json', 'print only the JSON')

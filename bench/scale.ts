@@ -67,6 +67,8 @@ export interface ScaleOptions {
   /** broker stores and registries go in a fresh directory under this one, removed after each point */
   workDir: string;
   drainTimeoutMs?: number;
+  /** how long a broker may take to start (a 10 M backlog takes minutes on a loaded machine); default 120 s */
+  readyTimeoutMs?: number;
   onPoint?: (point: ScalePoint) => void;
 }
 
@@ -230,6 +232,7 @@ async function runPoint(dimension: Dimension, value: number, options: ScaleOptio
       topics,
       store: options.store === 'file' ? `file://${storeDir}?fsync=batch` : 'memory://',
       args: w.idle > 0 ? ['--max-connections', String(w.idle + w.producers + w.groups + 1000)] : [],
+      readyTimeoutMs: options.readyTimeoutMs,
     });
     point.startMs = broker.startMs;
     if (w.idle > 0) {
