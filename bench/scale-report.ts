@@ -55,6 +55,7 @@ function columns(dimension: Dimension): Column[] {
   if (dimension === 'backlog')
     cols.push(
       { head: 'start ms', cell: (p) => num(p.startMs) },
+      { head: 'start CPU ms', cell: (p) => num(p.startCpuMs) },
       { head: 'RSS at ready MB', cell: (p) => num(p.brokerRssMb) },
       { head: 'fill s', cell: (p) => num(p.fillSec) },
     );

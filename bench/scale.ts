@@ -11,7 +11,7 @@ import { freePort, startBrokerChild, type BrokerChild } from './broker-child';
 import { numberedNames } from './group-receipts';
 import { IdleConnections } from './idle-connections';
 import { runKiteqRoundtrip } from './kiteq-roundtrip';
-import { peakRssMb, rssMb } from './process-cpu';
+import { peakRssMb, rssMb, sampleProcess } from './process-cpu';
 
 export type Dimension = 'size' | 'groups' | 'producers' | 'idle' | 'backlog' | 'topics';
 
@@ -101,6 +101,8 @@ export interface ScalePoint {
   brokerRssMb?: number;
   /** spawn → ready: with a backlog, its recovery */
   startMs: number;
+  /** the broker's CPU (user + sys) from spawn to ready: the start's cost on a machine where wall time is shared */
+  startCpuMs?: number;
   /** seconds to write the backlog (not part of the broker's start) */
   fillSec?: number;
   heartbeatP99Ms?: number;
@@ -235,6 +237,8 @@ async function runPoint(dimension: Dimension, value: number, options: ScaleOptio
       readyTimeoutMs: options.readyTimeoutMs,
     });
     point.startMs = broker.startMs;
+    const atReady = sampleProcess(broker.pid);
+    point.startCpuMs = Math.round(atReady.userMs + atReady.sysMs);
     if (w.idle > 0) {
       idle = await IdleConnections.open(address, w.idle, { groupId: 'p-bench', secretKey: SECRET });
       const heartbeats = await idle.measure(options.heartbeatWindowMs);
