@@ -117,6 +117,13 @@ export async function startBrokerChild(options: BrokerChildOptions): Promise<Bro
 }
 
 const children = new Set<ChildProcess>();
-process.once('exit', () => {
+const killChildren = (): void => {
   for (const child of children) child.kill('SIGKILL');
-});
+};
+process.once('exit', killChildren);
+// interrupted (Ctrl-C, kill): no broker of a sweep is left behind
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    killChildren();
+    process.exit(130);
+  });
