@@ -137,15 +137,18 @@ export class BrokerConnection {
     this.options.onServerRequest(this, frame);
   }
 
-  /** Sends a request and resolves with the reply frame carrying the same opaque. */
-  request(cmdType: number, body: Uint8Array, what: string): Promise<Frame> {
+  /**
+   * Sends a request and resolves with the reply frame carrying the same opaque. The packet body is
+   * `body` then `tail` (a large message body, handed to the socket as it is).
+   */
+  request(cmdType: number, body: Uint8Array, what: string, tail: Uint8Array | null = null): Promise<Frame> {
     if (this.closed || !this.writer)
       return Promise.reject(new ConnectionClosedError(`not connected to ${this.address}`));
     const opaque = this.nextOpaque;
     this.nextOpaque = opaque >= MAX_OPAQUE ? 1 : opaque + 1;
     return new Promise<Frame>((resolve, reject) => {
       this.pending.set(opaque, { resolve, reject, sentAtMs: Date.now(), what });
-      this.writer!.send(opaque, cmdType, body);
+      this.writer!.send(opaque, cmdType, body, tail);
     });
   }
 

@@ -7,6 +7,7 @@ import type { Frame } from '../protocol/frame-decoder';
 import { encodeDeliverAck } from '../protocol/messages/deliver-ack';
 import type { MessageHeader } from '../protocol/messages/header';
 import { decodeMessage, type KiteMessage } from '../protocol/messages/message';
+import { asBuffer } from '../protocol/messages/proto-reader';
 import { decodeTxAck, encodeTxAck, TxStatus } from '../protocol/messages/tx-ack';
 import type { BrokerConnection } from './connection';
 import type { ClientEventHub } from './events';
@@ -51,7 +52,7 @@ export class Inbound {
       const message: Message =
         decoded.cmdType === CmdType.STRING_MESSAGE
           ? { kind: 'string', header, body: header.snappy ? uncompressString(decoded.body) : decoded.body }
-          : { kind: 'bytes', header, body: header.snappy ? uncompressBytes(decoded.body) : Buffer.from(decoded.body) };
+          : { kind: 'bytes', header, body: header.snappy ? uncompressBytes(decoded.body) : asBuffer(decoded.body) };
       const listener = this.deps.listener();
       if (!listener) feedback = 'no message listener';
       else status = (await listener(message)) === true;

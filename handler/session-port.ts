@@ -12,7 +12,9 @@ export interface PendingReply {
 export interface PacketBody {
   /** encoded size in bytes */
   size(): number;
-  /** writes the `size()` bytes at `offset` of `buffer` */
+  /** the body's last bytes, handed to the socket as they are after what writeTo wrote (a large body: never copied); null = none */
+  tail(): Uint8Array | null;
+  /** writes the first `size()` - tail().length bytes at `offset` of `buffer` */
   writeTo(buffer: Buffer, offset: number): void;
 }
 

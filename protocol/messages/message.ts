@@ -24,6 +24,17 @@ export function encodeMessage(message: KiteMessage): Uint8Array {
   return finished(w, size, message.cmdType === CmdType.BYTES_MESSAGE ? 'BytesMessage' : 'StringMessage');
 }
 
+/**
+ * encodeMessage of a BytesMessage up to its body's bytes (the header field, the body's tag and
+ * length): the body follows on the wire as it is (frame-writer.ts tail), never copied.
+ */
+export function encodeMessageHead(header: MessageHeader, bodyLength: number): Uint8Array {
+  const headerBytes = headerSize(header);
+  const size = delimitedSize(1, headerBytes) + delimitedSize(2, bodyLength) - bodyLength;
+  const w = writeHeaderFields(writerOf(size).delimited(1, headerBytes), header).delimited(2, bodyLength);
+  return finished(w, size, 'BytesMessage');
+}
+
 /** encodeMessage with the Header's bytes already in hand (StoredMessage.encodedHeader): the same bytes. */
 export function encodeMessageWithHeader(
   cmdType: MessageCmd,
@@ -56,6 +67,27 @@ export function writeMessageWithHeader(
   finished(w, offset + size, cmdType === CmdType.BYTES_MESSAGE ? 'BytesMessage' : 'StringMessage');
 }
 
+/**
+ * The bytes of encodeMessageWithHeader that come before a bytes body (the header field, then the
+ * body's tag and length): the body itself follows them on the wire as it is (frame-writer.ts tail).
+ */
+export function messagePrefixSize(header: Uint8Array, bodyLength: number): number {
+  return delimitedSize(1, header.length) + delimitedSize(2, bodyLength) - bodyLength;
+}
+
+/** writeMessageWithHeader up to the body's bytes (`size` from messagePrefixSize): the caller sends `bodyLength` bytes after it. */
+export function writeMessagePrefix(
+  buffer: Buffer,
+  offset: number,
+  size: number,
+  cmdType: MessageCmd,
+  header: Uint8Array,
+  bodyLength: number,
+): void {
+  const w = new ProtoWriter(buffer, offset).bytesField(1, header).delimited(2, bodyLength);
+  finished(w, offset + size, cmdType === CmdType.BYTES_MESSAGE ? 'BytesMessage' : 'StringMessage');
+}
+
 const MESSAGE_REQUIRED = ['header', 'body'] as const;
 
 export function decodeMessage(cmdType: MessageCmd, body: Uint8Array): KiteMessage {
@@ -81,7 +113,7 @@ function readMessage(cmdType: MessageCmd, r: ProtoReader): KiteMessage {
         break;
       case 2:
         r.expect(tag, WireType.BYTES);
-        if (cmdType === CmdType.BYTES_MESSAGE) bytes = r.bytesCopy();
+        if (cmdType === CmdType.BYTES_MESSAGE) bytes = r.bytesKept();
         else text = r.string();
         seen |= 2;
         break;
