@@ -3,10 +3,13 @@
 // Launched with a 64 MB initial old-generation limit, like the broker (server/cli.ts): the load
 // generator's own periodic mark-compacts would otherwise be in every latency it measures.
 import { writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
+import { writeBenchConf } from './bench-conf';
 import { compareTable } from './compare-table';
+import { numberedNames } from './group-receipts';
 import { runKiteqConsumer, runKiteqProducer } from './kiteq-one-side';
 import { runKiteqRoundtrip, type KiteqRoundtripOptions } from './kiteq-roundtrip';
 import { runNatsRoundtrip } from './peers/nats';
@@ -14,6 +17,8 @@ import { missingPeerLibrary } from './peers/peer-library';
 import { runRabbitRoundtrip } from './peers/rabbitmq';
 import { renderReportHtml, type ReportRun } from './report-html';
 import { isUnavailable, type RoundtripOptions, type RoundtripResult } from './result';
+import { DIMENSION_NAMES, runScale, type Dimension } from './scale';
+import { renderScaleHtml, scaleTable } from './scale-report';
 
 const PACKAGE_ROOT = resolve(__dirname, '..', '..');
 
@@ -79,11 +84,19 @@ function kiteqOptions(o: Record<string, unknown>, base: RoundtripOptions): Kiteq
     // a scheduled message is not delivered before its time: that is not idleness
     drainTimeoutMs: (base.drainTimeoutMs ?? 10_000) + ((o.delayMs as number | undefined) ?? 0),
     brokerPid: o.brokerPid as number | undefined,
+    groups: o.groups as number | undefined,
+    topicCount: o.topicCount as number | undefined,
   };
 }
 
 function summaryLine(r: RoundtripResult): string {
-  return `${r.system}: sent ${r.sent} acked ${r.acked} failed ${r.failed} received ${r.received} dup ${r.duplicates} lost ${r.lost} stale ${r.stale} | ${r.tps} msg/s acked, ${r.deliveredPerSec} delivered | publish→ack p50 ${r.publishAck.p50.toFixed(2)} ms p99 ${r.publishAck.p99.toFixed(2)} ms | publish→deliver p50 ${r.deliver.p50.toFixed(2)} p90 ${r.deliver.p90.toFixed(2)} p99 ${r.deliver.p99.toFixed(2)} p999 ${r.deliver.p999.toFixed(2)} max ${r.deliver.max.toFixed(2)} ms${r.generatorLoopDelay ? ` | generator loop delay p99 ${r.generatorLoopDelay.p99Ms.toFixed(1)} max ${r.generatorLoopDelay.maxMs.toFixed(1)} ms` : ''}${latenessPart(r)}${cpuPart(r)}${windowPart(r)}${warmupPart(r)}`;
+  return `${r.system}: sent ${r.sent} acked ${r.acked} failed ${r.failed} received ${r.received} dup ${r.duplicates} lost ${r.lost} stale ${r.stale} | ${r.tps} msg/s acked, ${r.deliveredPerSec} delivered | publish→ack p50 ${r.publishAck.p50.toFixed(2)} ms p99 ${r.publishAck.p99.toFixed(2)} ms | publish→deliver p50 ${r.deliver.p50.toFixed(2)} p90 ${r.deliver.p90.toFixed(2)} p99 ${r.deliver.p99.toFixed(2)} p999 ${r.deliver.p999.toFixed(2)} max ${r.deliver.max.toFixed(2)} ms${groupsPart(r)}${r.generatorLoopDelay ? ` | generator loop delay p99 ${r.generatorLoopDelay.p99Ms.toFixed(1)} max ${r.generatorLoopDelay.maxMs.toFixed(1)} ms` : ''}${latenessPart(r)}${cpuPart(r)}${windowPart(r)}${warmupPart(r)}`;
+}
+
+function groupsPart({ groups, deliveries, deliveriesPerSec }: RoundtripResult): string {
+  if (!groups) return '';
+  const worst = groups.reduce((a, b) => (b.lost + b.duplicates > a.lost + a.duplicates ? b : a));
+  return ` | ${groups.length} groups: ${deliveries} deliveries, ${deliveriesPerSec}/s; worst group ${worst.groupId} lost ${worst.lost} dup ${worst.duplicates}`;
 }
 
 function latenessPart({ lateness: l }: RoundtripResult): string {
@@ -129,6 +142,8 @@ function compact(r: RoundtripResult): Record<string, unknown> {
     deliveredPerSec: r.deliveredPerSec,
     p50Ms: r.p50Ms,
     p99Ms: r.p99Ms,
+    ...(r.deliveries === undefined ? {} : { deliveries: r.deliveries, deliveriesPerSec: r.deliveriesPerSec }),
+    ...(r.groups === undefined ? {} : { groups: r.groups }),
     ...(r.windowBound === undefined ? {} : { windowBound: r.windowBound }),
     ...(r.warmup === undefined ? {} : { warmup: r.warmup }),
   };
@@ -231,6 +246,76 @@ async function consumer(o: Record<string, unknown>): Promise<void> {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
+const list = (value: string): number[] => value.split(',').map(int);
+
+async function scale(o: Record<string, unknown>): Promise<void> {
+  const dimensions = String(o.dimension)
+    .split(',')
+    .map((d) => d.trim()) as Dimension[];
+  for (const d of dimensions)
+    if (!DIMENSION_NAMES.includes(d))
+      throw new Error(`unknown dimension "${d}": one or more of ${DIMENSION_NAMES.join(', ')}`);
+  if (o.values !== undefined && dimensions.length > 1) throw new Error('--values goes with one --dimension');
+  const durationSec = o.duration as number | undefined;
+  const messages = o.messages as number | undefined;
+  const started = new Date().toISOString();
+  const points = await runScale({
+    dimensions,
+    values: o.values as number[] | undefined,
+    store: o.store as 'file' | 'memory',
+    durationSec: durationSec ?? (messages === undefined ? 3 : undefined),
+    messages,
+    warmupMessages: o.warmup as number,
+    maxBacklog: o.maxBacklog as number,
+    maxIdle: o.maxIdle as number,
+    heartbeatWindowMs: o.heartbeatWindowMs as number,
+    workDir: String(o.workDir),
+    drainTimeoutMs: o.drainMs as number,
+    onPoint: o.json
+      ? undefined
+      : (p) =>
+          process.stderr.write(
+            `${p.dimension}=${p.value}: ${p.deliveredPerSec} delivered/s, p99 ${p.deliverP99Ms} ms, broker ${p.brokerUsPerMsg} µs/msg, peak RSS ${p.brokerPeakRssMb ?? '-'} MB${p.error ? `, error: ${p.error}` : ''}\n`,
+          ),
+  });
+  if (!o.json) process.stdout.write(scaleTable(points));
+  const out = { started, finished: new Date().toISOString(), store: o.store, loadAverage: loadavg(), points };
+  if (o.out) writeFileSync(String(o.out), `${JSON.stringify(out, null, 1)}\n`);
+  if (o.report)
+    writeFileSync(
+      String(o.report),
+      renderScaleHtml(points, {
+        title: 'kiteq-bench scale',
+        generatedAt: `${started} – ${out.finished}`,
+        notes: [
+          `kiteq-bench ${process.argv.slice(2).join(' ')}`,
+          `store ${String(o.store)}${o.store === 'file' ? ' (fsync=batch)' : ''}; load average at the end ${loadavg()
+            .map((l) => l.toFixed(2))
+            .join(' ')} on ${cpus().length} cores`,
+        ],
+      }),
+    );
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+  if (points.some((p) => p.lost > 0 || p.error)) process.exitCode = 1;
+}
+
+function conf(o: Record<string, unknown>): void {
+  const files = writeBenchConf(String(o.dir), {
+    address: String(o.address),
+    topics: numberedNames(String(o.topic), o.topicCount as number),
+    messageType: String(o.messageType),
+    producerGroup: String(o.producerGroup),
+    consumerGroups: numberedNames(String(o.consumerGroup), o.groups as number),
+    secretKey: String(o.secretKey),
+  });
+  const topics = numberedNames(String(o.topic), o.topicCount as number).join(',');
+  process.stdout.write(
+    `wrote ${files.registryPath} and ${files.groupsPath}; start the broker with\n` +
+      `  kiteq-server --bind ${String(o.address)} --registry file://${files.registryPath} --groups ${files.groupsPath} --topics ${topics} --store <uri>\n` +
+      `and run the bench with --registry file://${files.registryPath} --groups ${String(o.groups)} --topic-count ${String(o.topicCount)}\n`,
+  );
+}
+
 export function buildBenchCommand(): Command {
   const program = new Command('kiteq-bench').description('benchmarks for kiteq-ts');
   kiteqFlags(
@@ -248,9 +333,22 @@ export function buildBenchCommand(): Command {
     workloadOptions(
       program
         .command('roundtrip')
-        .description('producers publish, one consumer group receives; prints tps and latency'),
+        .description('producers publish, one consumer group (or --groups N) receives; prints tps and latency'),
     ),
-  ).action(roundtrip);
+  )
+    .option(
+      '--groups <n>',
+      'consumer groups bound to the type, each receiving every message: --consumer-group, then <it>-1 … (kiteq-bench conf writes a registry and groups file binding them)',
+      int,
+      1,
+    )
+    .option(
+      '--topic-count <n>',
+      'topics published to in turn: --topic, then <it>-1 …, each bound for every group',
+      int,
+      1,
+    )
+    .action(roundtrip);
   kiteqFlags(
     workloadOptions(
       program.command('compare').description('the roundtrip workload on kiteq-ts, RabbitMQ and NATS JetStream'),
@@ -260,6 +358,49 @@ export function buildBenchCommand(): Command {
       new Option('--rabbit-queue <type>', 'RabbitMQ queue type').choices(['quorum', 'classic']).default('quorum'),
     )
     .action(compare);
+  program
+    .command('scale')
+    .description(
+      'sweep one dimension at a time (size, groups, producers, idle, backlog, topics), a fresh broker child process per point',
+    )
+    .option('--dimension <list>', `comma-separated: ${DIMENSION_NAMES.join(',')}`, DIMENSION_NAMES.join(','))
+    .option('--values <list>', "replace the dimension's values (one --dimension only), e.g. 128,65536", list)
+    .addOption(new Option('--store <kind>', "the brokers' store").choices(['file', 'memory']).default('file'))
+    .option('--duration <seconds>', 'publish for this long at each point (default 3 unless --messages)', int)
+    .option('--messages <n>', 'publish this many at each point', int)
+    .option('--warmup <messages>', 'warm-up messages at each point (at most 64 MiB of bodies)', int, 2000)
+    .option(
+      '--max-backlog <n>',
+      'leave out backlog points above this (10 M pending: minutes and ~7 GB)',
+      int,
+      1_000_000,
+    )
+    .option('--max-idle <n>', 'leave out idle points above this', int, 10_000)
+    .option(
+      '--heartbeat-window-ms <ms>',
+      'heartbeats measured over this, idle connections open, before the run',
+      int,
+      5000,
+    )
+    .option('--work-dir <dir>', 'each point makes (and removes) its broker directory here', tmpdir())
+    .option('--drain-ms <ms>', 'wait this long without a delivery before counting the rest as lost', int, 10_000)
+    .option('--out <file.json>', 'write the points as JSON')
+    .option('--report <file.html>', 'write the HTML report with plots')
+    .option('--json', 'print only the JSON')
+    .action(scale);
+  program
+    .command('conf')
+    .description('write a registry and a groups file binding --groups N consumer groups on --topic-count T topics')
+    .requiredOption('--dir <dir>', 'where to write registry.yaml and groups.yaml')
+    .option('--address <host:port>', 'the broker, as clients reach it', '127.0.0.1:13800')
+    .option('--groups <n>', 'consumer groups', int, 1)
+    .option('--topic-count <n>', 'topics', int, 1)
+    .option('--topic <topic>', 'first topic', 'trade')
+    .option('--message-type <type>', 'message type', 'pay-succ')
+    .option('--producer-group <group>', 'publishing group', 'p-bench')
+    .option('--consumer-group <group>', 'first consumer group', 's-bench')
+    .option('--secret-key <key>', 'secret key of every group', '123456')
+    .action(conf);
   return program;
 }
 
