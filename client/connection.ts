@@ -9,6 +9,7 @@ import { type Frame, FrameDecoder } from '../protocol/frame-decoder';
 import { FrameWriter } from '../protocol/frame-writer';
 import { decodeConnAuthAck } from '../protocol/messages/conn-auth-ack';
 import { encodeConnMeta } from '../protocol/messages/conn-meta';
+import { type DeliverAck, deliverAckSize, writeDeliverAck } from '../protocol/messages/deliver-ack';
 import { encodeHeartBeat } from '../protocol/messages/heartbeat';
 import { BrokerRejectedError, ConnectionClosedError, ProtocolViolationError, TimeoutError } from './errors';
 
@@ -155,6 +156,16 @@ export class BrokerConnection {
   /** A packet that needs no reply (DeliverAck, a TX_ACK decision or check-back answer). */
   send(opaque: number, cmdType: number, body: Uint8Array): void {
     if (!this.closed) this.writer?.send(opaque, cmdType, body);
+  }
+
+  /** A DeliverAck, encoded straight into the outgoing buffer: one per delivery, no buffer of its own. */
+  sendDeliverAck(opaque: number, ack: DeliverAck): void {
+    if (this.closed || !this.writer) return;
+    const size = deliverAckSize(ack);
+    const at = this.writer.begin(opaque, CmdType.DELIVER_ACK, size);
+    if (at < 0) return;
+    writeDeliverAck(this.writer.target, at, size, ack);
+    this.writer.end();
   }
 
   /** A fresh opaque for a request sent with send() (a TX_ACK decision). */
