@@ -42,6 +42,8 @@ export class FrameWriter {
   private tail: Uint8Array | null = null;
   private scheduled = false;
   private closed = false;
+  /** bytes of the last hand-over: the next tick's first buffer is sized by it */
+  private lastHandedOver = 0;
 
   constructor(private readonly sink: ByteSink) {}
 
@@ -108,8 +110,12 @@ export class FrameWriter {
 
   private reserve(size: number): void {
     if (this.buffer !== null && this.used + size <= this.buffer.length) return;
-    // never more than one hand-over's worth: the socket holds the whole allocation until written
-    const next = Buffer.allocUnsafe(Math.max(INITIAL_BYTES, Math.min((this.used + size) * 2, FLUSH_BYTES + size)));
+    // A tick's first buffer is sized by the last hand-over (a busy consumer's tick is one allocation,
+    // not three growing ones); never more than one hand-over's worth: the socket holds the whole
+    // allocation until written.
+    const want =
+      this.buffer === null ? this.lastHandedOver + (this.lastHandedOver >> 3) + size : (this.used + size) * 2;
+    const next = Buffer.allocUnsafe(Math.max(INITIAL_BYTES, Math.min(want, FLUSH_BYTES + size)));
     if (this.buffer !== null && this.used > 0) this.buffer.copy(next, 0, 0, this.used);
     this.buffer = next;
   }
@@ -123,6 +129,7 @@ export class FrameWriter {
     if (this.closed || this.buffer === null || this.used === 0) return;
     // The socket keeps a reference to what it was given: hand over this slice and start afresh.
     const data = this.buffer.subarray(0, this.used);
+    this.lastHandedOver = this.used;
     this.buffer = null;
     this.used = 0;
     this.sink.write(data);
