@@ -6,7 +6,7 @@ import { isIP, connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { CmdType, isReplyForClient } from '../protocol/commands';
 import { type Frame, FrameDecoder } from '../protocol/frame-decoder';
-import { FrameWriter } from '../protocol/frame-writer';
+import { FrameWriter, type PacketBody } from '../protocol/frame-writer';
 import { decodeConnAuthAck } from '../protocol/messages/conn-auth-ack';
 import { encodeConnMeta } from '../protocol/messages/conn-meta';
 import { type DeliverAck, deliverAckSize, writeDeliverAck } from '../protocol/messages/deliver-ack';
@@ -139,17 +139,18 @@ export class BrokerConnection {
   }
 
   /**
-   * Sends a request and resolves with the reply frame carrying the same opaque. The packet body is
-   * `body` then `tail` (a large message body, handed to the socket as it is).
+   * Sends a request and resolves with the reply frame carrying the same opaque. A PacketBody (a
+   * publish) is encoded straight into the outgoing buffer.
    */
-  request(cmdType: number, body: Uint8Array, what: string, tail: Uint8Array | null = null): Promise<Frame> {
+  request(cmdType: number, body: Uint8Array | PacketBody, what: string): Promise<Frame> {
     if (this.closed || !this.writer)
       return Promise.reject(new ConnectionClosedError(`not connected to ${this.address}`));
     const opaque = this.nextOpaque;
     this.nextOpaque = opaque >= MAX_OPAQUE ? 1 : opaque + 1;
     return new Promise<Frame>((resolve, reject) => {
       this.pending.set(opaque, { resolve, reject, sentAtMs: Date.now(), what });
-      this.writer!.send(opaque, cmdType, body, tail);
+      if (body instanceof Uint8Array) this.writer!.send(opaque, cmdType, body);
+      else this.writer!.sendBody(opaque, cmdType, body);
     });
   }
 

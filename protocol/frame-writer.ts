@@ -7,6 +7,16 @@ export interface ByteSink {
   write(data: Uint8Array): boolean;
 }
 
+/** A packet body written straight into the outgoing buffer (sendBody): no buffer of its own. */
+export interface PacketBody {
+  /** encoded size in bytes */
+  size(): number;
+  /** the body's last bytes, handed to the socket as they are after what writeTo wrote (a large body: never copied); null = none */
+  tail(): Uint8Array | null;
+  /** writes the first `size()` - tail().length bytes at `offset` of `buffer` */
+  writeTo(buffer: Buffer, offset: number): void;
+}
+
 /**
  * A tick's first buffer. Under 4 KiB (half of Buffer.poolSize) it is a slice of Node's shared pool,
  * not an external allocation: a fresh 16 KiB buffer per tick, at one small packet per tick, drives
@@ -64,6 +74,14 @@ export class FrameWriter {
     const at = this.begin(opaque, cmdType, body.length + (tail === null ? 0 : tail.length), tail);
     if (at < 0) return;
     this.buffer!.set(body, at);
+    this.end();
+  }
+
+  /** A packet whose body encodes itself into the outgoing buffer (a delivery, a publish). */
+  sendBody(opaque: number, cmdType: number, body: PacketBody): void {
+    const at = this.begin(opaque, cmdType, body.size(), body.tail());
+    if (at < 0) return;
+    body.writeTo(this.buffer!, at);
     this.end();
   }
 

@@ -14,7 +14,7 @@ import {
   type KiteMessage,
   decodeMessage,
   encodeMessage,
-  encodeMessageHead,
+  MessagePacket,
   encodeMessageWithHeader,
   messagePrefixSize,
   writeMessagePrefix,
@@ -276,14 +276,25 @@ describe('protocol codecs - a large body sent as it is after its encoded head', 
   // head encoded apart (frame-writer.ts tail): head + body must be protobufjs's bytes.
   const sizes = [0, 1, 127, 128, 16 * 1024, 70_000, 1024 * 1024];
 
-  it("encodeMessageHead(header) + body is protobufjs's BytesMessage, for 500 random headers and body sizes", () => {
+  it("MessagePacket (a publish written in place, a large body after it) is protobufjs's message, for 500 random headers and bodies", () => {
     const random = prng(0x4ead);
     for (let i = 0; i < 500; i++) {
       const header = aHeader(random);
-      const body = Buffer.alloc(pick(random, sizes), i & 0xff);
-      const ours = Buffer.concat([encodeMessageHead(header, body.length), body]);
-      const theirs = Buffer.from(protocol.BytesMessage.encode({ header, body }).finish());
-      assert.ok(ours.equals(theirs), `case ${i}: ${JSON.stringify(header)}, body ${body.length}`);
+      const string = random() < 0.3;
+      const body = string
+        ? pick(random, TEXTS).repeat(pick(random, [1, 300, 3000]))
+        : Buffer.alloc(pick(random, sizes), i & 0xff);
+      const packet = new MessagePacket(string ? CmdType.STRING_MESSAGE : CmdType.BYTES_MESSAGE, header, body);
+      const tail = packet.tail();
+      const head = Buffer.alloc(packet.size() - (tail?.length ?? 0) + 3, 0xee);
+      packet.writeTo(head, 2);
+      assert.equal(head[head.length - 1], 0xee, `case ${i}: nothing past the head`);
+      const ours = Buffer.concat([head.subarray(2, head.length - 1), tail ?? Buffer.alloc(0)]);
+      const theirs = string
+        ? protocol.StringMessage.encode({ header, body: body as string }).finish()
+        : protocol.BytesMessage.encode({ header, body: body as Buffer }).finish();
+      assert.ok(ours.equals(Buffer.from(theirs)), `case ${i}: ${JSON.stringify(header)}, body ${body.length}`);
+      assert.equal(tail === null, string || body.length < 16 * 1024, `case ${i}: a large bytes body goes by reference`);
     }
   });
 

@@ -2,6 +2,7 @@
 // message StringMessage { required Header header = 1; required string body = 2; } cmdType 0x12
 // Both travel as a publish (client→server) and as a delivery (server→client).
 import { CmdType } from '../commands';
+import { BY_REFERENCE_BYTES, type PacketBody } from '../frame-writer';
 import { undecodable } from './decode';
 import { type MessageHeader, headerSize, readHeader, writeHeaderFields } from './header';
 import { ProtoReader, WireType, asBuffer, assertRequired } from './proto-reader';
@@ -25,14 +26,45 @@ export function encodeMessage(message: KiteMessage): Uint8Array {
 }
 
 /**
- * encodeMessage of a BytesMessage up to its body's bytes (the header field, the body's tag and
- * length): the body follows on the wire as it is (frame-writer.ts tail), never copied.
+ * A publish written straight into the connection's outgoing buffer (the client's send): the bytes
+ * of encodeMessage, measured once however often a retry sends it; a large bytes body goes to the
+ * socket as it is, after the rest (frame-writer.ts tail).
  */
-export function encodeMessageHead(header: MessageHeader, bodyLength: number): Uint8Array {
-  const headerBytes = headerSize(header);
-  const size = delimitedSize(1, headerBytes) + delimitedSize(2, bodyLength) - bodyLength;
-  const w = writeHeaderFields(writerOf(size).delimited(1, headerBytes), header).delimited(2, bodyLength);
-  return finished(w, size, 'BytesMessage');
+export class MessagePacket implements PacketBody {
+  private readonly headerBytes: number;
+  private readonly bodyBytes: number;
+  private readonly total: number;
+
+  constructor(
+    readonly cmdType: MessageCmd,
+    readonly header: MessageHeader,
+    readonly body: Uint8Array | string,
+  ) {
+    this.headerBytes = headerSize(header);
+    this.bodyBytes = typeof body === 'string' ? utf8Size(body) : body.length;
+    this.total = delimitedSize(1, this.headerBytes) + delimitedSize(2, this.bodyBytes);
+  }
+
+  size(): number {
+    return this.total;
+  }
+
+  tail(): Uint8Array | null {
+    return typeof this.body !== 'string' && this.bodyBytes >= BY_REFERENCE_BYTES ? this.body : null;
+  }
+
+  writeTo(buffer: Buffer, offset: number): void {
+    const w = writeHeaderFields(new ProtoWriter(buffer, offset).delimited(1, this.headerBytes), this.header);
+    const { body } = this;
+    let end = offset + this.total;
+    if (typeof body === 'string') w.stringField(2, body);
+    else if (this.bodyBytes < BY_REFERENCE_BYTES) w.bytesField(2, body);
+    else {
+      w.delimited(2, this.bodyBytes);
+      end -= this.bodyBytes;
+    }
+    finished(w, end, this.cmdType === CmdType.BYTES_MESSAGE ? 'BytesMessage' : 'StringMessage');
+  }
 }
 
 /** encodeMessage with the Header's bytes already in hand (StoredMessage.encodedHeader): the same bytes. */
