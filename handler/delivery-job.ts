@@ -57,15 +57,16 @@ export class DeliveryJob implements PacketBody {
 
   /**
    * How the body goes out, decided once for every group. With the header encoded at publish (the
-   * common case) a small body is encoded straight into each consumer's outgoing buffer and a large
-   * one is written as its prefix plus the message body by reference; otherwise the bytes encoded
-   * once (or the producer's own) are copied when small and passed by reference when large.
+   * common case) a small body for one group is encoded straight into the consumer's outgoing buffer,
+   * and a large one is written as its prefix plus the message body by reference; otherwise the bytes
+   * encoded once (or the producer's own) are copied when small (one copy per group in a fan-out)
+   * and passed by reference when large.
    */
   private plan(): void {
     const { encodedHeader, body } = this.message;
     if (this.encoded === null && encodedHeader !== undefined) {
       const size = messageWithHeaderSize(encodedHeader, body);
-      if (size < BY_REFERENCE_BYTES || typeof body !== 'string') {
+      if (size < BY_REFERENCE_BYTES ? this.targets.length === 1 : typeof body !== 'string') {
         this.encodedSize = size;
         this.tailBytes = size < BY_REFERENCE_BYTES ? null : (body as Buffer);
         return;
