@@ -37,7 +37,7 @@ const FLUSH_BYTES = 16 * 1024;
 /**
  * A body (or body end) this large goes to the socket as it is, in a write of its own, rather than
  * copied into the tick's buffer: a copy of a 1 MiB body, into a fresh buffer per packet, costs more
- * than the extra write (doc/performance.md "Large messages").
+ * than the extra write (doc/performance.md "Large messages and fan-out").
  */
 export const BY_REFERENCE_BYTES = 16 * 1024;
 

@@ -1,4 +1,4 @@
-// Large bodies move as buffers (doc/performance.md "Large messages"): a body of 16 KiB and up goes
+// Large bodies move as buffers (doc/performance.md "Large messages and fan-out"): a body of 16 KiB and up goes
 // from the producer's buffer to the socket, into the file store by reference and out to each group
 // as it is. Every group must get the producer's bytes (store-file-group-commit.spec reads them
 // back from disk after a restart).
