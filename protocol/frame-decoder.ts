@@ -18,6 +18,11 @@ const VIEW_BYTES = 16 * 1024;
 /** the least such a small buffer holds (less when the body has fewer bytes to come) */
 const SMALL_BYTES = 4096;
 
+/** A big-endian int32 by byte loads: readInt32BE validates its arguments on every call (every frame here). */
+function int32At(buf: Buffer, at: number): number {
+  return (buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!;
+}
+
 export class FrameDecoder {
   /**
    * The frame being received in parts (doc/protocol.md "Frame decoding cost"): its header in `head`,
@@ -59,8 +64,8 @@ export class FrameDecoder {
       const end = offset + HEADER_LEN + this.bodyLenOf(chunk, offset);
       if (end > chunk.length) break;
       onFrame({
-        opaque: chunk.readUInt32BE(offset + OPAQUE_OFFSET),
-        cmdType: chunk.readUInt8(offset + CMD_TYPE_OFFSET),
+        opaque: int32At(chunk, offset + OPAQUE_OFFSET) >>> 0,
+        cmdType: chunk[offset + CMD_TYPE_OFFSET]!,
         body: chunk.subarray(offset + HEADER_LEN, end),
       });
       offset = end;
@@ -73,8 +78,8 @@ export class FrameDecoder {
 
   /** Checks a header; its bodyLen. */
   private bodyLenOf(data: Buffer, offset: number): number {
-    const cmdType = data.readUInt8(offset + CMD_TYPE_OFFSET);
-    const bodyLen = data.readInt32BE(offset + BODY_LEN_OFFSET);
+    const cmdType = data[offset + CMD_TYPE_OFFSET]!;
+    const bodyLen = int32At(data, offset + BODY_LEN_OFFSET);
     if (!isKnownCmdType(cmdType)) {
       throw new ProtocolError(`unknown cmdType 0x${cmdType.toString(16)}`, 'header');
     }
@@ -122,7 +127,7 @@ export class FrameDecoder {
       pieces.length === 1 && pieces[0].length === bodyLen && pieces[0].buffer.byteLength === bodyLen
         ? pieces[0]
         : Buffer.concat(pieces, bodyLen);
-    const frame = { opaque: head.readUInt32BE(OPAQUE_OFFSET), cmdType: head.readUInt8(CMD_TYPE_OFFSET), body };
+    const frame = { opaque: int32At(head, OPAQUE_OFFSET) >>> 0, cmdType: head[CMD_TYPE_OFFSET]!, body };
     this.inProgress = false;
     this.headLen = this.bodyGot = this.smallLen = 0;
     this.bodyLen = -1;
