@@ -1,19 +1,15 @@
 // The narrow view of a connection that pipeline stages see (style: handler never imports server/).
 // server/session.ts implements it.
 
+import type { PacketBody } from '../protocol/frame-writer';
 import type { TxAck } from '../protocol/messages/tx-ack';
+
+/** A delivery packet body: written straight into the connection's outgoing buffer (no copy of its own). */
+export type { PacketBody };
 
 export interface PendingReply {
   /** the DeliverAck (or TX_ACK answer) arrived: status true = consumed / committed */
   resolve(status: boolean, feedback?: string): void;
-}
-
-/** A delivery packet body: written straight into the connection's outgoing buffer (no copy of its own). */
-export interface PacketBody {
-  /** encoded size in bytes */
-  size(): number;
-  /** writes the `size()` bytes at `offset` of `buffer` */
-  writeTo(buffer: Buffer, offset: number): void;
 }
 
 export interface SessionPort {

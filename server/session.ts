@@ -219,10 +219,7 @@ export class Session implements AuthenticatingSession, AcceptingSession {
     }
     const opaque = this.allocOpaque();
     this.pending.set(opaque, { reply, sentAtMs: this.hooks.nowMs() });
-    const at = this.writer.begin(opaque, cmdType, body.size());
-    if (at < 0) return;
-    body.writeTo(this.writer.target, at); // encoded in place (DeliveryJob.writeTo)
-    this.writer.end();
+    this.writer.sendBody(opaque, cmdType, body); // encoded in place (DeliveryJob.writeTo), the tail by reference
   }
 
   checkBack(ack: TxAck, reply: PendingReply): void {
