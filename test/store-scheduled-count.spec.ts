@@ -99,7 +99,7 @@ describe('scheduled count - the file store record', function () {
   const roundTrip = (s: MessageState) => {
     const w = new RecordWriter();
     encodeStateRecord(w, 'x'.repeat(32), s);
-    const r = new Reader(w.formed(), 9);
+    const r = new Reader(Buffer.concat(w.formed()), 9);
     r.str();
     return { bytes: w.length, read: readState(r, (name) => name) };
   };
