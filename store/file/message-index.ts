@@ -1,6 +1,7 @@
 // The in-memory index of the file store (doc/architecture.md §8): only what delivery needs, in parallel typed
 // arrays indexed by a slot number, so 1,000,000 messages cost ~150 bytes each rather than an object
 // with a dozen fields each. Bodies stay on disk (and in the bounded body cache).
+import { IdTable } from './id-table';
 import type { MessageState } from './record-codec';
 import { StateFlag } from './record-codec';
 
@@ -56,7 +57,7 @@ export class MessageIndex {
   private readonly pairIds = new Map<string, number>();
   /** sparse: only dead letters */
   private readonly dead = new Map<number, { deadTime: number; reason: string }>();
-  private readonly bySlot = new Map<string, number>();
+  private readonly bySlot = new IdTable(() => this.ids);
   private readonly free: number[] = [];
   private readonly topicIds = new Map<string, number>();
   readonly topics: string[] = [];
@@ -68,6 +69,11 @@ export class MessageIndex {
 
   slotOf(id: string): number | undefined {
     return this.bySlot.get(id);
+  }
+
+  /** the slot of the id whose bytes are buf[start, end) (replay: no string made), or NOT_ASCII (id-table.ts) */
+  slotOfBytes(buf: Uint8Array, start: number, end: number): number | undefined {
+    return this.bySlot.getBytes(buf, start, end);
   }
 
   /** a slot that get(), pageDue() and state changes may see */
