@@ -55,9 +55,19 @@ export class DueList {
     slots.sort(
       (a, b) => t[a]! - t[b]! || prefix[a]! - prefix[b]! || (ids[a]! < ids[b]! ? -1 : ids[a]! > ids[b]! ? 1 : 0),
     );
+    this.loadSorted(slots);
+  }
+
+  /** Replaces the content with `slots`, already in due order (an index snapshot's). */
+  loadSorted(slots: number[]): void {
     this.chunks = [];
     for (let i = 0; i < slots.length; i += CHUNK) this.chunks.push(slots.slice(i, i + CHUNK));
     this.count = slots.length;
+  }
+
+  /** every slot, in due order */
+  *inOrder(): IterableIterator<number> {
+    for (const chunk of this.chunks) yield* chunk;
   }
 
   insert(slot: number): void {

@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import { idAt, keepDamagedBytes, nextIntactRecord, nonZeroEnd } from './damage';
 import { NOT_ASCII } from './id-table';
+import { loadSnapshot } from './index-snapshot';
 import { checkFrame, RECORD_HEADER_BYTES, Reader, readState, RecordType } from './record-codec';
 import { finishRemovals, listSegmentIds, type OpenSegment, openSegment, readFully } from './segment-files';
 import type { StoreState } from './store-state';
@@ -20,6 +21,8 @@ export interface RecoveryReport {
   /** damaged byte ranges found, each copied to <dir>/damaged/ */
   damagedRanges: number;
   damagedBytes: number;
+  /** the index came from the last clean stop's snapshot: no record was replayed */
+  snapshot: boolean;
   ms: number;
 }
 
@@ -204,24 +207,39 @@ async function lastIdOf(r: Replay): Promise<string | undefined> {
 
 export async function recover(dir: string, state: StoreState, logger: Logger, dsync: boolean) {
   const started = Date.now();
-  const report: RecoveryReport = { segments: 0, records: 0, droppedBytes: 0, damagedRanges: 0, damagedBytes: 0, ms: 0 };
+  const report: RecoveryReport = {
+    segments: 0,
+    records: 0,
+    droppedBytes: 0,
+    damagedRanges: 0,
+    damagedBytes: 0,
+    snapshot: false,
+    ms: 0,
+  };
   const segments: OpenSegment[] = [];
   const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
   const replay: Replay = { dir, state, logger, report, chunk, buf: chunk, last: undefined };
   const unfinished = await finishRemovals(dir);
   if (unfinished > 0) logger.info({ files: unfinished }, 'file store: finished removing segments a stop interrupted');
   const ids = await listSegmentIds(dir);
-  for (const [i, id] of ids.entries()) {
-    const segment = await openSegment(dir, id, dsync);
-    segments.push(segment);
-    state.ledger.add(id, segment.size);
-    await replaySegment(segment, i === ids.length - 1, replay);
-    state.ledger.get(id)!.size = segment.size;
-    report.segments++;
+  for (const id of ids) segments.push(await openSegment(dir, id, dsync));
+  // a clean stop's index, if nothing changed since (index-snapshot.ts): no record replayed
+  report.snapshot = await loadSnapshot(dir, state, segments);
+  if (report.snapshot) report.segments = segments.length;
+  else {
+    for (const [i, segment] of segments.entries()) {
+      state.ledger.add(segment.id, segment.size);
+      await replaySegment(segment, i === segments.length - 1, replay);
+      state.ledger.get(segment.id)!.size = segment.size;
+      report.segments++;
+    }
+    state.finishReplay();
   }
-  state.finishReplay();
   report.ms = Date.now() - started;
-  logger.info(report, `file store: recovered ${state.index.size} messages from ${report.segments} segments`);
+  logger.info(
+    report,
+    `file store: recovered ${state.index.size} messages from ${report.segments} segments${report.snapshot ? ' (index snapshot of the last stop)' : ''}`,
+  );
   if (report.damagedRanges > 0) {
     logger.warn(
       report,

@@ -116,8 +116,11 @@ export class StoreState {
     this.finish(slot, segment);
   }
 
-  /** Builds the due order (one sort) and the counts after replay. */
-  finishReplay(): void {
+  /**
+   * Builds the due order (one sort) and the counts after replay; `sorted`: the due order as an
+   * index snapshot kept it (no sort).
+   */
+  finishReplay(sorted?: { committed: number[]; prepared: number[] }): void {
     const committed: number[] = [];
     const prepared: number[] = [];
     for (const slot of this.index.slots()) {
@@ -127,8 +130,13 @@ export class StoreState {
       const topic = this.index.topic[slot]!;
       this.topicCounts[topic] = (this.topicCounts[topic] ?? 0) + 1;
     }
-    this.committedDue.load(committed);
-    this.preparedDue.load(prepared);
+    if (sorted && sorted.committed.length === committed.length && sorted.prepared.length === prepared.length) {
+      this.committedDue.loadSorted(sorted.committed);
+      this.preparedDue.loadSorted(sorted.prepared);
+    } else {
+      this.committedDue.load(committed);
+      this.preparedDue.load(prepared);
+    }
     this.replaying = false;
   }
 }
