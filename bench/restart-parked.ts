@@ -13,7 +13,8 @@
 // p99 is ≤ 50 ms. `connect` (issue 29): a fresh broker, `n` messages published while s-off and s-on
 // are both offline (all parked), then a consumer of s-on connects: the time until it has them all,
 // and the broker's CPU over the 30 s after. KITEQ_BENCH_NODE_OPTIONS (e.g. `--cpu-prof
-// --cpu-prof-dir=/tmp/prof`) goes to the broker process.
+// --cpu-prof-dir=/tmp/prof`) goes to the broker process; KITEQ_BENCH_CLI runs another build's
+// dist/server/cli.js.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,7 +70,8 @@ async function spawnBroker(store: string, topics: string[], bindings: Binding[])
   const args = ['--bind', address, '--registry', registry, '--store', store, '--topics', topics.join(',')];
   const env = { NODE_OPTIONS: process.env.KITEQ_BENCH_NODE_OPTIONS ?? '' };
   const spawnedAt = performance.now();
-  const broker = await startBrokerProcess([...args, '--groups', 'none', '--log-level', 'info'], env, 300_000);
+  const cli = process.env.KITEQ_BENCH_CLI; // another build's dist/server/cli.js (a baseline)
+  const broker = await startBrokerProcess([...args, '--groups', 'none', '--log-level', 'info'], env, 300_000, cli);
   return { broker, registry, spawnedAt, readyMs: performance.now() - spawnedAt };
 }
 
