@@ -15,7 +15,7 @@
 // and the broker's CPU over the 30 s after. KITEQ_BENCH_NODE_OPTIONS (e.g. `--cpu-prof
 // --cpu-prof-dir=/tmp/prof`) goes to the broker process; KITEQ_BENCH_CLI runs another build's
 // dist/server/cli.js.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Binding, directBinding } from '../binding/binding';
@@ -143,9 +143,11 @@ async function run(dir: string, seconds: number): Promise<void> {
   clearInterval(timer);
   await Promise.all([producer.close(), consumer.close()]);
   const redriven = redrivenIn(broker);
+  const peakRss = /^VmHWM:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
   await stopBroker(broker);
   console.log(
     JSON.stringify({
+      brokerVmHwmMiB: Math.round(Number(peakRss) / 1024),
       readyMs: Math.round(readyMs),
       firstDeliveryMs,
       firstSecondP99Under50Ms: normalMs,
