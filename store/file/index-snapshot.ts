@@ -18,6 +18,7 @@ import type { StoreState } from './store-state';
 
 const FILE = 'INDEX';
 const MAGIC = 0x5849514b;
+/** bump when what a column or the meta means changes (a new column changes the size: not loaded) */
 const VERSION = 1;
 const HEADER_BYTES = 16;
 
