@@ -153,8 +153,9 @@ export async function loadSnapshot(dir: string, state: StoreState, segments: rea
   try {
     file = await fs.open(path, 'r');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    await fs.rm(`${path}.tmp`, { force: true });
+    return false;
   }
   try {
     return await load(file, state, segments);
@@ -241,7 +242,8 @@ async function load(file: fs.FileHandle, state: StoreState, segments: readonly O
   return true;
 }
 
-/** Deletes a snapshot left behind (a start that could not use it). */
+/** Deletes a snapshot and a half-written one (a stop that could not finish writing it). */
 export async function dropSnapshot(dir: string): Promise<void> {
   await fs.rm(join(dir, FILE), { force: true });
+  await fs.rm(join(dir, `${FILE}.tmp`), { force: true });
 }
