@@ -11,6 +11,27 @@ export interface DueKeys {
   ids: string[];
 }
 
+/**
+ * A number in the order of the strings: its first 6 UTF-16 code units, 8 bits each (48 bits, exact
+ * in a double); a unit of 255 or more counts as 255 and ends the prefix (zeros after it). Different
+ * numbers order as their strings do; equal ones say nothing (compare the strings).
+ */
+export function idPrefix(id: string): number {
+  let n = 0;
+  let i = 0;
+  for (; i < 6 && i < id.length; i++) {
+    const unit = id.charCodeAt(i);
+    if (unit >= 255) {
+      n = n * 256 + 255;
+      i++;
+      break;
+    }
+    n = n * 256 + unit;
+  }
+  for (; i < 6; i++) n *= 256;
+  return n;
+}
+
 export class DueList {
   private chunks: number[][] = [];
   private count = 0;
@@ -22,13 +43,31 @@ export class DueList {
     return this.count;
   }
 
-  /** Replaces the content with `slots`, sorted once (recovery). */
+  /**
+   * Replaces the content with `slots`, sorted once (recovery). Ids are compared by a number made of
+   * their first 6 code units first (idPrefix), and as strings only when those are equal: 10^6
+   * string compares per sort level cost ~3× the sort itself.
+   */
   load(slots: number[]): void {
     const { nextDeliverTime: t, ids } = this.keys();
-    slots.sort((a, b) => t[a]! - t[b]! || (ids[a]! < ids[b]! ? -1 : ids[a]! > ids[b]! ? 1 : 0));
+    const prefix = new Float64Array(ids.length);
+    for (const slot of slots) prefix[slot] = idPrefix(ids[slot]!);
+    slots.sort(
+      (a, b) => t[a]! - t[b]! || prefix[a]! - prefix[b]! || (ids[a]! < ids[b]! ? -1 : ids[a]! > ids[b]! ? 1 : 0),
+    );
+    this.loadSorted(slots);
+  }
+
+  /** Replaces the content with `slots`, already in due order (an index snapshot's). */
+  loadSorted(slots: number[]): void {
     this.chunks = [];
     for (let i = 0; i < slots.length; i += CHUNK) this.chunks.push(slots.slice(i, i + CHUNK));
     this.count = slots.length;
+  }
+
+  /** every slot, in due order */
+  *inOrder(): IterableIterator<number> {
+    for (const chunk of this.chunks) yield* chunk;
   }
 
   insert(slot: number): void {

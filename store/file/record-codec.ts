@@ -359,7 +359,12 @@ export function checkFrame(buf: Buffer, offset: number, end: number): 'ok' | 'to
   if (length > MAX_RECORD_BYTES) return 'corrupt';
   if (end - offset < RECORD_HEADER_BYTES + length) return 'torn';
   const crc = buf.readUInt32LE(offset + 4);
-  if (crc32c(buf.subarray(offset + 8, offset + RECORD_HEADER_BYTES + length)) !== crc) return 'corrupt';
+  const recordEnd = offset + RECORD_HEADER_BYTES + length;
+  const actual =
+    length + 1 < SMALL_CRC_BYTES
+      ? crc32cRange(buf, offset + 8, recordEnd)
+      : crc32c(buf.subarray(offset + 8, recordEnd));
+  if (actual !== crc) return 'corrupt';
   const type = buf[offset + 8];
   return type === RecordType.MESSAGE || type === RecordType.STATE || type === RecordType.DELETE ? 'ok' : 'corrupt';
 }
