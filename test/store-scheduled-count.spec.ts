@@ -66,7 +66,7 @@ for (const backend of storeBackends) {
 
       if (backend.reopen) {
         store = await backend.reopen(store);
-        assert.equal(count(), 3, 'the same after a reopen (replay rebuilds it from the records)');
+        assert.equal(count(), 3, 'the same after a reopen (read back from the index snapshot of the clean stop)');
         await store.delete(id(later));
         assert.equal(count(), 2, 'and it goes on moving after it');
         await store.save(at(base + 20_500));

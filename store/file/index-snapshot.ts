@@ -19,7 +19,7 @@ import type { StoreState } from './store-state';
 const FILE = 'INDEX';
 const MAGIC = 0x5849514b;
 /** bump when what a column or the meta means changes (a new column changes the size: not loaded) */
-const VERSION = 1;
+const VERSION = 2;
 const HEADER_BYTES = 16;
 
 type Column = Uint8Array | Uint32Array | Int32Array | Float64Array;

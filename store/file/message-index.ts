@@ -31,6 +31,7 @@ export const SLOT_COLUMNS = [
   'checkCount',
   'topic',
   'groupPair',
+  'deliverAtSec',
 ] as const;
 export type SlotColumn = (typeof SLOT_COLUMNS)[number];
 const EMPTY: string[] = [];
