@@ -12,6 +12,7 @@ import type { BrokerStats } from '../stat/broker-stats';
 import type { Clock } from './clock';
 import type { BrokerConfig } from './config';
 import { DlqMover } from './dlq-mover';
+import { CheckUrls } from './gateway/check-url';
 import { DueRetries } from './due-retries';
 import type { GroupAccess } from './groups';
 import type { Logger } from './logger';
@@ -135,6 +136,8 @@ export function wireDeliveryEngine(deps: DeliveryEngineDeps): DeliveryEngine {
     schedule: { intervalMs: config.dlqIntervalMs, dailyHour: config.dlqExecHour },
     batch: 1000,
   });
+  // doc/http-gateway.md "Transactions": a group with a checkUrl is checked back there
+  const checkUrls = new CheckUrls({ access: deps.access, txAck: pipeline.txAck, log, nowMs });
   const txChecker = new TxChecker(
     {
       store,
@@ -144,7 +147,7 @@ export function wireDeliveryEngine(deps: DeliveryEngineDeps): DeliveryEngine {
       checks: txChecks,
       serial: txSerial,
       inFlight,
-      producersOf: (groupId) => sessions.inGroup(groupId),
+      producersOf: (groupId) => checkUrls.producersOf(groupId) ?? sessions.inGroup(groupId),
       deliverCommitted: (message) =>
         pipeline.deliverPrepare({ message, attempt: message.deliverCount + 1, fly: false }),
     },
