@@ -4,7 +4,7 @@
 // in flight, against the same broker, so the ratio and the broker's CPU per message come from one
 // run on one (shared) machine.
 import { Agent, request } from 'node:http';
-import { runKiteqProducer, type ProducerResult } from './kiteq-one-side';
+import { producerResultOf, runKiteqProducer, type ProducerResult } from './kiteq-one-side';
 import { runPublishLoop } from './peers/publish-loop';
 import { ReceiptTracker } from './peers/receipts';
 import { cpuBetween, type CpuUsage, sampleProcess, sampleSelf } from './process-cpu';
@@ -79,16 +79,9 @@ export async function runHttpPublish(options: HttpBenchOptions): Promise<Publish
     });
   try {
     return await measured(options.brokerPid, async () => {
-      const phase = await runPublishLoop(options, (_producer, payload) => post(payload), new ReceiptTracker());
-      return {
-        sent: phase.sent,
-        acked: phase.acked,
-        failed: phase.failed,
-        tps: phase.durationMs > 0 ? Math.round((phase.acked * 1000) / phase.durationMs) : 0,
-        publishAck: phase.publishAck.summary(),
-        perSecond: phase.perSecond,
-        firstError: phase.firstError,
-      };
+      return producerResultOf(
+        await runPublishLoop(options, (_producer, payload) => post(payload), new ReceiptTracker()),
+      );
     });
   } finally {
     agent.destroy();

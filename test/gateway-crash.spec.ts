@@ -5,7 +5,7 @@
 // message stored before the kill answers the stored id without a second copy.
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { join } from 'node:path';
 import { directBinding } from '../binding/binding';
 import { KiteQClient } from '../client';
@@ -14,7 +14,7 @@ import { STREAM_BINDING } from './fixtures/fault/stream';
 import { tempDir } from './support/broker';
 import { countdown, eventually } from './support/events';
 import { newMessageId } from './support/messages';
-import { basic } from './support/gateway-http';
+import { agentPublish } from './support/gateway-http';
 import { freePort } from './support/ports';
 
 const KILLS = 3;
@@ -22,41 +22,13 @@ const LANES = 4;
 const HELD = directBinding('s-held', 'trade', 'held');
 const ONCE = directBinding('s-once', 'trade', 'once');
 
-/** POST a message; the status, or 0 when the connection failed (broker down, killed mid-request). */
+/** POST a message with its Kiteq-Message-Id; the status, or 0 when the connection failed. */
 async function post(agent: Agent, gateway: string, id: string, messageType: string): Promise<number> {
   return (await postFor(agent, gateway, id, messageType)).status;
 }
 
-function postFor(
-  agent: Agent,
-  gateway: string,
-  id: string,
-  messageType: string,
-): Promise<{ status: number; body: string }> {
-  const [host, port] = gateway.split(':');
-  return new Promise((resolve) => {
-    const req = request(
-      {
-        agent,
-        host,
-        port: Number(port),
-        method: 'POST',
-        path: `/v1/topics/trade/messages?type=${messageType}`,
-        headers: { authorization: basic('p-http:k'), 'content-type': 'text/plain', 'kiteq-message-id': id },
-        timeout: 5000,
-      },
-      (res) => {
-        let body = '';
-        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-        res.once('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        res.once('error', () => resolve({ status: 0, body }));
-      },
-    );
-    req.once('error', () => resolve({ status: 0, body: '' }));
-    req.once('timeout', () => req.destroy());
-    req.end(`body of ${id}`);
-  });
-}
+const postFor = (agent: Agent, gateway: string, id: string, messageType: string) =>
+  agentPublish(agent, gateway, 'p-http:k', messageType, `body of ${id}`, { 'kiteq-message-id': id });
 
 describe('gateway - broker SIGKILL while HTTP publishers stream (file store)', function () {
   this.timeout(180_000);

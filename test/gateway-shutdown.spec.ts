@@ -4,42 +4,13 @@
 // it is opened again.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { directBinding } from '../binding/binding';
 import { silentLogger } from '../server/logger';
 import { openStore } from '../store/open';
 import { rmSync, startBroker, tempDir } from './support/broker';
 import { eventually } from './support/events';
-import { basic } from './support/gateway-http';
-
-function post(
-  agent: Agent,
-  gateway: string,
-  i: number,
-): Promise<{ status: number; body: string; retryAfter?: string }> {
-  const [host, port] = gateway.split(':');
-  return new Promise((resolve) => {
-    const req = request(
-      {
-        agent,
-        host,
-        port: Number(port),
-        method: 'POST',
-        path: '/v1/topics/trade/messages?type=kept',
-        headers: { authorization: basic('p-http:k'), 'content-type': 'text/plain' },
-      },
-      (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.once('end', () =>
-          resolve({ status: res.statusCode ?? 0, body, retryAfter: res.headers['retry-after'] as string | undefined }),
-        );
-      },
-    );
-    req.once('error', () => resolve({ status: 0, body: '' }));
-    req.end(`message ${i}`);
-  });
-}
+import { type AgentAnswer, agentPublish } from './support/gateway-http';
 
 describe('gateway - broker stop while HTTP publishes stream (file store)', function () {
   this.timeout(30_000);
@@ -55,11 +26,11 @@ describe('gateway - broker stop while HTTP publishes stream (file store)', funct
     });
     const gateway = env.broker.gatewayAddress;
     const agent = new Agent({ keepAlive: true, maxSockets: 16 });
-    const answers: Promise<{ status: number; body: string; retryAfter?: string }>[] = [];
+    const answers: Promise<AgentAnswer>[] = [];
     let running = true;
     const lanes = Array.from({ length: 16 }, async (_, lane) => {
       for (let i = 0; running; i++) {
-        const answer = post(agent, gateway, lane * 100_000 + i);
+        const answer = agentPublish(agent, gateway, 'p-http:k', 'kept', `message ${lane * 100_000 + i}`);
         answers.push(answer);
         await answer;
       }
@@ -76,7 +47,7 @@ describe('gateway - broker stop while HTTP publishes stream (file store)', funct
     const others = settled.filter((a) => a.status !== 201);
     for (const refused of others) {
       assert.ok(refused.status === 0 || refused.status === 503, `${refused.status} ${refused.body}`);
-      if (refused.status === 503) assert.equal(refused.retryAfter, '1');
+      if (refused.status === 503) assert.equal(refused.headers['retry-after'], '1');
     }
     assert.ok(created.length > 300, `${created.length} answered 201`);
     const reopened = openStore(store, { serverName: 'check', logger: silentLogger() });

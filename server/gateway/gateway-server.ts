@@ -9,7 +9,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { AUTH_REFUSED_FEEDBACK } from '../../handler/access';
 import type { GroupAccess } from '../groups';
-import { parseHttpAddress } from '../http/admin-server';
+import { listenHttp } from '../http/admin-server';
 import type { HandshakeThrottle } from '../limits';
 import type { Logger } from '../logger';
 import type { TlsFiles } from '../tls';
@@ -52,8 +52,7 @@ export class GatewayServer {
     return this.boundAddress;
   }
 
-  listen(address: string): Promise<void> {
-    const { host, port } = parseHttpAddress(address);
+  async listen(address: string): Promise<void> {
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
     const { tls } = this.deps;
     const server = tls
@@ -75,16 +74,8 @@ export class GatewayServer {
     server.requestTimeout = REQUEST_TIMEOUT_MS;
     server.maxConnections = this.deps.maxConnections;
     this.server = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        const bound = server.address();
-        this.boundAddress = typeof bound === 'object' && bound ? `${host}:${bound.port}` : address;
-        this.deps.log.info({ gateway: this.boundAddress, tls: tls !== undefined }, 'HTTP gateway listening');
-        resolve();
-      });
-    });
+    this.boundAddress = await listenHttp(server, address);
+    this.deps.log.info({ gateway: this.boundAddress, tls: tls !== undefined }, 'HTTP gateway listening');
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -1,5 +1,6 @@
 // A caller of the HTTP gateway (doc/http-gateway.md) over real sockets, as a PHP or curl user would
 // be: fetch with HTTP Basic credentials, the answer's status, headers and JSON body.
+import { type Agent, type IncomingHttpHeaders, request } from 'node:http';
 
 export interface GatewayAnswer {
   status: number;
@@ -54,4 +55,46 @@ export function gatewayPublish(
       body,
     },
   );
+}
+
+export interface AgentAnswer {
+  /** 0 when the connection failed (broker down, killed mid-request) */
+  status: number;
+  body: string;
+  headers: IncomingHttpHeaders;
+}
+
+/** POST /v1/topics/trade/messages?type=… over a node:http Agent (keep-alive sockets, as a PHP-FPM pool would hold). */
+export function agentPublish(
+  agent: Agent,
+  gateway: string,
+  credentials: string,
+  messageType: string,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<AgentAnswer> {
+  const [host, port] = gateway.split(':');
+  return new Promise((resolve) => {
+    const failed = () => resolve({ status: 0, body: '', headers: {} });
+    const req = request(
+      {
+        agent,
+        host,
+        port: Number(port),
+        method: 'POST',
+        path: `/v1/topics/trade/messages?type=${encodeURIComponent(messageType)}`,
+        headers: { authorization: basic(credentials), 'content-type': 'text/plain', ...headers },
+        timeout: 5000,
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.once('end', () => resolve({ status: res.statusCode ?? 0, body: text, headers: res.headers }));
+        res.once('error', failed);
+      },
+    );
+    req.once('error', failed);
+    req.once('timeout', () => req.destroy());
+    req.end(body);
+  });
 }
