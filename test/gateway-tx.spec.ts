@@ -106,17 +106,34 @@ describe('gateway - transactions over HTTP', function () {
     assert.equal(received.find((m) => m.header.messageId === id)?.header.commit, true);
   });
 
-  it('POST …/rollback deletes it: never delivered, and a later commit finds nothing (404)', async () => {
+  it('POST …/rollback deletes it: never delivered; a repeated rollback answers the same, a commit after it 409', async () => {
     const id = (await prepare('p-http:k', 'tx-rollback')).body.messageId;
     const rolledBack = await decide('p-http:k', id, 'rollback');
     assert.equal(rolledBack.status, 200);
     assert.deepEqual(rolledBack.body, { messageId: id, state: 'rolledBack' });
     assert.equal(await env.broker.store.get(String(id)), undefined);
+    const again = await decide('p-http:k', id, 'rollback');
+    assert.deepEqual([again.status, again.body], [200, { messageId: id, state: 'rolledBack' }]);
     const late = await decide('p-http:k', id, 'commit');
-    assert.equal(late.status, 404);
-    assert.equal(late.body.reason, Reasons.unknownMessage.text);
+    assert.equal(late.status, 409);
+    assert.equal(late.body.reason, 'the message was rolled back before');
     await marker('after-rollback');
     assert.equal(delivered(id), false);
+  });
+
+  it('a commit sent again after its message was delivered and deleted answers "committed" (a lost answer retried)', async () => {
+    const id = (await prepare('p-http:k', 'tx-commit-twice')).body.messageId;
+    const arrives = arrival('tx-commit-twice');
+    assert.equal((await decide('p-http:k', id, 'commit')).status, 200);
+    await arrives;
+    await eventually(async () => (await env.broker.store.get(String(id))) === undefined, 5000, 'deleted once acked');
+    const again = await decide('p-http:k', id, 'commit');
+    assert.deepEqual([again.status, again.body], [200, { messageId: id, state: 'committed' }]);
+    const other = await decide('p-other:k', id, 'commit');
+    assert.equal(other.status, 404, 'another group learns nothing from it');
+    const never = await decide('p-http:k', '0123456789abcdef0123456789abcdef', 'commit');
+    assert.deepEqual([never.status, never.body.reason], [404, Reasons.unknownMessage.text]);
+    assert.equal(received.filter((m) => m.header.messageId === id).length, 1);
   });
 
   it('refuses a commit or rollback by another group (403), leaving the message prepared', async () => {

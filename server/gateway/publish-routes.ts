@@ -109,7 +109,24 @@ export function publishRoutes(deps: PublishDeps): GatewayRoute[] {
       const session = new RequestSession(caller.groupId, caller.remote, nowMs());
       const status = action === 'commit' ? TxStatus.COMMIT : TxStatus.ROLLBACK;
       const outcome = await pipeline.txAck({ header, status, feedback: 'HTTP gateway' }, session, 1);
-      sendJson(res, 200, txAnswer(id.toLowerCase(), outcome));
+      const messageId = id.toLowerCase();
+      if (outcome === 'unknownMessage') {
+        // a retry of a decision whose answer was lost, after the message is gone (doc/http-gateway.md)
+        const earlier = recent.decisionOf(messageId);
+        if (earlier !== undefined && earlier.groupId === caller.groupId) {
+          const state = action === 'commit' ? 'committed' : 'rolledBack';
+          if (earlier.state !== state)
+            throw new GatewayError(
+              409,
+              'conflict',
+              `the message was ${earlier.state === 'committed' ? 'committed' : 'rolled back'} before`,
+            );
+          return sendJson(res, 200, { messageId, state });
+        }
+      }
+      const answer = txAnswer(messageId, outcome);
+      recent.decided(messageId, caller.groupId, answer.state);
+      sendJson(res, 200, answer);
     },
   });
 

@@ -24,7 +24,10 @@ export function publishRefusal(feedback: string): GatewayError {
 }
 
 /** A commit/rollback's outcome: the answer body, or the refusal. */
-export function txAnswer(messageId: string, outcome: TxOutcome): { messageId: string; state: string } {
+export function txAnswer(
+  messageId: string,
+  outcome: TxOutcome,
+): { messageId: string; state: 'committed' | 'rolledBack' } {
   switch (outcome) {
     case 'commit':
     case 'duplicate': // committed before: the same state, answered the same way
