@@ -33,6 +33,7 @@ describe('gateway - publish over HTTP', function () {
   });
   const base = () => `http://${env.broker.gatewayAddress}`;
   const received: Message[] = [];
+  const receivedAtMs = new Map<string, number>();
   let arrivals = countdown(0, 1);
   before(async () => {
     await env.startClient({
@@ -40,6 +41,7 @@ describe('gateway - publish over HTTP', function () {
       bindings: [PAY],
       listener: (m) => {
         received.push(m);
+        receivedAtMs.set(m.header.messageId, Date.now());
         arrivals.tick();
         return true;
       },
@@ -190,6 +192,21 @@ describe('gateway - publish over HTTP', function () {
       body: 'x',
     });
     assert.equal(noType.status, 400);
+  });
+
+  it('delivers a message with Kiteq-Deliver-At no earlier than that time', async () => {
+    const at = Date.now() + 1500;
+    arrivals = countdown(1, 10_000, 'the scheduled delivery');
+    const answer = await gatewayPublish(base(), 'p-http:k', 'trade', 'pay-succ', 'scheduled', {
+      'Kiteq-Deliver-At': String(at),
+    });
+    assert.equal(answer.status, 201);
+    assert.ok(Date.now() < at, 'answered before its time: stored, not held');
+    const previous = received.length;
+    await arrivals.done;
+    assert.equal(received[previous].header.messageId, answer.body.messageId);
+    const receivedAt = receivedAtMs.get(String(answer.body.messageId))!;
+    assert.ok(receivedAt >= at, `delivered ${at - receivedAt} ms early`);
   });
 
   it('counts the default expiry of a scheduled message from its delivery time', async () => {
