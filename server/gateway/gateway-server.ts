@@ -33,7 +33,8 @@ export interface GatewayServerDeps {
 
 /** Keep-alive sockets idle this long are closed; above the 60 s idle timeout of common HTTP clients' pools. */
 const KEEP_ALIVE_MS = 65_000;
-/** Slowloris bound: a request must have arrived whole within this. */
+/** Slowloris bounds: a request's headers must have arrived within the first, the whole request within the second. */
+const HEADERS_TIMEOUT_MS = 20_000;
 const REQUEST_TIMEOUT_MS = 60_000;
 /** Authenticated Authorization headers remembered per groups file, so a keep-alive stream hashes each key once. */
 const AUTH_CACHE_MAX = 1024;
@@ -69,7 +70,7 @@ export class GatewayServer {
         )
       : createHttpServer(handler);
     server.keepAliveTimeout = KEEP_ALIVE_MS;
-    server.headersTimeout = KEEP_ALIVE_MS + 1000;
+    server.headersTimeout = HEADERS_TIMEOUT_MS;
     // a request (headers and body; a long poll's wait is not part of it) trickled slower is dropped
     server.requestTimeout = REQUEST_TIMEOUT_MS;
     server.maxConnections = this.deps.maxConnections;
