@@ -20,8 +20,9 @@ import { PublishAdmission } from './publish-admission';
 import { RecoveryManager } from './recovery';
 import { RetryScheduler } from './retry-scheduler';
 import { ScheduledMessages } from './scheduled';
+import type { SessionPort } from '../handler/session-port';
 import type { Session } from './session';
-import type { Sessions } from './sessions';
+import type { RegisteredSession, Sessions } from './sessions';
 import { TakeoverManager, type TakeoverRegistry } from './takeover';
 import { TxChecker } from './tx-checker';
 
@@ -39,7 +40,8 @@ export interface DeliveryEngineDeps {
   /** read per handshake and publish, so a reload's new groups apply at once */
   access: () => GroupAccess;
   bindings: () => BindingTable;
-  sessions: Pick<Sessions<Session>, 'reading' | 'inGroup'>;
+  /** connections and the HTTP gateway's consumers (doc/http-gateway.md) */
+  sessions: Pick<Sessions<SessionPort & RegisteredSession>, 'reading' | 'inGroup'>;
   onAuthenticated: (session: Session) => void;
   isStopping: () => boolean;
   interceptStage?: StageInterceptor;
@@ -144,7 +146,8 @@ export function wireDeliveryEngine(deps: DeliveryEngineDeps): DeliveryEngine {
       checks: txChecks,
       serial: txSerial,
       inFlight,
-      producersOf: (groupId) => sessions.inGroup(groupId),
+      // check-backs go to the group's connections; a gateway consumer cannot answer one
+      producersOf: (groupId) => sessions.inGroup(groupId).filter((s) => !s.gateway),
       deliverCommitted: (message) =>
         pipeline.deliverPrepare({ message, attempt: message.deliverCount + 1, fly: false }),
     },
