@@ -21,6 +21,7 @@ import { type Clock, clockWithNow, systemClock } from './clock';
 import { type BrokerConfig, validateConfig } from './config';
 import { type DeliveryEngine, wireDeliveryEngine } from './delivery-engine';
 import { type GatewayConsumer, GatewayConsumers } from './gateway/consumers';
+import { createGateway, type Gateway } from './gateway/gateway-wiring';
 import { GroupAccess } from './groups';
 import { ClientListener } from './listener';
 import { createLogger, type Logger } from './logger';
@@ -57,6 +58,7 @@ export class Broker {
   private stopping = false;
   private registry: Registry | null = null;
   private admin: AdminServer | null = null;
+  private gateway: Gateway | null = null;
   private readonly listener: ClientListener;
   /** connections, and the HTTP gateway's consumers (doc/http-gateway.md) */
   private readonly sessions = new Sessions<Session | GatewayConsumer>();
@@ -153,6 +155,11 @@ export class Broker {
     return this.listener.address;
   }
 
+  /** host:port of the HTTP gateway ('' when --gateway is not set). */
+  get gatewayAddress(): string {
+    return this.gateway?.server.address ?? '';
+  }
+
   /** host:port of the admin HTTP server ('' when --http is not set). */
   get httpAddress(): string {
     return this.admin?.address ?? '';
@@ -216,10 +223,12 @@ export class Broker {
     this.sweep.start();
     await this.stats.start();
     if (this.config.http !== undefined) await this.startAdmin(this.config.http);
+    if (this.config.gateway !== undefined) await this.startGateway(this.config.gateway);
     this.log.info(
       {
         address: this.address,
         http: this.httpAddress || undefined,
+        gateway: this.gatewayAddress || undefined,
         registry: this.config.registry,
         store: this.config.store,
         topics: this.config.topics,
@@ -254,6 +263,23 @@ export class Broker {
       reload: this.loadConfig ? () => this.reload() : null,
     });
     await this.admin.listen(address);
+  }
+
+  /** doc/http-gateway.md: built in server/gateway/gateway-wiring.ts */
+  private async startGateway(address: string): Promise<void> {
+    this.gateway = createGateway({
+      config: this.config,
+      log: this.log,
+      clock: this.clock,
+      store: this.store,
+      access: () => this.access,
+      engine: this.engine,
+      sessions: this.sessions,
+      consumers: this.gatewayConsumers,
+      bindings: this.bindings,
+      stats: this.stats,
+    });
+    await this.gateway.server.listen(address);
   }
 
   private onConnection(socket: Socket): void {
@@ -330,8 +356,12 @@ export class Broker {
       (error) => this.log.warn({ err: error }, 'shutdown: unregister failed'),
     );
     this.listener.close();
+    this.gateway?.server.stopAccepting();
     await this.engine.stopWork();
-    const busy = () => this.engine.inFlight.size > 0 || this.sessions.publishesAwaitingAck() > 0;
+    const busy = () =>
+      this.engine.inFlight.size > 0 ||
+      this.sessions.publishesAwaitingAck() > 0 ||
+      (this.gateway?.publishesAwaitingAck() ?? 0) > 0;
     while (busy() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const handedBack = this.engine.inFlight.size;
     if (handedBack > 0)
@@ -346,6 +376,7 @@ export class Broker {
     this.sweep.stop();
     this.engine.pipeline.qos.stop();
     this.stats.stop();
+    await this.gateway?.server.close();
     await this.admin?.close();
     await withTimeout(this.registry?.close(), 3000, 'registry close').catch(() => undefined);
     await this.store.stop();

@@ -16,6 +16,11 @@ export interface GroupConfig {
   subscribe?: string[];
   /** deliveries to this group are POSTed here (doc/http-gateway.md "Webhook push") */
   webhook?: WebhookConfig;
+  /**
+   * http(s) URL the broker POSTs its tx check-backs to instead of a producer connection
+   * (doc/http-gateway.md "Transactions")
+   */
+  checkUrl?: string;
 }
 
 function digest(value: string): Buffer {
@@ -54,6 +59,11 @@ export class GroupAccess {
     return (this.groups ?? []).flatMap((g) => (g.webhook ? [{ groupId: g.groupId, webhook: g.webhook }] : []));
   }
 
+  /** the group's check-back URL (doc/http-gateway.md), if it has one */
+  checkUrlOf(groupId: string): string | undefined {
+    return this.byId.get(groupId)?.checkUrl;
+  }
+
   maySubscribe(groupId: string, topic: string): boolean {
     const group = this.byId.get(groupId);
     // A group the broker does not know cannot connect, so its binding would only keep messages waiting.
@@ -63,7 +73,20 @@ export class GroupAccess {
   }
 }
 
-/** Reads `groups: [{groupId, secretKey, publish?, subscribe?}]` from a YAML file. */
+function httpUrl(path: string, where: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(String(value));
+  } catch {
+    url = undefined;
+  }
+  if (typeof value !== 'string' || !url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+    throw new Error(`${path}: ${where} must be an http:// or https:// URL`);
+  return value;
+}
+
+/** Reads `groups: [{groupId, secretKey, publish?, subscribe?, checkUrl?}]` from a YAML file. */
 export function loadGroupsFile(path: string): GroupConfig[] {
   const doc = (parseYaml(readFileSync(path, 'utf8')) ?? {}) as { groups?: unknown };
   if (!Array.isArray(doc.groups)) throw new Error(`${path}: expected a "groups:" list of {groupId, secretKey}`);
@@ -85,6 +108,7 @@ export function loadGroupsFile(path: string): GroupConfig[] {
       publish: list('publish'),
       subscribe: list('subscribe'),
       webhook: parseWebhook(`${path}: groups[${i}].webhook (group ${g.groupId})`, g.webhook),
+      checkUrl: httpUrl(path, `groups[${i}].checkUrl`, g.checkUrl),
     };
   });
 }

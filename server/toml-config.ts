@@ -18,6 +18,9 @@ export interface TomlOptions {
   publishPermits?: number;
   /** mysql://: daily hour of the dead-letter move (server/dlq-mover.ts) */
   dlqExecHour?: number;
+  /** kiteq-ts only: the HTTP gateway's host:port (doc/http-gateway.md) */
+  gateway?: string;
+  gatewayIdle?: number;
 }
 
 export interface TomlCluster {
@@ -31,7 +34,17 @@ export interface TomlCluster {
 }
 
 const NOT_USED = ['deliveryFirst', 'logxml', 'maxDeliverWorkers'];
-const USED = ['env', 'topics', 'db', 'deliverySeconds', 'recoverSeconds', 'recievePermitsPerSecond', 'dlqExecHour'];
+const USED = [
+  'env',
+  'topics',
+  'db',
+  'deliverySeconds',
+  'recoverSeconds',
+  'recievePermitsPerSecond',
+  'dlqExecHour',
+  'gateway',
+  'gatewayIdleSeconds',
+];
 
 type Table = Record<string, unknown>;
 
@@ -113,6 +126,14 @@ export function loadKiteqToml(path: string, clusterName: string): TomlCluster {
       throw new ConfigError(at('dlqExecHour'), hour, 'an hour of the day, 0-23');
     options.dlqExecHour = hour;
   }
+  // kiteq-ts additions (KiteQ has no HTTP gateway): doc/http-gateway.md
+  if (cluster.gateway !== undefined) {
+    if (typeof cluster.gateway !== 'string' || !/^([^\s:]+:)?\d{1,5}$/.test(cluster.gateway))
+      throw new ConfigError(at('gateway'), cluster.gateway, 'host:port, or a port (bound on 127.0.0.1)');
+    options.gateway = cluster.gateway;
+  }
+  if (cluster.gatewayIdleSeconds !== undefined)
+    options.gatewayIdle = positiveInt(at('gatewayIdleSeconds'), cluster.gatewayIdleSeconds, 'seconds');
   if (cluster.env !== undefined) {
     if (typeof cluster.env !== 'string')
       throw new ConfigError(at('env'), cluster.env, 'a string naming a [zookeeper.<env>] section');

@@ -27,7 +27,11 @@ export interface ConsumeRoutesDeps {
 
 export function consumeRoutes(deps: ConsumeRoutesDeps): GatewayRoute[] {
   return [
-    { method: 'GET', pattern: /^\/v1\/groups\/([^/]+)\/messages$/, handle: (ctx) => answer(ctx, () => pull(deps, ctx)) },
+    {
+      method: 'GET',
+      pattern: /^\/v1\/groups\/([^/]+)\/messages$/,
+      handle: (ctx) => answer(ctx, () => pull(deps, ctx)),
+    },
     { method: 'POST', pattern: /^\/v1\/groups\/([^/]+)\/acks$/, handle: (ctx) => answer(ctx, () => settle(deps, ctx)) },
   ];
 }
@@ -38,7 +42,8 @@ async function answer(ctx: RouteContext, run: () => Promise<unknown>): Promise<v
     if (!ctx.res.writableEnded && !ctx.res.destroyed) sendJson(ctx.res, 200, value);
   } catch (error) {
     if (error instanceof GatewayError) return sendError(ctx.res, error);
-    if (error instanceof HttpError) return sendError(ctx.res, new GatewayError(error.status, 'bad_request', error.message));
+    if (error instanceof HttpError)
+      return sendError(ctx.res, new GatewayError(error.status, 'bad_request', error.message));
     throw error;
   }
 }
@@ -115,4 +120,3 @@ function idList(body: Record<string, unknown>, key: string): string[] {
     throw new GatewayError(400, 'bad_request', `${key} must be a list of message ids`);
   return value as string[];
 }
-

@@ -227,11 +227,7 @@ export class GatewayPullConsumer implements SessionPort, RegisteredSession {
     const keep: Queued[] = [];
     for (const queued of this.ready) {
       const { header } = queued.delivery.message;
-      if (
-        out.length >= max ||
-        header.topic !== topic ||
-        (messageType !== '*' && header.messageType !== messageType)
-      ) {
+      if (out.length >= max || header.topic !== topic || (messageType !== '*' && header.messageType !== messageType)) {
         keep.push(queued);
         continue;
       }
