@@ -16,7 +16,7 @@ import type { RegisteredSession } from '../sessions';
 import { gatewayMessage } from './message-json';
 
 /** deliveries waiting for a free POST slot, per slot: bounded so a dead webhook cannot pile them up */
-export const WEBHOOK_QUEUE_PER_SLOT = 16;
+export const WEBHOOK_QUEUE_PER_SLOT = 64;
 
 interface Waiting {
   delivery: Delivery;
