@@ -12,6 +12,7 @@ import type { BrokerStats } from '../stat/broker-stats';
 import type { Clock } from './clock';
 import type { BrokerConfig } from './config';
 import { DlqMover } from './dlq-mover';
+import { CheckUrls } from './gateway/check-url';
 import { DueRetries } from './due-retries';
 import type { GroupAccess } from './groups';
 import type { Logger } from './logger';
@@ -137,6 +138,8 @@ export function wireDeliveryEngine(deps: DeliveryEngineDeps): DeliveryEngine {
     schedule: { intervalMs: config.dlqIntervalMs, dailyHour: config.dlqExecHour },
     batch: 1000,
   });
+  // doc/http-gateway.md "Transactions": a group with a checkUrl is checked back there
+  const checkUrls = new CheckUrls({ access: deps.access, txAck: pipeline.txAck, log, nowMs });
   const txChecker = new TxChecker(
     {
       store,
@@ -146,8 +149,8 @@ export function wireDeliveryEngine(deps: DeliveryEngineDeps): DeliveryEngine {
       checks: txChecks,
       serial: txSerial,
       inFlight,
-      // check-backs go to the group's connections; a gateway consumer cannot answer one
-      producersOf: (groupId) => sessions.inGroup(groupId).filter((s) => !s.gateway),
+      // a group's checkUrl, else its connections; a gateway consumer cannot answer a check-back
+      producersOf: (groupId) => checkUrls.producersOf(groupId) ?? sessions.inGroup(groupId).filter((s) => !s.gateway),
       deliverCommitted: (message) =>
         pipeline.deliverPrepare({ message, attempt: message.deliverCount + 1, fly: false }),
     },

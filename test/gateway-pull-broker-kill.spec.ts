@@ -9,7 +9,7 @@ import { type ChildBroker, startChildBroker, type StreamFigures } from './fixtur
 import { STREAM_BINDING, startStream, type Stream } from './fixtures/fault/stream';
 import { tempDir } from './support/broker';
 import { eventually } from './support/events';
-import { GatewayCaller } from './support/gateway-http';
+import { GatewayCaller } from './support/gateway-consume';
 import { freshTestDatabase, type TestDatabase } from './support/mariadb';
 import { freePort } from './support/ports';
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { directBinding } from '../binding/binding';
 import { buildBytesMessage, buildStringMessage, type KiteQClient } from '../client';
 import { eventually } from './support/events';
-import { GatewayCaller } from './support/gateway-http';
+import { GatewayCaller } from './support/gateway-consume';
 import { withBroker } from './support/with-broker';
 
 const GROUPS = [

@@ -29,10 +29,15 @@ export function isTextBody(contentType: string | undefined): boolean {
   return type.startsWith('text/') || type === 'application/json' || type.endsWith('+json');
 }
 
-/** A header value as UTF-8 (node hands header bytes over as latin1). */
+/** A header value's bytes (node hands them over as latin1) read as UTF-8 when they are, else as latin1. */
 function headerText(value: string): string {
   // eslint-disable-next-line no-control-regex
-  return /^[\x00-\x7f]*$/.test(value) ? value : Buffer.from(value, 'latin1').toString('utf8');
+  if (/^[\x00-\x7f]*$/.test(value)) return value;
+  try {
+    return utf8.decode(Buffer.from(value, 'latin1'));
+  } catch {
+    return value;
+  }
 }
 
 /**

@@ -1,65 +1,57 @@
-// An HTTP gateway caller for specs (doc/http-gateway.md): Basic auth as groupId:secretKey, JSON
-// answers. Plain fetch, as a PHP or shell client would use plain HTTP.
+// A caller of the HTTP gateway (doc/http-gateway.md) over real sockets, as a PHP or curl user would
+// be: fetch with HTTP Basic credentials, the answer's status, headers and JSON body.
 
-export interface GatewayAnswer<T = unknown> {
+export interface GatewayAnswer {
   status: number;
-  body: T;
   headers: Headers;
+  /** the parsed JSON body (or the text when it is not JSON) */
+  body: Record<string, unknown>;
 }
 
-export interface PulledMessage {
-  messageId: string;
-  topic: string;
-  messageType: string;
-  groupId: string;
-  properties: Record<string, string>;
-  attempt: number;
-  body?: string;
-  bodyBase64?: string;
+export interface GatewayCall {
+  method?: string;
+  /** "group:key" for HTTP Basic; absent: no Authorization header */
+  credentials?: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
 }
 
-export class GatewayCaller {
-  constructor(
-    /** http://host:port */
-    readonly base: string,
-    readonly groupId: string,
-    readonly secretKey: string,
-  ) {}
+export function basic(credentials: string): string {
+  return `Basic ${Buffer.from(credentials).toString('base64')}`;
+}
 
-  async request<T = unknown>(method: string, path: string, json?: unknown): Promise<GatewayAnswer<T>> {
-    const res = await fetch(`${this.base}${path}`, {
-      method,
-      headers: {
-        authorization: `Basic ${Buffer.from(`${this.groupId}:${this.secretKey}`).toString('base64')}`,
-        ...(json === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: json === undefined ? undefined : JSON.stringify(json),
-    });
-    const text = await res.text();
-    let body: unknown = text;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      // not JSON: kept as text
-    }
-    return { status: res.status, body: body as T, headers: res.headers };
+export async function gatewayCall(base: string, path: string, call: GatewayCall = {}): Promise<GatewayAnswer> {
+  const headers: Record<string, string> = { ...call.headers };
+  if (call.credentials !== undefined) headers.authorization = basic(call.credentials);
+  const response = await fetch(`${base}${path}`, { method: call.method ?? 'GET', headers, body: call.body });
+  const text = await response.text();
+  let body: Record<string, unknown>;
+  try {
+    body = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    body = { text };
   }
+  return { status: response.status, headers: response.headers, body };
+}
 
-  /** GET /v1/groups/{group}/messages of this caller's own group (or `group`) */
-  pull(
-    query: { topic: string; type: string; max?: number; wait?: number },
-    group = this.groupId,
-  ): Promise<GatewayAnswer<PulledMessage[]>> {
-    const q = new URLSearchParams({ topic: query.topic, type: query.type });
-    if (query.max !== undefined) q.set('max', String(query.max));
-    if (query.wait !== undefined) q.set('wait', String(query.wait));
-    return this.request('GET', `/v1/groups/${encodeURIComponent(group)}/messages?${q.toString()}`);
-  }
-
-  settle(
-    ids: { ack?: string[]; nack?: string[] },
-    group = this.groupId,
-  ): Promise<GatewayAnswer<{ results: Record<string, string> }>> {
-    return this.request('POST', `/v1/groups/${encodeURIComponent(group)}/acks`, ids);
-  }
+/** POST /v1/topics/{topic}/messages?type=… */
+export function gatewayPublish(
+  base: string,
+  credentials: string,
+  topic: string,
+  messageType: string,
+  body: string | Buffer,
+  headers: Record<string, string> = {},
+  query = '',
+): Promise<GatewayAnswer> {
+  return gatewayCall(
+    base,
+    `/v1/topics/${encodeURIComponent(topic)}/messages?type=${encodeURIComponent(messageType)}${query}`,
+    {
+      method: 'POST',
+      credentials,
+      headers: { 'content-type': 'text/plain', ...headers },
+      body,
+    },
+  );
 }
