@@ -107,7 +107,7 @@ export function loadGroupsFile(path: string): GroupConfig[] {
       secretKey: String(g.secretKey),
       publish: list('publish'),
       subscribe: list('subscribe'),
-      webhook: parseWebhook(`${path}: groups[${i}].webhook (group ${g.groupId})`, g.webhook),
+      webhook: parseWebhook(`${path}: groups[${i}].webhook`, g.groupId, g.webhook),
       checkUrl: httpUrl(path, `groups[${i}].checkUrl`, g.checkUrl),
     };
   });
