@@ -34,6 +34,11 @@ export class Bindings {
     return this.fromRegistry.filter((b) => b.groupId === groupId && b.topic === topic);
   }
 
+  /** the gateway bindings of a group */
+  localOf(groupId: string): Binding[] {
+    return this.local.filter((b) => b.groupId === groupId);
+  }
+
   /** Adds a gateway binding (kept for the broker's life); false when it was there already. */
   addLocal(binding: Binding): boolean {
     if (this.local.some((b) => sameBinding(b, binding))) return false;

@@ -190,6 +190,15 @@ describe('gateway pull consume', function () {
     const noType = await http.request('GET', '/v1/groups/s-http/messages?topic=trade');
     assert.equal(noType.status, 400);
   });
+  it('binds at most 32 (topic, type) pairs per group by polling: a made-up type per poll cannot grow them', async () => {
+    for (let i = 0; i < 32; i++) assert.equal((await http.pull({ topic: 'trade', type: `t${i}` })).status, 200);
+    const refused = await http.pull({ topic: 'trade', type: 't32' });
+    assert.equal(refused.status, 400);
+    assert.match(JSON.stringify(refused.body), /binding_refused/);
+    assert.equal((await http.pull({ topic: 'trade', type: 't7' })).status, 200, 'an existing one still polls');
+    assert.equal((await http.pull({ topic: 'trade', type: 'x'.repeat(129) })).status, 400);
+    assert.equal(env.broker.bindingTable.bindings.filter((b) => b.groupId === 's-http').length, 32);
+  });
 });
 
 describe('gateway pull consume: an idle group', function () {

@@ -5,7 +5,7 @@
 // subscribe to (server/groups.ts), as on the native protocol.
 import { HttpError, readJsonBody } from '../http/respond';
 import type { GroupAccess } from '../groups';
-import type { GatewayConsumers } from './consumers';
+import { BindingRefused, type GatewayConsumers } from './consumers';
 import { GatewayError, sendError, sendJson } from './gateway-error';
 import type { SettleOutcome } from './pull-consumer';
 import type { GatewayRoute, RouteContext } from './route';
@@ -80,7 +80,13 @@ async function pull(deps: ConsumeRoutesDeps, ctx: RouteContext): Promise<unknown
     throw new GatewayError(403, 'forbidden', `Group Not Allowed To Subscribe This Topic! (${group} → ${topic})`);
   const max = intParam(ctx, 'max', DEFAULT_PULL, 1, MAX_PULL);
   const waitMs = Math.round(intParam(ctx, 'wait', 0, 0, MAX_WAIT_SEC) * 1000);
-  const consumer = deps.consumers.pollingConsumer(group, topic, messageType);
+  let consumer;
+  try {
+    consumer = deps.consumers.pollingConsumer(group, topic, messageType);
+  } catch (error) {
+    if (error instanceof BindingRefused) throw new GatewayError(400, 'binding_refused', error.message);
+    throw error;
+  }
   consumer.touch(ctx.caller.remote);
   const poll = consumer.poll(topic, messageType, max, waitMs);
   // The poller hung up while waiting: nothing is leased to a connection that cannot take it.

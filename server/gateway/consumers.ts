@@ -12,6 +12,16 @@ import { GatewayWebhookConsumer } from './webhook-consumer';
 
 export type GatewayConsumer = GatewayPullConsumer | GatewayWebhookConsumer;
 
+/**
+ * (topic, type) bindings one group may make by polling: each is kept for the broker's life and
+ * written to the registry, so a group cannot grow them without bound by polling made-up types.
+ */
+export const MAX_GATEWAY_BINDINGS_PER_GROUP = 32;
+export const MAX_MESSAGE_TYPE_LENGTH = 128;
+
+/** A poll the gateway refuses to bind (the route answers 400 with it). */
+export class BindingRefused extends Error {}
+
 export interface GatewayConsumersDeps {
   clock: Clock;
   log: Logger;
@@ -24,6 +34,7 @@ export interface GatewayConsumersDeps {
   leave: (consumer: GatewayConsumer) => void;
   bindings: {
     addLocal(binding: Binding): boolean;
+    localOf(groupId: string): Binding[];
     registryBindingsOf(groupId: string, topic: string): Binding[];
   };
   /** null before the broker started */
@@ -45,6 +56,7 @@ export class GatewayConsumers {
    * A poll: binds the group to (topic, type) if it is not yet (a persistent binding, published as a
    * client's bindings are), then the group's pull consumer, joining it to the registry if it was
    * released. The binding comes first, so the consumer's arrival re-drives what waited for it.
+   * Throws BindingRefused past the bounds above.
    */
   pollingConsumer(groupId: string, topic: string, messageType: string): GatewayPullConsumer {
     this.bind(groupId, topic, messageType);
@@ -101,6 +113,14 @@ export class GatewayConsumers {
       messageType === '*'
         ? fanoutBinding(groupId, topic, options)
         : directBinding(groupId, topic, messageType, options);
+    const made = this.deps.bindings.localOf(groupId);
+    if (made.some((b) => b.topic === topic && b.messageType === binding.messageType)) return;
+    if (messageType.length > MAX_MESSAGE_TYPE_LENGTH)
+      throw new BindingRefused(`type is longer than ${MAX_MESSAGE_TYPE_LENGTH} characters`);
+    if (made.length >= MAX_GATEWAY_BINDINGS_PER_GROUP)
+      throw new BindingRefused(
+        `group ${groupId} has made ${made.length} bindings by polling, the most allowed: poll one of them, or type=*`,
+      );
     if (!this.deps.bindings.addLocal(binding)) return;
     this.deps.log.info({ groupId, topic, messageType }, 'gateway binding made');
     const registry = this.deps.registry();
