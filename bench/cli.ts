@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { compareTable } from './compare-table';
+import { publishLine, runHttpPublish, runNativePublish } from './kiteq-http';
 import { runKiteqConsumer, runKiteqProducer } from './kiteq-one-side';
 import { runKiteqRoundtrip, type KiteqRoundtripOptions } from './kiteq-roundtrip';
 import { runNatsRoundtrip } from './peers/nats';
@@ -231,6 +232,36 @@ async function consumer(o: Record<string, unknown>): Promise<void> {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
+/** `kiteq-bench http` (bench/kiteq-http.ts): publish over the gateway, optionally after the native baseline. */
+async function http(o: Record<string, unknown>): Promise<void> {
+  const base = workload(o);
+  const k = kiteqOptions(o, base);
+  const options = {
+    ...base,
+    gateway: String(o.gateway),
+    registry: k.registry,
+    topic: k.topic,
+    messageType: k.messageType,
+    groupId: k.producerGroup,
+    secretKey: k.secretKey,
+    brokerPid: k.brokerPid,
+  };
+  const native = o.compareNative ? await runNativePublish(options) : undefined;
+  const gateway = await runHttpPublish(options);
+  if (!o.json) {
+    if (native) process.stdout.write(`${publishLine('native publish', native)}\n`);
+    process.stdout.write(`${publishLine('http publish', gateway)}\n`);
+    if (native && native.tps > 0)
+      process.stdout.write(
+        `http/native: ${(gateway.tps / native.tps).toFixed(2)}× throughput${native.cpu.broker && gateway.cpu.broker ? `, ${(gateway.cpu.broker.perMessageUs / Math.max(1, native.cpu.broker.perMessageUs)).toFixed(2)}× broker CPU per message` : ''}\n`,
+      );
+  }
+  const { perSecond: _n, ...nativeFigures } = native ?? { perSecond: [] };
+  const { perSecond: _g, ...gatewayFigures } = gateway;
+  process.stdout.write(`${JSON.stringify({ http: gatewayFigures, ...(native ? { native: nativeFigures } : {}) })}\n`);
+  if (gateway.failed > 0) process.exitCode = 1;
+}
+
 export function buildBenchCommand(): Command {
   const program = new Command('kiteq-bench').description('benchmarks for kiteq-ts');
   kiteqFlags(
@@ -251,6 +282,18 @@ export function buildBenchCommand(): Command {
         .description('producers publish, one consumer group receives; prints tps and latency'),
     ),
   ).action(roundtrip);
+  kiteqFlags(
+    workloadOptions(
+      program
+        .command('http')
+        .description(
+          'publish over the HTTP gateway on keep-alive connections, -k × -c requests in flight: tps, latency, CPU per message',
+        ),
+    ),
+  )
+    .option('--gateway <host:port>', "the broker's --gateway address", '127.0.0.1:13802')
+    .option('--compare-native', 'first publish the same workload natively (same broker): ratio of the two')
+    .action(http);
   kiteqFlags(
     workloadOptions(
       program.command('compare').description('the roundtrip workload on kiteq-ts, RabbitMQ and NATS JetStream'),

@@ -192,6 +192,16 @@ describe('gateway - publish over HTTP', function () {
     assert.equal(noType.status, 400);
   });
 
+  it('counts the default expiry of a scheduled message from its delivery time', async () => {
+    const at = Date.now() + 10 * 24 * 3600 * 1000;
+    const answer = await gatewayPublish(base(), 'p-http:k', 'trade', 'kept', 'in ten days', {
+      'Kiteq-Deliver-At': String(at),
+    });
+    assert.equal(answer.status, 201, JSON.stringify(answer.body));
+    const stored = await env.broker.store.get(String(answer.body.messageId));
+    assert.equal(stored?.header.expiredTime, Math.ceil(at / 1000) + 7 * 24 * 3600);
+  });
+
   it('schedules with Kiteq-Deliver-At as an ISO date (kiteq.deliverAt)', async () => {
     const at = new Date(Date.now() + 3_600_000);
     const answer = await gatewayPublish(base(), 'p-http:k', 'trade', 'kept', 'later', {

@@ -3,6 +3,7 @@
 //   POST /v1/groups/{group}/acks  {"ack": [ids], "nack": [ids]} settles leases, reported per id
 // Only the group itself may pull or settle (its Basic credentials name it), and only topics it may
 // subscribe to (server/groups.ts), as on the native protocol.
+import { Reasons } from '../../protocol/reasons';
 import { HttpError, readJsonBody } from '../http/respond';
 import type { GroupAccess } from '../groups';
 import { BindingRefused, type GatewayConsumers } from './consumers';
@@ -75,7 +76,7 @@ async function pull(deps: ConsumeRoutesDeps, ctx: RouteContext): Promise<unknown
   if (topic === '' || messageType === '')
     throw new GatewayError(400, 'bad_request', 'topic and type are required (type=* takes every message type)');
   if (!deps.topics.includes(topic))
-    throw new GatewayError(404, 'topic_not_served', `topic ${topic} is not served by this broker`);
+    throw new GatewayError(404, 'topic_not_served', `${Reasons.topicNotServed.text} (${topic})`);
   if (!deps.access().maySubscribe(group, topic))
     throw new GatewayError(403, 'forbidden', `Group Not Allowed To Subscribe This Topic! (${group} → ${topic})`);
   const max = intParam(ctx, 'max', DEFAULT_PULL, 1, MAX_PULL);

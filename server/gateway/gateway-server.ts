@@ -27,10 +27,14 @@ export interface GatewayServerDeps {
   /** GET /v1/openapi.json, served without credentials */
   openApi: () => unknown;
   tls?: TlsFiles;
+  /** the broker's --max-connections, for the gateway's sockets on their own */
+  maxConnections: number;
 }
 
 /** Keep-alive sockets idle this long are closed; above the 60 s idle timeout of common HTTP clients' pools. */
 const KEEP_ALIVE_MS = 65_000;
+/** Slowloris bound: a request must have arrived whole within this. */
+const REQUEST_TIMEOUT_MS = 60_000;
 /** Authenticated Authorization headers remembered per groups file, so a keep-alive stream hashes each key once. */
 const AUTH_CACHE_MAX = 1024;
 
@@ -73,6 +77,9 @@ export class GatewayServer {
       : createHttpServer(handler);
     server.keepAliveTimeout = KEEP_ALIVE_MS;
     server.headersTimeout = KEEP_ALIVE_MS + 1000;
+    // a request (headers and body; a long poll's wait is not part of it) trickled slower is dropped
+    server.requestTimeout = REQUEST_TIMEOUT_MS;
+    server.maxConnections = this.deps.maxConnections;
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);

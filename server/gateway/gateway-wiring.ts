@@ -81,6 +81,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     routes: gatewayRoutes(deps, parts),
     openApi: openApiDocument,
     tls: tlsFilesFrom(deps.config),
+    maxConnections: deps.config.maxConnections,
   });
   return { server, publishesAwaitingAck: () => parts.awaiting.count };
 }

@@ -5,6 +5,7 @@
 // check-message's, as for a native publish.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { MAX_EXPIRY_SEC } from '../../handler/check-message';
 import { CmdType } from '../../protocol/commands';
 import { DELIVER_AT_PROPERTY } from '../../protocol/deliver-at';
 import type { Entry, MessageHeader } from '../../protocol/messages/header';
@@ -88,6 +89,7 @@ export function httpPublish(
   const requestedId = typeof requested === 'string' ? requested.trim() : undefined;
   const properties: Entry[] = [];
   let expired = -1;
+  let scheduled = false;
   const raw = req.rawHeaders; // the caller's spelling: property names keep their case
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
@@ -97,10 +99,15 @@ export function httpPublish(
       const key = name.slice(PROPERTY_PREFIX.length);
       if (key === '') throw badRequest('Kiteq-Property- needs a property name after it');
       properties.push({ key, value: headerText(raw[i + 1]) });
-    } else if (lower === DELIVER_AT_HEADER)
+    } else if (lower === DELIVER_AT_HEADER) {
       properties.push({ key: DELIVER_AT_PROPERTY, value: deliverAt(raw[i + 1].trim()) });
-    else if (lower === EXPIRED_TIME_HEADER) expired = expiredTime(raw[i + 1].trim());
+      scheduled = true;
+    } else if (lower === EXPIRED_TIME_HEADER) expired = expiredTime(raw[i + 1].trim());
   }
+  const nowSec = Math.floor(nowMs / 1000);
+  // Unscheduled and without an expiry: the default check-message would set (doc/architecture.md §4),
+  // so it changes nothing and the encoded publish is the delivery body as it is (no second encode).
+  if (expired === -1 && !scheduled) expired = nowSec + MAX_EXPIRY_SEC;
   const header: MessageHeader = {
     messageId: requestedId ?? randomUUID().replace(/-/g, ''),
     topic,
@@ -111,7 +118,7 @@ export function httpPublish(
     commit,
     fly: false,
     properties,
-    createTime: Math.floor(nowMs / 1000),
+    createTime: nowSec,
   };
   let message: KiteMessage;
   if (isTextBody(req.headers['content-type'])) {
