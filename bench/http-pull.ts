@@ -4,6 +4,7 @@
 // so the rate and the publish→pull latency compare with a native consumer of the same stream.
 import { Agent, request } from 'node:http';
 import { LatencyRecorder } from './latency';
+import { cpuBetween, type CpuUsage, sampleProcess } from './process-cpu';
 import { nowMs, PAYLOAD_MIN_BYTES, readPayload } from './peers/payload';
 import { ReceiptTracker } from './peers/receipts';
 import type { LatencySummary } from './result';
@@ -23,6 +24,8 @@ export interface HttpPullOptions {
   waitSec: number;
   /** seconds to pull for */
   durationSec: number;
+  /** the broker's process (same machine): its CPU per message pulled */
+  brokerPid?: number;
 }
 
 export interface HttpPullResult {
@@ -33,6 +36,7 @@ export interface HttpPullResult {
   emptyPolls: number;
   deliver: LatencySummary;
   perSecond: number[];
+  brokerCpu?: CpuUsage;
 }
 
 interface Answer {
@@ -73,6 +77,7 @@ export async function runHttpPull(options: HttpPullOptions): Promise<HttpPullRes
   const perSecond: number[] = [];
   const start = nowMs();
   const endAt = start + options.durationSec * 1000;
+  const brokerBefore = options.brokerPid === undefined ? undefined : sampleProcess(options.brokerPid);
   let polls = 0;
   let emptyPolls = 0;
   const loop = async (): Promise<void> => {
@@ -124,5 +129,11 @@ export async function runHttpPull(options: HttpPullOptions): Promise<HttpPullRes
     emptyPolls,
     deliver: deliver.summary(),
     perSecond,
+    brokerCpu: brokerBefore && cpuBetween(brokerBefore, sampleProcess(options.brokerPid!), received),
   };
+}
+
+export function pullLine(r: HttpPullResult): string {
+  const cpu = r.brokerCpu ? ` | broker ${r.brokerCpu.perMessageUs} µs/msg` : '';
+  return `http pull: received ${r.received} dup ${r.duplicates} | ${r.ratePerSec} msg/s | ${r.polls} polls (${r.emptyPolls} empty) | publish→pull p50 ${r.deliver.p50.toFixed(2)} p99 ${r.deliver.p99.toFixed(2)} ms${cpu}`;
 }
