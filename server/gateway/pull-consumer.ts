@@ -145,15 +145,11 @@ export class GatewayPullConsumer implements SessionPort, RegisteredSession {
   expirePending(nowMs: number, timeoutMs: number): number {
     let expired = 0;
     if (this.ready.length > 0 && nowMs - this.ready[0].atMs >= timeoutMs) {
-      const keep: Queued[] = [];
-      for (const queued of this.ready) {
-        if (nowMs - queued.atMs < timeoutMs) keep.push(queued);
-        else {
-          queued.reply.resolve(false, 'not polled within the delivery timeout');
-          expired++;
-        }
-      }
-      this.ready = keep;
+      // The queue is replaced before any reply resolves: a retry it starts may be delivered here again.
+      const stale = this.ready.filter((queued) => nowMs - queued.atMs >= timeoutMs);
+      this.ready = this.ready.filter((queued) => nowMs - queued.atMs < timeoutMs);
+      for (const queued of stale) queued.reply.resolve(false, 'not polled within the delivery timeout');
+      expired += stale.length;
     }
     for (const [id, lease] of this.leases) {
       if (nowMs - lease.atMs < timeoutMs) break;
@@ -225,6 +221,7 @@ export class GatewayPullConsumer implements SessionPort, RegisteredSession {
     if (this.ready.length === 0) return out;
     const now = this.deps.clock.nowMs();
     const keep: Queued[] = [];
+    const superseded: PendingReply[] = [];
     for (const queued of this.ready) {
       const { header } = queued.delivery.message;
       if (out.length >= max || header.topic !== topic || (messageType !== '*' && header.messageType !== messageType)) {
@@ -233,12 +230,14 @@ export class GatewayPullConsumer implements SessionPort, RegisteredSession {
       }
       const id = header.messageId.toLowerCase();
       // One attempt per message at a time (doc/architecture.md §6): an older lease of it is stale.
-      this.leases.get(id)?.reply.resolve(false, 'superseded');
+      const older = this.leases.get(id);
+      if (older) superseded.push(older.reply);
       this.leases.delete(id);
       this.leases.set(id, { reply: queued.reply, atMs: now });
       out.push(gatewayMessage(queued.delivery.message, queued.delivery.attempt));
     }
     this.ready = keep;
+    for (const reply of superseded) reply.resolve(false, 'superseded');
     if (out.length > 0) this.timedOutAtMs = 0;
     return out;
   }
