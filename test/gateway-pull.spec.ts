@@ -133,6 +133,26 @@ describe('gateway pull consume', function () {
     assert.deepEqual(stale.body.results, { [id]: 'acked' });
   });
 
+  it('a poller that hangs up while waiting gets nothing leased: the next poll has the message at attempt 1', async () => {
+    await http.pull({ topic: 'trade', type: 'pay-succ' });
+    const abort = new AbortController();
+    const hungUp = fetch(`${http.base}/v1/groups/s-http/messages?topic=trade&type=pay-succ&wait=20`, {
+      headers: { authorization: `Basic ${Buffer.from('s-http:http-key').toString('base64')}` },
+      signal: abort.signal,
+    }).catch(() => 'aborted');
+    await new Promise((r) => setTimeout(r, 200)); // the request reaches the broker and waits there
+    abort.abort();
+    assert.equal(await hungUp, 'aborted');
+    await new Promise((r) => setTimeout(r, 100)); // the broker sees the connection close
+    const id = await publish(producer, 'for a live poller');
+    const answer = await http.pull({ topic: 'trade', type: 'pay-succ', wait: 5 });
+    assert.deepEqual(
+      answer.body.map((m) => [m.messageId, m.attempt]),
+      [[id, 1]],
+    );
+    await http.settle({ ack: [id] });
+  });
+
   it('a nack is a failed delivery: the message comes back at once (attempt 2)', async () => {
     await http.pull({ topic: 'trade', type: 'pay-succ' });
     const id = await publish(producer, 'nacked');
