@@ -376,7 +376,7 @@ export class Broker {
     this.sweep.stop();
     this.engine.pipeline.qos.stop();
     this.stats.stop();
-    await this.gateway?.server.close();
+    await this.gateway?.close();
     await this.admin?.close();
     await withTimeout(this.registry?.close(), 3000, 'registry close').catch(() => undefined);
     await this.store.stop();

@@ -20,9 +20,19 @@ import { freePort } from './support/ports';
 const KILLS = 3;
 const LANES = 4;
 const HELD = directBinding('s-held', 'trade', 'held');
+const ONCE = directBinding('s-once', 'trade', 'once');
 
 /** POST a message; the status, or 0 when the connection failed (broker down, killed mid-request). */
-function post(agent: Agent, gateway: string, id: string, messageType: string): Promise<number> {
+async function post(agent: Agent, gateway: string, id: string, messageType: string): Promise<number> {
+  return (await postFor(agent, gateway, id, messageType)).status;
+}
+
+function postFor(
+  agent: Agent,
+  gateway: string,
+  id: string,
+  messageType: string,
+): Promise<{ status: number; body: string }> {
   const [host, port] = gateway.split(':');
   return new Promise((resolve) => {
     const req = request(
@@ -36,12 +46,13 @@ function post(agent: Agent, gateway: string, id: string, messageType: string): P
         timeout: 5000,
       },
       (res) => {
-        res.resume();
-        res.once('end', () => resolve(res.statusCode ?? 0));
-        res.once('error', () => resolve(0));
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        res.once('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.once('error', () => resolve({ status: 0, body }));
       },
     );
-    req.once('error', () => resolve(0));
+    req.once('error', () => resolve({ status: 0, body: '' }));
     req.once('timeout', () => req.destroy());
     req.end(`body of ${id}`);
   });
@@ -52,16 +63,18 @@ describe('gateway - broker SIGKILL while HTTP publishers stream (file store)', f
   let dir: string;
   let broker: ChildBroker;
   let gateway: string;
+  let admin: string;
   const clients: KiteQClient[] = [];
 
   before(async () => {
     dir = tempDir('kiteq-gateway-kill-');
     gateway = `127.0.0.1:${await freePort()}`;
+    admin = `127.0.0.1:${await freePort()}`;
     broker = await startChildBroker({
       dir,
       store: `file://${join(dir, 'data')}?fsync=batch`,
-      bindings: [STREAM_BINDING, HELD],
-      args: ['--gateway', gateway, '--recover-interval-ms', '1000'],
+      bindings: [STREAM_BINDING, HELD, ONCE],
+      args: ['--gateway', gateway, '--http', admin, '--recover-interval-ms', '1000'],
     });
   });
   after(async () => {
@@ -149,5 +162,40 @@ describe('gateway - broker SIGKILL while HTTP publishers stream (file store)', f
     // the marker was published after the retry: had the retry stored a copy, it would have come by now
     await eventually(() => deliveries.get(marker) === 1, 10_000, 'the marker');
     assert.equal(deliveries.get(id), 1);
+  });
+
+  it('a retry after a restart of a message delivered and deleted before it answers its id, and stores no copy', async () => {
+    const deliveries = new Map<string, number>();
+    let onDelivery = (_id: string) => undefined as void;
+    await consumer('s-once', ONCE, (got) => {
+      deliveries.set(got, (deliveries.get(got) ?? 0) + 1);
+      onDelivery(got);
+    });
+    const waitFor = (wanted: string) => {
+      const arrived = countdown(1, 30_000, `delivery of ${wanted}`);
+      onDelivery = (got) => got === wanted && arrived.tick();
+      return arrived.done;
+    };
+    const agent = new Agent({ keepAlive: true });
+    const id = newMessageId();
+    const delivered = waitFor(id);
+    assert.equal(await post(agent, gateway, id, 'once'), 201);
+    await delivered;
+    await eventually(
+      async () => (await fetch(`http://${admin}/messages/${id}`)).status === 404,
+      10_000,
+      'the acked message deleted',
+    );
+    await broker.process.kill('SIGTERM'); // a clean stop: the store has the delete; only the gateway's memory is gone
+    broker = { ...broker, process: await broker.process.restart() };
+    const retry = await postFor(agent, gateway, id, 'once');
+    assert.equal(retry.status, 201);
+    assert.deepEqual(JSON.parse(retry.body), { messageId: id, duplicate: true });
+    const marker = newMessageId();
+    const markerArrived = waitFor(marker);
+    assert.equal(await post(agent, gateway, marker, 'once'), 201);
+    await markerArrived;
+    agent.destroy();
+    assert.equal(deliveries.get(id), 1, 'delivered once: the retry stored no second copy');
   });
 });

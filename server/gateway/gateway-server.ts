@@ -138,20 +138,23 @@ export class GatewayServer {
     const socket = req.socket as Socket;
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
     const header = req.headers.authorization;
-    const credentials = parseBasicAuth(header);
-    if (credentials === null || header === undefined)
+    const { handshakes, log } = this.deps;
+    const access = this.deps.access();
+    let known = this.authCache.get(access);
+    // a header this groups file accepted before: only the block is looked at (a blocked pair is
+    // refused even with the right key, as on the native protocol)
+    const cached = header === undefined ? undefined : known?.get(header);
+    const credentials = cached === undefined ? parseBasicAuth(header) : null;
+    const groupId = cached ?? credentials?.groupId;
+    if (groupId === undefined || header === undefined)
       throw new GatewayError(401, 'unauthorized', 'HTTP Basic credentials groupId:secretKey are required', {
         'www-authenticate': 'Basic realm="kiteq", charset="UTF-8"',
       });
-    const { groupId, secretKey } = credentials;
-    const { handshakes, log } = this.deps;
     const blocked = handshakes.refusal(socket.remoteAddress, groupId);
     if (blocked !== null)
       throw new GatewayError(429, 'too_many_failures', blocked, { 'retry-after': retryAfter(blocked) });
-    const access = this.deps.access();
-    let known = this.authCache.get(access);
-    if (known?.get(header) === groupId) return { groupId, remote };
-    const refusal = access.authenticate(groupId, secretKey);
+    if (cached !== undefined) return { groupId, remote };
+    const refusal = access.authenticate(groupId, credentials!.secretKey);
     if (refusal !== null) {
       log.warn({ remote, groupId, reason: refusal, transport: 'http' }, 'authentication refused');
       handshakes.refused(socket.remoteAddress, groupId);

@@ -1,6 +1,7 @@
 // The HTTP gateway wired to the broker's parts (doc/http-gateway.md): the one place that builds it.
 // The broker hands over its parts once; routes take what they need from them.
 import type { MessageStore } from '../../store/contract';
+import { parseFileStoreUri } from '../../store/file/uri';
 import type { BrokerStats } from '../../stat/broker-stats';
 import type { Bindings } from '../bindings';
 import type { Clock } from '../clock';
@@ -14,6 +15,7 @@ import { consumeRoutes } from './consume-routes';
 import type { GatewayConsumer, GatewayConsumers } from './consumers';
 import { tlsFilesFrom } from '../tls';
 import { GatewayServer } from './gateway-server';
+import { IdJournal } from './id-journal';
 import { RecentPublishes } from './idempotency';
 import { openApiDocument } from './openapi';
 import { publishRoutes } from './publish-routes';
@@ -42,6 +44,8 @@ export interface Gateway {
   readonly server: GatewayServer;
   /** HTTP publishes awaiting their store answer (shutdown waits for them) */
   publishesAwaitingAck(): number;
+  /** closes the server's connections and the id journal */
+  close(): Promise<void>;
 }
 
 export interface GatewayParts {
@@ -83,5 +87,17 @@ export function createGateway(deps: GatewayDeps): Gateway {
     tls: tlsFilesFrom(deps.config),
     maxConnections: deps.config.maxConnections,
   });
-  return { server, publishesAwaitingAck: () => parts.awaiting.count };
+  // doc/http-gateway.md "Idempotency": with a file:// store the answered ids outlive a restart
+  const journal = deps.config.store.startsWith('file://')
+    ? new IdJournal(parseFileStoreUri(deps.config.store).dir, IDEMPOTENCY_WINDOW_MS, nowMs(), parts.recent.restore)
+    : null;
+  if (journal) parts.recent.keepIn(journal);
+  return {
+    server,
+    publishesAwaitingAck: () => parts.awaiting.count,
+    async close() {
+      await server.close();
+      journal?.close();
+    },
+  };
 }

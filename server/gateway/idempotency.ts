@@ -5,7 +5,9 @@
 // - While the message is stored (pending, scheduled, prepared, dead-lettered, and after a broker
 //   restart), the store refuses the second save as a duplicate (handler/persist.ts).
 // - After it was delivered and deleted, the ids answered 201 in the last `windowMs` are remembered
-//   here, in memory, up to `maxIds` of them.
+//   here, up to `maxIds` of them, and with a file:// store also in its directory (id-journal.ts),
+//   so a restart keeps them.
+import type { IdJournal, JournalEntry } from './id-journal';
 
 export interface IdempotencyOptions {
   windowMs: number;
@@ -22,8 +24,25 @@ export class RecentPublishes {
   /** Map order = answer order: the oldest are dropped first */
   private readonly answered = new Map<string, Remembered>();
   private readonly pending = new Map<string, Promise<unknown>>();
+  private journal: IdJournal | null = null;
 
   constructor(private readonly options: IdempotencyOptions) {}
+
+  /** Entries read back from the journal at start, oldest first. */
+  restore = (entry: JournalEntry): void => {
+    this.answered.set(entry.id, { groupId: entry.groupId, atMs: entry.atMs });
+  };
+
+  /** From now on each stored() id is written to `journal` before it is answered. */
+  keepIn(journal: IdJournal): void {
+    this.journal = journal;
+  }
+
+  /** The ids within the window, oldest first (the journal's rewrite). */
+  *entries(): Iterable<JournalEntry> {
+    const cutoff = this.options.nowMs() - this.options.windowMs;
+    for (const [id, { groupId, atMs }] of this.answered) if (atMs > cutoff) yield { id, groupId, atMs };
+  }
 
   /** The group that published this id within the window, else undefined. */
   publishedBy(messageId: string): string | undefined {
@@ -54,8 +73,10 @@ export class RecentPublishes {
   /** The message was stored (201): remembered for the window. */
   stored(messageId: string, groupId: string): void {
     const { answered, options } = this;
+    const atMs = options.nowMs();
     answered.delete(messageId);
-    answered.set(messageId, { groupId, atMs: options.nowMs() });
+    answered.set(messageId, { groupId, atMs });
+    this.journal?.append({ id: messageId, groupId, atMs }, () => this.entries(), 2 * options.maxIds);
     if (answered.size > options.maxIds) answered.delete(answered.keys().next().value as string);
     this.expireSome();
   }

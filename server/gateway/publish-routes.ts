@@ -65,8 +65,10 @@ export function publishRoutes(deps: PublishDeps): GatewayRoute[] {
       const request = httpPublish(req, params[0], query, caller.groupId, body, nowMs());
       const id = request.requestedId?.toLowerCase();
       if (id !== undefined) {
-        // doc/http-gateway.md "Idempotency": a retry while the first is stored waits for its answer
-        await recent.inProgress(id)?.catch(() => undefined);
+        // doc/http-gateway.md "Idempotency": a retry while the first is stored waits for its answer.
+        // No await unless one is under way: from this check to track() below nothing may run between.
+        for (let earlier = recent.inProgress(id); earlier; earlier = recent.inProgress(id))
+          await earlier.catch(() => undefined);
         const publishedBy = recent.publishedBy(id);
         if (publishedBy !== undefined) return duplicateAnswer(ctx, id, publishedBy);
       }
