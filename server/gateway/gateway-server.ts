@@ -42,7 +42,6 @@ export class GatewayServer {
   private server: Server | null = null;
   private closed: Promise<void> | null = null;
   private boundAddress = '';
-  private active = 0;
   /** per GroupAccess (a reload builds a new one, and so drops what was remembered) */
   private authCache = new WeakMap<GroupAccess, Map<string, string>>();
 
@@ -51,11 +50,6 @@ export class GatewayServer {
   /** host:port actually listened on (port 0 gets a free one); '' before listen() */
   get address(): string {
     return this.boundAddress;
-  }
-
-  /** requests being handled (a publish awaiting its store, a long poll) */
-  get busy(): boolean {
-    return this.active > 0;
   }
 
   listen(address: string): Promise<void> {
@@ -94,7 +88,6 @@ export class GatewayServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    this.active++;
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
@@ -113,8 +106,6 @@ export class GatewayServer {
       if (error instanceof GatewayError) return sendError(res, error);
       this.deps.log.error({ err: error, method: req.method, path }, 'HTTP gateway request failed');
       sendError(res, new GatewayError(500, 'internal', 'the broker met an unexpected error; the request was not done'));
-    } finally {
-      this.active--;
     }
   }
 
