@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { compareTable } from './compare-table';
+import { pullLine, runHttpPull } from './http-pull';
 import { publishLine, runHttpPublish, runNativePublish } from './kiteq-http';
 import { runKiteqConsumer, runKiteqProducer } from './kiteq-one-side';
 import { runKiteqRoundtrip, type KiteqRoundtripOptions } from './kiteq-roundtrip';
@@ -234,6 +235,7 @@ async function consumer(o: Record<string, unknown>): Promise<void> {
 
 /** `kiteq-bench http` (bench/kiteq-http.ts): publish over the gateway, optionally after the native baseline. */
 async function http(o: Record<string, unknown>): Promise<void> {
+  if (o.pull !== undefined) return httpPull(o);
   const base = workload(o);
   const k = kiteqOptions(o, base);
   const options = {
@@ -260,6 +262,29 @@ async function http(o: Record<string, unknown>): Promise<void> {
   const { perSecond: _g, ...gatewayFigures } = gateway;
   process.stdout.write(`${JSON.stringify({ http: gatewayFigures, ...(native ? { native: nativeFigures } : {}) })}\n`);
   if (gateway.failed > 0) process.exitCode = 1;
+}
+
+/**
+ * `kiteq-bench http --pull P` (bench/http-pull.ts): P pollers of --consumer-group for --duration
+ * seconds (default 30), fed by a `kiteq-bench producer` elsewhere, as `kiteq-bench consumer` is.
+ */
+async function httpPull(o: Record<string, unknown>): Promise<void> {
+  const k = kiteqOptions(o, workload({ ...o, messages: 1 }));
+  const result = await runHttpPull({
+    gateway: String(o.gateway),
+    groupId: k.consumerGroup,
+    secretKey: k.secretKey,
+    topic: k.topic,
+    messageType: k.messageType,
+    pollers: o.pull as number,
+    max: o.max as number,
+    waitSec: o.wait as number,
+    durationSec: (o.duration as number | undefined) ?? 30,
+    brokerPid: k.brokerPid,
+  });
+  const { perSecond: _p, ...figures } = result;
+  if (!o.json) process.stdout.write(`${pullLine(result)}\n`);
+  process.stdout.write(`${JSON.stringify({ pull: figures })}\n`);
 }
 
 export function buildBenchCommand(): Command {
@@ -293,6 +318,13 @@ export function buildBenchCommand(): Command {
   )
     .option('--gateway <host:port>', "the broker's --gateway address", '127.0.0.1:13802')
     .option('--compare-native', 'first publish the same workload natively (same broker): ratio of the two')
+    .option(
+      '--pull <pollers>',
+      'pull instead: this many HTTP pollers of --consumer-group for --duration s (default 30)',
+      int,
+    )
+    .option('--max <n>', 'with --pull: max per poll', int, 500)
+    .option('--wait <seconds>', 'with --pull: wait per poll', Number, 1)
     .action(http);
   kiteqFlags(
     workloadOptions(

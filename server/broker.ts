@@ -20,6 +20,7 @@ import { Bindings } from './bindings';
 import { type Clock, clockWithNow, systemClock } from './clock';
 import { type BrokerConfig, validateConfig } from './config';
 import { type DeliveryEngine, wireDeliveryEngine } from './delivery-engine';
+import { type GatewayConsumer, GatewayConsumers } from './gateway/consumers';
 import { createGateway, type Gateway } from './gateway/gateway-wiring';
 import { GroupAccess } from './groups';
 import { ClientListener } from './listener';
@@ -59,7 +60,10 @@ export class Broker {
   private admin: AdminServer | null = null;
   private gateway: Gateway | null = null;
   private readonly listener: ClientListener;
-  private readonly sessions = new Sessions<Session>();
+  /** connections, and the HTTP gateway's consumers (doc/http-gateway.md) */
+  private readonly sessions = new Sessions<Session | GatewayConsumer>();
+  /** pull and webhook consumers of the HTTP gateway (doc/http-gateway.md) */
+  private readonly gatewayConsumers: GatewayConsumers;
   private nextSessionId = 1;
   /** rebuilt by reload() when the groups file changes */
   private access: GroupAccess;
@@ -112,6 +116,19 @@ export class Broker {
       onAuthenticated: (session) => this.onAuthenticated(session),
       isStopping: () => this.stopping,
       interceptStage: options.interceptStage,
+    });
+    this.gatewayConsumers = new GatewayConsumers({
+      clock: this.clock,
+      log: this.log,
+      idleLimitMs: this.config.gatewayIdleSec * 1000,
+      access: () => this.access,
+      join: (consumer) => {
+        this.sessions.add(consumer);
+        this.consumerJoined(consumer);
+      },
+      leave: (consumer) => this.sessions.remove(consumer),
+      bindings: this.bindings,
+      registry: () => this.registry,
     });
     const { handshakes } = this.engine.pipeline;
     this.sweep = new Sweep({
@@ -202,6 +219,7 @@ export class Broker {
     await this.listener.listen();
     await this.registry.registerBroker(this.serverName, this.config.topics);
     await this.engine.start(this.registry);
+    this.gatewayConsumers.syncWebhooks();
     this.sweep.start();
     await this.stats.start();
     if (this.config.http !== undefined) await this.startAdmin(this.config.http);
@@ -257,6 +275,7 @@ export class Broker {
       access: () => this.access,
       engine: this.engine,
       sessions: this.sessions,
+      consumers: this.gatewayConsumers,
       bindings: this.bindings,
       stats: this.stats,
     });
@@ -282,11 +301,16 @@ export class Broker {
   };
 
   private onAuthenticated(session: Session): void {
-    const first = this.sessions.authenticated(session);
     this.log.info(
       { remote: session.remote, groupId: session.groupId, warmingupSec: session.warmingupSec },
       'client authenticated',
     );
+    this.consumerJoined(session);
+  }
+
+  /** A connection authenticated, or a gateway consumer started: a consumer of its group (doc/architecture.md §6). */
+  private consumerJoined(session: Session | GatewayConsumer): void {
+    const first = this.sessions.authenticated(session);
     // The group's first session: messages parked waiting for a consumer (doc/architecture.md §6) are due now.
     // Only the group's topics: the others' parked messages are not even read (10^6 of them took seconds).
     const topics = [
@@ -306,6 +330,7 @@ export class Broker {
       onGroupsChanged: () => {
         this.access = new GroupAccess(this.config.groups);
         this.bindings.refilter();
+        this.gatewayConsumers.syncWebhooks();
       },
       onPublishRateChanged: () => this.engine.admission.applyRate(),
     });

@@ -21,8 +21,9 @@ import { PublishAdmission } from './publish-admission';
 import { RecoveryManager } from './recovery';
 import { RetryScheduler } from './retry-scheduler';
 import { ScheduledMessages } from './scheduled';
+import type { SessionPort } from '../handler/session-port';
 import type { Session } from './session';
-import type { Sessions } from './sessions';
+import type { RegisteredSession, Sessions } from './sessions';
 import { TakeoverManager, type TakeoverRegistry } from './takeover';
 import { TxChecker } from './tx-checker';
 
@@ -40,7 +41,8 @@ export interface DeliveryEngineDeps {
   /** read per handshake and publish, so a reload's new groups apply at once */
   access: () => GroupAccess;
   bindings: () => BindingTable;
-  sessions: Pick<Sessions<Session>, 'reading' | 'inGroup'>;
+  /** connections and the HTTP gateway's consumers (doc/http-gateway.md) */
+  sessions: Pick<Sessions<SessionPort & RegisteredSession>, 'reading' | 'inGroup'>;
   onAuthenticated: (session: Session) => void;
   isStopping: () => boolean;
   interceptStage?: StageInterceptor;
@@ -147,7 +149,8 @@ export function wireDeliveryEngine(deps: DeliveryEngineDeps): DeliveryEngine {
       checks: txChecks,
       serial: txSerial,
       inFlight,
-      producersOf: (groupId) => checkUrls.producersOf(groupId) ?? sessions.inGroup(groupId),
+      // a group's checkUrl, else its connections; a gateway consumer cannot answer a check-back
+      producersOf: (groupId) => checkUrls.producersOf(groupId) ?? sessions.inGroup(groupId).filter((s) => !s.gateway),
       deliverCommitted: (message) =>
         pipeline.deliverPrepare({ message, attempt: message.deliverCount + 1, fly: false }),
     },

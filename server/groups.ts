@@ -3,6 +3,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { parseWebhook, type WebhookConfig } from './gateway/webhook-config';
+
+export type { WebhookConfig } from './gateway/webhook-config';
 
 export interface GroupConfig {
   groupId: string;
@@ -11,6 +14,8 @@ export interface GroupConfig {
   publish?: string[];
   /** topics it may bind to; absent = every topic this broker serves */
   subscribe?: string[];
+  /** deliveries to this group are POSTed here (doc/http-gateway.md "Webhook push") */
+  webhook?: WebhookConfig;
   /**
    * http(s) URL the broker POSTs its tx check-backs to instead of a producer connection
    * (doc/http-gateway.md "Transactions")
@@ -47,6 +52,11 @@ export class GroupAccess {
   mayPublish(groupId: string, topic: string): boolean {
     const group = this.byId.get(groupId);
     return !this.enforced || group?.publish === undefined || group.publish.includes(topic);
+  }
+
+  /** groups delivered to by webhook (doc/http-gateway.md "Webhook push") */
+  get webhooks(): { groupId: string; webhook: WebhookConfig }[] {
+    return (this.groups ?? []).flatMap((g) => (g.webhook ? [{ groupId: g.groupId, webhook: g.webhook }] : []));
   }
 
   /** the group's check-back URL (doc/http-gateway.md), if it has one */
@@ -97,6 +107,7 @@ export function loadGroupsFile(path: string): GroupConfig[] {
       secretKey: String(g.secretKey),
       publish: list('publish'),
       subscribe: list('subscribe'),
+      webhook: parseWebhook(`${path}: groups[${i}].webhook`, g.groupId, g.webhook),
       checkUrl: httpUrl(path, `groups[${i}].checkUrl`, g.checkUrl),
     };
   });

@@ -11,6 +11,8 @@ import type { GroupAccess } from '../groups';
 import type { Logger } from '../logger';
 import type { Session } from '../session';
 import type { Sessions } from '../sessions';
+import { consumeRoutes } from './consume-routes';
+import type { GatewayConsumer, GatewayConsumers } from './consumers';
 import { tlsFilesFrom } from '../tls';
 import { GatewayServer } from './gateway-server';
 import { IdJournal } from './id-journal';
@@ -27,7 +29,9 @@ export interface GatewayDeps {
   /** read per request: a reload's groups apply to the next one */
   access: () => GroupAccess;
   engine: DeliveryEngine;
-  sessions: Sessions<Session>;
+  sessions: Sessions<Session | GatewayConsumer>;
+  /** pull and webhook consumers (server/gateway/consumers.ts) */
+  consumers: GatewayConsumers;
   bindings: Bindings;
   stats: BrokerStats;
 }
@@ -63,16 +67,8 @@ export function gatewayRoutes(deps: GatewayDeps, parts: GatewayParts): GatewayRo
       recent: parts.recent,
       awaiting: parts.awaiting,
     }),
-    ...consumeRoutes(deps),
+    ...consumeRoutes({ consumers: deps.consumers, access: deps.access, topics: config.topics }),
   ];
-}
-
-/**
- * Pull consume, acks and leases, and what webhook push needs (doc/http-gateway.md "Pull consume",
- * "Webhook push"): none yet.
- */
-function consumeRoutes(_deps: GatewayDeps): GatewayRoute[] {
-  return [];
 }
 
 /** Not listening yet: `gateway.server.listen(address)` starts it. */

@@ -136,12 +136,17 @@ const DOCUMENT = {
           groupParam,
           { name: 'topic', in: 'query', required: true, schema: { type: 'string' } },
           { name: 'type', in: 'query', required: true, description: 'the message type', schema: { type: 'string' } },
-          { name: 'max', in: 'query', description: 'most messages returned', schema: { type: 'integer', minimum: 1 } },
+          {
+            name: 'max',
+            in: 'query',
+            description: 'most messages returned (default 10)',
+            schema: { type: 'integer', minimum: 1, maximum: 1000, default: 10 },
+          },
           {
             name: 'wait',
             in: 'query',
-            description: 'seconds to wait for a first message',
-            schema: { type: 'number', minimum: 0 },
+            description: 'seconds to wait for a first message (default 0; more than 30 counts as 30)',
+            schema: { type: 'number', minimum: 0, maximum: 30, default: 0 },
           },
         ],
         responses: {
@@ -149,16 +154,14 @@ const DOCUMENT = {
             description: 'up to max messages (an empty list when none came within wait)',
             content: {
               'application/json': {
-                schema: {
-                  type: 'object',
-                  properties: { messages: { type: 'array', items: { $ref: '#/components/schemas/Message' } } },
-                },
+                schema: { type: 'array', items: { $ref: '#/components/schemas/Message' } },
               },
             },
           },
           400: error,
           401: unauthorized,
           403: error,
+          404: error,
           429: tooMany,
           503: retry,
         },
@@ -184,7 +187,22 @@ const DOCUMENT = {
           },
         },
         responses: {
-          200: { description: 'settled', content: { 'application/json': { schema: { type: 'object' } } } },
+          200: {
+            description: 'what each id came to; an id not leased to this group changes nothing',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    results: {
+                      type: 'object',
+                      additionalProperties: { type: 'string', enum: ['acked', 'nacked', 'not leased'] },
+                    },
+                  },
+                },
+              },
+            },
+          },
           400: error,
           401: unauthorized,
           403: error,
@@ -207,7 +225,8 @@ const DOCUMENT = {
         summary:
           'Webhook push: a group with `webhook: {url, concurrency, timeoutMs}` in the groups file is delivered to by POST',
         description:
-          'The body as in a pull answer, with Kiteq-Message-Id, Kiteq-Topic, Kiteq-Message-Type headers. A 2xx ' +
+          'The body as in a pull answer, with Kiteq-Message-Id, Kiteq-Topic, Kiteq-Message-Type, Kiteq-Attempt ' +
+          'headers. At most `concurrency` POSTs in flight (default 4), each within `timeoutMs` (default 5000). A 2xx ' +
           'answer acks the message; any other answer or a timeout is a failed delivery (usual retry schedule).',
         requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/Message' } } } },
         responses: { '2XX': { description: 'consumed' }, default: { description: 'a failed delivery' } },
@@ -245,7 +264,12 @@ const DOCUMENT = {
           messageId: { type: 'string' },
           topic: { type: 'string' },
           messageType: { type: 'string' },
+          groupId: { type: 'string', description: 'the publishing group' },
           properties: { type: 'object', additionalProperties: { type: 'string' } },
+          attempt: { type: 'integer', description: "this delivery's attempt, 1 for the first" },
+          createTime: { type: 'integer', description: 'unix seconds' },
+          expiredTime: { type: 'integer', description: 'unix seconds' },
+          snappy: { type: 'boolean', description: 'the body is snappy-compressed as sent (then in bodyBase64)' },
           body: { type: 'string', description: 'a StringMessage body' },
           bodyBase64: { type: 'string', format: 'byte', description: 'a BytesMessage body' },
         },
