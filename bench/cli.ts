@@ -11,6 +11,9 @@ import { writeBenchConf } from './bench-conf';
 import { runCluster } from './cluster';
 import { compareTable } from './compare-table';
 import { numberedNames } from './group-receipts';
+
+import { pullLine, runHttpPull } from './http-pull';
+import { publishLine, runHttpPublish, runNativePublish } from './kiteq-http';
 import { runKiteqConsumer, runKiteqProducer } from './kiteq-one-side';
 import { runKiteqRoundtrip, type KiteqRoundtripOptions } from './kiteq-roundtrip';
 import { runNatsRoundtrip } from './peers/nats';
@@ -383,6 +386,60 @@ function conf(o: Record<string, unknown>): void {
   );
 }
 
+/** `kiteq-bench http` (bench/kiteq-http.ts): publish over the gateway, optionally after the native baseline. */
+async function http(o: Record<string, unknown>): Promise<void> {
+  if (o.pull !== undefined) return httpPull(o);
+  const base = workload(o);
+  const k = kiteqOptions(o, base);
+  const options = {
+    ...base,
+    gateway: String(o.gateway),
+    registry: k.registry,
+    topic: k.topic,
+    messageType: k.messageType,
+    groupId: k.producerGroup,
+    secretKey: k.secretKey,
+    brokerPid: k.brokerPid,
+  };
+  const native = o.compareNative ? await runNativePublish(options) : undefined;
+  const gateway = await runHttpPublish(options);
+  if (!o.json) {
+    if (native) process.stdout.write(`${publishLine('native publish', native)}\n`);
+    process.stdout.write(`${publishLine('http publish', gateway)}\n`);
+    if (native && native.tps > 0)
+      process.stdout.write(
+        `http/native: ${(gateway.tps / native.tps).toFixed(2)}× throughput${native.cpu.broker && gateway.cpu.broker ? `, ${(gateway.cpu.broker.perMessageUs / Math.max(1, native.cpu.broker.perMessageUs)).toFixed(2)}× broker CPU per message` : ''}\n`,
+      );
+  }
+  const { perSecond: _n, ...nativeFigures } = native ?? { perSecond: [] };
+  const { perSecond: _g, ...gatewayFigures } = gateway;
+  process.stdout.write(`${JSON.stringify({ http: gatewayFigures, ...(native ? { native: nativeFigures } : {}) })}\n`);
+  if (gateway.failed > 0) process.exitCode = 1;
+}
+
+/**
+ * `kiteq-bench http --pull P` (bench/http-pull.ts): P pollers of --consumer-group for --duration
+ * seconds (default 30), fed by a `kiteq-bench producer` elsewhere, as `kiteq-bench consumer` is.
+ */
+async function httpPull(o: Record<string, unknown>): Promise<void> {
+  const k = kiteqOptions(o, workload({ ...o, messages: 1 }));
+  const result = await runHttpPull({
+    gateway: String(o.gateway),
+    groupId: k.consumerGroup,
+    secretKey: k.secretKey,
+    topic: k.topic,
+    messageType: k.messageType,
+    pollers: o.pull as number,
+    max: o.max as number,
+    waitSec: o.wait as number,
+    durationSec: (o.duration as number | undefined) ?? 30,
+    brokerPid: k.brokerPid,
+  });
+  const { perSecond: _p, ...figures } = result;
+  if (!o.json) process.stdout.write(`${pullLine(result)}\n`);
+  process.stdout.write(`${JSON.stringify({ pull: figures })}\n`);
+}
+
 export function buildBenchCommand(): Command {
   const program = new Command('kiteq-bench').description('benchmarks for kiteq-ts');
   kiteqFlags(
@@ -432,6 +489,25 @@ export function buildBenchCommand(): Command {
     .option('--mysql-pid <pid>', "the MySQL server's process: report its CPU per message", int)
     .option('--zk-pid <pid>', "ZooKeeper's process: report its CPU per message", int)
     .action(cluster);
+  kiteqFlags(
+    workloadOptions(
+      program
+        .command('http')
+        .description(
+          'publish over the HTTP gateway on keep-alive connections, -k × -c requests in flight: tps, latency, CPU per message',
+        ),
+    ),
+  )
+    .option('--gateway <host:port>', "the broker's --gateway address", '127.0.0.1:13802')
+    .option('--compare-native', 'first publish the same workload natively (same broker): ratio of the two')
+    .option(
+      '--pull <pollers>',
+      'pull instead: this many HTTP pollers of --consumer-group for --duration s (default 30)',
+      int,
+    )
+    .option('--max <n>', 'with --pull: max per poll', int, 500)
+    .option('--wait <seconds>', 'with --pull: wait per poll', Number, 1)
+    .action(http);
   kiteqFlags(
     workloadOptions(
       program.command('compare').description('the roundtrip workload on kiteq-ts, RabbitMQ and NATS JetStream'),

@@ -10,9 +10,9 @@ import {
   writeMessageWithHeader,
 } from '../protocol/messages/message';
 import type { StoredMessage } from '../store/contract';
-import type { PacketBody } from './session-port';
+import type { Delivery } from './session-port';
 
-export class DeliveryJob implements PacketBody {
+export class DeliveryJob implements Delivery {
   /** groups still waiting for an ack in this attempt */
   outstanding: number;
   readonly succeeded: string[];

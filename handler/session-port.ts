@@ -3,6 +3,7 @@
 
 import type { PacketBody } from '../protocol/frame-writer';
 import type { TxAck } from '../protocol/messages/tx-ack';
+import type { StoredMessage } from '../store/contract';
 
 /** A delivery packet body: written straight into the connection's outgoing buffer (no copy of its own). */
 export type { PacketBody };
@@ -10,6 +11,17 @@ export type { PacketBody };
 export interface PendingReply {
   /** the DeliverAck (or TX_ACK answer) arrived: status true = consumed / committed */
   resolve(status: boolean, feedback?: string): void;
+}
+
+/**
+ * What the deliver stage hands a consumer: the packet body a connection writes, and the decoded
+ * message for a consumer that is not a connection (the HTTP gateway's pull and webhook consumers,
+ * doc/http-gateway.md). handler/delivery-job.ts implements it.
+ */
+export interface Delivery extends PacketBody {
+  readonly message: StoredMessage;
+  /** 1 for the first attempt */
+  readonly attempt: number;
 }
 
 export interface SessionPort {
@@ -22,10 +34,12 @@ export interface SessionPort {
   readonly authAtMs: number;
   readonly warmingupSec: number;
   readonly closed: boolean;
+  /** a consumer of the HTTP gateway, not a connection: no tx check-back goes to it (doc/http-gateway.md) */
+  readonly gateway?: boolean;
 
   sendStoreAck(opaque: number, messageId: string, status: boolean, feedback: string): void;
   /** Sends a delivery; the reply (DeliverAck with the same opaque) or a timeout settles `pending`. */
-  deliver(cmdType: number, body: PacketBody, pending: PendingReply): void;
+  deliver(cmdType: number, body: Delivery, pending: PendingReply): void;
   /** Sends a tx check-back (TX_ACK status unknown); the producer's TX_ACK with the same opaque settles it. */
   checkBack(ack: TxAck, pending: PendingReply): void;
   /** Closes the connection after a protocol violation or auth failure (the broker carries on). */

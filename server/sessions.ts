@@ -8,6 +8,8 @@ export interface RegisteredSession {
   readonly authenticated: boolean;
   readonly connectedAtMs: number;
   readonly lastSeenMs: number;
+  /** its own silence limit instead of clientIdleMs (a gateway consumer: --gateway-idle, doc/http-gateway.md) */
+  readonly idleLimitMs?: number;
   /** the deliver stage skips it while another of its group is reading (server/session.ts) */
   readonly passedOver: boolean;
   /** publishes received and not yet store-acked */
@@ -91,8 +93,8 @@ export class Sessions<S extends RegisteredSession> {
     for (const session of this.open) {
       if (!session.authenticated && nowMs - session.connectedAtMs > limits.authTimeoutMs)
         session.close(`no CONN_META within ${limits.authTimeoutMs} ms`);
-      else if (nowMs - session.lastSeenMs > limits.clientIdleMs)
-        session.close(`silent for ${limits.clientIdleMs} ms (no heartbeat)`);
+      else if (nowMs - session.lastSeenMs > (session.idleLimitMs ?? limits.clientIdleMs))
+        session.close(`silent for ${session.idleLimitMs ?? limits.clientIdleMs} ms (no heartbeat)`);
     }
   }
 

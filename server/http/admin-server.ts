@@ -30,6 +30,19 @@ export function parseHttpAddress(value: string): { host: string; port: number } 
   return { host, port: Number(i < 0 ? value : value.slice(i + 1)) };
 }
 
+/** Listens on "host:port" (or a bare port); resolves with the host:port actually bound (port 0 gets a free one). */
+export function listenHttp(server: Server, address: string): Promise<string> {
+  const { host, port } = parseHttpAddress(address);
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const bound = server.address();
+      resolve(typeof bound === 'object' && bound ? `${host}:${bound.port}` : address);
+    });
+  });
+}
+
 export class AdminServer {
   private server: Server | null = null;
   private readonly assets = new ConsoleAssets();
@@ -42,21 +55,12 @@ export class AdminServer {
     return this.boundAddress;
   }
 
-  listen(address: string): Promise<void> {
-    const { host, port } = parseHttpAddress(address);
+  async listen(address: string): Promise<void> {
     const server = createServer((req, res) => void this.handle(req, res));
     server.keepAliveTimeout = 5000;
     this.server = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        const bound = server.address();
-        this.boundAddress = typeof bound === 'object' && bound ? `${host}:${bound.port}` : address;
-        this.options.log.info({ http: this.boundAddress }, 'admin HTTP listening');
-        resolve();
-      });
-    });
+    this.boundAddress = await listenHttp(server, address);
+    this.options.log.info({ http: this.boundAddress }, 'admin HTTP listening');
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
