@@ -16,8 +16,8 @@ import { writeRegistryFile } from './support/registry-file';
 const run = promisify(execFile);
 const REPO = resolve(__dirname, '..', '..');
 const TSC = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
-// guards against tests or data slipping in: 484 kB with the web console (doc/console.md) and the gateway
-const MAX_PACKED_BYTES = 520_000;
+// guards against tests or data slipping in: 537 kB with the web console (doc/console.md) and the HTTP gateway
+const MAX_PACKED_BYTES = 600_000;
 
 /** What the client and the server load at run time; anything else is a decision to make here. */
 const RUNTIME_DEPENDENCIES = [
