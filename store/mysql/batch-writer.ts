@@ -1,26 +1,29 @@
-// Coalesces saves, delivery results, commits, check updates and deletes from many callers into one
-// transaction per table per flush (doc/architecture.md §8, §12). Scheduling, per table:
-// - a table has at most one flush in flight, and batches leave in order, so a message's operations
-//   reach MySQL in the order they were called;
-// - at most `flushConcurrency` flushes are in flight over all tables (each holds a connection);
-// - a batch leaves as soon as its table and a flush slot are free: batching never costs latency while
-//   there is capacity to send, and batches grow only while every slot (or their table) is busy, so
-//   under load statements do not multiply (doc/mysql-store.md "Batching").
+// Coalesces saves, delivery results, commits, check updates and deletes from many callers into
+// multi-row statements, and the waiting batches of every table into one transaction per flush
+// (doc/architecture.md §8, §12; doc/mysql-store.md "Batching"). Scheduling:
+// - a message's operations reach MySQL in the order they were called: a batch holding an operation
+//   on an id that an earlier batch (waiting or in flight) also touches leaves only once that one has
+//   flushed, and a table's batches leave in order; batches on other ids go at once, even to a table
+//   with a flush in flight;
+// - at most `flushConcurrency` flushes are in flight (each holds a connection);
+// - a flush leaves as soon as a slot is free and takes every batch that may leave, over all tables:
+//   batching never costs latency while there is capacity to send, a message waits for no timer, and
+//   batches grow only while every slot is busy, so under load statements and commits do not multiply.
 import type { StoredMessage } from '../contract';
 import { StoreUnavailableError } from '../errors';
-import { type StatementCounts, emptyCounts, flushBatch } from './batch-sql';
+import { type StatementCounts, emptyCounts, flushTogether } from './batch-sql';
 import type { MysqlEndpoint } from './connection';
 import type { Sharding, TableRef } from './sharding';
 import { TableBatch, type UpdateFields, type Waiter } from './table-batch';
 
-/** Keeps one multi-row INSERT well under MariaDB's default max_allowed_packet (16 MiB). */
+/** Keeps one flush (all its tables' rows) well under MariaDB's default max_allowed_packet (16 MiB). */
 const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 
 interface TableQueue {
   table: TableRef;
   /** waiting batches, oldest first; the last one takes new operations */
   waiting: TableBatch[];
-  inFlight: TableBatch | undefined;
+  inFlight: Set<TableBatch>;
   /** the last batch (waiting or in flight) that touches each id */
   lastBatchOf: Map<string, TableBatch>;
 }
@@ -44,7 +47,7 @@ export class BatchWriter {
     private readonly sharding: Sharding,
     private readonly options: BatchWriterOptions,
   ) {
-    this.queues = sharding.tables.map((table) => ({ table, waiting: [], inFlight: undefined, lastBatchOf: new Map() }));
+    this.queues = sharding.tables.map((table) => ({ table, waiting: [], inFlight: new Set(), lastBatchOf: new Map() }));
   }
 
   save(message: StoredMessage): Promise<void> {
@@ -103,7 +106,7 @@ export class BatchWriter {
   async barrier(): Promise<void> {
     const pending: Promise<void>[] = [];
     for (const queue of this.queues) {
-      if (queue.inFlight) pending.push(queue.inFlight.done);
+      for (const batch of queue.inFlight) pending.push(batch.done);
       for (const batch of queue.waiting) pending.push(batch.done);
     }
     if (pending.length === 0) return;
@@ -148,6 +151,9 @@ export class BatchWriter {
   }
 
   private track(queue: TableQueue, messageId: string, batch: TableBatch): void {
+    const previous = queue.lastBatchOf.get(messageId);
+    if (previous === batch) return;
+    if (previous && !previous.isDone) batch.after.add(previous);
     queue.lastBatchOf.set(messageId, batch);
   }
 
@@ -159,25 +165,38 @@ export class BatchWriter {
 
   private pump(): void {
     this.pumpScheduled = false;
-    const free = this.options.flushConcurrency - this.inFlight;
-    if (free > 0) {
-      const ready = this.queues.filter((q) => !q.inFlight && q.waiting.length > 0 && q.waiting[0].size > 0);
-      // oldest first, so a busy table cannot starve the others of slots
-      if (ready.length > free) ready.sort((a, b) => a.waiting[0].createdAtMs - b.waiting[0].createdAtMs);
-      for (const queue of ready.slice(0, free)) this.dispatch(queue);
+    while (this.inFlight < this.options.flushConcurrency) {
+      const ready = this.queues.filter((q) => q.waiting.length > 0 && q.waiting[0].mayLeave);
+      if (ready.length === 0) break;
+      // oldest first, so when one flush cannot take them all the oldest go first
+      if (ready.length > 1) ready.sort((a, b) => a.waiting[0].createdAtMs - b.waiting[0].createdAtMs);
+      const parts: TableQueue[] = [];
+      let bytes = 0;
+      for (const queue of ready) {
+        const size = queue.waiting[0].insertBytes;
+        if (parts.length > 0 && bytes + size > MAX_BATCH_BYTES) break;
+        parts.push(queue);
+        bytes += size;
+      }
+      this.dispatch(parts);
     }
     if (this.isIdle()) for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
-  private dispatch(queue: TableQueue): void {
-    const batch = queue.waiting.shift()!;
-    queue.inFlight = batch;
+  private dispatch(queues: TableQueue[]): void {
+    const parts = queues.map((queue) => {
+      const batch = queue.waiting.shift()!;
+      queue.inFlight.add(batch);
+      return { queue, table: queue.table, batch };
+    });
     this.inFlight++;
-    void flushBatch(this.endpoint, queue.table, batch, this.options.kiteServer, this.counts).finally(() => {
-      queue.inFlight = undefined;
+    void flushTogether(this.endpoint, parts, this.options.kiteServer, this.counts).finally(() => {
       this.inFlight--;
-      for (const id of batch.ids()) if (queue.lastBatchOf.get(id) === batch) queue.lastBatchOf.delete(id);
-      batch.markDone();
+      for (const { queue, batch } of parts) {
+        queue.inFlight.delete(batch);
+        for (const id of batch.ids()) if (queue.lastBatchOf.get(id) === batch) queue.lastBatchOf.delete(id);
+        batch.markDone();
+      }
       this.schedulePump();
     });
   }
