@@ -178,7 +178,8 @@ export class BatchWriter {
         parts.push(queue);
         bytes += size;
       }
-      this.dispatch(parts);
+      // every flush writes its tables in one order, so two flushes never wait on each other's tables in a cycle
+      this.dispatch(parts.sort((a, b) => a.table.index - b.table.index));
     }
     if (this.isIdle()) for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
