@@ -3,8 +3,10 @@
 // (doc/architecture.md §8, §12; doc/mysql-store.md "Batching"). Scheduling:
 // - a message's operations reach MySQL in the order they were called: a batch holding an operation
 //   on an id that an earlier batch (waiting or in flight) also touches leaves only once that one has
-//   flushed, and a table's batches leave in order; batches on other ids go at once, even to a table
-//   with a flush in flight;
+//   flushed (TableBatch.after); batches on other ids go at once, even to a table with a flush in
+//   flight, and an operation free to go never joins a batch that must wait;
+// - a flush writes its tables in table order, so concurrent flushes never wait on each other's
+//   tables in a cycle (InnoDB deadlocks, retried in connection.ts, cost throughput);
 // - at most `flushConcurrency` flushes are in flight (each holds a connection);
 // - a flush leaves as soon as a slot is free and takes every batch that may leave, over all tables:
 //   batching never costs latency while there is capacity to send, a message waits for no timer, and
@@ -54,7 +56,7 @@ export class BatchWriter {
     return new Promise((resolve, reject) => {
       const queue = this.queueFor(message.header.messageId, reject);
       if (!queue) return;
-      let batch = this.tail(queue);
+      let batch = this.batchFor(queue, message.header.messageId);
       if (!batch.addInsert(message, { resolve, reject })) {
         batch = this.newBatch(queue);
         batch.addInsert(message, { resolve, reject });
@@ -68,7 +70,7 @@ export class BatchWriter {
       const queue = this.queueFor(messageId, reject);
       if (!queue) return;
       const waiter: Waiter<void> = { resolve, reject };
-      let batch = this.tail(queue);
+      let batch = this.batchFor(queue, messageId);
       if (!batch.addUpdate(messageId, fields, waiter)) {
         batch = this.newBatch(queue);
         batch.addUpdate(messageId, fields, waiter);
@@ -83,7 +85,7 @@ export class BatchWriter {
       const queue = this.queueFor(messageId, reject);
       if (!queue) return;
       const waiter: Waiter<boolean> = { resolve, reject };
-      let batch = this.tail(queue);
+      let batch = this.batchFor(queue, messageId);
       if (!batch.addDelete(messageId, wantExisted, waiter)) {
         batch = this.newBatch(queue);
         batch.addDelete(messageId, wantExisted, waiter);
@@ -140,8 +142,18 @@ export class BatchWriter {
     return this.queues[this.sharding.tableFor(messageId).index];
   }
 
-  private tail(queue: TableQueue): TableBatch {
-    return queue.waiting[queue.waiting.length - 1] ?? this.newBatch(queue);
+  /**
+   * The waiting batch an operation on this id joins: its id's own batch when that is the last one;
+   * else the last batch when it agrees on waiting (an operation that must wait for its id's batch in
+   * flight joins batches that wait; any other joins one that may leave now); else a new one.
+   */
+  private batchFor(queue: TableQueue, messageId: string): TableBatch {
+    const tail = queue.waiting[queue.waiting.length - 1];
+    const last = queue.lastBatchOf.get(messageId);
+    if (tail && last === tail) return tail;
+    const mustWait = last !== undefined && !last.isDone;
+    if (tail && tail.mayLeave !== mustWait) return tail;
+    return this.newBatch(queue);
   }
 
   private newBatch(queue: TableQueue): TableBatch {
@@ -166,16 +178,19 @@ export class BatchWriter {
   private pump(): void {
     this.pumpScheduled = false;
     while (this.inFlight < this.options.flushConcurrency) {
-      const ready = this.queues.filter((q) => q.waiting.length > 0 && q.waiting[0].mayLeave);
+      const ready: FlushPart[] = [];
+      for (const queue of this.queues) {
+        for (const batch of queue.waiting) if (batch.mayLeave) ready.push({ queue, table: queue.table, batch });
+      }
       if (ready.length === 0) break;
       // oldest first, so when one flush cannot take them all the oldest go first
-      if (ready.length > 1) ready.sort((a, b) => a.waiting[0].createdAtMs - b.waiting[0].createdAtMs);
-      const parts: TableQueue[] = [];
+      if (ready.length > 1) ready.sort((a, b) => a.batch.createdAtMs - b.batch.createdAtMs);
+      const parts: FlushPart[] = [];
       let bytes = 0;
-      for (const queue of ready) {
-        const size = queue.waiting[0].insertBytes;
+      for (const part of ready) {
+        const size = part.batch.insertBytes;
         if (parts.length > 0 && bytes + size > MAX_BATCH_BYTES) break;
-        parts.push(queue);
+        parts.push(part);
         bytes += size;
       }
       // every flush writes its tables in one order, so two flushes never wait on each other's tables in a cycle
@@ -184,12 +199,11 @@ export class BatchWriter {
     if (this.isIdle()) for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
-  private dispatch(queues: TableQueue[]): void {
-    const parts = queues.map((queue) => {
-      const batch = queue.waiting.shift()!;
+  private dispatch(parts: FlushPart[]): void {
+    for (const { queue, batch } of parts) {
+      queue.waiting.splice(queue.waiting.indexOf(batch), 1);
       queue.inFlight.add(batch);
-      return { queue, table: queue.table, batch };
-    });
+    }
     this.inFlight++;
     void flushTogether(this.endpoint, parts, this.options.kiteServer, this.counts).finally(() => {
       this.inFlight--;
@@ -201,4 +215,10 @@ export class BatchWriter {
       this.schedulePump();
     });
   }
+}
+
+interface FlushPart {
+  queue: TableQueue;
+  table: TableRef;
+  batch: TableBatch;
 }
