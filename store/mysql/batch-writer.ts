@@ -21,6 +21,9 @@ import { TableBatch, type UpdateFields, type Waiter } from './table-batch';
 /** Keeps one flush (all its tables' rows) well under MariaDB's default max_allowed_packet (16 MiB). */
 const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 
+/** More operations than this waiting are spread over the free slots (pump). */
+const SPREAD_OPS = 16;
+
 interface TableQueue {
   table: TableRef;
   /** waiting batches, oldest first; the last one takes new operations */
@@ -177,26 +180,59 @@ export class BatchWriter {
 
   private pump(): void {
     this.pumpScheduled = false;
-    while (this.inFlight < this.options.flushConcurrency) {
+    let free = this.options.flushConcurrency - this.inFlight;
+    if (free > 0) {
       const ready: FlushPart[] = [];
       for (const queue of this.queues) {
         for (const batch of queue.waiting) if (batch.mayLeave) ready.push({ queue, table: queue.table, batch });
       }
-      if (ready.length === 0) break;
-      // oldest first, so when one flush cannot take them all the oldest go first
+      // oldest first, so when the flushes cannot take them all the oldest go first
       if (ready.length > 1) ready.sort((a, b) => a.batch.createdAtMs - b.batch.createdAtMs);
-      const parts: FlushPart[] = [];
-      let bytes = 0;
-      for (const part of ready) {
-        const size = part.batch.insertBytes;
-        if (parts.length > 0 && bytes + size > MAX_BATCH_BYTES) break;
-        parts.push(part);
-        bytes += size;
+      for (const flush of this.plan(ready, free)) {
+        // every flush writes its tables in one order, so two flushes never wait on each other's tables in a cycle
+        this.dispatch(flush.sort((a, b) => a.table.index - b.table.index));
+        if (--free === 0) break;
       }
-      // every flush writes its tables in one order, so two flushes never wait on each other's tables in a cycle
-      this.dispatch(parts.sort((a, b) => a.table.index - b.table.index));
     }
     if (this.isIdle()) for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  /**
+   * Splits the batches that may leave into at most `free` flushes, oldest first: saves apart from
+   * the rest when two slots are free (a publisher waits for its save's commit, not for deletes),
+   * and spread over the free slots at SPREAD_OPS operations each, so MariaDB runs them on several
+   * threads; each flush at most ~MAX_BATCH_BYTES of rows.
+   */
+  private plan(ready: FlushPart[], free: number): FlushPart[][] {
+    if (ready.length === 0) return [];
+    const saving = ready.filter((p) => p.batch.inserts.size > 0);
+    const groups =
+      free >= 2 && saving.length > 0 && saving.length < ready.length
+        ? [saving, ready.filter((p) => p.batch.inserts.size === 0)]
+        : [ready];
+    const flushes: FlushPart[][] = [];
+    for (const group of groups) {
+      const ops = group.reduce((n, p) => n + p.batch.size, 0);
+      const share = Math.max(1, Math.floor(free / groups.length));
+      const count = Math.min(share, group.length, Math.max(1, Math.ceil(ops / SPREAD_OPS)));
+      const perFlush = Math.ceil(ops / count);
+      let flush: FlushPart[] = [];
+      let flushOps = 0;
+      let bytes = 0;
+      for (const part of group) {
+        const full = flushOps >= perFlush || bytes + part.batch.insertBytes > MAX_BATCH_BYTES;
+        if (flush.length > 0 && full) {
+          flushes.push(flush);
+          flush = [];
+          flushOps = bytes = 0;
+        }
+        flush.push(part);
+        flushOps += part.batch.size;
+        bytes += part.batch.insertBytes;
+      }
+      flushes.push(flush);
+    }
+    return flushes;
   }
 
   private dispatch(parts: FlushPart[]): void {
