@@ -1,6 +1,6 @@
-// Runs one table's batch as one transaction of multi-row statements (doc/architecture.md §8, §12: KiteQ's
-// "batches" are row by row): one INSERT ... VALUES (..),(..), one UPDATE ... SET col = CASE
-// message_id WHEN .. END, one DELETE ... WHERE message_id IN (..).
+// Runs the batches of one or more tables as one transaction of multi-row statements (doc/architecture.md
+// §8, §12: KiteQ's "batches" are row by row): per table one INSERT ... VALUES (..),(..), one UPDATE ...
+// SET col = CASE message_id WHEN .. END, one DELETE ... WHERE message_id IN (..).
 // A batch that saves goes out optimistically first, in one round trip: BEGIN, an assertion that no
 // saved id is dead-lettered, every write, COMMIT. A saved id the table already holds fails the INSERT
 // on its unique key; one the dead-letter table holds (no key shared with it) fails the assertion. The

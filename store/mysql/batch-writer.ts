@@ -1,5 +1,5 @@
 // Coalesces saves, delivery results, commits, check updates and deletes from many callers into
-// multi-row statements, and the waiting batches of every table into one transaction per flush
+// multi-row statements, and the waiting batches of many tables into one transaction per flush
 // (doc/architecture.md §8, §12; doc/mysql-store.md "Batching"). Scheduling:
 // - a message's operations reach MySQL in the order they were called: a batch holding an operation
 //   on an id that an earlier batch (waiting or in flight) also touches leaves only once that one has
@@ -8,9 +8,10 @@
 // - a flush writes its tables in table order, so concurrent flushes never wait on each other's
 //   tables in a cycle (InnoDB deadlocks, retried in connection.ts, cost throughput);
 // - at most `flushConcurrency` flushes are in flight (each holds a connection);
-// - a flush leaves as soon as a slot is free and takes every batch that may leave, over all tables:
-//   batching never costs latency while there is capacity to send, a message waits for no timer, and
-//   batches grow only while every slot is busy, so under load statements and commits do not multiply.
+// - flushes leave as soon as a slot is free and take every batch that may leave, over all tables
+//   (plan(): saves apart from the rest when two slots are free, many operations spread over the free
+//   slots): batching never costs latency while there is capacity to send, a message waits for no
+//   timer, and batches grow only while every slot is busy, so under load commits do not multiply.
 import type { StoredMessage } from '../contract';
 import { StoreUnavailableError } from '../errors';
 import { type StatementCounts, emptyCounts, flushTogether } from './batch-sql';
