@@ -18,7 +18,7 @@ function delivery(id: string, messageType = 'pay-succ', attempt = 1): Delivery {
 }
 
 class Reply implements PendingReply {
-  outcome: boolean | undefined;
+  outcome: boolean | 'handed back' | undefined;
   onResolve: (() => void) | undefined;
   resolve(status: boolean): void {
     assert.equal(this.outcome, undefined, 'settled once');
@@ -163,15 +163,21 @@ describe('gateway pull consumer', () => {
     assert.equal(consumer.readyCount, 1, 'the retry waits for a poll');
   });
 
-  it('closing fails what it holds, answers waiting polls with nothing, and leaves the registry', async () => {
-    const [queued, leased] = [new Reply(), new Reply()];
+  it('closing hands back what it queued, fails its leases, answers waiting polls with nothing, and leaves the registry', async () => {
+    const leased = new Reply();
+    const queued = new (class extends Reply {
+      handBack(): void {
+        assert.equal(this.outcome, undefined, 'settled once');
+        this.outcome = 'handed back';
+      }
+    })();
     consumer.deliver(0x12, delivery(id(1)), leased);
     await consumer.poll('trade', 'pay-succ', 1, 0).messages;
     consumer.deliver(0x12, delivery(id(2), 'refund'), queued);
     const waiting = consumer.poll('trade', 'pay-succ', 10, 30_000);
     consumer.close('idle');
     assert.deepEqual(await waiting.messages, []);
-    assert.equal(queued.outcome, false);
+    assert.equal(queued.outcome, 'handed back', 'never handed out: no attempt counted');
     assert.equal(leased.outcome, false);
     assert.deepEqual(closed, [consumer]);
     const late = new Reply();

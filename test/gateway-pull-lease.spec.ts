@@ -1,7 +1,7 @@
 // doc/http-gateway.md "Pull consume", over real HTTP on a virtual clock: a message waiting in the
 // group's queue for a poll runs no delivery timeout (a cron poller with wait=0 gets every message at
 // attempt 1), and past the queue's bound messages park for the group instead of failing, and come
-// once polls make room.
+// once polls make room; a consumer released with messages still queued hands them back uncounted.
 import assert from 'node:assert/strict';
 import { buildStringMessage, type KiteQClient } from '../client';
 import { VirtualClock } from '../server/clock';
@@ -96,5 +96,60 @@ describe('gateway pull consume: waiting for a poll costs no attempt', function (
       'each at attempt 1',
     );
     assert.equal(await deadLetters(), 0);
+  });
+});
+
+describe('gateway pull consume: released with messages queued', function () {
+  this.timeout(30_000);
+  let clock: VirtualClock;
+  const IDLE_SEC = 5;
+  const env = withBroker(
+    () => ({
+      bindings: [],
+      topics: ['trade'],
+      // leases outlast the idle limit: the release, not the lease's end, settles the leased one
+      config: { gateway: '127.0.0.1:0', groups: GROUPS, deliveryTimeoutMs: 20_000, gatewayIdleSec: IDLE_SEC },
+      brokerOptions: { clock: (clock = new VirtualClock()) },
+    }),
+    { perTest: true },
+  );
+
+  it('hands back what it never handed out: parked, then polled at attempt 1; a leased one counts as failed', async () => {
+    const http = new GatewayCaller(`http://${env.broker.gatewayAddress}`, 's-cron', 'cron-key');
+    const producer = await env.startClient({ groupId: 'p-trade', publishTopics: ['trade'] });
+    const sessionsBefore = env.broker.sessionCount;
+    await http.pull({ topic: 'trade', type: 'pay-succ' });
+    const send = async (body: string) =>
+      (await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body }))).messageId;
+    const leasedId = await send('leased');
+    await eventually(() => env.broker.inFlightCount === 1, 5000, 'queued');
+    const leased = await http.pull({ topic: 'trade', type: 'pay-succ', wait: 0 });
+    assert.deepEqual(
+      leased.body.map((m) => m.messageId),
+      [leasedId],
+    );
+    const queued = [await send('queued 1'), await send('queued 2')];
+    await eventually(() => env.broker.inFlightCount === 3, 5000, 'queued');
+    clock.advance(IDLE_SEC * 1000 + 1500); // the poller stopped: released after --gateway-idle
+    await eventually(() => env.broker.sessionCount === sessionsBefore, 5000, 'consumer released');
+    await eventually(() => env.broker.inFlightCount === 0, 5000, 'handed back');
+    assert.equal(env.broker.retryScheduledCount, 0, 'the queued ones were not failed');
+
+    const got = new Map<string, number>();
+    await eventually(
+      async () => {
+        const answer = await http.pull({ topic: 'trade', type: 'pay-succ', max: 10, wait: 0 });
+        for (const m of answer.body) got.set(m.messageId, m.attempt);
+        return got.size >= 3;
+      },
+      10_000,
+      'all three pulled again',
+      10,
+    );
+    assert.deepEqual(
+      [...got].sort(),
+      [[leasedId, 2], ...queued.map((id) => [id, 1] as [string, number])].sort(),
+      'the lease released counted an attempt; the queued ones did not',
+    );
   });
 });

@@ -207,7 +207,8 @@ export class GatewayPullConsumer implements SessionPort, RegisteredSession {
 
   /**
    * Idle (--gateway-idle), shutdown, or a stage error: it leaves the registry, as a disconnected
-   * consumer does, and everything it holds fails at once (retried, or parked for the group).
+   * consumer does; its leases fail at once (retried, or parked for the group), and what it queued
+   * but never handed out goes back to the engine uncounted (PendingReply.handBack).
    */
   close(reason: string): void {
     if (this.closed) return;
@@ -219,7 +220,10 @@ export class GatewayPullConsumer implements SessionPort, RegisteredSession {
     for (const poll of [...this.polls]) this.endPoll(poll, []);
     const ready = this.ready;
     this.ready = [];
-    for (const queued of ready) queued.reply.resolve(false, 'gateway consumer released');
+    // never handed out: back to the engine at no attempt's cost (parked, or to another consumer)
+    for (const queued of ready)
+      if (queued.reply.handBack) queued.reply.handBack();
+      else queued.reply.resolve(false, 'gateway consumer released');
     const leases = [...this.leases.values()];
     this.leases.clear();
     for (const lease of leases) lease.reply.resolve(false, 'gateway consumer released');
