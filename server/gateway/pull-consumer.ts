@@ -134,7 +134,7 @@ export class GatewayPullConsumer implements SessionPort, RegisteredSession {
   }
 
   deliver(_cmdType: number, delivery: Delivery, reply: PendingReply): void {
-    if (this.closed) return reply.resolve(false, 'gateway consumer closed');
+    if (this.closed) return reply.handBack ? reply.handBack() : reply.resolve(false, 'gateway consumer closed');
     this.ready.push({ delivery, reply, skippedAtMs: 0 });
     if (this.ready.length >= this.queueMax) this.filled = true;
     this.scheduleFlush();
