@@ -22,8 +22,10 @@ export class DeliveryJob implements Delivery {
   private encodedSize = -1;
   /** see tail() */
   private tailBytes: Uint8Array | null = null;
-  /** bound persistent groups with no consumer online: not targeted, the message waits for them */
+  /** bound persistent groups with no consumer online (or handed back): not targeted, the message waits for them */
   waiting: readonly string[] = [];
+  /** targets whose delivery never left the broker (PendingReply.handBack) */
+  handedBack = 0;
   /** set on a first attempt straight from a publish: the publish→deliver latency is measured once */
   publishedAtMs: number | undefined = undefined;
 
@@ -108,9 +110,12 @@ export class DeliveryJob implements Delivery {
     this.tailBytes = null;
   }
 
-  /** Records one group's outcome; true when the attempt is complete. */
-  settle(groupId: string, ok: boolean): boolean {
-    if (ok) this.succeeded.push(groupId);
+  /** Records one group's outcome; true when the attempt is complete. handedBack: it waits, neither acked nor failed. */
+  settle(groupId: string, ok: boolean, handedBack = false): boolean {
+    if (handedBack) {
+      this.waiting = [...this.waiting, groupId];
+      this.handedBack += 1;
+    } else if (ok) this.succeeded.push(groupId);
     else this.failed.push(groupId);
     this.outstanding -= 1;
     return this.outstanding === 0;

@@ -11,6 +11,12 @@ export type { PacketBody };
 export interface PendingReply {
   /** the DeliverAck (or TX_ACK answer) arrived: status true = consumed / committed */
   resolve(status: boolean, feedback?: string): void;
+  /**
+   * The delivery never left the broker (a gateway pull consumer released with it still queued,
+   * doc/http-gateway.md "Pull consume"): the group waits for it as for a group with no consumer,
+   * and the attempt is not counted when it reached no group at all.
+   */
+  handBack?(): void;
 }
 
 /**

@@ -127,6 +127,7 @@ export class Broker {
         this.consumerJoined(consumer);
       },
       leave: (consumer) => this.sessions.remove(consumer),
+      onRoom: (groupId) => this.redriveParkedOf(groupId),
       bindings: this.bindings,
       registry: () => this.registry,
     });
@@ -318,13 +319,14 @@ export class Broker {
 
   /** A connection authenticated, or a gateway consumer started: a consumer of its group (doc/architecture.md §6). */
   private consumerJoined(session: Session | GatewayConsumer): void {
-    const first = this.sessions.authenticated(session);
     // The group's first session: messages parked waiting for a consumer (doc/architecture.md §6) are due now.
-    // Only the group's topics: the others' parked messages are not even read (10^6 of them took seconds).
-    const topics = [
-      ...new Set(this.bindings.table.bindings.filter((b) => b.groupId === session.groupId).map((b) => b.topic)),
-    ];
-    if (first && topics.length > 0) this.engine.redriveParked(topics);
+    if (this.sessions.authenticated(session)) this.redriveParkedOf(session.groupId);
+  }
+
+  /** Only the group's topics: the others' parked messages are not even read (10^6 of them took seconds). */
+  private redriveParkedOf(groupId: string): void {
+    const topics = [...new Set(this.bindings.table.bindings.filter((b) => b.groupId === groupId).map((b) => b.topic))];
+    if (topics.length > 0) this.engine.redriveParked(topics);
   }
 
   /** POST /reload (doc/architecture.md §10): applies what a running broker can change (server/http/reload.ts). */

@@ -200,7 +200,7 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
       consumersOf: ctx.consumersOf,
       nowMs,
       random: ctx.random,
-      settle: (job, groupId, ok) => settle(job, groupId, ok),
+      settle: (job, groupId, ok, handedBack) => settle(job, groupId, ok, handedBack),
     }),
   );
   // Deliveries run from timers and other connections' packets, not one connection's: a bug met

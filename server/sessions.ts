@@ -12,6 +12,11 @@ export interface RegisteredSession {
   readonly idleLimitMs?: number;
   /** the deliver stage skips it while another of its group is reading (server/session.ts) */
   readonly passedOver: boolean;
+  /**
+   * it takes no delivery now, even when it is the group's only one: the group counts as without it
+   * (a gateway pull consumer with a full queue, doc/http-gateway.md "Pull consume")
+   */
+  readonly full?: boolean;
   /** publishes received and not yet store-acked */
   readonly inFlightPublishes: number;
   /** fails deliveries not answered within timeoutMs */
@@ -68,17 +73,18 @@ export class Sessions<S extends RegisteredSession> {
   }
 
   /**
-   * A group's sessions, minus those passed over (not reading their socket: over half of
-   * maxBufferedBytes queued; or a delivery timed out and nothing answered since) unless all are;
-   * the hard cap in Session.deliver closes consumers that do not read.
+   * A group's sessions, minus those full (always), and minus those passed over (not reading their
+   * socket: over half of maxBufferedBytes queued; or a delivery timed out and nothing answered
+   * since) unless all the others are; the hard cap in Session.deliver closes consumers that do not read.
    */
   reading(groupId: string): readonly S[] {
     const list = this.groups.get(groupId);
     if (!list) return [];
     for (const session of list) {
-      if (!session.passedOver) continue;
-      const reading = list.filter((s) => !s.passedOver);
-      return reading.length > 0 ? reading : list;
+      if (!session.passedOver && session.full !== true) continue;
+      const open = list.filter((s) => s.full !== true);
+      const reading = open.filter((s) => !s.passedOver);
+      return reading.length > 0 ? reading : open;
     }
     return list;
   }

@@ -1,6 +1,7 @@
 // The gateway's pull consumer on its own (server/gateway/pull-consumer.ts, doc/http-gateway.md
-// "Pull consume"), on a virtual clock: a delivery waits for a poll at most the delivery timeout,
-// a lease lasts the delivery timeout from the answer, acks and nacks settle only what is leased,
+// "Pull consume"), on a virtual clock: a delivery waits for a poll with no timeout (unless polls of
+// other types pass it by), a full queue takes no delivery and re-drives when polls make room
+// (throttled), a lease lasts the delivery timeout from the answer, acks and nacks settle only what is leased,
 // a retry started by an expiry is not lost, and closing fails everything it holds.
 import assert from 'node:assert/strict';
 import type { Delivery, PendingReply } from '../handler/session-port';
@@ -17,7 +18,7 @@ function delivery(id: string, messageType = 'pay-succ', attempt = 1): Delivery {
 }
 
 class Reply implements PendingReply {
-  outcome: boolean | undefined;
+  outcome: boolean | 'handed back' | undefined;
   onResolve: (() => void) | undefined;
   resolve(status: boolean): void {
     assert.equal(this.outcome, undefined, 'settled once');
@@ -32,34 +33,52 @@ describe('gateway pull consumer', () => {
   let clock: VirtualClock;
   let consumer: GatewayPullConsumer;
   let closed: GatewayPullConsumer[];
+  let rooms: number[];
   beforeEach(() => {
     clock = new VirtualClock(1_000_000);
     closed = [];
+    rooms = [];
     consumer = new GatewayPullConsumer('s-http', {
       clock,
       log: silentLogger(),
       idleLimitMs: 60_000,
       onClose: (c) => closed.push(c),
+      onRoom: () => rooms.push(clock.nowMs()),
+      queueMax: 3,
     });
   });
 
-  it('a delivery nobody polls within the delivery timeout fails; one polled in time is leased', async () => {
+  it('a queued delivery runs no timeout; one passed by for the timeout fails; a polled one is leased', async () => {
     const unpolled = new Reply();
-    consumer.deliver(0x12, delivery(id(1)), unpolled);
-    clock.advance(TIMEOUT - 1);
-    consumer.expirePending(clock.nowMs(), TIMEOUT);
-    assert.equal(unpolled.outcome, undefined);
+    consumer.deliver(0x12, delivery(id(1), 'refund'), unpolled);
     const polled = new Reply();
     consumer.deliver(0x12, delivery(id(2)), polled);
-    clock.advance(1);
+    clock.advance(TIMEOUT * 10);
     consumer.expirePending(clock.nowMs(), TIMEOUT);
-    assert.equal(unpolled.outcome, false, 'waited the whole timeout for a poll');
-    assert.ok(consumer.passedOver, 'passed over for another consumer of the group meanwhile');
+    assert.equal(unpolled.outcome, undefined, 'no timeout while waiting for a poll');
+    assert.equal(polled.outcome, undefined);
+    assert.equal(consumer.passedOver, false);
     const got = await consumer.poll('trade', 'pay-succ', 10, 0).messages;
     assert.deepEqual(
       got.map((m) => m.messageId),
       [id(2)],
     );
+    // the poll of pay-succ passed the refund by: nobody polls refund, so it fails a timeout later
+    clock.advance(TIMEOUT - 1);
+    consumer.expirePending(clock.nowMs(), TIMEOUT);
+    assert.equal(unpolled.outcome, undefined);
+    clock.advance(1);
+    consumer.expirePending(clock.nowMs(), TIMEOUT);
+    assert.equal(unpolled.outcome, false, 'passed by for the whole timeout');
+    assert.equal(polled.outcome, false, 'the lease ran out too');
+    assert.deepEqual(consumer.settle([id(2)], true), ['not leased']);
+  });
+
+  it('the lease counts from the answer, not from the delivery', async () => {
+    const polled = new Reply();
+    consumer.deliver(0x12, delivery(id(2)), polled);
+    clock.advance(TIMEOUT * 3);
+    await consumer.poll('trade', 'pay-succ', 10, 0).messages;
     assert.equal(consumer.passedOver, false, 'a poll makes it a candidate again');
     // the lease counts from the answer, not from the delivery
     clock.advance(TIMEOUT - 1);
@@ -68,7 +87,28 @@ describe('gateway pull consumer', () => {
     clock.advance(1);
     consumer.expirePending(clock.nowMs(), TIMEOUT);
     assert.equal(polled.outcome, false, 'lease ran out');
-    assert.deepEqual(consumer.settle([id(2)], true), ['not leased']);
+    assert.ok(consumer.passedOver, 'passed over for another consumer of the group meanwhile');
+    consumer.deliver(0x12, delivery(id(3)), new Reply());
+    await consumer.poll('trade', 'pay-succ', 10, 0).messages;
+    assert.equal(consumer.passedOver, false, 'a poll makes it a candidate again');
+  });
+
+  it('full at the bound; polls that make room re-drive the group, at most once a second', async () => {
+    for (let n = 1; n <= 3; n++) consumer.deliver(0x12, delivery(id(n)), new Reply());
+    assert.equal(consumer.full, true);
+    await consumer.poll('trade', 'pay-succ', 1, 0).messages;
+    assert.equal(consumer.full, false);
+    assert.deepEqual(rooms, [clock.nowMs()], 're-driven once room is made');
+    await consumer.poll('trade', 'pay-succ', 1, 0).messages;
+    assert.equal(rooms.length, 1, 'not full since: nothing to re-drive');
+    for (let n = 4; n <= 5; n++) consumer.deliver(0x12, delivery(id(n)), new Reply());
+    assert.equal(consumer.full, true);
+    await consumer.poll('trade', 'pay-succ', 1, 0).messages;
+    assert.equal(rooms.length, 1, 'throttled');
+    clock.advance(999);
+    assert.equal(rooms.length, 1);
+    clock.advance(1);
+    assert.equal(rooms.length, 2, 'once the second has passed');
   });
 
   it('acks and nacks settle leased ids only, each once', async () => {
@@ -111,26 +151,33 @@ describe('gateway pull consumer', () => {
     assert.deepEqual(await empty.messages, []);
   });
 
-  it('a retry that an expiry starts at once, delivered back to it, is kept', () => {
+  it('a retry that an expiry starts at once, delivered back to it, is kept', async () => {
     const first = new Reply();
     const retry = new Reply();
     first.onResolve = () => consumer.deliver(0x12, delivery(id(1), 'pay-succ', 2), retry);
     consumer.deliver(0x12, delivery(id(1)), first);
+    await consumer.poll('trade', 'refund', 10, 0).messages;
     clock.advance(TIMEOUT);
     consumer.expirePending(clock.nowMs(), TIMEOUT);
     assert.equal(first.outcome, false);
     assert.equal(consumer.readyCount, 1, 'the retry waits for a poll');
   });
 
-  it('closing fails what it holds, answers waiting polls with nothing, and leaves the registry', async () => {
-    const [queued, leased] = [new Reply(), new Reply()];
+  it('closing hands back what it queued, fails its leases, answers waiting polls with nothing, and leaves the registry', async () => {
+    const leased = new Reply();
+    const queued = new (class extends Reply {
+      handBack(): void {
+        assert.equal(this.outcome, undefined, 'settled once');
+        this.outcome = 'handed back';
+      }
+    })();
     consumer.deliver(0x12, delivery(id(1)), leased);
     await consumer.poll('trade', 'pay-succ', 1, 0).messages;
     consumer.deliver(0x12, delivery(id(2), 'refund'), queued);
     const waiting = consumer.poll('trade', 'pay-succ', 10, 30_000);
     consumer.close('idle');
     assert.deepEqual(await waiting.messages, []);
-    assert.equal(queued.outcome, false);
+    assert.equal(queued.outcome, 'handed back', 'never handed out: no attempt counted');
     assert.equal(leased.outcome, false);
     assert.deepEqual(closed, [consumer]);
     const late = new Reply();

@@ -6,6 +6,7 @@ import { type RegisteredSession, Sessions } from '../server/sessions';
 class FakeConnection implements RegisteredSession {
   authenticated = false;
   passedOver = false;
+  full = false;
   inFlightPublishes = 0;
   lastSeenMs = 0;
   closedFor: string | null = null;
@@ -74,6 +75,19 @@ describe('sessions registry - authenticated sessions by group', function () {
     fast.passedOver = true;
     assert.deepEqual(sessions.reading('s-mc'), [slow, fast]);
     assert.deepEqual(sessions.reading('s-none'), []);
+  });
+
+  it('never offers a full session (a gateway pull queue at its bound), even the only one', () => {
+    const sessions = new Sessions<FakeConnection>();
+    const pull = authenticated(sessions, 's-mc').session;
+    pull.full = true;
+    assert.deepEqual(sessions.reading('s-mc'), [], 'the group counts as without a consumer');
+    const native = authenticated(sessions, 's-mc').session;
+    assert.deepEqual(sessions.reading('s-mc'), [native]);
+    native.passedOver = true;
+    assert.deepEqual(sessions.reading('s-mc'), [native], 'passed over, but the only one open');
+    pull.full = false;
+    assert.deepEqual(sessions.reading('s-mc'), [pull], 'the passed-over rule as before');
   });
 
   it('closes connections that never authenticated in time or went silent, and sums publishes awaiting their ack', () => {

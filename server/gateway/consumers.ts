@@ -32,6 +32,8 @@ export interface GatewayConsumersDeps {
   /** the broker's consumer registry: joined like an authenticated connection, left like a closed one */
   join: (consumer: GatewayConsumer) => void;
   leave: (consumer: GatewayConsumer) => void;
+  /** a pull consumer's full queue has room again: re-drive the group's parked messages */
+  onRoom: (groupId: string) => void;
   bindings: {
     addLocal(binding: Binding): boolean;
     localOf(groupId: string): Binding[];
@@ -67,6 +69,7 @@ export class GatewayConsumers {
         log: this.deps.log,
         idleLimitMs: this.deps.idleLimitMs,
         onClose: (closed) => this.left(closed),
+        onRoom: (roomy) => this.deps.onRoom(roomy.groupId),
       });
       this.pulls.set(groupId, consumer);
       this.deps.join(consumer);

@@ -131,7 +131,9 @@ const DOCUMENT = {
         summary: 'Long-poll for messages of a topic and type; each returned message is leased to the caller',
         description:
           'The first poll binds the group (a persistent direct binding, kept while the group polls at least every ' +
-          '--gateway-idle seconds). A lease lasts the delivery timeout; an unsettled lease counts as a failed delivery.',
+          "--gateway-idle seconds). Messages wait for a poll at no attempt's cost (up to 1,000 queued; past it they " +
+          'park for the group). A lease lasts the delivery timeout from the answer; an unsettled lease counts as a ' +
+          'failed delivery.',
         parameters: [
           groupParam,
           { name: 'topic', in: 'query', required: true, schema: { type: 'string' } },

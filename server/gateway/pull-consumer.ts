@@ -1,8 +1,9 @@
 // A group's pull consumer on the HTTP gateway (doc/http-gateway.md "Pull consume"): a consumer of
 // the group like a connection (in the Sessions registry, picked by the deliver stage, its
-// deliveries timing out on the broker's sweep), whose "socket" is a queue that HTTP polls take
-// messages from. A message waits at most the delivery timeout for a poll, then is leased to the
-// poller for the delivery timeout; an ack, a nack or the lease's end settles it.
+// leases timing out on the broker's sweep), whose "socket" is a queue that HTTP polls take
+// messages from. A queued message waits for a poll with no timeout (a bounded queue: full, the
+// group takes no delivery and messages park for it), then is leased to the poller for the delivery
+// timeout; an ack, a nack or the lease's end settles it.
 import type { Delivery, PendingReply, SessionPort } from '../../handler/session-port';
 import type { Clock, TimerHandle } from '../clock';
 import type { Logger } from '../logger';
@@ -16,8 +17,18 @@ export type SettleOutcome = 'acked' | 'nacked' | 'not leased';
 interface Queued {
   delivery: Delivery;
   reply: PendingReply;
-  atMs: number;
+  /** a poll of another topic or type first passed it by (0: none yet) */
+  skippedAtMs: number;
 }
+
+/**
+ * Messages queued for polls, at most (doc/http-gateway.md "Pull consume"); a few more may arrive
+ * from attempts started before it filled.
+ * @default 1000
+ */
+export const PULL_QUEUE_MAX = 1000;
+/** after polls make room in a full queue, re-drives of the group's parked messages are this far apart at least */
+export const ROOM_REDRIVE_MIN_MS = 1000;
 
 interface Lease {
   reply: PendingReply;
@@ -45,6 +56,10 @@ export interface PullConsumerDeps {
   idleLimitMs: number;
   /** it closed: the registry drops it (Sessions.remove) */
   onClose: (consumer: GatewayPullConsumer) => void;
+  /** polls made room in the queue after it was full: the group's parked messages may come (throttled) */
+  onRoom: (consumer: GatewayPullConsumer) => void;
+  /** PULL_QUEUE_MAX unless given */
+  queueMax?: number;
 }
 
 /** Ids above any a TCP connection reaches (server/session.ts counts up from 1; gateway requests count down from -1). */
@@ -69,8 +84,13 @@ export class GatewayPullConsumer implements SessionPort, RegisteredSession {
   private readonly leases = new Map<string, Lease>();
   private polls: Poll[] = [];
   private flushScheduled = false;
-  /** a delivery waited out the timeout unpolled, or a lease ran out, and nothing was polled since */
+  /** a lease ran out (or a passed-by message waited out the timeout), and nothing was polled since */
   private timedOutAtMs = 0;
+  private readonly queueMax: number;
+  /** the queue reached queueMax since polls last made room: messages may be parked for the group */
+  private filled = false;
+  private lastRoomMs = 0;
+  private roomTimer: TimerHandle | null = null;
 
   constructor(
     readonly groupId: string,
@@ -78,6 +98,12 @@ export class GatewayPullConsumer implements SessionPort, RegisteredSession {
   ) {
     this.authAtMs = this.connectedAtMs = this.lastActivityMs = deps.clock.nowMs();
     this.idleLimitMs = deps.idleLimitMs;
+    this.queueMax = deps.queueMax ?? PULL_QUEUE_MAX;
+  }
+
+  /** The queue is at its bound: the deliver stage treats the group as without this consumer (server/sessions.ts reading). */
+  get full(): boolean {
+    return this.ready.length >= this.queueMax;
   }
 
   /** A poll waiting counts as activity: the group is there, it has just nothing to take. */
@@ -108,8 +134,9 @@ export class GatewayPullConsumer implements SessionPort, RegisteredSession {
   }
 
   deliver(_cmdType: number, delivery: Delivery, reply: PendingReply): void {
-    if (this.closed) return reply.resolve(false, 'gateway consumer closed');
-    this.ready.push({ delivery, reply, atMs: this.deps.clock.nowMs() });
+    if (this.closed) return reply.handBack ? reply.handBack() : reply.resolve(false, 'gateway consumer closed');
+    this.ready.push({ delivery, reply, skippedAtMs: 0 });
+    if (this.ready.length >= this.queueMax) this.filled = true;
     this.scheduleFlush();
   }
 
@@ -141,15 +168,21 @@ export class GatewayPullConsumer implements SessionPort, RegisteredSession {
     });
   }
 
-  /** The broker's sweep: deliveries unpolled, and leases unsettled, within timeoutMs fail. */
+  /**
+   * The broker's sweep: leases unsettled within timeoutMs fail. A queued message runs no timeout,
+   * unless polls of other topics or types have passed it by for timeoutMs (nobody polls its own).
+   */
   expirePending(nowMs: number, timeoutMs: number): number {
     let expired = 0;
-    if (this.ready.length > 0 && nowMs - this.ready[0].atMs >= timeoutMs) {
+    if (this.ready.some((queued) => queued.skippedAtMs > 0 && nowMs - queued.skippedAtMs >= timeoutMs)) {
       // The queue is replaced before any reply resolves: a retry it starts may be delivered here again.
-      const stale = this.ready.filter((queued) => nowMs - queued.atMs >= timeoutMs);
-      this.ready = this.ready.filter((queued) => nowMs - queued.atMs < timeoutMs);
-      for (const queued of stale) queued.reply.resolve(false, 'not polled within the delivery timeout');
-      expired += stale.length;
+      const stale = (queued: Queued) => queued.skippedAtMs > 0 && nowMs - queued.skippedAtMs >= timeoutMs;
+      const passedBy = this.ready.filter(stale);
+      this.ready = this.ready.filter((queued) => !stale(queued));
+      for (const queued of passedBy)
+        queued.reply.resolve(false, 'no poll of its topic and type within the delivery timeout');
+      expired += passedBy.length;
+      this.madeRoom();
     }
     for (const [id, lease] of this.leases) {
       if (nowMs - lease.atMs < timeoutMs) break;
@@ -174,17 +207,23 @@ export class GatewayPullConsumer implements SessionPort, RegisteredSession {
 
   /**
    * Idle (--gateway-idle), shutdown, or a stage error: it leaves the registry, as a disconnected
-   * consumer does, and everything it holds fails at once (retried, or parked for the group).
+   * consumer does; its leases fail at once (retried, or parked for the group), and what it queued
+   * but never handed out goes back to the engine uncounted (PendingReply.handBack).
    */
   close(reason: string): void {
     if (this.closed) return;
     this.closed = true;
     this.deps.log.info({ groupId: this.groupId, remote: this.remote, reason }, 'gateway consumer released');
     this.deps.onClose(this);
+    if (this.roomTimer !== null) this.deps.clock.clearTimeout(this.roomTimer);
+    this.roomTimer = null;
     for (const poll of [...this.polls]) this.endPoll(poll, []);
     const ready = this.ready;
     this.ready = [];
-    for (const queued of ready) queued.reply.resolve(false, 'gateway consumer released');
+    // never handed out: back to the engine at no attempt's cost (parked, or to another consumer)
+    for (const queued of ready)
+      if (queued.reply.handBack) queued.reply.handBack();
+      else queued.reply.resolve(false, 'gateway consumer released');
     const leases = [...this.leases.values()];
     this.leases.clear();
     for (const lease of leases) lease.reply.resolve(false, 'gateway consumer released');
@@ -224,7 +263,12 @@ export class GatewayPullConsumer implements SessionPort, RegisteredSession {
     const superseded: PendingReply[] = [];
     for (const queued of this.ready) {
       const { header } = queued.delivery.message;
-      if (out.length >= max || header.topic !== topic || (messageType !== '*' && header.messageType !== messageType)) {
+      if (out.length >= max) {
+        keep.push(queued);
+        continue;
+      }
+      if (header.topic !== topic || (messageType !== '*' && header.messageType !== messageType)) {
+        if (queued.skippedAtMs === 0) queued.skippedAtMs = now;
         keep.push(queued);
         continue;
       }
@@ -238,7 +282,26 @@ export class GatewayPullConsumer implements SessionPort, RegisteredSession {
     }
     this.ready = keep;
     for (const reply of superseded) reply.resolve(false, 'superseded');
-    if (out.length > 0) this.timedOutAtMs = 0;
+    if (out.length > 0) {
+      this.timedOutAtMs = 0;
+      this.madeRoom();
+    }
     return out;
+  }
+
+  /** Below the bound again after it filled: the group's parked messages are re-driven, at most once per ROOM_REDRIVE_MIN_MS. */
+  private madeRoom(): void {
+    if (!this.filled || this.ready.length >= this.queueMax || this.closed || this.roomTimer !== null) return;
+    const waitMs = this.lastRoomMs + ROOM_REDRIVE_MIN_MS - this.deps.clock.nowMs();
+    if (waitMs > 0) {
+      this.roomTimer = this.deps.clock.setTimeout(() => {
+        this.roomTimer = null;
+        this.madeRoom();
+      }, waitMs);
+      return;
+    }
+    this.filled = false;
+    this.lastRoomMs = this.deps.clock.nowMs();
+    this.deps.onRoom(this);
   }
 }
