@@ -250,6 +250,7 @@ export class Broker {
     const session = new Session(this.nextSessionId++, socket, {
       onFrame: this.onFrame,
       onClose: (s) => this.sessions.remove(s),
+      onAwaiting: (s) => this.sessions.awaiting(s),
       log: this.log,
       maxBodyBytes: this.config.maxBodyBytes,
       nowMs: this.nowMs,
