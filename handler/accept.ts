@@ -16,8 +16,8 @@ export interface AcceptingSession extends SessionPort {
 }
 
 export interface AcceptDeps {
-  /** false → refuse with "overflow" (publish rate limit, undelivered-bytes bound) */
-  admitPublish: (bodyBytes: number) => boolean;
+  /** false → refuse with "overflow" (publish rate limit, undelivered-bytes bound); true → `proceed` runs, now or once deliveries drain */
+  admitPublish: (bodyBytes: number, proceed: () => void) => boolean;
   toCheckMessage: (event: PublishEvent) => void;
   /** `opaque`: the TX_ACK's (a refusal is answered on it) */
   toTxAck: (ack: TxAck, session: SessionPort, opaque: number) => void;
@@ -42,11 +42,11 @@ export function createAcceptStage(deps: AcceptDeps) {
         return;
       case 'publish': {
         const { message } = packet;
-        if (!admitPublish(typeof message.body === 'string' ? message.body.length : message.body.length)) {
+        const receivedAtMs = performance.now();
+        const proceed = (): void =>
+          toCheckMessage({ session, opaque: packet.opaque, message, raw: packet.raw, receivedAtMs });
+        if (!admitPublish(message.body.length, proceed))
           session.sendStoreAck(packet.opaque, message.header.messageId, false, Reasons.overflow.text);
-          return;
-        }
-        toCheckMessage({ session, opaque: packet.opaque, message, raw: packet.raw, receivedAtMs: performance.now() });
         return;
       }
       case 'connMeta':
