@@ -16,8 +16,8 @@ export interface AcceptingSession extends SessionPort {
 }
 
 export interface AcceptDeps {
-  /** false → refuse with "overflow" (publish rate limit, undelivered-bytes bound); true → `proceed` runs, now or once deliveries drain */
-  admitPublish: (bodyBytes: number, proceed: () => void) => boolean;
+  /** false → refuse with "overflow" (publish rate limit, undelivered-bytes bound); true → `proceed` runs, now or once deliveries drain (false: refuse it after all) */
+  admitPublish: (bodyBytes: number, proceed: (admitted: boolean) => void) => boolean;
   toCheckMessage: (event: PublishEvent) => void;
   /** `opaque`: the TX_ACK's (a refusal is answered on it) */
   toTxAck: (ack: TxAck, session: SessionPort, opaque: number) => void;
@@ -43,10 +43,14 @@ export function createAcceptStage(deps: AcceptDeps) {
       case 'publish': {
         const { message } = packet;
         const receivedAtMs = performance.now();
-        const proceed = (): void =>
-          toCheckMessage({ session, opaque: packet.opaque, message, raw: packet.raw, receivedAtMs });
-        if (!admitPublish(message.body.length, proceed))
+        const refuse = (): void =>
           session.sendStoreAck(packet.opaque, message.header.messageId, false, Reasons.overflow.text);
+        // it may wait for deliveries to drain; refused if the broker starts stopping meanwhile
+        const proceed = (admitted: boolean): void =>
+          admitted
+            ? toCheckMessage({ session, opaque: packet.opaque, message, raw: packet.raw, receivedAtMs })
+            : refuse();
+        if (!admitPublish(message.body.length, proceed)) refuse();
         return;
       }
       case 'connMeta':

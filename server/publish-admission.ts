@@ -28,7 +28,7 @@ export class PublishAdmission {
   /** body bytes of the deliveries in flight */
   private inFlightBytes = 0;
   /** publishes admitted but waiting for the drain bound, in arrival order */
-  private readonly waiting: { bytes: number; proceed: () => void }[] = [];
+  private readonly waiting: { bytes: number; proceed: (admitted: boolean) => void }[] = [];
   private waitingHead = 0;
   private waitingBytes = 0;
   /**
@@ -61,10 +61,10 @@ export class PublishAdmission {
   }
 
   /**
-   * false: refuse it ("overflow"). true: `proceed` is called, now or once enough undelivered bytes
+   * false: refuse it ("overflow"). true: `proceed(true)` is called, now or once enough undelivered bytes
    * have drained (always: every job in flight ends, acked, failed or timed out).
    */
-  admit(bodyBytes: number, proceed: () => void): boolean {
+  admit(bodyBytes: number, proceed: (admitted: boolean) => void): boolean {
     if (this.isStopping()) return false; // shutting down: a retriable refusal, the producer goes elsewhere
     if (this.inFlightBytes + this.waitingBytes + bodyBytes > this.limits.maxUndeliveredBytes) return false;
     if (this.limiter !== null && !this.limiter.tryTake()) return false;
@@ -85,10 +85,10 @@ export class PublishAdmission {
     return held === 0 || held + bodyBytes <= this.undeliveredBound;
   }
 
-  private letGo(bodyBytes: number, proceed: () => void): void {
+  private letGo(bodyBytes: number, proceed: (admitted: boolean) => void): void {
     this.starting.push({ bytes: bodyBytes, atMs: this.nowMs() });
     this.startingBytes += bodyBytes;
-    proceed();
+    proceed(true);
   }
 
   readonly onJobStart = (job: DeliveryJob): void => {
@@ -103,14 +103,16 @@ export class PublishAdmission {
     this.release();
   };
 
-  /** Lets waiting publishes go, in order, while they fit. */
+  /** Lets waiting publishes go, in order, while they fit; stopping, refuses them all (proceed(false)). */
   private release(): void {
+    const stopping = this.isStopping();
     while (this.waitingCount > 0) {
       const next = this.waiting[this.waitingHead]!;
-      if (!this.fits(next.bytes)) break;
+      if (!stopping && !this.fits(next.bytes)) break;
       this.waiting[this.waitingHead++] = undefined as never;
       this.waitingBytes -= next.bytes;
-      this.letGo(next.bytes, next.proceed);
+      if (stopping) next.proceed(false);
+      else this.letGo(next.bytes, next.proceed);
     }
     if (this.waitingHead > 1024 && this.waitingHead * 2 > this.waiting.length) {
       this.waiting.splice(0, this.waitingHead);

@@ -115,4 +115,21 @@ describe('publish admission - undelivered bytes bounded by the drain rate', () =
     const answers = Array.from({ length: 5 }, () => admission.admit(MiB, () => undefined));
     assert.deepEqual(answers, [true, true, true, false, false], '16 held + 1 + 3 waiting = 20 MiB');
   });
+
+  it('refuses the waiting publishes once the broker is stopping', () => {
+    let stopping = false;
+    const admission = new PublishAdmission(
+      limits,
+      () => now,
+      () => stopping,
+    );
+    const held: DeliveryJob[] = [];
+    fill(admission, held);
+    const answers: boolean[] = [];
+    for (let i = 0; i < 3; i++) admission.admit(MiB, (admitted) => answers.push(admitted));
+    stopping = true;
+    admission.onJobDone(held.shift()!);
+    assert.deepEqual(answers, [false, false, false]);
+    assert.equal(admission.waitingCount, 0);
+  });
 });
