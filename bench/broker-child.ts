@@ -50,6 +50,8 @@ export async function startBrokerChild(options: BrokerChildOptions): Promise<Bro
     process.execPath,
     [
       '--initial-old-space-size=64',
+      // e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`: profile every point's broker (doc/scaling.md)
+      ...(process.env.KITEQ_BENCH_BROKER_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== ''),
       SERVER_CLI,
       '--bind',
       address,

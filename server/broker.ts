@@ -127,6 +127,7 @@ export class Broker {
         this.consumerJoined(consumer);
       },
       leave: (consumer) => this.sessions.remove(consumer),
+      awaiting: (consumer) => this.sessions.awaiting(consumer),
       onRoom: (groupId) => this.redriveParkedOf(groupId),
       bindings: this.bindings,
       registry: () => this.registry,
@@ -295,6 +296,7 @@ export class Broker {
     const session = new Session(this.nextSessionId++, socket, {
       onFrame: this.onFrame,
       onClose: (s) => this.sessions.remove(s),
+      onAwaiting: (s) => this.sessions.awaiting(s),
       log: this.log,
       maxBodyBytes: this.config.maxBodyBytes,
       nowMs: this.nowMs,

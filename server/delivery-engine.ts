@@ -110,7 +110,7 @@ export function wireDeliveryEngine(deps: DeliveryEngineDeps): DeliveryEngine {
     consumersOf: (groupId) => sessions.reading(groupId),
     onAuthenticated: deps.onAuthenticated,
     interceptStage: deps.interceptStage,
-    admitPublish: (bytes) => admission.admit(bytes),
+    admitPublish: (bytes, proceed) => admission.admit(bytes, proceed),
     inFlight,
     onJobStart: admission.onJobStart,
     onJobDone: admission.onJobDone,

@@ -28,11 +28,25 @@ function digest(value: string): Buffer {
 }
 
 export class GroupAccess {
-  private readonly byId: Map<string, GroupConfig & { keyDigest: Buffer }>;
+  /** publish/subscribe as sets: looked up per publish, over lists as long as the broker's topics */
+  private readonly byId: Map<
+    string,
+    { keyDigest: Buffer; publish?: Set<string>; subscribe?: Set<string>; checkUrl?: string }
+  >;
 
   /** groups === null: no access control configured, every group and key is accepted */
   constructor(private readonly groups: GroupConfig[] | null) {
-    this.byId = new Map((groups ?? []).map((g) => [g.groupId, { ...g, keyDigest: digest(g.secretKey) }]));
+    this.byId = new Map(
+      (groups ?? []).map((g) => [
+        g.groupId,
+        {
+          keyDigest: digest(g.secretKey),
+          publish: g.publish && new Set(g.publish),
+          subscribe: g.subscribe && new Set(g.subscribe),
+          checkUrl: g.checkUrl,
+        },
+      ]),
+    );
   }
 
   get enforced(): boolean {
@@ -51,7 +65,7 @@ export class GroupAccess {
 
   mayPublish(groupId: string, topic: string): boolean {
     const group = this.byId.get(groupId);
-    return !this.enforced || group?.publish === undefined || group.publish.includes(topic);
+    return !this.enforced || group?.publish === undefined || group.publish.has(topic);
   }
 
   /** groups delivered to by webhook (doc/http-gateway.md "Webhook push") */
@@ -67,9 +81,7 @@ export class GroupAccess {
   maySubscribe(groupId: string, topic: string): boolean {
     const group = this.byId.get(groupId);
     // A group the broker does not know cannot connect, so its binding would only keep messages waiting.
-    return (
-      !this.enforced || (group !== undefined && (group.subscribe === undefined || group.subscribe.includes(topic)))
-    );
+    return !this.enforced || (group !== undefined && (group.subscribe === undefined || group.subscribe.has(topic)));
   }
 }
 

@@ -53,7 +53,7 @@ export interface PipelineContext {
   /** tests only: wraps each stage of the inbound path as it is built (StageInterceptor) */
   interceptStage?: StageInterceptor;
   /** publish admission: rate limit and undelivered-bytes bound */
-  admitPublish: (bodyBytes: number) => boolean;
+  admitPublish: (bodyBytes: number, proceed: (admitted: boolean) => void) => boolean;
   inFlight: InFlightSet;
   onJobStart: (job: DeliveryJob) => void;
   onJobDone: (job: DeliveryJob) => void;

@@ -19,6 +19,8 @@ export interface RegisteredSession {
   readonly full?: boolean;
   /** publishes received and not yet store-acked */
   readonly inFlightPublishes: number;
+  /** server-initiated requests awaiting this connection's reply */
+  readonly pendingCount: number;
   /** fails deliveries not answered within timeoutMs */
   expirePending(nowMs: number, timeoutMs: number): unknown;
   close(reason: string): void;
@@ -35,6 +37,10 @@ export interface EvictionLimits {
 export class Sessions<S extends RegisteredSession> {
   private readonly open = new Set<S>();
   private readonly groups = new Map<string, S[]>();
+  /** sessions that may hold pending replies (awaiting() since their count was last seen at 0) */
+  private readonly awaitingReplies = new Set<S>();
+  /** where the sliced idle check goes on (a live iterator: closes during it are skipped) */
+  private idleCursor: Iterator<S> | null = null;
 
   /** open connections, authenticated or not */
   get size(): number {
@@ -58,8 +64,14 @@ export class Sessions<S extends RegisteredSession> {
     return list.length === 0;
   }
 
+  /** The session sent a request that awaits its reply: the sweep looks at it until none does. */
+  awaiting(session: S): void {
+    this.awaitingReplies.add(session);
+  }
+
   remove(session: S): void {
     this.open.delete(session);
+    this.awaitingReplies.delete(session);
     const list = this.groups.get(session.groupId);
     if (!list) return;
     const rest = list.filter((s) => s !== session);
@@ -89,14 +101,34 @@ export class Sessions<S extends RegisteredSession> {
     return list;
   }
 
-  /** A delivery not acked within timeoutMs counts as failed (doc/architecture.md §6). */
+  /**
+   * A delivery not acked within timeoutMs counts as failed (doc/architecture.md §6). Only sessions
+   * awaiting replies are visited: 10,000 idle connections cost nothing here.
+   */
   expirePending(nowMs: number, timeoutMs: number): void {
-    for (const session of this.open) session.expirePending(nowMs, timeoutMs);
+    for (const session of this.awaitingReplies) {
+      session.expirePending(nowMs, timeoutMs);
+      if (session.pendingCount === 0) this.awaitingReplies.delete(session);
+    }
   }
 
-  /** Closes connections that never authenticated in time, or went silent. */
-  evictIdle(nowMs: number, limits: EvictionLimits): void {
-    for (const session of this.open) {
+  /**
+   * Closes connections that never authenticated in time, or went silent. `share` of the open
+   * sessions (at least one) are looked at, going on from where the last call stopped, so a sweep
+   * spreads the pass over all of them across several ticks instead of blocking one.
+   */
+  evictIdle(nowMs: number, limits: EvictionLimits, share = 1): void {
+    if (share >= 1) this.idleCursor = null;
+    let budget = Math.max(1, Math.ceil(this.open.size * share));
+    while (budget-- > 0) {
+      this.idleCursor ??= this.open.values();
+      const next = this.idleCursor.next();
+      if (next.done) {
+        this.idleCursor = null;
+        if (share >= 1) return; // one whole pass
+        continue;
+      }
+      const session = next.value;
       if (!session.authenticated && nowMs - session.connectedAtMs > limits.authTimeoutMs)
         session.close(`no CONN_META within ${limits.authTimeoutMs} ms`);
       else if (nowMs - session.lastSeenMs > (session.idleLimitMs ?? limits.clientIdleMs))

@@ -43,6 +43,7 @@ describe('gateway pull consumer', () => {
       log: silentLogger(),
       idleLimitMs: 60_000,
       onClose: (c) => closed.push(c),
+      onAwaiting: () => undefined,
       onRoom: () => rooms.push(clock.nowMs()),
       queueMax: 3,
     });

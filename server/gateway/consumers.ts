@@ -32,6 +32,8 @@ export interface GatewayConsumersDeps {
   /** the broker's consumer registry: joined like an authenticated connection, left like a closed one */
   join: (consumer: GatewayConsumer) => void;
   leave: (consumer: GatewayConsumer) => void;
+  /** it holds deliveries that can time out: the broker's sweep looks at it until it holds none */
+  awaiting: (consumer: GatewayConsumer) => void;
   /** a pull consumer's full queue has room again: re-drive the group's parked messages */
   onRoom: (groupId: string) => void;
   bindings: {
@@ -69,6 +71,7 @@ export class GatewayConsumers {
         log: this.deps.log,
         idleLimitMs: this.deps.idleLimitMs,
         onClose: (closed) => this.left(closed),
+        onAwaiting: (held) => this.deps.awaiting(held),
         onRoom: (roomy) => this.deps.onRoom(roomy.groupId),
       });
       this.pulls.set(groupId, consumer);
@@ -92,6 +95,7 @@ export class GatewayConsumers {
         clock: this.deps.clock,
         log: this.deps.log,
         onClose: (closed) => this.left(closed),
+        onAwaiting: (held) => this.deps.awaiting(held),
       });
       this.webhooks.set(groupId, consumer);
       this.deps.join(consumer);

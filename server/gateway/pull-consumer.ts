@@ -58,6 +58,8 @@ export interface PullConsumerDeps {
   onClose: (consumer: GatewayPullConsumer) => void;
   /** polls made room in the queue after it was full: the group's parked messages may come (throttled) */
   onRoom: (consumer: GatewayPullConsumer) => void;
+  /** it holds deliveries (queued or leased) that can time out: the broker's sweep looks at it until it holds none */
+  onAwaiting: (consumer: GatewayPullConsumer) => void;
   /** PULL_QUEUE_MAX unless given */
   queueMax?: number;
 }
@@ -123,6 +125,11 @@ export class GatewayPullConsumer implements SessionPort, RegisteredSession {
     return this.ready.length;
   }
 
+  /** queued and leased deliveries: the sweep's expirePending looks at this consumer while any are held */
+  get pendingCount(): number {
+    return this.ready.length + this.leases.size;
+  }
+
   get leaseCount(): number {
     return this.leases.size;
   }
@@ -136,6 +143,7 @@ export class GatewayPullConsumer implements SessionPort, RegisteredSession {
   deliver(_cmdType: number, delivery: Delivery, reply: PendingReply): void {
     if (this.closed) return reply.handBack ? reply.handBack() : reply.resolve(false, 'gateway consumer closed');
     this.ready.push({ delivery, reply, skippedAtMs: 0 });
+    this.deps.onAwaiting(this);
     if (this.ready.length >= this.queueMax) this.filled = true;
     this.scheduleFlush();
   }

@@ -28,6 +28,8 @@ export interface WebhookConsumerDeps {
   clock: Clock;
   log: Logger;
   onClose: (consumer: GatewayWebhookConsumer) => void;
+  /** a delivery waits for a slot: the broker's sweep looks at this consumer until none does */
+  onAwaiting: (consumer: GatewayWebhookConsumer) => void;
 }
 
 /** Ids above any a TCP connection or a pull consumer reaches. */
@@ -83,6 +85,12 @@ export class GatewayWebhookConsumer implements SessionPort, RegisteredSession {
     if (this.queue.length >= this.webhook.concurrency * WEBHOOK_QUEUE_PER_SLOT)
       return reply.resolve(false, 'webhook saturated');
     this.queue.push({ delivery, reply, atMs: this.deps.clock.nowMs() });
+    if (this.queue.length === 1) this.deps.onAwaiting(this);
+  }
+
+  /** deliveries waiting for a slot (in-flight POSTs end by their own timeout) */
+  get pendingCount(): number {
+    return this.queue.length;
   }
 
   /** The broker's sweep: deliveries still waiting for a slot after the delivery timeout fail. */
