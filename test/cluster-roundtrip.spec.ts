@@ -44,8 +44,11 @@ describe('several brokers - roundtrip over two brokers, one SIGKILLed mid-run', 
     assert.ok(killed!.stored > 200, `the killed broker took its share before the kill: ${killed!.stored}`);
     assert.ok(survivor!.stored > 1000, `the survivor took the rest: ${survivor!.stored}`);
     assert.ok(killed!.delivered > 0 && survivor!.delivered > 0, 'the consumer received from both');
-    assert.ok(result.cluster.takeover, `a takeover happened: ${events.join(' / ')}`);
-    assert.equal(result.cluster.takeover.by, survivor!.address);
+    // A kill between two deliveries can leave the killed broker nothing unfinished: then there is nothing to adopt.
+    if (killed!.stored > killed!.delivered || result.cluster.takeover) {
+      assert.ok(result.cluster.takeover, `a takeover happened: ${events.join(' / ')}`);
+      assert.equal(result.cluster.takeover.by, survivor!.address);
+    }
     assert.ok(result.acked >= 3900, `acked ${result.acked} of ${result.sent}`);
     assert.equal(result.lost, 0, `acked ${result.acked}, received ${result.received}`);
   });
