@@ -32,7 +32,7 @@ function residents(state: StoreState, segmentId: number): { messages: number[]; 
   const index = state.index;
   const messages: number[] = [];
   const states: number[] = [];
-  for (let slot = 0; slot < index.ids.length; slot++) {
+  for (let slot = 0; slot < index.slotCount; slot++) {
     const flags = index.flags[slot]!;
     if (!(flags & SlotFlag.USED) || flags & (SlotFlag.PENDING | SlotFlag.DELETING)) continue;
     if (index.seg[slot] === segmentId) messages.push(slot);
@@ -53,7 +53,7 @@ export async function compactSegment(deps: CompactionDeps, segmentId: number): P
   for (const slot of states) {
     const made = opPromise<StateOp>((resolve, reject) => ({
       kind: 'state',
-      id: index.ids[slot]!,
+      id: index.idOf(slot),
       change: { change: 'restate', fromSegment: segmentId },
       previous: undefined,
       resolve,
@@ -64,7 +64,7 @@ export async function compactSegment(deps: CompactionDeps, segmentId: number): P
     done.push(made.done);
   }
   // snapshot locations first: slots may be finished and reused while we read
-  const ids = messages.map((slot) => index.ids[slot]!);
+  const ids = messages.map((slot) => index.idOf(slot));
   const offsets = messages.map((slot) => index.offset[slot]!);
   const lengths = messages.map((slot) => index.length[slot]!);
   // large sequential reads: consecutive records (by offset) are read as one range

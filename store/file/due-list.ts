@@ -8,7 +8,23 @@ const CHUNK = 512;
 
 export interface DueKeys {
   nextDeliverTime: Float64Array;
-  ids: string[];
+  /** the order of slots' message ids, and of a slot's id against a cursor's (id-table.ts) */
+  ids: { compare(a: number, b: number): number; compareTo(slot: number, id: string): number };
+}
+
+/** a slot's key against the sought one: < 0 before, 0 equal, > 0 after */
+type Probe = (slot: number) => number;
+
+function probeSlot(keys: DueKeys, slot: number): Probe {
+  const t = keys.nextDeliverTime;
+  const time = t[slot]!;
+  return (other) => (t[other] !== time ? t[other]! - time : keys.ids.compare(other, slot));
+}
+
+function probeCursor(keys: DueKeys, after: DueCursor): Probe {
+  const t = keys.nextDeliverTime;
+  const time = after.nextDeliverTime;
+  return (other) => (t[other] !== time ? t[other]! - time : keys.ids.compareTo(other, after.messageId));
 }
 
 export class DueList {
@@ -25,36 +41,32 @@ export class DueList {
   /** Replaces the content with `slots`, sorted once (recovery). */
   load(slots: number[]): void {
     const { nextDeliverTime: t, ids } = this.keys();
-    slots.sort((a, b) => t[a]! - t[b]! || (ids[a]! < ids[b]! ? -1 : ids[a]! > ids[b]! ? 1 : 0));
+    slots.sort((a, b) => t[a]! - t[b]! || ids.compare(a, b));
     this.chunks = [];
     for (let i = 0; i < slots.length; i += CHUNK) this.chunks.push(slots.slice(i, i + CHUNK));
     this.count = slots.length;
   }
 
   insert(slot: number): void {
-    const keys = this.keys();
-    const time = keys.nextDeliverTime[slot]!;
-    const id = keys.ids[slot]!;
     if (this.chunks.length === 0) {
       this.chunks.push([slot]);
       this.count++;
       return;
     }
-    const c = this.chunkAfter(keys, time, id, false);
+    const probe = probeSlot(this.keys(), slot);
+    const c = this.chunkAfter(probe, false);
     const chunk = this.chunks[Math.min(c, this.chunks.length - 1)]!;
-    chunk.splice(this.positionIn(keys, chunk, time, id, false), 0, slot);
+    chunk.splice(this.positionIn(probe, chunk, false), 0, slot);
     this.count++;
     if (chunk.length > 2 * CHUNK) this.chunks.splice(Math.min(c, this.chunks.length - 1) + 1, 0, chunk.splice(CHUNK));
   }
 
   remove(slot: number): void {
-    const keys = this.keys();
-    const time = keys.nextDeliverTime[slot]!;
-    const id = keys.ids[slot]!;
-    const c = this.chunkAfter(keys, time, id, true);
+    const probe = probeSlot(this.keys(), slot);
+    const c = this.chunkAfter(probe, true);
     const chunk = this.chunks[c];
     if (!chunk) return;
-    const at = this.positionIn(keys, chunk, time, id, true);
+    const at = this.positionIn(probe, chunk, true);
     if (chunk[at] !== slot) return;
     chunk.splice(at, 1);
     this.count--;
@@ -68,9 +80,10 @@ export class DueList {
     let c = 0;
     let i = 0;
     if (after) {
-      c = this.chunkAfter(keys, after.nextDeliverTime, after.messageId, false);
+      const probe = probeCursor(keys, after);
+      c = this.chunkAfter(probe, false);
       const chunk = this.chunks[c];
-      if (chunk) i = this.positionIn(keys, chunk, after.nextDeliverTime, after.messageId, false);
+      if (chunk) i = this.positionIn(probe, chunk, false);
     }
     for (; c < this.chunks.length && out.length < limit; c++, i = 0) {
       const chunk = this.chunks[c]!;
@@ -82,33 +95,27 @@ export class DueList {
     return out;
   }
 
-  /** is slot's key before (time, id)? `orEqual` also counts an equal key */
-  private before(keys: DueKeys, slot: number, time: number, id: string, orEqual: boolean): boolean {
-    const t = keys.nextDeliverTime[slot]!;
-    if (t !== time) return t < time;
-    const other = keys.ids[slot]!;
-    return orEqual ? other <= id : other < id;
-  }
-
-  /** First chunk whose last key is not before (time,id) (strict: `inclusive` finds an equal key). */
-  private chunkAfter(keys: DueKeys, time: number, id: string, inclusive: boolean): number {
+  /** First chunk whose last key is not before the sought one (strict: `inclusive` finds an equal key). */
+  private chunkAfter(probe: Probe, inclusive: boolean): number {
     let lo = 0;
     let hi = this.chunks.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       const chunk = this.chunks[mid]!;
-      if (this.before(keys, chunk[chunk.length - 1]!, time, id, !inclusive)) lo = mid + 1;
+      const order = probe(chunk[chunk.length - 1]!);
+      if (inclusive ? order < 0 : order <= 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
 
-  private positionIn(keys: DueKeys, chunk: number[], time: number, id: string, inclusive: boolean): number {
+  private positionIn(probe: Probe, chunk: number[], inclusive: boolean): number {
     let lo = 0;
     let hi = chunk.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.before(keys, chunk[mid]!, time, id, !inclusive)) lo = mid + 1;
+      const order = probe(chunk[mid]!);
+      if (inclusive ? order < 0 : order <= 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;

@@ -1,6 +1,7 @@
 // The in-memory index of the file store (doc/architecture.md §8): only what delivery needs, in parallel typed
-// arrays indexed by a slot number, so 1,000,000 messages cost ~150 bytes each rather than an object
-// with a dozen fields each. Bodies stay on disk (and in the bounded body cache).
+// arrays indexed by a slot number, the ids packed as bytes (id-table.ts), so 1,000,000 messages cost
+// ~100 bytes each (doc/file-store.md "Memory"). Bodies stay on disk (and in the bounded body cache).
+import { IdTable } from './id-table';
 import type { MessageState } from './record-codec';
 import { StateFlag } from './record-codec';
 
@@ -35,7 +36,10 @@ class SlotState implements MessageState {
 
 export class MessageIndex {
   private capacity = 0;
-  ids: string[] = [];
+  /** slots below this have been used */
+  private highWater = 0;
+  /** the id of each used slot, and the slot of each id */
+  readonly ids = new IdTable();
   flags = new Uint8Array(0);
   /** segment and offset of the MESSAGE record, and its framed length */
   seg = new Uint32Array(0);
@@ -59,18 +63,31 @@ export class MessageIndex {
   private readonly pairIds = new Map<string, number>();
   /** sparse: only dead letters */
   private readonly dead = new Map<number, { deadTime: number; reason: string }>();
-  private readonly bySlot = new Map<string, number>();
   private readonly free: number[] = [];
   private readonly topicIds = new Map<string, number>();
   readonly topics: string[] = [];
   private readonly names = new Map<string, string>();
 
   get size(): number {
-    return this.bySlot.size;
+    return this.ids.size;
+  }
+
+  /** slots below this may be used */
+  get slotCount(): number {
+    return this.highWater;
   }
 
   slotOf(id: string): number | undefined {
-    return this.bySlot.get(id);
+    return this.ids.find(id);
+  }
+
+  idOf(slot: number): string {
+    return this.ids.idOf(slot);
+  }
+
+  /** does `slot` still hold the message `id` (it may have been finished and reused)? */
+  holds(slot: number, id: string): boolean {
+    return this.ids.is(slot, id);
   }
 
   /** a slot that get(), pageDue() and state changes may see */
@@ -108,13 +125,10 @@ export class MessageIndex {
   allocate(id: string, topic: string): number {
     let slot = this.free.pop();
     if (slot === undefined) {
-      slot = this.ids.length;
+      slot = this.highWater++;
       if (slot >= this.capacity) this.grow();
-      this.ids.push(id);
-    } else {
-      this.ids[slot] = id;
     }
-    this.bySlot.set(id, slot);
+    this.ids.set(slot, id);
     this.topic[slot] = this.topicId(topic);
     this.flags[slot] = SlotFlag.USED;
     this.stateSeg[slot] = -1;
@@ -123,8 +137,7 @@ export class MessageIndex {
   }
 
   release(slot: number): void {
-    this.bySlot.delete(this.ids[slot]!);
-    this.ids[slot] = '';
+    this.ids.delete(slot);
     this.flags[slot] = 0;
     this.groupPair[slot] = 0;
     this.dead.delete(slot);
@@ -181,7 +194,7 @@ export class MessageIndex {
 
   /** every used slot (visible or not) */
   *slots(): IterableIterator<number> {
-    for (let slot = 0; slot < this.ids.length; slot++) if (this.flags[slot]! & SlotFlag.USED) yield slot;
+    for (let slot = 0; slot < this.highWater; slot++) if (this.flags[slot]! & SlotFlag.USED) yield slot;
   }
 
   private grow(): void {
@@ -206,6 +219,7 @@ export class MessageIndex {
     this.topic = widen(this.topic, (n) => new Uint32Array(n));
     this.deliverAtSec = widen(this.deliverAtSec, (n) => new Uint32Array(n));
     this.groupPair = widen(this.groupPair, (n) => new Uint32Array(n));
+    this.ids.grow(capacity);
     this.capacity = capacity;
   }
 }

@@ -1,0 +1,205 @@
+// Message ids of the file store's index, by slot (doc/file-store.md "Memory"). An id of 32 lowercase
+// hex digits (what KiteQ clients send; the broker lowercases ids) is kept as its 16 bytes in one
+// Buffer; any other id as a string in a sparse Map. An open-addressing hash table of slot numbers
+// (linear probing, a seeded hash, deletion by backward shift) finds a slot by id: ~25 bytes a
+// message, where a string and a Map entry cost ~100.
+import { randomBytes } from 'node:crypto';
+
+const PACKED_BYTES = 16;
+const HEX_DIGITS = 32;
+const KIND_NONE = 0;
+const KIND_PACKED = 1;
+const KIND_TEXT = 2;
+/** character codes of the 16 hex digits, by value */
+const DIGITS = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+
+/** value of a lowercase hex digit's character code, or -1 */
+function digitValue(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48;
+  if (code >= 97 && code <= 102) return code - 87;
+  return -1;
+}
+
+/** Writes `id`'s 16 bytes at `at` when it is 32 lowercase hex digits; false (out partly written) else. */
+function pack(id: string, out: Uint8Array, at: number): boolean {
+  if (id.length !== HEX_DIGITS) return false;
+  for (let i = 0; i < PACKED_BYTES; i++) {
+    const hi = digitValue(id.charCodeAt(2 * i));
+    const lo = digitValue(id.charCodeAt(2 * i + 1));
+    if (hi < 0 || lo < 0) return false;
+    out[at + i] = (hi << 4) | lo;
+  }
+  return true;
+}
+
+function finish(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+export class IdTable {
+  private packed = Buffer.alloc(0);
+  private kind = new Uint8Array(0);
+  private readonly text = new Map<number, string>();
+  /** slot + 1 at each position, 0 = empty; its length is a power of two, at most half full */
+  private table = new Int32Array(1024);
+  private count = 0;
+  private readonly scratch = new Uint8Array(PACKED_BYTES);
+  /** random per table: ids are chosen by clients, who must not be able to make them collide */
+  private readonly seed = randomBytes(4).readUInt32LE(0);
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** room for slots below `capacity` */
+  grow(capacity: number): void {
+    const packed = Buffer.alloc(capacity * PACKED_BYTES);
+    this.packed.copy(packed);
+    this.packed = packed;
+    const kind = new Uint8Array(capacity);
+    kind.set(this.kind);
+    this.kind = kind;
+  }
+
+  /** Gives `slot` the id `id` (not in the table). */
+  set(slot: number, id: string): void {
+    if (pack(id, this.packed, slot * PACKED_BYTES)) this.kind[slot] = KIND_PACKED;
+    else {
+      this.kind[slot] = KIND_TEXT;
+      this.text.set(slot, id);
+    }
+    if (++this.count * 2 > this.table.length) this.rehash(this.table.length * 2);
+    const mask = this.table.length - 1;
+    let at = this.hashOfSlot(slot) & mask;
+    while (this.table[at] !== 0) at = (at + 1) & mask;
+    this.table[at] = slot + 1;
+  }
+
+  /** Forgets `slot`'s id. */
+  delete(slot: number): void {
+    const kind = this.kind[slot];
+    if (kind === KIND_NONE) return;
+    const table = this.table;
+    const mask = table.length - 1;
+    let at = this.hashOfSlot(slot) & mask;
+    while (table[at] !== slot + 1) at = (at + 1) & mask;
+    // backward shift: move up each later entry of the run that may sit at the freed position
+    for (let next = (at + 1) & mask; table[next] !== 0; next = (next + 1) & mask) {
+      const home = this.hashOfSlot(table[next]! - 1) & mask;
+      if (((next - home) & mask) >= ((next - at) & mask)) {
+        table[at] = table[next]!;
+        at = next;
+      }
+    }
+    table[at] = 0;
+    if (kind === KIND_TEXT) this.text.delete(slot);
+    this.kind[slot] = KIND_NONE;
+    this.count--;
+  }
+
+  find(id: string): number | undefined {
+    const table = this.table;
+    const mask = table.length - 1;
+    if (pack(id, this.scratch, 0)) {
+      const s = this.scratch;
+      const p = this.packed;
+      for (let at = this.hashPacked(s, 0) & mask; ; at = (at + 1) & mask) {
+        const entry = table[at]!;
+        if (entry === 0) return undefined;
+        const slot = entry - 1;
+        if (this.kind[slot] !== KIND_PACKED) continue;
+        const base = slot * PACKED_BYTES;
+        let i = 0;
+        while (i < PACKED_BYTES && p[base + i] === s[i]) i++;
+        if (i === PACKED_BYTES) return slot;
+      }
+    }
+    for (let at = this.hashText(id) & mask; ; at = (at + 1) & mask) {
+      const entry = table[at]!;
+      if (entry === 0) return undefined;
+      if (this.kind[entry - 1] === KIND_TEXT && this.text.get(entry - 1) === id) return entry - 1;
+    }
+  }
+
+  /** the id of a slot that has one ('' else) */
+  idOf(slot: number): string {
+    const kind = this.kind[slot];
+    if (kind === KIND_PACKED) return this.packed.toString('hex', slot * PACKED_BYTES, (slot + 1) * PACKED_BYTES);
+    return kind === KIND_TEXT ? this.text.get(slot)! : '';
+  }
+
+  /** does `slot` hold the id `id`? (no string is made) */
+  is(slot: number, id: string): boolean {
+    const kind = this.kind[slot];
+    if (kind === KIND_TEXT) return this.text.get(slot) === id;
+    return kind === KIND_PACKED && this.compareTo(slot, id) === 0;
+  }
+
+  /** the order of `slot`'s id against `id`, as JavaScript compares strings (< 0, 0, > 0) */
+  compareTo(slot: number, id: string): number {
+    if (this.kind[slot] !== KIND_PACKED) {
+      const own = this.idOf(slot);
+      return own < id ? -1 : own > id ? 1 : 0;
+    }
+    const base = slot * PACKED_BYTES;
+    const n = Math.min(HEX_DIGITS, id.length);
+    for (let i = 0; i < n; i++) {
+      const byte = this.packed[base + (i >> 1)]!;
+      const own = DIGITS[i & 1 ? byte & 15 : byte >> 4]!;
+      const other = id.charCodeAt(i);
+      if (own !== other) return own - other;
+    }
+    return HEX_DIGITS - id.length;
+  }
+
+  /** the order of two slots' ids, as JavaScript compares the strings */
+  compare(a: number, b: number): number {
+    if (this.kind[a] === KIND_PACKED && this.kind[b] === KIND_PACKED) {
+      const p = this.packed;
+      const x = a * PACKED_BYTES;
+      const y = b * PACKED_BYTES;
+      for (let i = 0; i < PACKED_BYTES; i++) if (p[x + i] !== p[y + i]) return p[x + i]! - p[y + i]!;
+      return 0;
+    }
+    return this.kind[a] === KIND_PACKED ? this.compareTo(a, this.idOf(b)) : -this.compareTo(b, this.idOf(a));
+  }
+
+  private hashOfSlot(slot: number): number {
+    return this.kind[slot] === KIND_PACKED
+      ? this.hashPacked(this.packed, slot * PACKED_BYTES)
+      : this.hashText(this.text.get(slot)!);
+  }
+
+  private hashPacked(bytes: Uint8Array, at: number): number {
+    let h = this.seed;
+    for (let i = 0; i < PACKED_BYTES; i += 4) {
+      const word = bytes[at + i]! | (bytes[at + i + 1]! << 8) | (bytes[at + i + 2]! << 16) | (bytes[at + i + 3]! << 24);
+      h = Math.imul(h ^ word, 0x9e3779b1);
+      h = (h << 13) | (h >>> 19);
+    }
+    return finish(h);
+  }
+
+  private hashText(id: string): number {
+    let h = this.seed ^ 0x811c9dc5;
+    for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+    return finish(h ^ id.length);
+  }
+
+  private rehash(length: number): void {
+    const old = this.table;
+    const table = new Int32Array(length);
+    const mask = length - 1;
+    for (const entry of old) {
+      if (entry === 0) continue;
+      let at = this.hashOfSlot(entry - 1) & mask;
+      while (table[at] !== 0) at = (at + 1) & mask;
+      table[at] = entry;
+    }
+    this.table = table;
+  }
+}
