@@ -13,20 +13,18 @@ const KIND_TEXT = 2;
 /** character codes of the 16 hex digits, by value */
 const DIGITS = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 
-/** value of a lowercase hex digit's character code, or -1 */
-function digitValue(code: number): number {
-  if (code >= 48 && code <= 57) return code - 48;
-  if (code >= 97 && code <= 102) return code - 87;
-  return -1;
-}
+/** value of each lowercase hex digit by character code, -1 for any other code below 128 */
+const VALUES = Int8Array.from({ length: 128 }, (_, code) =>
+  code >= 48 && code <= 57 ? code - 48 : code >= 97 && code <= 102 ? code - 87 : -1,
+);
 
 /** Writes `id`'s 16 bytes at `at` when it is 32 lowercase hex digits; false (out partly written) else. */
 function pack(id: string, out: Uint8Array, at: number): boolean {
   if (id.length !== HEX_DIGITS) return false;
   for (let i = 0; i < PACKED_BYTES; i++) {
-    const hi = digitValue(id.charCodeAt(2 * i));
-    const lo = digitValue(id.charCodeAt(2 * i + 1));
-    if (hi < 0 || lo < 0) return false;
+    const hi = VALUES[id.charCodeAt(2 * i) & 0x7f]!;
+    const lo = VALUES[id.charCodeAt(2 * i + 1) & 0x7f]!;
+    if ((hi | lo) < 0 || (id.charCodeAt(2 * i) | id.charCodeAt(2 * i + 1)) > 0x7f) return false;
     out[at + i] = (hi << 4) | lo;
   }
   return true;
