@@ -37,6 +37,9 @@ if [ "${1:-}" != "--no-install" ]; then
       -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log
     for _ in $(seq 1 40); do port_open 4222 && break; sleep 0.25; done
   fi
+  # Debian's chromium for the web console's browser test (test/console.spec.ts drives /usr/bin/chromium with
+  # playwright-core; nothing downloads a browser).
+  if [ ! -x /usr/bin/chromium ]; then apt_install chromium; fi
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund; fi
 fi
 
@@ -50,4 +53,8 @@ if [ ! -f test/support/generated/kiteq.js ] || [ protocol/kiteq.proto -nt test/s
 fi
 rm -rf dist
 npx tsc -p tsconfig.json
+# The web console (doc/console.md): type-checked apart (browser code, DOM types), bundled by esbuild into
+# dist/console, which the package ships and the admin server serves.
+npx tsc -p console/tsconfig.json
+node console/build.mjs
 chmod +x dist/server/cli.js dist/bench/cli.js 2>/dev/null || true

@@ -2,12 +2,18 @@
 // kiteq-bench: roundtrip against a running kiteq-ts broker, and compare with RabbitMQ and NATS.
 // Launched with a 64 MB initial old-generation limit, like the broker (server/cli.ts): the load
 // generator's own periodic mark-compacts would otherwise be in every latency it measures.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
+import { writeBenchConf } from './bench-conf';
 import { runCluster } from './cluster';
 import { compareTable } from './compare-table';
+import { numberedNames } from './group-receipts';
+
+import { pullLine, runHttpPull } from './http-pull';
+import { publishLine, runHttpPublish, runNativePublish } from './kiteq-http';
 import { runKiteqConsumer, runKiteqProducer } from './kiteq-one-side';
 import { runKiteqRoundtrip, type KiteqRoundtripOptions } from './kiteq-roundtrip';
 import { runNatsRoundtrip } from './peers/nats';
@@ -15,6 +21,8 @@ import { missingPeerLibrary } from './peers/peer-library';
 import { runRabbitRoundtrip } from './peers/rabbitmq';
 import { renderReportHtml, type ReportRun } from './report-html';
 import { isUnavailable, type RoundtripOptions, type RoundtripResult } from './result';
+import { DIMENSION_NAMES, runScale, type Dimension, type ScalePoint } from './scale';
+import { renderScaleHtml, renderScaleRunsHtml, scaleTable } from './scale-report';
 
 const PACKAGE_ROOT = resolve(__dirname, '..', '..');
 
@@ -80,11 +88,19 @@ function kiteqOptions(o: Record<string, unknown>, base: RoundtripOptions): Kiteq
     // a scheduled message is not delivered before its time: that is not idleness
     drainTimeoutMs: (base.drainTimeoutMs ?? 10_000) + ((o.delayMs as number | undefined) ?? 0),
     brokerPid: o.brokerPid as number | undefined,
+    groups: o.groups as number | undefined,
+    topicCount: o.topicCount as number | undefined,
   };
 }
 
 function summaryLine(r: RoundtripResult): string {
-  return `${r.system}: sent ${r.sent} acked ${r.acked} failed ${r.failed} received ${r.received} dup ${r.duplicates} lost ${r.lost} stale ${r.stale} | ${r.tps} msg/s acked, ${r.deliveredPerSec} delivered | publish→ack p50 ${r.publishAck.p50.toFixed(2)} ms p99 ${r.publishAck.p99.toFixed(2)} ms | publish→deliver p50 ${r.deliver.p50.toFixed(2)} p90 ${r.deliver.p90.toFixed(2)} p99 ${r.deliver.p99.toFixed(2)} p999 ${r.deliver.p999.toFixed(2)} max ${r.deliver.max.toFixed(2)} ms${r.generatorLoopDelay ? ` | generator loop delay p99 ${r.generatorLoopDelay.p99Ms.toFixed(1)} max ${r.generatorLoopDelay.maxMs.toFixed(1)} ms` : ''}${latenessPart(r)}${cpuPart(r)}${windowPart(r)}${warmupPart(r)}`;
+  return `${r.system}: sent ${r.sent} acked ${r.acked} failed ${r.failed} received ${r.received} dup ${r.duplicates} lost ${r.lost} stale ${r.stale} | ${r.tps} msg/s acked, ${r.deliveredPerSec} delivered | publish→ack p50 ${r.publishAck.p50.toFixed(2)} ms p99 ${r.publishAck.p99.toFixed(2)} ms | publish→deliver p50 ${r.deliver.p50.toFixed(2)} p90 ${r.deliver.p90.toFixed(2)} p99 ${r.deliver.p99.toFixed(2)} p999 ${r.deliver.p999.toFixed(2)} max ${r.deliver.max.toFixed(2)} ms${groupsPart(r)}${r.generatorLoopDelay ? ` | generator loop delay p99 ${r.generatorLoopDelay.p99Ms.toFixed(1)} max ${r.generatorLoopDelay.maxMs.toFixed(1)} ms` : ''}${latenessPart(r)}${cpuPart(r)}${windowPart(r)}${warmupPart(r)}`;
+}
+
+function groupsPart({ groups, deliveries, deliveriesPerSec }: RoundtripResult): string {
+  if (!groups) return '';
+  const worst = groups.reduce((a, b) => (b.lost + b.duplicates > a.lost + a.duplicates ? b : a));
+  return ` | ${groups.length} groups: ${deliveries} deliveries, ${deliveriesPerSec}/s; worst group ${worst.groupId} lost ${worst.lost} dup ${worst.duplicates}`;
 }
 
 function latenessPart({ lateness: l }: RoundtripResult): string {
@@ -130,6 +146,8 @@ function compact(r: RoundtripResult): Record<string, unknown> {
     deliveredPerSec: r.deliveredPerSec,
     p50Ms: r.p50Ms,
     p99Ms: r.p99Ms,
+    ...(r.deliveries === undefined ? {} : { deliveries: r.deliveries, deliveriesPerSec: r.deliveriesPerSec }),
+    ...(r.groups === undefined ? {} : { groups: r.groups }),
     ...(r.windowBound === undefined ? {} : { windowBound: r.windowBound }),
     ...(r.warmup === undefined ? {} : { warmup: r.warmup }),
   };
@@ -263,6 +281,165 @@ async function consumer(o: Record<string, unknown>): Promise<void> {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
+const list = (value: string): number[] => value.split(',').map(int);
+
+async function scale(o: Record<string, unknown>): Promise<void> {
+  const dimensions = String(o.dimension)
+    .split(',')
+    .map((d) => d.trim()) as Dimension[];
+  for (const d of dimensions)
+    if (!DIMENSION_NAMES.includes(d))
+      throw new Error(`unknown dimension "${d}": one or more of ${DIMENSION_NAMES.join(', ')}`);
+  if (o.values !== undefined && dimensions.length > 1) throw new Error('--values goes with one --dimension');
+  const durationSec = o.duration as number | undefined;
+  const messages = o.messages as number | undefined;
+  const started = new Date().toISOString();
+  const points = await runScale({
+    dimensions,
+    values: o.values as number[] | undefined,
+    store: o.store as 'file' | 'memory',
+    durationSec: durationSec ?? (messages === undefined ? 3 : undefined),
+    messages,
+    warmupMessages: o.warmup as number,
+    maxBacklog: o.maxBacklog as number,
+    maxIdle: o.maxIdle as number,
+    heartbeatWindowMs: o.heartbeatWindowMs as number,
+    workDir: String(o.workDir),
+    drainTimeoutMs: o.drainMs as number,
+    readyTimeoutMs: o.readyTimeoutMs as number,
+    onPoint: o.json
+      ? undefined
+      : (p) =>
+          process.stderr.write(
+            `${p.dimension}=${p.value}: ${p.deliveredPerSec} delivered/s, p99 ${p.deliverP99Ms} ms, broker ${p.brokerUsPerMsg} µs/msg, peak RSS ${p.brokerPeakRssMb ?? '-'} MB${p.error ? `, error: ${p.error}` : ''}\n`,
+          ),
+  });
+  if (!o.json) process.stdout.write(scaleTable(points));
+  const out = {
+    started,
+    finished: new Date().toISOString(),
+    store: o.store,
+    loadAverage: loadavg(),
+    command: `kiteq-bench ${process.argv.slice(2).join(' ')}`,
+    points,
+  };
+  if (o.out) writeFileSync(String(o.out), `${JSON.stringify(out, null, 1)}\n`);
+  if (o.report)
+    writeFileSync(
+      String(o.report),
+      renderScaleHtml(points, {
+        title: 'kiteq-bench scale',
+        generatedAt: `${started} – ${out.finished}`,
+        notes: [
+          `kiteq-bench ${process.argv.slice(2).join(' ')}`,
+          `store ${String(o.store)}${o.store === 'file' ? ' (fsync=batch)' : ''}; load average at the end ${loadavg()
+            .map((l) => l.toFixed(2))
+            .join(' ')} on ${cpus().length} cores`,
+        ],
+      }),
+    );
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+  if (points.some((p) => p.lost > 0 || p.error)) process.exitCode = 1;
+}
+
+/** One page from the JSON of several `scale --out` runs, each under its own heading. */
+function scaleReport(files: string[], o: Record<string, unknown>): void {
+  const runs = files.map((file) => {
+    const run = JSON.parse(readFileSync(file, 'utf8')) as {
+      started: string;
+      finished: string;
+      store: string;
+      loadAverage?: number[];
+      command?: string;
+      note?: string;
+      points: ScalePoint[];
+    };
+    const dimensions = [...new Set(run.points.map((p) => p.dimension))].join(', ');
+    return {
+      heading: `${dimensions}: ${run.store} store, ${run.started} – ${run.finished}`,
+      notes: [
+        ...(run.command ? [run.command] : []),
+        ...(run.note ? [run.note] : []),
+        `load average at the end ${(run.loadAverage ?? []).map((l) => l.toFixed(2)).join(' ')}`,
+      ],
+      points: run.points,
+    };
+  });
+  writeFileSync(String(o.report), renderScaleRunsHtml(runs, String(o.title), new Date().toISOString()));
+  process.stdout.write(scaleTable(runs.flatMap((r) => r.points)));
+}
+
+function conf(o: Record<string, unknown>): void {
+  const files = writeBenchConf(String(o.dir), {
+    address: String(o.address),
+    topics: numberedNames(String(o.topic), o.topicCount as number),
+    messageType: String(o.messageType),
+    producerGroup: String(o.producerGroup),
+    consumerGroups: numberedNames(String(o.consumerGroup), o.groups as number),
+    secretKey: String(o.secretKey),
+  });
+  const topics = numberedNames(String(o.topic), o.topicCount as number).join(',');
+  process.stdout.write(
+    `wrote ${files.registryPath} and ${files.groupsPath}; start the broker with\n` +
+      `  kiteq-server --bind ${String(o.address)} --registry file://${files.registryPath} --groups ${files.groupsPath} --topics ${topics} --store <uri>\n` +
+      `and run the bench with --registry file://${files.registryPath} --groups ${String(o.groups)} --topic-count ${String(o.topicCount)}\n`,
+  );
+}
+
+/** `kiteq-bench http` (bench/kiteq-http.ts): publish over the gateway, optionally after the native baseline. */
+async function http(o: Record<string, unknown>): Promise<void> {
+  if (o.pull !== undefined) return httpPull(o);
+  const base = workload(o);
+  const k = kiteqOptions(o, base);
+  const options = {
+    ...base,
+    gateway: String(o.gateway),
+    registry: k.registry,
+    topic: k.topic,
+    messageType: k.messageType,
+    groupId: k.producerGroup,
+    secretKey: k.secretKey,
+    brokerPid: k.brokerPid,
+  };
+  const native = o.compareNative ? await runNativePublish(options) : undefined;
+  const gateway = await runHttpPublish(options);
+  if (!o.json) {
+    if (native) process.stdout.write(`${publishLine('native publish', native)}\n`);
+    process.stdout.write(`${publishLine('http publish', gateway)}\n`);
+    if (native && native.tps > 0)
+      process.stdout.write(
+        `http/native: ${(gateway.tps / native.tps).toFixed(2)}× throughput${native.cpu.broker && gateway.cpu.broker ? `, ${(gateway.cpu.broker.perMessageUs / Math.max(1, native.cpu.broker.perMessageUs)).toFixed(2)}× broker CPU per message` : ''}\n`,
+      );
+  }
+  const { perSecond: _n, ...nativeFigures } = native ?? { perSecond: [] };
+  const { perSecond: _g, ...gatewayFigures } = gateway;
+  process.stdout.write(`${JSON.stringify({ http: gatewayFigures, ...(native ? { native: nativeFigures } : {}) })}\n`);
+  if (gateway.failed > 0) process.exitCode = 1;
+}
+
+/**
+ * `kiteq-bench http --pull P` (bench/http-pull.ts): P pollers of --consumer-group for --duration
+ * seconds (default 30), fed by a `kiteq-bench producer` elsewhere, as `kiteq-bench consumer` is.
+ */
+async function httpPull(o: Record<string, unknown>): Promise<void> {
+  const k = kiteqOptions(o, workload({ ...o, messages: 1 }));
+  const result = await runHttpPull({
+    gateway: String(o.gateway),
+    groupId: k.consumerGroup,
+    secretKey: k.secretKey,
+    topic: k.topic,
+    messageType: k.messageType,
+    pollers: o.pull as number,
+    max: o.max as number,
+    waitSec: o.wait as number,
+    durationSec: (o.duration as number | undefined) ?? 30,
+    brokerPid: k.brokerPid,
+  });
+  const { perSecond: _p, ...figures } = result;
+  if (!o.json) process.stdout.write(`${pullLine(result)}\n`);
+  process.stdout.write(`${JSON.stringify({ pull: figures })}\n`);
+}
+
 export function buildBenchCommand(): Command {
   const program = new Command('kiteq-bench').description('benchmarks for kiteq-ts');
   kiteqFlags(
@@ -280,9 +457,22 @@ export function buildBenchCommand(): Command {
     workloadOptions(
       program
         .command('roundtrip')
-        .description('producers publish, one consumer group receives; prints tps and latency'),
+        .description('producers publish, one consumer group (or --groups N) receives; prints tps and latency'),
     ),
-  ).action(roundtrip);
+  )
+    .option(
+      '--groups <n>',
+      'consumer groups bound to the type, each receiving every message: --consumer-group, then <it>-1 … (kiteq-bench conf writes a registry and groups file binding them)',
+      int,
+      1,
+    )
+    .option(
+      '--topic-count <n>',
+      'topics published to in turn: --topic, then <it>-1 …, each bound for every group',
+      int,
+      1,
+    )
+    .action(roundtrip);
   kiteqFlags(
     workloadOptions(
       program
@@ -301,6 +491,25 @@ export function buildBenchCommand(): Command {
     .action(cluster);
   kiteqFlags(
     workloadOptions(
+      program
+        .command('http')
+        .description(
+          'publish over the HTTP gateway on keep-alive connections, -k × -c requests in flight: tps, latency, CPU per message',
+        ),
+    ),
+  )
+    .option('--gateway <host:port>', "the broker's --gateway address", '127.0.0.1:13802')
+    .option('--compare-native', 'first publish the same workload natively (same broker): ratio of the two')
+    .option(
+      '--pull <pollers>',
+      'pull instead: this many HTTP pollers of --consumer-group for --duration s (default 30)',
+      int,
+    )
+    .option('--max <n>', 'with --pull: max per poll', int, 500)
+    .option('--wait <seconds>', 'with --pull: wait per poll', Number, 1)
+    .action(http);
+  kiteqFlags(
+    workloadOptions(
       program.command('compare').description('the roundtrip workload on kiteq-ts, RabbitMQ and NATS JetStream'),
     ),
   )
@@ -308,6 +517,57 @@ export function buildBenchCommand(): Command {
       new Option('--rabbit-queue <type>', 'RabbitMQ queue type').choices(['quorum', 'classic']).default('quorum'),
     )
     .action(compare);
+  program
+    .command('scale')
+    .description(
+      'sweep one dimension at a time (size, groups, producers, idle, backlog, topics), a fresh broker child process per point',
+    )
+    .option('--dimension <list>', `comma-separated: ${DIMENSION_NAMES.join(',')}`, DIMENSION_NAMES.join(','))
+    .option('--values <list>', "replace the dimension's values (one --dimension only), e.g. 128,65536", list)
+    .addOption(new Option('--store <kind>', "the brokers' store").choices(['file', 'memory']).default('file'))
+    .option('--duration <seconds>', 'publish for this long at each point (default 3 unless --messages)', int)
+    .option('--messages <n>', 'publish this many at each point', int)
+    .option('--warmup <messages>', 'warm-up messages at each point (at most 64 MiB of bodies)', int, 2000)
+    .option(
+      '--max-backlog <n>',
+      'leave out backlog points above this (10 M pending: minutes and ~7 GB)',
+      int,
+      1_000_000,
+    )
+    .option('--max-idle <n>', 'leave out idle points above this', int, 10_000)
+    .option(
+      '--heartbeat-window-ms <ms>',
+      'heartbeats measured over this, idle connections open, before the run',
+      int,
+      5000,
+    )
+    .option('--work-dir <dir>', 'each point makes (and removes) its broker directory here', tmpdir())
+    .option('--drain-ms <ms>', 'wait this long without a delivery before counting the rest as lost', int, 10_000)
+    .option('--ready-timeout-ms <ms>', 'longest a broker may take to start (its backlog recovered)', int, 120_000)
+    .option('--out <file.json>', 'write the points as JSON')
+    .option('--report <file.html>', 'write the HTML report with plots')
+    .option('--json', 'print only the JSON')
+    .action(scale);
+  program
+    .command('scale-report')
+    .description('one HTML page (and the tables) from the JSON of several `scale --out` runs')
+    .argument('<json...>', 'files written by scale --out')
+    .requiredOption('--report <file.html>', 'the page to write')
+    .option('--title <title>', 'its title', 'kiteq-bench scale')
+    .action(scaleReport);
+  program
+    .command('conf')
+    .description('write a registry and a groups file binding --groups N consumer groups on --topic-count T topics')
+    .requiredOption('--dir <dir>', 'where to write registry.yaml and groups.yaml')
+    .option('--address <host:port>', 'the broker, as clients reach it', '127.0.0.1:13800')
+    .option('--groups <n>', 'consumer groups', int, 1)
+    .option('--topic-count <n>', 'topics', int, 1)
+    .option('--topic <topic>', 'first topic', 'trade')
+    .option('--message-type <type>', 'message type', 'pay-succ')
+    .option('--producer-group <group>', 'publishing group', 'p-bench')
+    .option('--consumer-group <group>', 'first consumer group', 's-bench')
+    .option('--secret-key <key>', 'secret key of every group', '123456')
+    .action(conf);
   return program;
 }
 

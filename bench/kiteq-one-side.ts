@@ -5,7 +5,7 @@ import { directBinding } from '../binding/binding';
 import { buildBytesMessage, KiteQClient } from '../client';
 import { LatencyRecorder } from './latency';
 import { nowMs, PAYLOAD_MIN_BYTES, readPayload } from './peers/payload';
-import { runPublishLoop } from './peers/publish-loop';
+import { type PublishPhase, runPublishLoop } from './peers/publish-loop';
 import { ReceiptTracker } from './peers/receipts';
 import type { LatencySummary, RoundtripOptions } from './result';
 
@@ -50,18 +50,23 @@ export async function runKiteqProducer(options: SideOptions & RoundtripOptions):
       },
       new ReceiptTracker(),
     );
-    return {
-      sent: phase.sent,
-      acked: phase.acked,
-      failed: phase.failed,
-      tps: phase.durationMs > 0 ? Math.round((phase.acked * 1000) / phase.durationMs) : 0,
-      publishAck: phase.publishAck.summary(),
-      perSecond: phase.perSecond,
-      firstError: phase.firstError,
-    };
+    return producerResultOf(phase);
   } finally {
     await Promise.all(producers.map((p) => p.close()));
   }
+}
+
+/** The figures of a publish-only run (kiteq-bench producer, kiteq-bench http). */
+export function producerResultOf(phase: PublishPhase): ProducerResult {
+  return {
+    sent: phase.sent,
+    acked: phase.acked,
+    failed: phase.failed,
+    tps: phase.durationMs > 0 ? Math.round((phase.acked * 1000) / phase.durationMs) : 0,
+    publishAck: phase.publishAck.summary(),
+    perSecond: phase.perSecond,
+    firstError: phase.firstError,
+  };
 }
 
 export interface ConsumerResult {

@@ -42,8 +42,17 @@ export function sampleProcess(pid: number): CpuSample {
 
 /** Peak resident set (VmHWM) of `pid` in MB, or undefined where /proc does not say. */
 export function peakRssMb(pid: number): number | undefined {
+  return statusMb(pid, 'VmHWM');
+}
+
+/** Resident set now (VmRSS) of `pid` in MB, or undefined where /proc does not say. */
+export function rssMb(pid: number): number | undefined {
+  return statusMb(pid, 'VmRSS');
+}
+
+function statusMb(pid: number, field: 'VmHWM' | 'VmRSS'): number | undefined {
   try {
-    const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return match ? Math.round(Number(match[1]) / 1024) : undefined;
   } catch {
     return undefined;

@@ -9,12 +9,12 @@ export interface ReportRun {
   result: RoundtripResult | PeerUnavailable;
 }
 
-const COLORS = Object.freeze(['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b']);
+export const COLORS = Object.freeze(['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b']);
 const WIDTH = 720;
 const HEIGHT = 320;
 const MARGIN = { left: 64, right: 16, top: 28, bottom: 44 };
 
-interface Series {
+export interface Series {
   name: string;
   color: string;
   points: Array<[number, number]>;
@@ -102,7 +102,7 @@ function ninesOf(percentile: number): number {
   return Math.min(MAX_NINES, Math.log10(100 / (100 - percentile)));
 }
 
-type TickFn = (max: number) => Array<{ value: number; label: string }>;
+export type TickFn = (max: number) => Array<{ value: number; label: string }>;
 
 const ninesTicks: TickFn = () =>
   [50, 90, 99, 99.9, 99.99, 100].map((p) => ({ value: ninesOf(p), label: p === 100 ? 'max' : `${p}%` }));
@@ -121,7 +121,11 @@ function niceStep(raw: number): number {
   return (fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 5 ? 5 : 10) * magnitude;
 }
 
-function lineChart(series: Series[], axes: { xLabel: string; yLabel: string; xTicks: TickFn }): string {
+/** An SVG line chart; `markers` draws each point too (a sweep's few points, bench/scale-report.ts). */
+export function lineChart(
+  series: Series[],
+  axes: { xLabel: string; yLabel: string; xTicks: TickFn; markers?: boolean },
+): string {
   const all = series.flatMap((s) => s.points);
   const xMax = Math.max(1, ...all.map(([x]) => x), axes.xTicks === ninesTicks ? MAX_NINES : 1);
   const yTop = Math.max(1, ...all.map(([, y]) => y));
@@ -157,6 +161,11 @@ function lineChart(series: Series[], axes: { xLabel: string; yLabel: string; xTi
   for (const s of series) {
     const points = s.points.map(([x, y]) => `${r(px(x))},${r(py(y))}`).join(' ');
     parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${points}"/>`);
+    if (axes.markers)
+      for (const [x, y] of s.points)
+        parts.push(
+          `<circle cx="${r(px(x))}" cy="${r(py(y))}" r="3" fill="${s.color}"><title>${formatNumber(y)}</title></circle>`,
+        );
     parts.push(`<text x="${legendX}" y="${MARGIN.top - 10}" fill="${s.color}">■ ${escapeHtml(s.name)}</text>`);
     legendX += 7 * s.name.length + 32;
   }
@@ -166,11 +175,11 @@ function lineChart(series: Series[], axes: { xLabel: string; yLabel: string; xTi
 
 const r = (value: number): string => value.toFixed(1);
 
-function formatNumber(value: number): string {
+export function formatNumber(value: number): string {
   return Number.isInteger(value) ? String(value) : value.toFixed(value < 10 ? 3 : 1);
 }
 
-function escapeHtml(text: string): string {
+export function escapeHtml(text: string): string {
   return text.replace(
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,

@@ -1,5 +1,6 @@
 // What one roundtrip benchmark run reports, the same for kiteq and for the peers it is compared
 // with (RabbitMQ, NATS JetStream), so `kiteq-bench compare` can put them side by side.
+import type { GroupCounts } from './group-receipts';
 import type { CpuUsage } from './process-cpu';
 
 /** Latency percentiles in milliseconds (µs precision), from an HDR histogram (bench/latency.ts). */
@@ -55,11 +56,11 @@ export interface RoundtripResult {
   acked: number;
   /** refused, nacked or errored; sent = acked + failed */
   failed: number;
-  /** distinct messages the consumer received */
+  /** distinct messages the consumer received (kiteq with several groups: the fewest any group received) */
   received: number;
-  /** deliveries of a message already received */
+  /** deliveries of a message already received (several groups: summed over them) */
   duplicates: number;
-  /** acked but never received */
+  /** acked but never received (several groups: summed over them, one per message and group) */
   lost: number;
   /**
    * deliveries of another run's message (a late warm-up message, a previous run's): counted apart, never as received
@@ -93,6 +94,14 @@ export interface RoundtripResult {
   warmup?: WarmupCounts;
   /** --delay-ms: receive time − kiteq.deliverAt over every receipt; `early` counts those before it (never expected) */
   lateness?: LatencySummary & { early: number };
+  /**
+   * kiteq with N consumer groups (`--groups N`): first receipts over all groups (received × N when
+   * nothing is lost) and their rate, from the start of the publish phase to the last first receipt
+   */
+  deliveries?: number;
+  deliveriesPerSec?: number;
+  /** with more than one group: each group's own counts (received, lost, duplicates, stale) */
+  groups?: GroupCounts[];
   /** the deliver latency curve, for the HTML report */
   deliverCurve?: PercentilePoint[];
   /** the run's parameters and anything system-specific (queue type, storage) */

@@ -6,9 +6,10 @@ import { isIP, connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { CmdType, isReplyForClient } from '../protocol/commands';
 import { type Frame, FrameDecoder } from '../protocol/frame-decoder';
-import { FrameWriter } from '../protocol/frame-writer';
+import { FrameWriter, type PacketBody } from '../protocol/frame-writer';
 import { decodeConnAuthAck } from '../protocol/messages/conn-auth-ack';
 import { encodeConnMeta } from '../protocol/messages/conn-meta';
+import { type DeliverAck, deliverAckSize, writeDeliverAck } from '../protocol/messages/deliver-ack';
 import { encodeHeartBeat } from '../protocol/messages/heartbeat';
 import { BrokerRejectedError, ConnectionClosedError, ProtocolViolationError, TimeoutError } from './errors';
 
@@ -137,21 +138,35 @@ export class BrokerConnection {
     this.options.onServerRequest(this, frame);
   }
 
-  /** Sends a request and resolves with the reply frame carrying the same opaque. */
-  request(cmdType: number, body: Uint8Array, what: string): Promise<Frame> {
+  /**
+   * Sends a request and resolves with the reply frame carrying the same opaque. A PacketBody (a
+   * publish) is encoded straight into the outgoing buffer.
+   */
+  request(cmdType: number, body: Uint8Array | PacketBody, what: string): Promise<Frame> {
     if (this.closed || !this.writer)
       return Promise.reject(new ConnectionClosedError(`not connected to ${this.address}`));
     const opaque = this.nextOpaque;
     this.nextOpaque = opaque >= MAX_OPAQUE ? 1 : opaque + 1;
     return new Promise<Frame>((resolve, reject) => {
       this.pending.set(opaque, { resolve, reject, sentAtMs: Date.now(), what });
-      this.writer!.send(opaque, cmdType, body);
+      if (body instanceof Uint8Array) this.writer!.send(opaque, cmdType, body);
+      else this.writer!.sendBody(opaque, cmdType, body);
     });
   }
 
   /** A packet that needs no reply (DeliverAck, a TX_ACK decision or check-back answer). */
   send(opaque: number, cmdType: number, body: Uint8Array): void {
     if (!this.closed) this.writer?.send(opaque, cmdType, body);
+  }
+
+  /** A DeliverAck, encoded straight into the outgoing buffer: one per delivery, no buffer of its own. */
+  sendDeliverAck(opaque: number, ack: DeliverAck): void {
+    if (this.closed || !this.writer) return;
+    const size = deliverAckSize(ack);
+    const at = this.writer.begin(opaque, CmdType.DELIVER_ACK, size);
+    if (at < 0) return;
+    writeDeliverAck(this.writer.target, at, size, ack);
+    this.writer.end();
   }
 
   /** A fresh opaque for a request sent with send() (a TX_ACK decision). */

@@ -4,9 +4,9 @@
 // connection (client/connection.ts); the async part never rejects.
 import { CmdType, isMessageCmd } from '../protocol/commands';
 import type { Frame } from '../protocol/frame-decoder';
-import { encodeDeliverAck } from '../protocol/messages/deliver-ack';
 import type { MessageHeader } from '../protocol/messages/header';
 import { decodeMessage, type KiteMessage } from '../protocol/messages/message';
+import { asBuffer } from '../protocol/messages/proto-reader';
 import { decodeTxAck, encodeTxAck, TxStatus } from '../protocol/messages/tx-ack';
 import type { BrokerConnection } from './connection';
 import type { ClientEventHub } from './events';
@@ -35,30 +35,53 @@ export class Inbound {
     if (isMessageCmd(frame.cmdType)) {
       const decoded = decodeMessage(frame.cmdType, frame.body);
       if (this.deps.refusing()) return this.ack(connection, frame.opaque, decoded.header, false, 'consumer closing');
-      void this.deliver(connection, frame.opaque, decoded);
+      this.deliver(connection, frame.opaque, decoded);
     } else if (frame.cmdType === CmdType.TX_ACK) {
       void this.answerCheck(connection, frame.opaque, decodeTxAck(frame.body).header);
     }
   };
 
-  /** A throw of the listener becomes a negative ack (redelivered later) and an 'error' event. */
-  private async deliver(connection: BrokerConnection, opaque: number, decoded: KiteMessage): Promise<void> {
+  /**
+   * A throw (or rejection) of the listener becomes a negative ack (redelivered later) and an 'error'
+   * event. A listener that answers synchronously is acked at once: no promise per delivery.
+   */
+  private deliver(connection: BrokerConnection, opaque: number, decoded: KiteMessage): void {
     const { header } = decoded;
-    let status = false;
-    let feedback = '';
     this.deps.inFlight.begin();
+    let answer: boolean | Promise<boolean>;
     try {
       const message: Message =
         decoded.cmdType === CmdType.STRING_MESSAGE
           ? { kind: 'string', header, body: header.snappy ? uncompressString(decoded.body) : decoded.body }
-          : { kind: 'bytes', header, body: header.snappy ? uncompressBytes(decoded.body) : Buffer.from(decoded.body) };
+          : { kind: 'bytes', header, body: header.snappy ? uncompressBytes(decoded.body) : asBuffer(decoded.body) };
       const listener = this.deps.listener();
-      if (!listener) feedback = 'no message listener';
-      else status = (await listener(message)) === true;
+      if (!listener) return this.answered(connection, opaque, header, false, 'no message listener');
+      answer = listener(message);
     } catch (error) {
-      feedback = (error as Error)?.message ?? String(error);
-      this.report(error, connection, header);
+      return this.threw(connection, opaque, header, error);
     }
+    const pending = answer as unknown as PromiseLike<boolean> | undefined;
+    if (typeof pending?.then === 'function')
+      Promise.resolve(pending).then(
+        (status) => this.answered(connection, opaque, header, status === true, ''),
+        (error: unknown) => this.threw(connection, opaque, header, error),
+      );
+    else this.answered(connection, opaque, header, answer === true, '');
+  }
+
+  private threw(connection: BrokerConnection, opaque: number, header: MessageHeader, error: unknown): void {
+    this.report(error, connection, header);
+    this.answered(connection, opaque, header, false, (error as Error)?.message ?? String(error));
+  }
+
+  /** Sends the ack of a delivery whose listener call is over. */
+  private answered(
+    connection: BrokerConnection,
+    opaque: number,
+    header: MessageHeader,
+    status: boolean,
+    feedback: string,
+  ): void {
     try {
       this.ack(connection, opaque, header, status, feedback);
     } catch (error) {
@@ -68,7 +91,7 @@ export class Inbound {
     }
   }
 
-  /** Our own (consumer) group in groupId; the broker matches the ack by opaque. */
+  /** Our own (consumer) group in groupId; the broker matches the ack by opaque. Written in place. */
   private ack(
     connection: BrokerConnection,
     opaque: number,
@@ -76,7 +99,7 @@ export class Inbound {
     status: boolean,
     feedback: string,
   ): void {
-    const body = encodeDeliverAck({
+    connection.sendDeliverAck(opaque, {
       messageId: header.messageId,
       topic: header.topic,
       messageType: header.messageType,
@@ -84,7 +107,6 @@ export class Inbound {
       status,
       feedback,
     });
-    connection.send(opaque, CmdType.DELIVER_ACK, body);
   }
 
   /** A throw of the check-back handler answers 'unknown' (asked again later) and emits 'error'. */

@@ -7,7 +7,7 @@ import { openRegistry } from '../binding/open-registry';
 import type { Registry } from '../binding/registry';
 import { CmdType } from '../protocol/commands';
 import type { MessageHeader } from '../protocol/messages/header';
-import { encodeMessage } from '../protocol/messages/message';
+import { MessagePacket } from '../protocol/messages/message';
 import { decodeStoreAck, type MessageStoreAck } from '../protocol/messages/store-ack';
 import { encodeTxAck, TxStatus } from '../protocol/messages/tx-ack';
 import { isRetriableFeedback } from '../protocol/reasons';
@@ -259,40 +259,26 @@ export class KiteQClient {
   private async publish(message: Message): Promise<SendResult> {
     // the caller's header is not ours to change: copy it only to fill in our group
     const header = message.header.groupId ? message.header : { ...message.header, groupId: this.options.groupId };
-    const cmdType = message.kind === 'string' ? CmdType.STRING_MESSAGE : CmdType.BYTES_MESSAGE;
-    const body =
+    const packet =
       message.kind === 'string'
-        ? encodeMessage({
-            cmdType: CmdType.STRING_MESSAGE,
-            header,
-            body: header.snappy ? compressString(message.body) : message.body,
-          })
-        : encodeMessage({
-            cmdType: CmdType.BYTES_MESSAGE,
-            header,
-            body: header.snappy ? compressBytes(message.body) : message.body,
-          });
+        ? new MessagePacket(CmdType.STRING_MESSAGE, header, header.snappy ? compressString(message.body) : message.body)
+        : new MessagePacket(CmdType.BYTES_MESSAGE, header, header.snappy ? compressBytes(message.body) : message.body);
     // The common case, one try on a healthy connection, allocates no retry state.
     try {
-      return await this.publishOnce(cmdType, body, header.topic, null);
+      return await this.publishOnce(packet, header.topic, null);
     } catch (error) {
       if (!isRetriable(error) || this.options.sendRetry.retries === 0) throw error;
     }
     const tried = new Set<string>();
-    return retry(() => this.publishOnce(cmdType, body, header.topic, tried), this.options.sendRetry);
+    return retry(() => this.publishOnce(packet, header.topic, tried), this.options.sendRetry);
   }
 
   /** One publish on one connection; `tried` (on retries) steers away from brokers already tried. */
-  private async publishOnce(
-    cmdType: number,
-    body: Uint8Array,
-    topic: string,
-    tried: Set<string> | null,
-  ): Promise<SendResult> {
+  private async publishOnce(packet: MessagePacket, topic: string, tried: Set<string> | null): Promise<SendResult> {
     if (this.state === 'closed') throw new ClientClosedError('send');
     const connection = this.pool.pick(topic, tried);
     tried?.add(connection.address);
-    const reply = await connection.request(cmdType, body, 'publish');
+    const reply = await connection.request(packet.cmdType, packet, 'publish');
     let ack: MessageStoreAck;
     try {
       ack = decodeStoreAck(reply.body);

@@ -1,6 +1,7 @@
 // Message builders: a uuid messageId (32 hex, doc/architecture.md §2) and KiteQ's header defaults.
 import { randomFillSync } from 'node:crypto';
 import type { MessageHeader } from '../protocol/messages/header';
+import { asBuffer } from '../protocol/messages/proto-reader';
 
 export interface MessageOptions {
   topic: string;
@@ -103,8 +104,12 @@ export function buildStringMessage(options: MessageOptions & { body: string }): 
   return { kind: 'string', header: headerOf(options), body: options.body };
 }
 
+/**
+ * The body is the caller's bytes, not a copy (a large one goes to the socket as it is): leave them
+ * unchanged until send() settles.
+ */
 export function buildBytesMessage(options: MessageOptions & { body: Uint8Array }): BytesMessage {
-  return { kind: 'bytes', header: headerOf(options), body: Buffer.from(options.body) };
+  return { kind: 'bytes', header: headerOf(options), body: asBuffer(options.body) };
 }
 
 /** The message's properties as a plain object. */

@@ -1,13 +1,15 @@
 // doc/architecture.md §2: header.snappy = true → the body is snappy-compressed; a string body is then the
 // base64 of the compressed bytes. The broker passes bodies through; the client (de)compresses.
+// snappyjs answers a Buffer with a Buffer: the bytes are neither copied in nor out.
 import * as snappy from 'snappyjs';
+import { asBuffer } from '../protocol/messages/proto-reader';
 
 export function compressBytes(body: Uint8Array): Buffer {
-  return Buffer.from(snappy.compress(Buffer.from(body)));
+  return snappy.compress(asBuffer(body));
 }
 
 export function uncompressBytes(body: Uint8Array): Buffer {
-  return Buffer.from(snappy.uncompress(Buffer.from(body)));
+  return snappy.uncompress(asBuffer(body));
 }
 
 export function compressString(body: string): string {

@@ -1,5 +1,5 @@
-// snappyjs ships no types; the two functions the client uses.
+// snappyjs ships no types; the two functions the client uses (a Buffer in gives a Buffer out).
 declare module 'snappyjs' {
-  export function compress(input: Buffer | Uint8Array | ArrayBuffer): Buffer | Uint8Array;
-  export function uncompress(input: Buffer | Uint8Array | ArrayBuffer, maxLength?: number): Buffer | Uint8Array;
+  export function compress(input: Buffer): Buffer;
+  export function uncompress(input: Buffer, maxLength?: number): Buffer;
 }

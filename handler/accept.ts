@@ -16,8 +16,8 @@ export interface AcceptingSession extends SessionPort {
 }
 
 export interface AcceptDeps {
-  /** false → refuse with "overflow" (publish rate limit, undelivered-bytes bound) */
-  admitPublish: (bodyBytes: number) => boolean;
+  /** false → refuse with "overflow" (publish rate limit, undelivered-bytes bound); true → `proceed` runs, now or once deliveries drain (false: refuse it after all) */
+  admitPublish: (bodyBytes: number, proceed: (admitted: boolean) => void) => boolean;
   toCheckMessage: (event: PublishEvent) => void;
   /** `opaque`: the TX_ACK's (a refusal is answered on it) */
   toTxAck: (ack: TxAck, session: SessionPort, opaque: number) => void;
@@ -42,11 +42,15 @@ export function createAcceptStage(deps: AcceptDeps) {
         return;
       case 'publish': {
         const { message } = packet;
-        if (!admitPublish(typeof message.body === 'string' ? message.body.length : message.body.length)) {
+        const receivedAtMs = performance.now();
+        const refuse = (): void =>
           session.sendStoreAck(packet.opaque, message.header.messageId, false, Reasons.overflow.text);
-          return;
-        }
-        toCheckMessage({ session, opaque: packet.opaque, message, raw: packet.raw, receivedAtMs: performance.now() });
+        // it may wait for deliveries to drain; refused if the broker starts stopping meanwhile
+        const proceed = (admitted: boolean): void =>
+          admitted
+            ? toCheckMessage({ session, opaque: packet.opaque, message, raw: packet.raw, receivedAtMs })
+            : refuse();
+        if (!admitPublish(message.body.length, proceed)) refuse();
         return;
       }
       case 'connMeta':

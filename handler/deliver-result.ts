@@ -29,6 +29,7 @@ export interface DeliverResultDeps {
   /** resolves once stored in the dead-letter area (never rejects: it logs) */
   deadLetter: (request: DeliveryRequest, reason: string) => Promise<void> | void;
   onError: (error: unknown, messageId: string) => void;
+  /** not called for a delivery handed back (it had no outcome) */
   onGroupResult?: (job: DeliveryJob, groupId: string, ok: boolean) => void;
   /** the attempt is complete (before finish/retry/dead-letter) */
   onJobDone?: (job: DeliveryJob) => void;
@@ -67,7 +68,8 @@ export function createDeliverResultStage(deps: DeliverResultDeps) {
       ...job.message,
       succGroups: job.succeeded,
       failGroups: job.failed,
-      deliverCount: job.attempt,
+      // an attempt handed back by every target reached nobody: it is not counted
+      deliverCount: job.handedBack === job.targets.length ? job.attempt - 1 : job.attempt,
     };
     const request: DeliveryRequest = { message, attempt: job.attempt, fly: false };
     if (job.failed.length === 0) {
@@ -78,7 +80,7 @@ export function createDeliverResultStage(deps: DeliverResultDeps) {
       // A waiting group's consumer connected while this attempt was in flight: the re-drive its
       // arrival started skipped the message (in flight, doc/architecture.md §6), so take it now, not at the
       // next recheck (noGroupRecheckSec or later).
-      if (job.waiting.some(isOnline)) toDeliverPrepare({ message, attempt: job.attempt + 1, fly: false });
+      if (job.waiting.some(isOnline)) toDeliverPrepare({ message, attempt: message.deliverCount + 1, fly: false });
       return;
     }
     const exhausted = job.attempt >= message.header.deliverLimit;
@@ -114,8 +116,8 @@ export function createDeliverResultStage(deps: DeliverResultDeps) {
     toDeliverPrepare({ message, attempt: job.attempt + 1, fly: false });
   }
 
-  return function settle(job: DeliveryJob, groupId: string, ok: boolean): void {
-    onGroupResult?.(job, groupId, ok);
-    if (job.settle(groupId, ok)) void complete(job);
+  return function settle(job: DeliveryJob, groupId: string, ok: boolean, handedBack = false): void {
+    if (!handedBack) onGroupResult?.(job, groupId, ok);
+    if (job.settle(groupId, ok, handedBack)) void complete(job);
   };
 }

@@ -10,8 +10,8 @@ export interface DeliverDeps {
   consumersOf: (groupId: string) => readonly SessionPort[];
   nowMs: () => number;
   random: () => number;
-  /** one group's outcome for this attempt (deliver-result) */
-  settle: (job: DeliveryJob, groupId: string, ok: boolean) => void;
+  /** one group's outcome for this attempt (deliver-result); handedBack: it never left the broker */
+  settle: (job: DeliveryJob, groupId: string, ok: boolean, handedBack?: boolean) => void;
 }
 
 /** Weight of a consumer: 1 when warm, growing linearly from ~0 during its warm-up window. */
@@ -55,6 +55,12 @@ class GroupReply implements PendingReply {
     if (this.settled) return;
     this.settled = true;
     this.settle(this.job, this.groupId, status);
+  }
+
+  handBack(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.settle(this.job, this.groupId, false, true);
   }
 }
 

@@ -18,13 +18,22 @@ export interface PacketHeader {
   bodyLen: number;
 }
 
+/**
+ * Byte stores, not writeUInt32BE and friends: those validate their arguments on every call, and
+ * this runs for every packet either side sends (callers pass a uint32 opaque, a known cmdType and a
+ * bodyLen within the frame limit). Version and extension are 0.
+ */
 export function writeHeader(target: Buffer, offset: number, opaque: number, cmdType: number, bodyLen: number): void {
-  target.writeUInt32BE(opaque >>> 0, offset + OPAQUE_OFFSET);
-  target.writeUInt8(cmdType, offset + CMD_TYPE_OFFSET);
-  target.writeInt16BE(0, offset + VERSION_OFFSET);
-  target.writeUInt32BE(0, offset + EXTENSION_OFFSET); // extension = 0 as two halves: no BigInt per packet
-  target.writeUInt32BE(0, offset + EXTENSION_OFFSET + 4);
-  target.writeInt32BE(bodyLen, offset + BODY_LEN_OFFSET);
+  target[offset] = opaque >>> 24;
+  target[offset + 1] = opaque >>> 16;
+  target[offset + 2] = opaque >>> 8;
+  target[offset + 3] = opaque;
+  target[offset + CMD_TYPE_OFFSET] = cmdType;
+  for (let i = offset + VERSION_OFFSET; i < offset + BODY_LEN_OFFSET; i++) target[i] = 0;
+  target[offset + BODY_LEN_OFFSET] = bodyLen >>> 24;
+  target[offset + BODY_LEN_OFFSET + 1] = bodyLen >>> 16;
+  target[offset + BODY_LEN_OFFSET + 2] = bodyLen >>> 8;
+  target[offset + BODY_LEN_OFFSET + 3] = bodyLen;
 }
 
 export function readHeader(source: Buffer, offset: number): PacketHeader {

@@ -20,6 +20,8 @@ import { Bindings } from './bindings';
 import { type Clock, clockWithNow, systemClock } from './clock';
 import { type BrokerConfig, validateConfig } from './config';
 import { type DeliveryEngine, wireDeliveryEngine } from './delivery-engine';
+import { type GatewayConsumer, GatewayConsumers } from './gateway/consumers';
+import { createGateway, type Gateway } from './gateway/gateway-wiring';
 import { GroupAccess } from './groups';
 import { ClientListener } from './listener';
 import { createLogger, type Logger } from './logger';
@@ -56,8 +58,12 @@ export class Broker {
   private stopping = false;
   private registry: Registry | null = null;
   private admin: AdminServer | null = null;
+  private gateway: Gateway | null = null;
   private readonly listener: ClientListener;
-  private readonly sessions = new Sessions<Session>();
+  /** connections, and the HTTP gateway's consumers (doc/http-gateway.md) */
+  private readonly sessions = new Sessions<Session | GatewayConsumer>();
+  /** pull and webhook consumers of the HTTP gateway (doc/http-gateway.md) */
+  private readonly gatewayConsumers: GatewayConsumers;
   private nextSessionId = 1;
   /** rebuilt by reload() when the groups file changes */
   private access: GroupAccess;
@@ -111,6 +117,21 @@ export class Broker {
       isStopping: () => this.stopping,
       interceptStage: options.interceptStage,
     });
+    this.gatewayConsumers = new GatewayConsumers({
+      clock: this.clock,
+      log: this.log,
+      idleLimitMs: this.config.gatewayIdleSec * 1000,
+      access: () => this.access,
+      join: (consumer) => {
+        this.sessions.add(consumer);
+        this.consumerJoined(consumer);
+      },
+      leave: (consumer) => this.sessions.remove(consumer),
+      awaiting: (consumer) => this.sessions.awaiting(consumer),
+      onRoom: (groupId) => this.redriveParkedOf(groupId),
+      bindings: this.bindings,
+      registry: () => this.registry,
+    });
     const { handshakes } = this.engine.pipeline;
     this.sweep = new Sweep({
       clock,
@@ -134,6 +155,11 @@ export class Broker {
   /** The address actually listened on (a port of 0 in config gets a free one). */
   get address(): string {
     return this.listener.address;
+  }
+
+  /** host:port of the HTTP gateway ('' when --gateway is not set). */
+  get gatewayAddress(): string {
+    return this.gateway?.server.address ?? '';
   }
 
   /** host:port of the admin HTTP server ('' when --http is not set). */
@@ -195,13 +221,16 @@ export class Broker {
     await this.listener.listen();
     await this.registry.registerBroker(this.serverName, this.config.topics);
     await this.engine.start(this.registry);
+    this.gatewayConsumers.syncWebhooks();
     this.sweep.start();
     await this.stats.start();
     if (this.config.http !== undefined) await this.startAdmin(this.config.http);
+    if (this.config.gateway !== undefined) await this.startGateway(this.config.gateway);
     this.log.info(
       {
         address: this.address,
         http: this.httpAddress || undefined,
+        gateway: this.gatewayAddress || undefined,
         registry: this.config.registry,
         store: this.config.store,
         topics: this.config.topics,
@@ -221,7 +250,15 @@ export class Broker {
   }
 
   private async startAdmin(address: string): Promise<void> {
+    let alive: readonly string[] = [];
+    await this.registry
+      ?.watchAliveBrokers?.((addresses) => (alive = addresses))
+      .catch((error: unknown) => {
+        this.log.warn({ err: error }, 'admin HTTP: cannot follow the live brokers; the console lists this one alone');
+      });
     this.admin = createAdminServer({
+      nowMs: this.nowMs,
+      aliveBrokers: () => alive,
       config: () => this.config,
       serverName: this.serverName,
       stats: this.stats,
@@ -238,10 +275,28 @@ export class Broker {
     await this.admin.listen(address);
   }
 
+  /** doc/http-gateway.md: built in server/gateway/gateway-wiring.ts */
+  private async startGateway(address: string): Promise<void> {
+    this.gateway = createGateway({
+      config: this.config,
+      log: this.log,
+      clock: this.clock,
+      store: this.store,
+      access: () => this.access,
+      engine: this.engine,
+      sessions: this.sessions,
+      consumers: this.gatewayConsumers,
+      bindings: this.bindings,
+      stats: this.stats,
+    });
+    await this.gateway.server.listen(address);
+  }
+
   private onConnection(socket: Socket): void {
     const session = new Session(this.nextSessionId++, socket, {
       onFrame: this.onFrame,
       onClose: (s) => this.sessions.remove(s),
+      onAwaiting: (s) => this.sessions.awaiting(s),
       log: this.log,
       maxBodyBytes: this.config.maxBodyBytes,
       nowMs: this.nowMs,
@@ -257,17 +312,23 @@ export class Broker {
   };
 
   private onAuthenticated(session: Session): void {
-    const first = this.sessions.authenticated(session);
     this.log.info(
       { remote: session.remote, groupId: session.groupId, warmingupSec: session.warmingupSec },
       'client authenticated',
     );
+    this.consumerJoined(session);
+  }
+
+  /** A connection authenticated, or a gateway consumer started: a consumer of its group (doc/architecture.md §6). */
+  private consumerJoined(session: Session | GatewayConsumer): void {
     // The group's first session: messages parked waiting for a consumer (doc/architecture.md §6) are due now.
-    // Only the group's topics: the others' parked messages are not even read (10^6 of them took seconds).
-    const topics = [
-      ...new Set(this.bindings.table.bindings.filter((b) => b.groupId === session.groupId).map((b) => b.topic)),
-    ];
-    if (first && topics.length > 0) this.engine.redriveParked(topics);
+    if (this.sessions.authenticated(session)) this.redriveParkedOf(session.groupId);
+  }
+
+  /** Only the group's topics: the others' parked messages are not even read (10^6 of them took seconds). */
+  private redriveParkedOf(groupId: string): void {
+    const topics = [...new Set(this.bindings.table.bindings.filter((b) => b.groupId === groupId).map((b) => b.topic))];
+    if (topics.length > 0) this.engine.redriveParked(topics);
   }
 
   /** POST /reload (doc/architecture.md §10): applies what a running broker can change (server/http/reload.ts). */
@@ -281,6 +342,7 @@ export class Broker {
       onGroupsChanged: () => {
         this.access = new GroupAccess(this.config.groups);
         this.bindings.refilter();
+        this.gatewayConsumers.syncWebhooks();
       },
       onPublishRateChanged: () => this.engine.admission.applyRate(),
     });
@@ -306,8 +368,12 @@ export class Broker {
       (error) => this.log.warn({ err: error }, 'shutdown: unregister failed'),
     );
     this.listener.close();
+    this.gateway?.server.stopAccepting();
     await this.engine.stopWork();
-    const busy = () => this.engine.inFlight.size > 0 || this.sessions.publishesAwaitingAck() > 0;
+    const busy = () =>
+      this.engine.inFlight.size > 0 ||
+      this.sessions.publishesAwaitingAck() > 0 ||
+      (this.gateway?.publishesAwaitingAck() ?? 0) > 0;
     while (busy() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const handedBack = this.engine.inFlight.size;
     if (handedBack > 0)
@@ -322,6 +388,7 @@ export class Broker {
     this.sweep.stop();
     this.engine.pipeline.qos.stop();
     this.stats.stop();
+    await this.gateway?.close();
     await this.admin?.close();
     await withTimeout(this.registry?.close(), 3000, 'registry close').catch(() => undefined);
     await this.store.stop();

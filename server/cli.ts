@@ -210,6 +210,22 @@ export function buildCommand(): Command {
       ),
     )
     .addOption(
+      opt(
+        '--gateway <host:port>',
+        'HTTP gateway: publish and consume over HTTP (doc/http-gateway.md); a bare port binds 127.0.0.1; TLS with --tls-*; off unless set',
+        'KITEQ_GATEWAY',
+      ),
+    )
+    .addOption(
+      opt(
+        '--gateway-idle <s>',
+        'a group pulling over the gateway keeps its binding while it polls at least this often',
+        'KITEQ_GATEWAY_IDLE',
+      )
+        .argParser(num('gatewayIdleSec'))
+        .default(DEFAULT_CONFIG.gatewayIdleSec),
+    )
+    .addOption(
       opt('--config <file>', "KiteQ's TOML (conf/cluster.toml); below flags and KITEQ_* variables", 'KITEQ_CONFIG'),
     )
     .addOption(
@@ -297,6 +313,8 @@ export function configFromOptions(o: Record<string, unknown>): BrokerConfig {
     txFinalAction: o.txFinalAction as BrokerConfig['txFinalAction'],
     http: o.http as string | undefined,
     httpToken: o.httpToken as string | undefined,
+    gateway: o.gateway as string | undefined,
+    gatewayIdleSec: o.gatewayIdle as number,
     initSchema: Boolean(o.initSchema),
     takeoverGraceMs: o.takeoverGraceMs as number,
     dlqIntervalMs: o.dlqIntervalMs as number,
@@ -383,7 +401,7 @@ async function main(): Promise<void> {
   }
   // One machine-readable line on stdout when serving (test harnesses and scripts wait for it).
   process.stdout.write(
-    `${JSON.stringify({ event: 'ready', address: broker.address, http: broker.httpAddress || undefined, pid: process.pid })}\n`,
+    `${JSON.stringify({ event: 'ready', address: broker.address, http: broker.httpAddress || undefined, gateway: broker.gatewayAddress || undefined, pid: process.pid })}\n`,
   );
 }
 

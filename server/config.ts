@@ -57,6 +57,13 @@ export interface BrokerConfig {
   http?: string;
   /** bearer token of the admin POST endpoints; without it they answer 403 */
   httpToken?: string;
+  /** HTTP gateway (doc/http-gateway.md): host:port, or a bare port on 127.0.0.1; off when unset */
+  gateway?: string;
+  /**
+   * a group pulling over the gateway keeps its binding while it polls at least this often
+   * (doc/http-gateway.md "Pull consume"); @default 60
+   */
+  gatewayIdleSec: number;
   /** SIGTERM/SIGINT: the longest stop() waits for in-flight publishes and deliveries */
   shutdownTimeoutMs: number;
   logLevel: string;
@@ -104,6 +111,7 @@ export const DEFAULT_CONFIG: Readonly<BrokerConfig> = Object.freeze({
   noGroupRecheckSec: 60,
   noGroupRecheckMaxSec: 3600,
   maxDelaySec: 40 * 24 * 3600,
+  gatewayIdleSec: 60,
   shutdownTimeoutMs: 10_000,
   logLevel: 'info',
   logPretty: false,
@@ -156,6 +164,7 @@ export function validateConfig(config: BrokerConfig): BrokerConfig {
     'noGroupRecheckSec',
     'noGroupRecheckMaxSec',
     'maxDelaySec',
+    'gatewayIdleSec',
     'shutdownTimeoutMs',
     'takeoverGraceMs',
     'dlqIntervalMs',
@@ -179,6 +188,8 @@ export function validateConfig(config: BrokerConfig): BrokerConfig {
     throw new ConfigError('tlsCa', config.tlsCa, 'only with tlsCert and tlsKey');
   if (config.http !== undefined && !/^([^\s:]+:)?\d{1,5}$/.test(config.http))
     throw new ConfigError('http', config.http, 'host:port, or a port (bound on 127.0.0.1)');
+  if (config.gateway !== undefined && !/^([^\s:]+:)?\d{1,5}$/.test(config.gateway))
+    throw new ConfigError('gateway', config.gateway, 'host:port, or a port (bound on 127.0.0.1)');
   if (
     config.dlqExecHour !== undefined &&
     !(Number.isInteger(config.dlqExecHour) && config.dlqExecHour >= 0 && config.dlqExecHour <= 23)

@@ -12,6 +12,7 @@ import type { BrokerStats } from '../stat/broker-stats';
 import type { Clock } from './clock';
 import type { BrokerConfig } from './config';
 import { DlqMover } from './dlq-mover';
+import { CheckUrls } from './gateway/check-url';
 import { DueRetries } from './due-retries';
 import type { GroupAccess } from './groups';
 import type { Logger } from './logger';
@@ -20,8 +21,9 @@ import { PublishAdmission } from './publish-admission';
 import { RecoveryManager } from './recovery';
 import { RetryScheduler } from './retry-scheduler';
 import { ScheduledMessages } from './scheduled';
+import type { SessionPort } from '../handler/session-port';
 import type { Session } from './session';
-import type { Sessions } from './sessions';
+import type { RegisteredSession, Sessions } from './sessions';
 import { TakeoverManager, type TakeoverRegistry } from './takeover';
 import { TxChecker } from './tx-checker';
 
@@ -39,7 +41,8 @@ export interface DeliveryEngineDeps {
   /** read per handshake and publish, so a reload's new groups apply at once */
   access: () => GroupAccess;
   bindings: () => BindingTable;
-  sessions: Pick<Sessions<Session>, 'reading' | 'inGroup'>;
+  /** connections and the HTTP gateway's consumers (doc/http-gateway.md) */
+  sessions: Pick<Sessions<SessionPort & RegisteredSession>, 'reading' | 'inGroup'>;
   onAuthenticated: (session: Session) => void;
   isStopping: () => boolean;
   interceptStage?: StageInterceptor;
@@ -107,7 +110,7 @@ export function wireDeliveryEngine(deps: DeliveryEngineDeps): DeliveryEngine {
     consumersOf: (groupId) => sessions.reading(groupId),
     onAuthenticated: deps.onAuthenticated,
     interceptStage: deps.interceptStage,
-    admitPublish: (bytes) => admission.admit(bytes),
+    admitPublish: (bytes, proceed) => admission.admit(bytes, proceed),
     inFlight,
     onJobStart: admission.onJobStart,
     onJobDone: admission.onJobDone,
@@ -135,6 +138,8 @@ export function wireDeliveryEngine(deps: DeliveryEngineDeps): DeliveryEngine {
     schedule: { intervalMs: config.dlqIntervalMs, dailyHour: config.dlqExecHour },
     batch: 1000,
   });
+  // doc/http-gateway.md "Transactions": a group with a checkUrl is checked back there
+  const checkUrls = new CheckUrls({ access: deps.access, txAck: pipeline.txAck, log, nowMs });
   const txChecker = new TxChecker(
     {
       store,
@@ -144,7 +149,8 @@ export function wireDeliveryEngine(deps: DeliveryEngineDeps): DeliveryEngine {
       checks: txChecks,
       serial: txSerial,
       inFlight,
-      producersOf: (groupId) => sessions.inGroup(groupId),
+      // a group's checkUrl, else its connections; a gateway consumer cannot answer a check-back
+      producersOf: (groupId) => checkUrls.producersOf(groupId) ?? sessions.inGroup(groupId).filter((s) => !s.gateway),
       deliverCommitted: (message) =>
         pipeline.deliverPrepare({ message, attempt: message.deliverCount + 1, fly: false }),
     },

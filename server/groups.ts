@@ -3,6 +3,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { parseWebhook, type WebhookConfig } from './gateway/webhook-config';
+
+export type { WebhookConfig } from './gateway/webhook-config';
 
 export interface GroupConfig {
   groupId: string;
@@ -11,6 +14,13 @@ export interface GroupConfig {
   publish?: string[];
   /** topics it may bind to; absent = every topic this broker serves */
   subscribe?: string[];
+  /** deliveries to this group are POSTed here (doc/http-gateway.md "Webhook push") */
+  webhook?: WebhookConfig;
+  /**
+   * http(s) URL the broker POSTs its tx check-backs to instead of a producer connection
+   * (doc/http-gateway.md "Transactions")
+   */
+  checkUrl?: string;
 }
 
 function digest(value: string): Buffer {
@@ -18,11 +28,25 @@ function digest(value: string): Buffer {
 }
 
 export class GroupAccess {
-  private readonly byId: Map<string, GroupConfig & { keyDigest: Buffer }>;
+  /** publish/subscribe as sets: looked up per publish, over lists as long as the broker's topics */
+  private readonly byId: Map<
+    string,
+    { keyDigest: Buffer; publish?: Set<string>; subscribe?: Set<string>; checkUrl?: string }
+  >;
 
   /** groups === null: no access control configured, every group and key is accepted */
   constructor(private readonly groups: GroupConfig[] | null) {
-    this.byId = new Map((groups ?? []).map((g) => [g.groupId, { ...g, keyDigest: digest(g.secretKey) }]));
+    this.byId = new Map(
+      (groups ?? []).map((g) => [
+        g.groupId,
+        {
+          keyDigest: digest(g.secretKey),
+          publish: g.publish && new Set(g.publish),
+          subscribe: g.subscribe && new Set(g.subscribe),
+          checkUrl: g.checkUrl,
+        },
+      ]),
+    );
   }
 
   get enforced(): boolean {
@@ -41,19 +65,40 @@ export class GroupAccess {
 
   mayPublish(groupId: string, topic: string): boolean {
     const group = this.byId.get(groupId);
-    return !this.enforced || group?.publish === undefined || group.publish.includes(topic);
+    return !this.enforced || group?.publish === undefined || group.publish.has(topic);
+  }
+
+  /** groups delivered to by webhook (doc/http-gateway.md "Webhook push") */
+  get webhooks(): { groupId: string; webhook: WebhookConfig }[] {
+    return (this.groups ?? []).flatMap((g) => (g.webhook ? [{ groupId: g.groupId, webhook: g.webhook }] : []));
+  }
+
+  /** the group's check-back URL (doc/http-gateway.md), if it has one */
+  checkUrlOf(groupId: string): string | undefined {
+    return this.byId.get(groupId)?.checkUrl;
   }
 
   maySubscribe(groupId: string, topic: string): boolean {
     const group = this.byId.get(groupId);
     // A group the broker does not know cannot connect, so its binding would only keep messages waiting.
-    return (
-      !this.enforced || (group !== undefined && (group.subscribe === undefined || group.subscribe.includes(topic)))
-    );
+    return !this.enforced || (group !== undefined && (group.subscribe === undefined || group.subscribe.has(topic)));
   }
 }
 
-/** Reads `groups: [{groupId, secretKey, publish?, subscribe?}]` from a YAML file. */
+function httpUrl(path: string, where: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(String(value));
+  } catch {
+    url = undefined;
+  }
+  if (typeof value !== 'string' || !url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+    throw new Error(`${path}: ${where} must be an http:// or https:// URL`);
+  return value;
+}
+
+/** Reads `groups: [{groupId, secretKey, publish?, subscribe?, checkUrl?}]` from a YAML file. */
 export function loadGroupsFile(path: string): GroupConfig[] {
   const doc = (parseYaml(readFileSync(path, 'utf8')) ?? {}) as { groups?: unknown };
   if (!Array.isArray(doc.groups)) throw new Error(`${path}: expected a "groups:" list of {groupId, secretKey}`);
@@ -74,6 +119,8 @@ export function loadGroupsFile(path: string): GroupConfig[] {
       secretKey: String(g.secretKey),
       publish: list('publish'),
       subscribe: list('subscribe'),
+      webhook: parseWebhook(`${path}: groups[${i}].webhook`, g.groupId, g.webhook),
+      checkUrl: httpUrl(path, `groups[${i}].checkUrl`, g.checkUrl),
     };
   });
 }

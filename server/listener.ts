@@ -33,9 +33,11 @@ export class ClientListener {
   private server: Server | null = null;
   private accepting = false;
   private boundAddress = '';
-  /** open sockets; closed ones are summed into closedBytes */
-  private readonly sockets = new Set<Socket>();
-  private readonly closedBytes: NetworkTotals = { readBytes: 0, writeBytes: 0 };
+  /** open sockets and their bytes as last counted into `counted` */
+  private readonly sockets = new Map<Socket, NetworkTotals>();
+  /** sockets that read since the last networkTotals(): only they are looked at (10,000 idle ones are not) */
+  private readonly active = new Set<Socket>();
+  private readonly counted: NetworkTotals = { readBytes: 0, writeBytes: 0 };
   private readonly refusals = new RefusalTally();
 
   constructor(private readonly deps: ClientListenerDeps) {}
@@ -97,14 +99,25 @@ export class ClientListener {
       );
   }
 
-  /** Bytes read and written by every client socket since start. */
+  /**
+   * Bytes read and written by every client socket since start, looking only at sockets that read
+   * since the last call: every byte read is counted; a byte written counts once its socket next
+   * reads (an ack, a heartbeat) or closes.
+   */
   networkTotals(): NetworkTotals {
-    let { readBytes, writeBytes } = this.closedBytes;
-    for (const socket of this.sockets) {
-      readBytes += socket.bytesRead;
-      writeBytes += socket.bytesWritten;
-    }
-    return { readBytes, writeBytes };
+    for (const socket of this.active) this.count(socket);
+    this.active.clear();
+    return { ...this.counted };
+  }
+
+  private count(socket: Socket): void {
+    const last = this.sockets.get(socket);
+    if (!last) return;
+    const { bytesRead, bytesWritten } = socket;
+    this.counted.readBytes += bytesRead - last.readBytes;
+    this.counted.writeBytes += bytesWritten - last.writeBytes;
+    last.readBytes = bytesRead;
+    last.writeBytes = bytesWritten;
   }
 
   private onConnection(socket: Socket): void {
@@ -113,11 +126,12 @@ export class ClientListener {
       return;
     }
     this.deps.onSocket(socket);
-    this.sockets.add(socket);
+    this.sockets.set(socket, { readBytes: 0, writeBytes: 0 });
+    socket.on('data', () => this.active.add(socket));
     socket.once('close', () => {
+      this.count(socket);
       this.sockets.delete(socket);
-      this.closedBytes.readBytes += socket.bytesRead;
-      this.closedBytes.writeBytes += socket.bytesWritten;
+      this.active.delete(socket);
     });
   }
 }

@@ -3,7 +3,7 @@
 // deliver-result. Each stage is built once and handed its next.
 import type { Binding } from '../binding/binding';
 import type { BindingTable } from '../binding/matcher';
-import { createAcceptStage } from '../handler/accept';
+import { type AcceptingSession, createAcceptStage } from '../handler/accept';
 import { createAccessStage } from '../handler/access';
 import { createCheckMessageStage } from '../handler/check-message';
 import { decodeClientFrame } from '../handler/decode';
@@ -19,12 +19,14 @@ import type { DeliveryRequest } from '../handler/events';
 import { createPersistStage } from '../handler/persist';
 import { parkRecheckSec } from '../handler/retry-schedule';
 import type { SessionPort } from '../handler/session-port';
-import { createTxAckStage } from '../handler/tx-ack';
+import { createTxAckStage, type TxAckSession, type TxOutcome } from '../handler/tx-ack';
 import type { TxCheckRegistry } from '../handler/tx-check-registry';
 import type { TxSerial } from '../handler/tx-serial';
 import { validatePacket } from '../handler/validate';
 import { ProtocolError } from '../protocol/errors';
 import type { Frame } from '../protocol/frame-decoder';
+import type { KiteMessage } from '../protocol/messages/message';
+import type { TxAck } from '../protocol/messages/tx-ack';
 import type { MessageStore, StoredMessage } from '../store/contract';
 import type { FlowCounters } from '../stat/counters';
 import type { Clock } from './clock';
@@ -51,7 +53,7 @@ export interface PipelineContext {
   /** tests only: wraps each stage of the inbound path as it is built (StageInterceptor) */
   interceptStage?: StageInterceptor;
   /** publish admission: rate limit and undelivered-bytes bound */
-  admitPublish: (bodyBytes: number) => boolean;
+  admitPublish: (bodyBytes: number, proceed: (admitted: boolean) => void) => boolean;
   inFlight: InFlightSet;
   onJobStart: (job: DeliveryJob) => void;
   onJobDone: (job: DeliveryJob) => void;
@@ -68,6 +70,14 @@ export interface PipelineContext {
 
 export interface Pipeline {
   onFrame: (session: Session, frame: Frame) => void;
+  /**
+   * A publish that came without a connection's frame (the HTTP gateway, doc/http-gateway.md): the
+   * same stages from validate on, answered by `session.sendStoreAck`. `raw` is the message's
+   * protobuf bytes (the delivery body when check-message changes nothing).
+   */
+  publish: (session: AcceptingSession, opaque: number, message: KiteMessage, raw: Buffer) => void;
+  /** A commit or rollback that came without a TX_ACK frame (the HTTP gateway, its checkUrl answers): the tx-ack stage. */
+  txAck: (ack: TxAck, session: TxAckSession, opaque: number) => Promise<TxOutcome>;
   /** returns the store write when it settled the message itself (park, finish, dead letter) */
   deliverPrepare: (request: DeliveryRequest) => Promise<unknown> | undefined;
   /** an attempt now would reach a group (handler/deliver-prepare.ts canReceive) */
@@ -190,7 +200,7 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
       consumersOf: ctx.consumersOf,
       nowMs,
       random: ctx.random,
-      settle: (job, groupId, ok) => settle(job, groupId, ok),
+      settle: (job, groupId, ok, handedBack) => settle(job, groupId, ok, handedBack),
     }),
   );
   // Deliveries run from timers and other connections' packets, not one connection's: a bug met
@@ -337,6 +347,17 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
     }
   };
 
+  const publish = (session: AcceptingSession, opaque: number, message: KiteMessage, raw: Buffer): void => {
+    try {
+      const packet = { kind: 'publish', opaque, message, raw } as const;
+      validate(session, packet);
+      accept(session, packet);
+    } catch (error) {
+      if (error instanceof StageError) session.failed(error.stage, error.cause);
+      else session.failed('accept', error);
+    }
+  };
+
   const redriveRecentParks = (): number => {
     const taken = recentParks.takeReceivable(({ message }) => canReceive(ctx.bindings(), isOnline, message), nowMs());
     for (const request of taken) deliverPrepare(request);
@@ -345,6 +366,8 @@ export function buildPipeline(ctx: PipelineContext): Pipeline {
 
   return {
     onFrame,
+    publish,
+    txAck,
     deliverPrepare,
     canReceive: (message) => canReceive(ctx.bindings(), isOnline, message),
     redriveRecentParks,

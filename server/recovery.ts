@@ -65,12 +65,24 @@ export interface ScanResult {
 }
 
 const WAIT_MS = 20;
+/**
+ * A scan nobody waits for (at start, periodic: a walk of 10^6 parked messages after a downtime
+ * longer than their rechecks) runs at most this share of the time, in pages of at most
+ * BACKGROUND_PAGE, yielding every YIELD_EVERY messages, so new traffic keeps its latency
+ * (doc/delivery.md "Recovery manager"). A scan a consumer or a binding change starts is not paced.
+ */
+const BACKGROUND_DUTY = 0.5;
+const BACKGROUND_PAGE = 200;
+const YIELD_EVERY = 50;
+const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class RecoveryManager {
   private timer: TimerHandle | null = null;
   private running: Promise<ScanResult> | null = null;
   private again: ScanMode | null = null;
   private stopped = false;
+  /** ends a background scan's pause at once (stop) */
+  private endPause: (() => void) | null = null;
   /** how long the last periodic scan took: the next one looks that much further ahead */
   private lastScanMs = 0;
 
@@ -119,20 +131,24 @@ export class RecoveryManager {
   }
 
   private async run(mode: ScanMode): Promise<ScanResult> {
-    const { log, clock, pageSize } = this.deps;
+    const { log, clock } = this.deps;
     const nowSec = Math.floor(clock.nowMs() / 1000);
     const dueBy = nowSec + mode.lookaheadSec;
+    const background = !mode.redriveParked;
+    const pageSize = background ? Math.min(this.deps.pageSize, BACKGROUND_PAGE) : this.deps.pageSize;
     let after: DueCursor | undefined;
     const result: ScanResult = { redriven: 0, scheduled: 0 };
     try {
       for (;;) {
         await this.waitForRoom();
         if (this.stopped) break;
-        const page = await this.page(dueBy, after, nowSec, mode, result);
+        const pageStartedMs = clock.nowMs();
+        const page = await this.page(dueBy, after, nowSec, mode, result, pageSize, background);
         // the page's messages are out of reach here: only the writes they caused are waited for
         if (page.writes.length > 0) await Promise.allSettled(page.writes);
         if (page.size < pageSize) break;
         after = page.last;
+        if (background) await this.pause(((clock.nowMs() - pageStartedMs) * (1 - BACKGROUND_DUTY)) / BACKGROUND_DUTY);
       }
     } catch (error) {
       log.error({ err: error }, 'recovery scan failed; will retry');
@@ -142,23 +158,51 @@ export class RecoveryManager {
   }
 
   /** Reads one page and takes its messages; returns its size, its cursor and the store writes it caused. */
-  private async page(dueBy: number, after: DueCursor | undefined, nowSec: number, mode: ScanMode, result: ScanResult) {
-    const { store, inFlight, pageSize } = this.deps;
-    // Ids released while the page is read may be stale in it: skip them (delivery-in-flight.ts).
+  private async page(
+    dueBy: number,
+    after: DueCursor | undefined,
+    nowSec: number,
+    mode: ScanMode,
+    result: ScanResult,
+    pageSize: number,
+    background: boolean,
+  ) {
+    const { store, inFlight } = this.deps;
+    // Ids released while the page is read, or while it is taken with yields in between, may be
+    // stale in it: skip them (delivery-in-flight.ts).
     const released = inFlight.openWatch();
+    const writes: Promise<unknown>[] = [];
     let page: StoredMessage[];
     try {
       page = await store.pageDue({ dueBy, after, limit: pageSize, committed: true, topics: mode.topics });
+      for (const [i, message] of page.entries()) {
+        if (background && i > 0 && i % YIELD_EVERY === 0) await yieldToIo();
+        const write = this.take(message, nowSec, dueBy, mode, released, result);
+        if (write instanceof Promise) writes.push(write);
+      }
     } finally {
       inFlight.closeWatch(released);
     }
-    const writes: Promise<unknown>[] = [];
-    for (const message of page) {
-      const write = this.take(message, nowSec, dueBy, mode, released, result);
-      if (write instanceof Promise) writes.push(write);
-    }
     const last = page.length > 0 ? cursorOf(page[page.length - 1]!) : after;
     return { size: page.length, last, writes };
+  }
+
+  /** a background scan's rest between pages (none on a virtual clock that did not move); stop() ends it */
+  private async pause(ms: number): Promise<void> {
+    if (ms < 1 || this.stopped) return;
+    await new Promise<void>((resolve) => {
+      const timer = this.deps.clock.setTimeout(
+        () => {
+          this.endPause = null;
+          resolve();
+        },
+        Math.min(ms, 1000),
+      );
+      this.endPause = () => {
+        this.deps.clock.clearTimeout(timer);
+        resolve();
+      };
+    });
   }
 
   private take(
@@ -253,6 +297,7 @@ export class RecoveryManager {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.endPause?.();
     if (this.timer !== null) this.deps.clock.clearTimeout(this.timer);
     this.timer = null;
     await this.running?.catch(() => undefined);

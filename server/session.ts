@@ -27,6 +27,8 @@ interface Pending {
 export interface SessionHooks {
   onFrame: (session: Session, frame: Frame) => void;
   onClose: (session: Session) => void;
+  /** a request now awaits this connection's reply (its first pending one): the sweep must look at it */
+  onAwaiting: (session: Session) => void;
   log: Logger;
   maxBodyBytes: number;
   nowMs: () => number;
@@ -219,16 +221,15 @@ export class Session implements AuthenticatingSession, AcceptingSession {
     }
     const opaque = this.allocOpaque();
     this.pending.set(opaque, { reply, sentAtMs: this.hooks.nowMs() });
-    const at = this.writer.begin(opaque, cmdType, body.size());
-    if (at < 0) return;
-    body.writeTo(this.writer.target, at); // encoded in place (DeliveryJob.writeTo)
-    this.writer.end();
+    if (this.pending.size === 1) this.hooks.onAwaiting(this);
+    this.writer.sendBody(opaque, cmdType, body); // encoded in place (DeliveryJob.writeTo), the tail by reference
   }
 
   checkBack(ack: TxAck, reply: PendingReply): void {
     if (this.closed) return reply.resolve(false, 'connection closed');
     const opaque = this.allocOpaque();
     this.pending.set(opaque, { reply, sentAtMs: this.hooks.nowMs(), checkedId: ack.header.messageId.toLowerCase() });
+    if (this.pending.size === 1) this.hooks.onAwaiting(this);
     this.writer.send(opaque, CmdType.TX_ACK, encodeTxAck(ack));
   }
 

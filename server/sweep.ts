@@ -1,6 +1,8 @@
 // The broker's periodic sweep, on its clock (doc/architecture.md §6): every 100 ms deliveries not
-// acked within the delivery timeout fail; every second idle and unauthenticated connections close,
-// the handshake throttle forgets old pairs and connections refused at the cap are logged.
+// acked within the delivery timeout fail (only connections awaiting replies are looked at), and a
+// tenth of the connections are checked for idleness, so each is once a second and no tick walks
+// 10,000 of them (doc/scaling.md, Idle); every second the handshake throttle forgets old pairs and
+// connections refused at the cap are logged.
 import type { Clock, TimerHandle } from './clock';
 import type { EvictionLimits, RegisteredSession, Sessions } from './sessions';
 
@@ -42,10 +44,10 @@ export class Sweep {
     const { clock, config, sessions } = this.deps;
     const now = clock.nowMs();
     sessions.expirePending(now, config.deliveryTimeoutMs);
+    sessions.evictIdle(now, config, SWEEP_MS / IDLE_CHECK_MS);
     if (now - this.lastIdleCheckMs < IDLE_CHECK_MS) return;
     this.lastIdleCheckMs = now;
     this.deps.handshakes.sweep();
     this.deps.listener.logRefusals(sessions.size);
-    sessions.evictIdle(now, config);
   }
 }

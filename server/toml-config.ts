@@ -20,6 +20,10 @@ export interface TomlOptions {
   dlqExecHour?: number;
   /** seconds: the furthest kiteq.deliverAt accepted (doc/delayed-delivery.md) */
   maxDelay?: number;
+
+  /** kiteq-ts only: the HTTP gateway's host:port (doc/http-gateway.md) */
+  gateway?: string;
+  gatewayIdle?: number;
 }
 
 export interface TomlCluster {
@@ -43,6 +47,9 @@ const USED = [
   'dlqExecHour',
   // kiteq-ts's own: KiteQ has no delayed delivery
   'maxDelaySeconds',
+
+  'gateway',
+  'gatewayIdleSeconds',
 ];
 
 type Table = Record<string, unknown>;
@@ -127,6 +134,15 @@ export function loadKiteqToml(path: string, clusterName: string): TomlCluster {
   }
   if (cluster.maxDelaySeconds !== undefined)
     options.maxDelay = positiveInt(at('maxDelaySeconds'), cluster.maxDelaySeconds, 'seconds');
+
+  // kiteq-ts additions (KiteQ has no HTTP gateway): doc/http-gateway.md
+  if (cluster.gateway !== undefined) {
+    if (typeof cluster.gateway !== 'string' || !/^([^\s:]+:)?\d{1,5}$/.test(cluster.gateway))
+      throw new ConfigError(at('gateway'), cluster.gateway, 'host:port, or a port (bound on 127.0.0.1)');
+    options.gateway = cluster.gateway;
+  }
+  if (cluster.gatewayIdleSeconds !== undefined)
+    options.gatewayIdle = positiveInt(at('gatewayIdleSeconds'), cluster.gatewayIdleSeconds, 'seconds');
   if (cluster.env !== undefined) {
     if (typeof cluster.env !== 'string')
       throw new ConfigError(at('env'), cluster.env, 'a string naming a [zookeeper.<env>] section');

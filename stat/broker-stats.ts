@@ -4,6 +4,7 @@
 import type { MessageStore } from '../store/contract';
 import { BacklogCache } from './backlog';
 import { FlowCounters } from './counters';
+import { FlowHistory } from './flow-history';
 import { FlowRateMeter, type FlowRates } from './flow-rates';
 import { LatencyHistogram } from './latency-histogram';
 import { type StoreHealth, StoreProbe } from './store-health';
@@ -41,6 +42,10 @@ export class BrokerStats {
   readonly publishToDeliver = new LatencyHistogram();
   readonly backlog: BacklogCache;
   readonly storeProbe: StoreProbe;
+  /** the last 15 minutes of flows and backlog, a sample a second (the console's charts) */
+  readonly history = new FlowHistory();
+  /** unix ms the broker's stats started (its uptime) */
+  startedAtMs = 0;
   /** packets decoded from clients since start (bumped by the broker's frame hook) */
   framesIn = 0;
   private lastFramesIn = 0;
@@ -89,7 +94,10 @@ export class BrokerStats {
   }
 
   private tick(): void {
-    this.rates.tick();
+    const flows = this.rates.tick();
+    let backlog = 0;
+    for (const n of Object.values(this.backlog.byTopic([]))) backlog += n;
+    this.history.push(this.options.nowMs(), flows.total, backlog);
     const net = this.options.networkTotals();
     const writes = this.writesTotal();
     this.network = {
@@ -104,6 +112,7 @@ export class BrokerStats {
   }
 
   async start(): Promise<void> {
+    this.startedAtMs = this.options.nowMs();
     await Promise.all([this.backlog.refresh(), this.storeProbe.probe()]);
     const every = (ms: number, fn: () => unknown) => {
       const timer = setInterval(fn, ms);

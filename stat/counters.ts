@@ -14,20 +14,44 @@ export class FlowCounters {
     return { received: 0, stored: 0, rejected: 0, delivered: 0, acked: 0, failed: 0, retried: 0, deadLettered: 0 };
   }
 
+  /** (topic, group) → the three records a flow of that pair bumps: one lookup per delivery and ack, not four */
+  private readonly pairs = new Map<string, Map<string, PairFlows>>();
+
   bump(flow: Flow, topic: string, groupId?: string, n = 1): void {
     this.total[flow] += n;
+    if (groupId === undefined) {
+      let t = this.byTopic.get(topic);
+      if (!t) this.byTopic.set(topic, (t = FlowCounters.fresh()));
+      t[flow] += n;
+      return;
+    }
+    const pair = this.pairOf(topic, groupId);
+    pair.topic[flow] += n;
+    pair.group[flow] += n;
+    pair.topicGroup[flow] += n;
+  }
+
+  private pairOf(topic: string, groupId: string): PairFlows {
+    let groups = this.pairs.get(topic);
+    if (!groups) this.pairs.set(topic, (groups = new Map()));
+    let pair = groups.get(groupId);
+    if (pair) return pair;
     let t = this.byTopic.get(topic);
     if (!t) this.byTopic.set(topic, (t = FlowCounters.fresh()));
-    t[flow] += n;
-    if (groupId !== undefined) {
-      let g = this.byGroup.get(groupId);
-      if (!g) this.byGroup.set(groupId, (g = FlowCounters.fresh()));
-      g[flow] += n;
-      let groups = this.byTopicGroup.get(topic);
-      if (!groups) this.byTopicGroup.set(topic, (groups = new Map()));
-      let tg = groups.get(groupId);
-      if (!tg) groups.set(groupId, (tg = FlowCounters.fresh()));
-      tg[flow] += n;
-    }
+    let g = this.byGroup.get(groupId);
+    if (!g) this.byGroup.set(groupId, (g = FlowCounters.fresh()));
+    let byGroup = this.byTopicGroup.get(topic);
+    if (!byGroup) this.byTopicGroup.set(topic, (byGroup = new Map()));
+    let tg = byGroup.get(groupId);
+    if (!tg) byGroup.set(groupId, (tg = FlowCounters.fresh()));
+    pair = { topic: t, group: g, topicGroup: tg };
+    groups.set(groupId, pair);
+    return pair;
   }
+}
+
+interface PairFlows {
+  topic: Record<Flow, number>;
+  group: Record<Flow, number>;
+  topicGroup: Record<Flow, number>;
 }

@@ -145,6 +145,57 @@ describe('bench - kiteq roundtrip harness', function () {
   });
 });
 
+describe('bench - kiteq roundtrip with several consumer groups (--groups N)', function () {
+  this.timeout(60_000);
+  // s-bench-3 is not bound: the broker never delivers to it, though its consumer connects and asks
+  const bound = ['s-bench', 's-bench-1', 's-bench-2'];
+  const env = withBroker({
+    bindings: bound.map((group) => directBinding(group, 'trade', 'pay-succ', { watermark: 1_000_000 })),
+  });
+  const run = (groups: number, drainTimeoutMs = 5000) =>
+    runKiteqRoundtrip({
+      registry: env.registryUri,
+      topic: 'trade',
+      messageType: 'pay-succ',
+      producerGroup: 'p-bench',
+      consumerGroup: 's-bench',
+      secretKey: 'k',
+      producers: 2,
+      inFlight: 10,
+      messageSize: 256,
+      messages: 1000,
+      groups,
+      drainTimeoutMs,
+    });
+
+  it('every one of 3 groups receives every message: deliveries = 3 × acked, lost 0 and duplicates 0 in each group', async () => {
+    const result = await run(3);
+    assert.equal(result.acked, 1000);
+    assert.deepEqual(result.groups, [
+      { groupId: 's-bench', received: 1000, duplicates: 0, lost: 0, stale: 0 },
+      { groupId: 's-bench-1', received: 1000, duplicates: 0, lost: 0, stale: 0 },
+      { groupId: 's-bench-2', received: 1000, duplicates: 0, lost: 0, stale: 0 },
+    ]);
+    assert.deepEqual([result.received, result.lost, result.duplicates, result.deliveries], [1000, 0, 0, 3000]);
+    assert.equal(result.deliver.count, 3000, 'one latency per first receipt in each group');
+    assert.ok(result.deliveriesPerSec! > result.deliveredPerSec && result.deliveredPerSec > 0);
+  });
+
+  it('a group that gets nothing is reported lost on its own line, not hidden by the groups that got everything', async () => {
+    const result = await run(4, 1500);
+    assert.deepEqual(
+      result.groups!.map((g) => [g.groupId, g.received, g.lost]),
+      [
+        ['s-bench', 1000, 0],
+        ['s-bench-1', 1000, 0],
+        ['s-bench-2', 1000, 0],
+        ['s-bench-3', 0, 1000],
+      ],
+    );
+    assert.deepEqual([result.received, result.lost, result.deliveries], [0, 1000, 3000]);
+  });
+});
+
 describe('bench - a proxy that loses, repeats and replays deliveries', function () {
   this.timeout(60_000);
   const binding = directBinding('s-bench', 'trade', 'pay-succ', { watermark: 1_000_000 });

@@ -125,6 +125,39 @@ describe('client - status and events', function () {
     );
   });
 
+  it('acks what the listener answers, at once or through a promise: true, false, a rejection', async () => {
+    const answers = new Map<string, () => boolean | Promise<boolean>>();
+    client.setMessageListener((message) => answers.get(message.header.messageId)!());
+    const errors: string[] = [];
+    client.on('error', (e) => errors.push(e.error.message));
+    await client.start();
+    const cases: [() => boolean | Promise<boolean>, boolean, string][] = [
+      [() => true, true, ''],
+      [() => false, false, ''],
+      [async () => true, true, ''],
+      [() => new Promise((resolve) => setTimeout(() => resolve(false), 5)), false, ''],
+      [() => Promise.reject(new Error('later, no')), false, 'later, no'],
+    ];
+    const connection = await fake.connection(0, 5000);
+    for (const [i, [answer, status, feedback]] of cases.entries()) {
+      const header = aHeader();
+      answers.set(header.messageId, answer);
+      connection.sendPacket(
+        10 + i,
+        CmdType.BYTES_MESSAGE,
+        encodeMessage({ cmdType: CmdType.BYTES_MESSAGE, header, body: Buffer.from([i]) }),
+      );
+      const frame = await connection.next((f) => f.cmdType === CmdType.DELIVER_ACK, 5000);
+      const ack = decodeDeliverAck(frame.body);
+      assert.deepEqual(
+        [frame.opaque, ack.messageId, ack.status, ack.feedback ?? ''],
+        [10 + i, header.messageId, status, feedback],
+        `case ${i}`,
+      );
+    }
+    assert.deepEqual(errors, ['later, no']);
+  });
+
   it('keeps the client running when an event listener throws', async () => {
     client.on('connect', () => {
       throw new Error('a listener bug');

@@ -1,44 +1,15 @@
 // Optional TLS for client connections (--tls-cert/--tls-key; client `tls: {...}`).
 // A self-signed certificate is made with openssl in a temp dir for each run.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { directBinding } from '../binding/binding';
 import { buildStringMessage, ConnectionClosedError, KiteQClient } from '../client';
 import { captureLog } from './fixtures/fault/log-capture';
 import { tempDir } from './support/broker';
+import { makeSelfSignedCert } from './support/tls-cert';
 import { withBroker } from './support/with-broker';
 import { countdown, eventually } from './support/events';
 import { RawClient } from './support/raw-client';
-
-/** A self-signed certificate for 127.0.0.1 and localhost. */
-export function makeSelfSignedCert(dir: string): { cert: string; key: string } {
-  const cert = join(dir, 'cert.pem');
-  const key = join(dir, 'key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '2',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    ],
-    { stdio: 'ignore' },
-  );
-  return { cert, key };
-}
 
 describe('hardening - TLS for client connections', function () {
   this.timeout(20_000);

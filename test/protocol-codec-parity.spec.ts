@@ -8,9 +8,17 @@ import { ProtocolError } from '../protocol/errors';
 import { type DeliverAck, decodeDeliverAck, encodeDeliverAck } from '../protocol/messages/deliver-ack';
 import { type ConnAuthAck, decodeConnAuthAck, encodeConnAuthAck } from '../protocol/messages/conn-auth-ack';
 import { type ConnMeta, decodeConnMeta, encodeConnMeta } from '../protocol/messages/conn-meta';
-import type { MessageHeader } from '../protocol/messages/header';
+import { encodeHeader, type MessageHeader } from '../protocol/messages/header';
 import { type HeartBeat, decodeHeartBeat, encodeHeartBeat } from '../protocol/messages/heartbeat';
-import { type KiteMessage, decodeMessage, encodeMessage } from '../protocol/messages/message';
+import {
+  type KiteMessage,
+  decodeMessage,
+  encodeMessage,
+  MessagePacket,
+  encodeMessageWithHeader,
+  messagePrefixSize,
+  writeMessagePrefix,
+} from '../protocol/messages/message';
 import { type MessageStoreAck, decodeStoreAck, encodeStoreAck } from '../protocol/messages/store-ack';
 import { type TxAck, decodeTxAck, encodeTxAck } from '../protocol/messages/tx-ack';
 import { protocol, toMessageHeader } from './support/protobufjs-reference';
@@ -261,4 +269,47 @@ describe('protocol codecs - hand-written encoders and decoders agree with protob
       );
     });
   }
+});
+
+describe('protocol codecs - a large body sent as it is after its encoded head', function () {
+  // The client's publish and the broker's delivery put a large body on the wire as it is, after a
+  // head encoded apart (frame-writer.ts tail): head + body must be protobufjs's bytes.
+  const sizes = [0, 1, 127, 128, 16 * 1024, 70_000, 1024 * 1024];
+
+  it("MessagePacket (a publish written in place, a large body after it) is protobufjs's message, for 500 random headers and bodies", () => {
+    const random = prng(0x4ead);
+    for (let i = 0; i < 500; i++) {
+      const header = aHeader(random);
+      const string = random() < 0.3;
+      const body = string
+        ? pick(random, TEXTS).repeat(pick(random, [1, 300, 3000]))
+        : Buffer.alloc(pick(random, sizes), i & 0xff);
+      const packet = new MessagePacket(string ? CmdType.STRING_MESSAGE : CmdType.BYTES_MESSAGE, header, body);
+      const tail = packet.tail();
+      const head = Buffer.alloc(packet.size() - (tail?.length ?? 0) + 3, 0xee);
+      packet.writeTo(head, 2);
+      assert.equal(head[head.length - 1], 0xee, `case ${i}: nothing past the head`);
+      const ours = Buffer.concat([head.subarray(2, head.length - 1), tail ?? Buffer.alloc(0)]);
+      const theirs = string
+        ? protocol.StringMessage.encode({ header, body: body as string }).finish()
+        : protocol.BytesMessage.encode({ header, body: body as Buffer }).finish();
+      assert.ok(ours.equals(Buffer.from(theirs)), `case ${i}: ${JSON.stringify(header)}, body ${body.length}`);
+      assert.equal(tail === null, string || body.length < 16 * 1024, `case ${i}: a large bytes body goes by reference`);
+    }
+  });
+
+  it('writeMessagePrefix(encoded header) + body is encodeMessageWithHeader, for both message kinds', () => {
+    const random = prng(0x9ef1);
+    for (let i = 0; i < 200; i++) {
+      const header = encodeHeader(aHeader(random));
+      const body = Buffer.alloc(pick(random, sizes), 0x61);
+      const cmdType = random() < 0.5 ? CmdType.BYTES_MESSAGE : CmdType.STRING_MESSAGE;
+      const size = messagePrefixSize(header, body.length);
+      const prefix = Buffer.alloc(size + 2, 0xee);
+      writeMessagePrefix(prefix, 1, size, cmdType, header, body.length);
+      assert.deepEqual(prefix.subarray(size + 1), Buffer.from([0xee]), `case ${i}: nothing past the prefix`);
+      const ours = Buffer.concat([prefix.subarray(1, size + 1), body]);
+      assert.ok(ours.equals(Buffer.from(encodeMessageWithHeader(cmdType, header, body))), `case ${i}`);
+    }
+  });
 });

@@ -16,9 +16,12 @@ import {
   decodeMessage,
   decodeStoreAck,
   decodeTxAck,
+  encodeMessage,
   encodePacket,
 } from '../protocol';
+import { aHeader } from './support/messages';
 import type { Frame } from '../protocol';
+import { BY_REFERENCE_BYTES } from '../protocol/frame-writer';
 import { loadProtocolFixture, protocolFixturesDir } from './support/hex-fixture';
 import { readdirSync } from 'node:fs';
 
@@ -49,6 +52,13 @@ function expectedFrame(packet: Buffer): Frame {
 function collect(decoder: FrameDecoder, chunks: Buffer[]): Frame[] {
   const frames: Frame[] = [];
   for (const chunk of chunks) decoder.push(chunk, (frame) => frames.push({ ...frame, body: Buffer.from(frame.body) }));
+  return frames;
+}
+
+/** frames as the decoder gives them (views), not copies */
+function collectViews(decoder: FrameDecoder, chunks: Buffer[]): Frame[] {
+  const frames: Frame[] = [];
+  for (const chunk of chunks) decoder.push(chunk, (frame) => frames.push(frame));
   return frames;
 }
 
@@ -126,6 +136,46 @@ describe('protocol framing - FrameDecoder chunking', function () {
     assert.deepEqual(frames, [expectedFrame(packet)]);
     assert.equal(decoder.bufferedBytes, 0);
     assert.ok(elapsedMs < 2000, `took ${elapsedMs.toFixed(0)} ms`);
+  });
+
+  it('joins a 1 MiB frame arriving in 64 KiB chunks into one buffer of its own; a message body decoded from it is not copied', () => {
+    const header = { ...aHeader(), messageType: 'large' };
+    const body = Buffer.alloc(1024 * 1024, 0x61).fill(0x62, 500_000, 600_000);
+    const packet = encodePacket(
+      3,
+      CmdType.BYTES_MESSAGE,
+      encodeMessage({ cmdType: CmdType.BYTES_MESSAGE, header, body }),
+    );
+    const small = encodePacket(4, CmdType.HEARTBEAT, Buffer.from([8, 1]));
+    const stream = Buffer.concat([small, packet, small]);
+    const decoder = new FrameDecoder();
+    const frames: Frame[] = [];
+    for (let at = 0; at < stream.length; at += 64 * 1024) {
+      // each chunk a buffer of its own, as a socket read gives
+      decoder.push(Buffer.from(stream.subarray(at, at + 64 * 1024)), (frame) => frames.push(frame));
+      if (at === 64 * 1024) assert.equal(decoder.bufferedBytes, 2 * 64 * 1024 - small.length);
+    }
+    assert.deepEqual(
+      frames.map((f) => f.opaque),
+      [4, 3, 4],
+    );
+    const large = frames[1];
+    assert.ok(large.body.equals(packet.subarray(HEADER_LEN)));
+    assert.equal(large.body.buffer.byteLength, large.body.length, "one buffer of the body's size");
+    const decoded = decodeMessage(CmdType.BYTES_MESSAGE, large.body);
+    assert.ok(Buffer.from(decoded.body).equals(body));
+    assert.equal((decoded.body as Buffer).buffer, large.body.buffer, 'the body is a view of the frame');
+    // a small body is copied out of the chunk it came in, so keeping it does not pin the chunk
+    const inChunk = encodePacket(
+      5,
+      CmdType.BYTES_MESSAGE,
+      encodeMessage({ cmdType: CmdType.BYTES_MESSAGE, header, body: Buffer.alloc(600, 1) }),
+    );
+    const smallFrames = collectViews(new FrameDecoder(), [
+      Buffer.concat([inChunk, Buffer.alloc(60_000)]).subarray(0, inChunk.length),
+    ]);
+    const smallBody = decodeMessage(CmdType.BYTES_MESSAGE, smallFrames[0].body).body as Buffer;
+    assert.notEqual(smallBody.buffer, smallFrames[0].body.buffer);
   });
 
   it('decodes frames on both sides of a frame that arrived in pieces, in order', () => {
@@ -319,6 +369,29 @@ describe('protocol framing - FrameWriter', function () {
       { opaque: 1, cmdType: CmdType.HEARTBEAT, body: Buffer.alloc(0) },
       { opaque: 2, cmdType: CmdType.BYTES_MESSAGE, body: Buffer.from([1, 2, 3]) },
     ]);
+  });
+
+  it('hands a large body to the socket as it is, right after what was queued before it', async () => {
+    const writes: Uint8Array[] = [];
+    const writer = new FrameWriter({ write: (data) => (writes.push(data), true) });
+    const large = Buffer.alloc(BY_REFERENCE_BYTES, 7);
+    const head = Buffer.from([1, 2, 3]);
+    writer.send(1, CmdType.HEARTBEAT, Buffer.from([8, 1]));
+    writer.send(2, CmdType.BYTES_MESSAGE, large);
+    writer.send(3, CmdType.BYTES_MESSAGE, head, large);
+    writer.send(4, CmdType.HEARTBEAT, Buffer.from([8, 4]));
+    await nextTurn();
+    assert.equal(writes[1], large, 'the body itself, not a copy');
+    assert.equal(writes[3], large);
+    assert.equal(writes.length, 5);
+    const expected = Buffer.concat([
+      encodePacket(1, CmdType.HEARTBEAT, Buffer.from([8, 1])),
+      encodePacket(2, CmdType.BYTES_MESSAGE, large),
+      encodePacket(3, CmdType.BYTES_MESSAGE, Buffer.concat([head, large])),
+      encodePacket(4, CmdType.HEARTBEAT, Buffer.from([8, 4])),
+    ]);
+    assert.ok(Buffer.concat(writes).equals(expected));
+    assert.equal(writer.pendingBytes, 0);
   });
 
   it('starts a new write for sends after a flush, and writes nothing after close', async () => {

@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { CmdType, encodeHeader, encodeMessage, encodePacket, encodeStoreAck } from '../protocol';
 import { FrameWriter } from '../protocol/frame-writer';
 import { encodeMessageWithHeader, messageWithHeaderSize, writeMessageWithHeader } from '../protocol/messages/message';
+import { deliverAckSize, writeDeliverAck } from '../protocol/messages/deliver-ack';
 import { storeAckSize, writeStoreAck } from '../protocol/messages/store-ack';
+import { protocol } from './support/protobufjs-reference';
 import { aHeader } from './support/messages';
 
 /** A FrameWriter whose hand-overs are collected; flush() at the end of the test's tick. */
@@ -41,6 +43,25 @@ describe('protocol in place - packets encoded straight into the outgoing buffer'
       const expected = encodeMessage({ cmdType, header, body } as Parameters<typeof encodeMessage>[0]);
       assert.deepEqual(buffer.subarray(3), Buffer.from(expected));
       assert.deepEqual(Buffer.from(encodeMessageWithHeader(cmdType, encodedHeader, body)), Buffer.from(expected));
+    }
+  });
+
+  it("writes a DeliverAck at an offset with the bytes of encodeDeliverAck (the client's ack, in place)", () => {
+    const { messageId } = aHeader();
+    for (const feedback of [undefined, '', 'listener threw: ünïcode', 'x'.repeat(200)]) {
+      const ack = {
+        messageId,
+        topic: 'trade',
+        messageType: 'pay-succ',
+        groupId: 's-mc',
+        status: feedback === '',
+        feedback,
+      };
+      const size = deliverAckSize(ack);
+      const buffer = Buffer.alloc(size + 6, 0xee);
+      writeDeliverAck(buffer, 4, size, ack);
+      assert.deepEqual(buffer.subarray(4, 4 + size), Buffer.from(protocol.DeliverAck.encode(ack).finish()));
+      assert.deepEqual(buffer.subarray(size + 4), Buffer.from([0xee, 0xee]), 'nothing written past the body');
     }
   });
 

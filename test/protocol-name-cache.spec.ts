@@ -1,7 +1,8 @@
-// protocol/messages/name-cache.ts: a repeated name decodes to the same string object, and a name
-// that shares a slot with another (2,000 names over 512 slots) still decodes to itself.
+// protocol/messages/name-cache.ts: a repeated name decodes to the same string object, thousands of
+// names (a broker's topics and groups) all stay in the table, and past MAX_NAMES every name still
+// decodes to itself.
 import assert from 'node:assert/strict';
-import { decodeName, MAX_NAME_BYTES } from '../protocol/messages/name-cache';
+import { decodeName, MAX_NAME_BYTES, MAX_NAMES } from '../protocol/messages/name-cache';
 
 function decode(text: string, offset = 3): string {
   const bytes = Buffer.from(text, 'utf8');
@@ -21,6 +22,33 @@ describe('protocol - name cache for repeated string fields', () => {
   it('decodes every name to itself when names share slots', () => {
     const names = Array.from({ length: 2000 }, (_, i) => `group-${i}`);
     for (let round = 0; round < 3; round++) for (const name of names) assert.equal(decode(name), name);
+  });
+
+  it('keeps 1,000 topics, their groups and types: the second time, none is decoded again', () => {
+    // doc/scaling.md, Topics: a table smaller than the broker's names decoded each packet's topic anew
+    const names = [
+      ...Array.from({ length: 1000 }, (_, i) => `trade-${i}`),
+      ...Array.from({ length: 1000 }, (_, i) => `s-bench-${i}`),
+      ...Array.from({ length: 100 }, (_, i) => `pay-succ-${i}`),
+    ];
+    for (const name of names) decode(name);
+    const decodedAgain = names.filter((name) => {
+      const buf = Buffer.from(name, 'utf8');
+      let utf8Decodes = 0;
+      const toString = buf.toString.bind(buf);
+      buf.toString = (...args: Parameters<Buffer['toString']>) => (utf8Decodes++, toString(...args));
+      assert.equal(decodeName(buf, 0, buf.length), name);
+      return utf8Decodes > 0;
+    });
+    assert.deepEqual(decodedAgain, []);
+  });
+
+  it('starts over past MAX_NAMES distinct names and still decodes each to itself', () => {
+    const names = Array.from({ length: MAX_NAMES * 2 + 7 }, (_, i) => `flood-${i}`);
+    for (const name of names) assert.equal(decode(name), name);
+    const last = decode('after-flood');
+    assert.equal(last, 'after-flood');
+    assert.ok(Object.is(decode('after-flood', 5), last));
   });
 
   it('keeps UTF-8 and names up to MAX_NAME_BYTES exact', () => {

@@ -7,7 +7,7 @@ import { createDeliverPrepareStage } from '../handler/deliver-prepare';
 import { InFlightSet } from '../handler/delivery-in-flight';
 import { DELIVER_AT_PROPERTY } from '../protocol/deliver-at';
 import type { DeliveryRequest } from '../handler/events';
-import { clockWithNow } from '../server/clock';
+import { clockWithNow, VirtualClock } from '../server/clock';
 import { silentLogger } from '../server/logger';
 import { RecoveryManager, type RecoveryDeps } from '../server/recovery';
 import type { DueQuery, MessageStore, StoredMessage } from '../store/contract';
@@ -93,6 +93,71 @@ describe('recovery paging - store writes of a page come first', () => {
     assert.deepEqual(await rebound.scan({ lookaheadSec: 60, redriveParked: true }), { redriven: 2, scheduled: 1 });
     assert.deepEqual(driven, [parkedNow.header.messageId, parkedLater.header.messageId]);
     await rebound.stop();
+  });
+});
+
+describe('recovery - a scan nobody waits for is paced (doc/delivery.md "Recovery manager")', () => {
+  /** a store whose every page of due messages takes `readMs` of the clock to read */
+  function slowStore(clock: VirtualClock, total: number, readMs: number, queries: DueQuery[]): MessageStore {
+    let left = total;
+    return {
+      pageDue: async (query: DueQuery) => {
+        queries.push(query);
+        clock.advance(readMs);
+        const page = Array.from({ length: Math.min(query.limit, left) }, () => due());
+        left -= page.length;
+        return page;
+      },
+    } as unknown as MessageStore;
+  }
+
+  it('walks a backlog due at start in pages of at most 200, resting as long as each page took', async () => {
+    const clock = new VirtualClock(NOW_MS);
+    const queries: DueQuery[] = [];
+    const manager = recovery(slowStore(clock, 1_000, 40, queries), { clock, pageSize: 500 });
+    const scan = manager.scan({ lookaheadSec: 0, redriveParked: false });
+    const settle = async () => {
+      for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    };
+    await settle();
+    assert.equal(queries.length, 1);
+    assert.equal(queries[0]!.limit, 200, 'page size of a background scan');
+    clock.advance(39);
+    await settle();
+    assert.equal(queries.length, 1, 'rests as long as the page took (40 ms)');
+    clock.advance(1);
+    await settle();
+    assert.equal(queries.length, 2);
+    for (let i = 0; i < 10; i++) {
+      clock.advance(40);
+      await settle();
+    }
+    assert.deepEqual(await scan, { redriven: 1_000, scheduled: 0 });
+    assert.equal(queries.length, 6, '5 pages of 200, then the short one that ends the scan');
+    await manager.stop();
+  });
+
+  it('does not pace a scan a consumer or a binding change started', async () => {
+    const clock = new VirtualClock(NOW_MS);
+    const queries: DueQuery[] = [];
+    const manager = recovery(slowStore(clock, 1_000, 40, queries), { clock, pageSize: 500 });
+    assert.deepEqual(await manager.scan({ lookaheadSec: 3600, redriveParked: true }), {
+      redriven: 1_000,
+      scheduled: 0,
+    });
+    assert.deepEqual(
+      queries.map((q) => q.limit),
+      [500, 500, 500],
+    );
+    await manager.stop();
+  });
+
+  it('ends its rest at once when the broker stops', async () => {
+    const clock = new VirtualClock(NOW_MS);
+    const manager = recovery(slowStore(clock, 1_000, 40, []), { clock });
+    void manager.scan({ lookaheadSec: 0, redriveParked: false });
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    await manager.stop(); // would wait for the virtual clock to move, forever
   });
 });
 

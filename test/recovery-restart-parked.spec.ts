@@ -1,6 +1,7 @@
 // doc/delivery.md "Recovery manager", doc/file-store.md "Writes": a file:// broker restarted while
 // messages are parked for an offline group re-drives none of them: the park (its recheck time) is
-// written, so the startup scan finds them not due.
+// written, so the startup scan finds them not due; and replays none of their records: the clean
+// stop wrote the index (store/file/index-snapshot.ts).
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { directBinding } from '../binding/binding';
 import { buildStringMessage, KiteQClient } from '../client';
 import { Broker } from '../server/broker';
 import { DEFAULT_CONFIG } from '../server/config';
+import type { FileStore } from '../store/file';
 import { tempDir } from './support/broker';
 import { eventually } from './support/events';
 import { captureLog } from './fixtures/fault/log-capture';
@@ -74,6 +76,10 @@ describe('recovery - a restart does not re-drive parked messages (file store)', 
       .find('recovery: re-drove due messages')
       .reduce((n: number, line: Record<string, unknown>) => n + (line.redriven as number), 0);
     assert.equal(redriven, 0, 'parked messages re-driven by the startup scan');
+    // a clean stop left the index (doc/file-store.md "Recovery"): no record of the 2 × N (a message
+    // and its park each) replayed
+    const recovery = (broker.store as FileStore).recovery!;
+    assert.deepEqual({ snapshot: recovery.snapshot, records: recovery.records }, { snapshot: true, records: 0 });
     assert.equal((await all()).length, N, 'all still stored');
     assert.deepEqual(
       await broker.store.pageDue({ dueBy: Math.floor(Date.now() / 1000), limit: 10, committed: true }),

@@ -146,6 +146,60 @@ describe('mysql store batching - many concurrent callers', function () {
     assert.ok(perSave < 25, `a lone save took ${perSave.toFixed(1)} ms (first ${warm.toFixed(1)} ms)`);
   });
 
+  it('writes the waiting operations of many tables in one transaction', async () => {
+    // one id per bucket: 16 buckets over the 16 tables of shardnum=4, saved in the same turn
+    const messages = Array.from({ length: 16 }, (_, b) =>
+      aMessage({ messageId: `${'c'.repeat(31)}${b.toString(16)}` }),
+    );
+    await store.save(aMessage()); // the pool's first connection is open
+    const before = store.statementCounts();
+    await Promise.all(messages.map((m) => store.save(m)));
+    const after = store.statementCounts();
+    assert.equal(after.rowsInserted - before.rowsInserted, 16);
+    assert.equal(after.insertStatements - before.insertStatements, 16, 'one INSERT per table');
+    assert.ok(after.flushes - before.flushes <= 2, `${after.flushes - before.flushes} transactions for 16 tables`);
+    await Promise.all(messages.map((m) => store.delete(m.header.messageId)));
+    assert.ok(store.statementCounts().flushes - after.flushes <= 2, 'the deletes share a transaction too');
+    for (const m of messages) assert.equal(await store.get(m.header.messageId), undefined);
+  });
+
+  it("sends a table's next batch while its flush is in flight, holding back only the same id's operations", async () => {
+    const held = aMessage({ messageId: `${'d'.repeat(31)}3` });
+    await store.save(held);
+    const table = store.sharding.tableFor(held.header.messageId);
+    const locker = await connectMariaDb();
+    try {
+      // Another session locks the row (that row alone: by its index), so the flush of its delivery
+      // result waits inside MariaDB.
+      await locker.query('BEGIN');
+      await locker.query(
+        `SELECT message_id FROM ${table.qualified} FORCE INDEX (idx_message_id) WHERE message_id = ? FOR UPDATE`,
+        [held.header.messageId],
+      );
+      const flushesBefore = store.statementCounts().flushes;
+      const result = (group: string) => ({ succGroups: [group], failGroups: [], deliverCount: 1, nextDeliverTime: 9 });
+      const first = store.recordDelivery(held.header.messageId, result('first'));
+      while (store.statementCounts().flushes === flushesBefore) await new Promise(setImmediate);
+      const second = store.recordDelivery(held.header.messageId, result('second'));
+
+      const sameTable = aMessage({ messageId: `${'e'.repeat(31)}3` });
+      assert.equal(store.sharding.tableFor(sameTable.header.messageId), table);
+      const started = performance.now();
+      await store.save(sameTable); // the same table, another id, a free connection
+      const tookMs = performance.now() - started;
+      // the held id's second update is not sent while its first is in flight
+      assert.equal(store.statementCounts().flushes, flushesBefore + 2);
+      await locker.query('ROLLBACK');
+      await Promise.all([first, second]);
+      assert.ok(tookMs < 2000, `the save waited ${tookMs.toFixed(0)} ms behind its table's flush`);
+      assert.deepEqual((await store.get(held.header.messageId))?.succGroups, ['second']);
+      assert.ok(await store.get(sameTable.header.messageId));
+    } finally {
+      await locker.query('ROLLBACK').catch(() => undefined);
+      await locker.end();
+    }
+  });
+
   it("sends a batch at once while another table's flush is in flight (no waiting for flushMs)", async () => {
     // flushMs (a linger while other flushes ran) is no longer read: an old URI's value changes nothing.
     const slow = new MysqlStore(parseMysqlUri(database.current.uri({ flushMs: 5000, queryTimeoutMs: 20_000 })), {

@@ -143,7 +143,8 @@ describe('mysql store schema - start on a KiteQ-made schema without our columns'
 
   it('adds check_count (and the dlq columns) and keeps the rows that were there', async () => {
     const { db, sql } = database.current;
-    // KiteQ's table.sh, shardnum=16: one table per database.
+    // KiteQ's table.sh, shardnum=16: one table per database; its unique index on message_id under
+    // another name than ours (writes by id force that index by the name the table has).
     for (let shard = 0; shard < 16; shard++) {
       await sql.query(`CREATE DATABASE \`${db}_${shard}\``);
       for (const table of ['kite_msg_0', 'kite_msg_dlq']) {
@@ -152,7 +153,7 @@ describe('mysql store schema - start on a KiteQ-made schema without our columns'
           message_id varchar(32) NOT NULL, topic varchar(255), message_type varchar(255), publish_group varchar(255),
           commit tinyint(1), expired_time bigint(13), publish_time bigint(13), deliver_count int(11),
           deliver_limit int(11), kite_server varchar(255), fail_groups varchar(255), succ_groups varchar(255),
-          next_deliver_time bigint(13), PRIMARY KEY (id), UNIQUE KEY idx_message_id (message_id),
+          next_deliver_time bigint(13), PRIMARY KEY (id), UNIQUE KEY uk_message_id (message_id),
           KEY idx_recover (kite_server, next_deliver_time)) ENGINE=InnoDB DEFAULT CHARSET=utf8`);
       }
     }
@@ -180,5 +181,9 @@ describe('mysql store schema - start on a KiteQ-made schema without our columns'
       due.map((m) => m.header.messageId),
       [id],
     );
+    await store.recordDelivery(id, { succGroups: ['g'], failGroups: [], deliverCount: 1, nextDeliverTime: 5 });
+    assert.deepEqual((await store.get(id))?.succGroups, ['g']);
+    await store.delete(id);
+    assert.equal(await store.get(id), undefined);
   });
 });

@@ -37,7 +37,7 @@ describe('zk broker - znodes, bindings and failover with a real ZooKeeper', func
     await zookeeper?.stop();
   });
 
-  async function broker(topics = 'trade'): Promise<BrokerProcess> {
+  async function broker(topics = 'trade', extra: string[] = []): Promise<BrokerProcess> {
     const port = await freePort();
     const b = await startBrokerProcess([
       '--bind',
@@ -52,6 +52,7 @@ describe('zk broker - znodes, bindings and failover with a real ZooKeeper', func
       'none',
       '--log-level',
       'warn',
+      ...extra,
     ]);
     brokers.push(b);
     return b;
@@ -168,6 +169,19 @@ describe('zk broker - znodes, bindings and failover with a real ZooKeeper', func
       [],
       'an unbound group receives nothing',
     );
+  });
+
+  it("the console's overview lists the other live brokers of the registry, and drops one that dies", async () => {
+    const http = `127.0.0.1:${await freePort()}`;
+    const a = await broker('trade', ['--http', http]);
+    const b = await broker();
+    const peers = async () => ((await (await fetch(`http://${http}/overview`)).json()) as { peers: string[] }).peers;
+    await eventually(async () => (await peers()).join() === b.address, 10_000, 'b listed, a itself not');
+    const page = await fetch(`http://${http}/`);
+    assert.equal(page.status, 200, 'the console of the installed build is served');
+    await b.kill('SIGKILL');
+    await eventually(async () => (await peers()).length === 0, 15_000, 'b gone once its zk session expires');
+    assert.ok(a.address);
   });
 
   it('loses nothing acked by the surviving broker when one of two is killed mid-stream', async () => {

@@ -7,7 +7,7 @@ import type { RoundtripOptions, WarmupCounts } from '../result';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { SendPacer } from './pacer';
 import { makePayload, nowMs } from './payload';
-import type { ReceiptTracker } from './receipts';
+import type { Receipts } from './receipts';
 
 /** Sends one message through producer `producer`; resolves when the broker acks it, rejects when refused. */
 export type PublishFn = (producer: number, payload: Buffer) => Promise<void>;
@@ -41,7 +41,7 @@ const WINDOW_LATE_MS = 2;
 export async function runPublishLoop(
   options: RoundtripOptions,
   publish: PublishFn,
-  receipts: ReceiptTracker,
+  receipts: Receipts,
 ): Promise<PublishPhase> {
   const { producers, inFlight, messageSize, rate } = options;
   const limit = options.messages ?? Number.POSITIVE_INFINITY;
@@ -117,7 +117,7 @@ export async function runPublishLoop(
 export async function runWarmup(
   options: RoundtripOptions,
   publish: PublishFn,
-  receipts: ReceiptTracker,
+  receipts: Receipts,
 ): Promise<WarmupCounts | undefined> {
   if (!options.warmupMessages) return undefined;
   const phase = await runPublishLoop(

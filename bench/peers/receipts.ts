@@ -8,7 +8,21 @@ import { newRunId, nowMs, readPayload } from './payload';
 const ACKED = 1;
 const RECEIVED = 2;
 
-export class ReceiptTracker {
+/** What the publish loop and the result read of a run's receipts: one group's (ReceiptTracker) or several (bench/group-receipts.ts). */
+export interface Receipts {
+  readonly run: number;
+  readonly received: number;
+  readonly duplicates: number;
+  readonly stale: number;
+  readonly lost: number;
+  readonly deliver: LatencyRecorder;
+  readonly lastReceivedMs: number;
+  markAcked(id: number): void;
+  whenDrained(idleMs: number): Promise<void>;
+  nextRun(): void;
+}
+
+export class ReceiptTracker implements Receipts {
   /** stamped on every payload of this run (payload.ts) */
   run: number;
   private flags = new Uint8Array(1024);
@@ -32,12 +46,12 @@ export class ReceiptTracker {
   }
 
   /** Starts the next phase (warm-up → measured) under a new run id, with nothing counted. */
-  nextRun(): void {
-    this.run = newRunId();
+  nextRun(run = newRunId(), deliver = new LatencyRecorder()): void {
+    this.run = run;
     this.flags = new Uint8Array(1024);
     this.pending = 0;
     this.received = this.duplicates = this.stale = this.lastReceivedMs = 0;
-    this.deliver = new LatencyRecorder();
+    this.deliver = deliver;
   }
 
   markAcked(id: number): void {

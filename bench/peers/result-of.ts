@@ -1,13 +1,13 @@
 // Puts a peer run's counts and histograms into the common RoundtripResult (bench/result.ts).
 import type { RoundtripOptions, RoundtripResult, WarmupCounts } from '../result';
 import type { PublishPhase } from './publish-loop';
-import type { ReceiptTracker } from './receipts';
+import type { Receipts } from './receipts';
 
 export function resultOf(
   system: string,
   options: RoundtripOptions & Record<string, unknown>,
   phase: PublishPhase,
-  receipts: ReceiptTracker,
+  receipts: Receipts,
   warmup?: WarmupCounts,
 ): RoundtripResult {
   const { deliver } = receipts;

@@ -4,7 +4,7 @@
 // §2).
 import { undecodable } from './decode';
 import { ProtoReader, WireType, asBuffer, assertRequired } from './proto-reader';
-import { finished, stringFieldSize, writerOf } from './proto-writer';
+import { finished, ProtoWriter, stringFieldSize } from './proto-writer';
 
 export interface DeliverAck {
   messageId: string;
@@ -17,22 +17,34 @@ export interface DeliverAck {
 
 export function encodeDeliverAck(message: DeliverAck): Uint8Array {
   // hand-written (proto-writer.ts): one per delivery
-  const { messageId, topic, messageType, groupId, status, feedback } = message;
-  const size =
-    stringFieldSize(1, messageId) +
-    stringFieldSize(2, topic) +
-    stringFieldSize(3, messageType) +
-    stringFieldSize(4, groupId) +
+  const size = deliverAckSize(message);
+  const buffer = Buffer.allocUnsafe(size);
+  writeDeliverAck(buffer, 0, size, message);
+  return buffer;
+}
+
+/** The encoded size of a DeliverAck (for writeDeliverAck). */
+export function deliverAckSize(ack: DeliverAck): number {
+  return (
+    stringFieldSize(1, ack.messageId) +
+    stringFieldSize(2, ack.topic) +
+    stringFieldSize(3, ack.messageType) +
+    stringFieldSize(4, ack.groupId) +
     2 +
-    (feedback != null ? stringFieldSize(6, feedback) : 0);
-  const w = writerOf(size)
-    .stringField(1, messageId)
-    .stringField(2, topic)
-    .stringField(3, messageType)
-    .stringField(4, groupId)
-    .boolField(5, status);
-  if (feedback != null) w.stringField(6, feedback);
-  return finished(w, size, 'DeliverAck');
+    (ack.feedback != null ? stringFieldSize(6, ack.feedback) : 0)
+  );
+}
+
+/** encodeDeliverAck at `offset` of `buffer` (`size` from deliverAckSize): the client's ack written in place. */
+export function writeDeliverAck(buffer: Buffer, offset: number, size: number, ack: DeliverAck): void {
+  const w = new ProtoWriter(buffer, offset)
+    .stringField(1, ack.messageId)
+    .stringField(2, ack.topic)
+    .stringField(3, ack.messageType)
+    .stringField(4, ack.groupId)
+    .boolField(5, ack.status);
+  if (ack.feedback != null) w.stringField(6, ack.feedback);
+  finished(w, offset + size, 'DeliverAck');
 }
 
 const DELIVER_ACK_REQUIRED = ['messageId', 'topic', 'messageType', 'groupId', 'status'] as const;

@@ -2,6 +2,7 @@
 // message StringMessage { required Header header = 1; required string body = 2; } cmdType 0x12
 // Both travel as a publish (client→server) and as a delivery (server→client).
 import { CmdType } from '../commands';
+import { BY_REFERENCE_BYTES, type PacketBody } from '../frame-writer';
 import { undecodable } from './decode';
 import { type MessageHeader, headerSize, readHeader, writeHeaderFields } from './header';
 import { ProtoReader, WireType, asBuffer, assertRequired } from './proto-reader';
@@ -22,6 +23,48 @@ export function encodeMessage(message: KiteMessage): Uint8Array {
   if (message.cmdType === CmdType.BYTES_MESSAGE) w.bytesField(2, message.body);
   else w.stringField(2, message.body);
   return finished(w, size, message.cmdType === CmdType.BYTES_MESSAGE ? 'BytesMessage' : 'StringMessage');
+}
+
+/**
+ * A publish written straight into the connection's outgoing buffer (the client's send): the bytes
+ * of encodeMessage, measured once however often a retry sends it; a large bytes body goes to the
+ * socket as it is, after the rest (frame-writer.ts tail).
+ */
+export class MessagePacket implements PacketBody {
+  private readonly headerBytes: number;
+  private readonly bodyBytes: number;
+  private readonly total: number;
+
+  constructor(
+    readonly cmdType: MessageCmd,
+    readonly header: MessageHeader,
+    readonly body: Uint8Array | string,
+  ) {
+    this.headerBytes = headerSize(header);
+    this.bodyBytes = typeof body === 'string' ? utf8Size(body) : body.length;
+    this.total = delimitedSize(1, this.headerBytes) + delimitedSize(2, this.bodyBytes);
+  }
+
+  size(): number {
+    return this.total;
+  }
+
+  tail(): Uint8Array | null {
+    return typeof this.body !== 'string' && this.bodyBytes >= BY_REFERENCE_BYTES ? this.body : null;
+  }
+
+  writeTo(buffer: Buffer, offset: number): void {
+    const w = writeHeaderFields(new ProtoWriter(buffer, offset).delimited(1, this.headerBytes), this.header);
+    const { body } = this;
+    let end = offset + this.total;
+    if (typeof body === 'string') w.stringField(2, body);
+    else if (this.bodyBytes < BY_REFERENCE_BYTES) w.bytesField(2, body);
+    else {
+      w.delimited(2, this.bodyBytes);
+      end -= this.bodyBytes;
+    }
+    finished(w, end, this.cmdType === CmdType.BYTES_MESSAGE ? 'BytesMessage' : 'StringMessage');
+  }
 }
 
 /** encodeMessage with the Header's bytes already in hand (StoredMessage.encodedHeader): the same bytes. */
@@ -56,6 +99,27 @@ export function writeMessageWithHeader(
   finished(w, offset + size, cmdType === CmdType.BYTES_MESSAGE ? 'BytesMessage' : 'StringMessage');
 }
 
+/**
+ * The bytes of encodeMessageWithHeader that come before a bytes body (the header field, then the
+ * body's tag and length): the body itself follows them on the wire as it is (frame-writer.ts tail).
+ */
+export function messagePrefixSize(header: Uint8Array, bodyLength: number): number {
+  return delimitedSize(1, header.length) + delimitedSize(2, bodyLength) - bodyLength;
+}
+
+/** writeMessageWithHeader up to the body's bytes (`size` from messagePrefixSize): the caller sends `bodyLength` bytes after it. */
+export function writeMessagePrefix(
+  buffer: Buffer,
+  offset: number,
+  size: number,
+  cmdType: MessageCmd,
+  header: Uint8Array,
+  bodyLength: number,
+): void {
+  const w = new ProtoWriter(buffer, offset).bytesField(1, header).delimited(2, bodyLength);
+  finished(w, offset + size, cmdType === CmdType.BYTES_MESSAGE ? 'BytesMessage' : 'StringMessage');
+}
+
 const MESSAGE_REQUIRED = ['header', 'body'] as const;
 
 export function decodeMessage(cmdType: MessageCmd, body: Uint8Array): KiteMessage {
@@ -81,7 +145,7 @@ function readMessage(cmdType: MessageCmd, r: ProtoReader): KiteMessage {
         break;
       case 2:
         r.expect(tag, WireType.BYTES);
-        if (cmdType === CmdType.BYTES_MESSAGE) bytes = r.bytesCopy();
+        if (cmdType === CmdType.BYTES_MESSAGE) bytes = r.bytesKept();
         else text = r.string();
         seen |= 2;
         break;

@@ -8,6 +8,8 @@ import { decodeName, MAX_NAME_BYTES } from './name-cache';
 export const WireType = Object.freeze({ VARINT: 0, FIXED64: 1, BYTES: 2, START_GROUP: 3, END_GROUP: 4, FIXED32: 5 });
 
 const MAX_VARINT_BYTES = 10;
+/** below this a kept field is always copied: a copy costs less than deciding, and never pins a pool slab */
+const VIEW_MIN_BYTES = 4096;
 const MAX_GROUP_DEPTH = 100;
 
 export class ProtoReader {
@@ -116,10 +118,16 @@ export class ProtoReader {
       : this.buf.toString('utf8', start, this.pos);
   }
 
-  /** A copy of the bytes, so what is kept does not pin the socket chunk they arrived in. */
-  bytesCopy(): Buffer {
+  /**
+   * The bytes, to be kept: a view when they are most of the buffer under them (a frame that arrived
+   * in parts has a buffer of its own: a large body is not copied again), else a copy, so a small
+   * body kept does not pin the socket chunk it arrived in.
+   */
+  bytesKept(): Buffer {
     const start = this.span();
-    const copy = Buffer.allocUnsafe(this.pos - start);
+    const length = this.pos - start;
+    if (length >= VIEW_MIN_BYTES && 2 * length >= this.buf.buffer.byteLength) return this.buf.subarray(start, this.pos);
+    const copy = Buffer.allocUnsafe(length);
     this.buf.copy(copy, 0, start, this.pos);
     return copy;
   }

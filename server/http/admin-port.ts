@@ -2,7 +2,14 @@
 // endpoint files never reach into broker internals (nats.js' PH habit). server/http/broker-port.ts builds it.
 import type { Binding } from '../../binding/binding';
 import type { BrokerStats } from '../../stat/broker-stats';
-import type { DeadLetter, DeadLetterQuery, StoreDamageStats, StoredMessage } from '../../store/contract';
+import type {
+  DeadLetter,
+  DeadLetterQuery,
+  DueCursor,
+  StoreDamageStats,
+  StoredMessage,
+  StoreWriteStats,
+} from '../../store/contract';
 import type { CancelOutcome, ScheduledPage, ScheduledQuery } from '../scheduled';
 
 export interface ReachableResult {
@@ -17,8 +24,33 @@ export interface ReloadResult {
   restartRequired: string[];
 }
 
+/** An authenticated connection of a group, as the console's Groups view shows it. */
+export interface GroupConsumer {
+  remote: string;
+  /** unix ms it authenticated */
+  authAtMs: number;
+  /** the warm-up it asked for (doc/delivery.md): deliveries ramp up over this many seconds */
+  warmingupSec: number;
+}
+
 export interface AdminPort {
   readonly serverName: string;
+  /** the package's version (package.json) */
+  readonly version: string;
+  /** the store's URI scheme and whether it survives a crash */
+  readonly storeKind: { kind: string; durable: boolean };
+  /** free and total bytes of the file store's filesystem; null for the other stores */
+  storeDisk(): Promise<{ freeBytes: number; totalBytes: number } | null>;
+  /** durable-write figures of the file store (failures = disk full or I/O errors); undefined for the others */
+  storeWrites(): StoreWriteStats | undefined;
+  /** other live brokers in the registry (zk:// only; [] when the registry cannot tell) */
+  peers(): readonly string[];
+  /** groupId → its authenticated connections (the console's Groups view) */
+  consumers(): Record<string, GroupConsumer[]>;
+  /** prepared (uncommitted) messages by next check-back, after the cursor (doc/transactions.md) */
+  listPrepared(query: { after?: DueCursor; limit: number }): Promise<StoredMessage[]>;
+  /** Deletes a dead letter for good; false when it is not one (doc/console.md "Dead letters"). */
+  deleteDeadLetter(messageId: string): Promise<boolean>;
   topics(): readonly string[];
   stats: BrokerStats;
   connections(): number;

@@ -7,7 +7,13 @@ import type { MessageStore } from '../../store/contract';
 import type { BrokerConfig } from '../config';
 import type { Logger } from '../logger';
 import type { ScheduledMessages } from '../scheduled';
-import type { AdminPort, ReloadResult } from './admin-port';
+import { statfs } from 'node:fs/promises';
+import { parseFileStoreUri } from '../../store/file/uri';
+import { packageVersion } from './package-version';
+import type { AdminPort, GroupConsumer, ReloadResult } from './admin-port';
+
+/** A deleted dead letter is first moved back due this far ahead, so no recovery scan delivers it before the delete. */
+const DELETE_HOLD_SEC = 24 * 3600;
 import { registryReachable } from './reachability';
 
 export interface BrokerPortDeps {
@@ -16,10 +22,13 @@ export interface BrokerPortDeps {
   stats: BrokerStats;
   store: MessageStore;
   log: Logger;
+  nowMs: () => number;
   connections: () => number;
   inFlight: { readonly size: number; has(messageId: string): boolean };
   /** authenticated sessions by group */
-  sessionsByGroup: () => ReadonlyMap<string, readonly { remote: string }[]>;
+  sessionsByGroup: () => ReadonlyMap<string, readonly GroupConsumer[]>;
+  /** live brokers in the registry, this one included ([] when the registry cannot tell) */
+  aliveBrokers: () => readonly string[];
   bindings: () => readonly Binding[];
   /** moves one dead letter back (RecoveryManager.redriveOne); false when it is not one */
   redrive: (messageId: string) => Promise<boolean>;
@@ -32,6 +41,33 @@ export function createBrokerPort(deps: BrokerPortDeps): AdminPort {
   const { stats, store, log } = deps;
   return {
     serverName: deps.serverName,
+    version: packageVersion(),
+    storeKind: { kind: store.kind, durable: store.durable },
+    async storeDisk() {
+      const uri = deps.config().store;
+      if (store.kind !== 'file' || !uri.startsWith('file://')) return null;
+      const disk = await statfs(parseFileStoreUri(uri).dir);
+      return { freeBytes: disk.bavail * disk.bsize, totalBytes: disk.blocks * disk.bsize };
+    },
+    storeWrites: () => store.writeStats?.(),
+    peers: () => deps.aliveBrokers().filter((address) => address !== deps.serverName),
+    consumers() {
+      const out: Record<string, GroupConsumer[]> = {};
+      for (const [groupId, sessions] of deps.sessionsByGroup())
+        out[groupId] = sessions.map(({ remote, authAtMs, warmingupSec }) => ({ remote, authAtMs, warmingupSec }));
+      return out;
+    },
+    listPrepared: ({ after, limit }) =>
+      store.pageDue({ dueBy: Number.MAX_SAFE_INTEGER, committed: false, after, limit }),
+    async deleteDeadLetter(id) {
+      // The store contract has no "delete a dead letter": move it back due a day ahead, then delete it.
+      // A crash between the two leaves it live and delivered a day later: kept, never lost.
+      const nowSec = Math.floor(deps.nowMs() / 1000);
+      if (!(await store.redrive(id, nowSec + DELETE_HOLD_SEC))) return false;
+      await store.delete(id);
+      log.info({ messageId: id }, 'dead letter deleted (admin)');
+      return true;
+    },
     stats,
     topics: () => deps.config().topics,
     connections: deps.connections,

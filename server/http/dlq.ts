@@ -1,13 +1,30 @@
-// Dead letters (doc/architecture.md §6, §10): GET /dlq?topic=&group=&after=&limit= lists them;
-// POST /dlq/redrive {ids:[...]} or {topic, group?, limit?} moves them back and delivers them at once
-// (a prepared one is checked back again instead: doc/transactions.md).
+// Dead letters (doc/architecture.md §6, §10, doc/console.md): GET /dlq?topic=&group=&reason=&from=&to=&after=&limit=
+// lists them, GET /dlq/count the same filter's count; POST /dlq/redrive moves them back and delivers them
+// at once (a prepared one is checked back again instead: doc/transactions.md); POST /dlq/delete removes
+// them for good. Both take {ids:[...]} or a filter {topic?, group?, reason?, from?, to?, limit?}.
 import type { DeadLetter } from '../../store/contract';
 import type { AdminPort } from './admin-port';
+import { epochMsParam, limitParam } from './query-params';
 import { HttpError } from './respond';
 
 const MAX_LIST = 1000;
-const MAX_REDRIVE = 10_000;
+const MAX_ACTION = 10_000;
+/** /dlq/count stops here and says so ("capped"): counting reads every dead letter it passes */
+const MAX_COUNT = 100_000;
 const PAGE = 500;
+/** a listing reads at most this many dead letters (the console polls it every second; a filter on reason or time may match none) */
+const MAX_LIST_SCAN = 10_000;
+
+/** What the store filters (topic, group) and what is filtered after reading (reason, dead time). */
+export interface DeadLetterFilter {
+  topic?: string;
+  groupId?: string;
+  /** substring of the reason, case-insensitive */
+  reason?: string;
+  /** dead time within [fromSec, toSec] */
+  fromSec?: number;
+  toSec?: number;
+}
 
 function summary(letter: DeadLetter) {
   const { message } = letter;
@@ -24,54 +41,125 @@ function summary(letter: DeadLetter) {
   };
 }
 
-function limitOf(raw: unknown, fallback: number, max: number): number {
-  if (raw === undefined || raw === null || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0)
-    throw new HttpError(400, `limit must be a positive integer, got ${JSON.stringify(raw)}`);
-  return Math.min(n, max);
+function text(raw: unknown): string | undefined {
+  return typeof raw === 'string' && raw !== '' ? raw : undefined;
+}
+
+function timeSec(raw: unknown, name: string): number | undefined {
+  const value = text(typeof raw === 'number' ? String(raw) : raw);
+  if (value === undefined) return undefined;
+  return epochMsParam(value, name) / 1000;
+}
+
+export function filterOf(get: (name: string) => unknown): DeadLetterFilter {
+  return {
+    topic: text(get('topic')),
+    groupId: text(get('group')),
+    reason: text(get('reason'))?.toLowerCase(),
+    fromSec: timeSec(get('from'), 'from'),
+    toSec: timeSec(get('to'), 'to'),
+  };
+}
+
+function matches(letter: DeadLetter, filter: DeadLetterFilter): boolean {
+  if (filter.reason !== undefined && !letter.reason.toLowerCase().includes(filter.reason)) return false;
+  if (filter.fromSec !== undefined && letter.deadTime < Math.floor(filter.fromSec)) return false;
+  if (filter.toSec !== undefined && letter.deadTime > filter.toSec) return false;
+  return true;
+}
+
+function filtersAfterReading(filter: DeadLetterFilter): boolean {
+  return filter.reason !== undefined || filter.fromSec !== undefined || filter.toSec !== undefined;
+}
+
+/**
+ * Walks the dead letters matching the filter in id order from `afterId`, handing each to `visit`
+ * until it returns false or `maxScan` were read. Resolves with the last id read (the cursor of the
+ * next page) or null at the end. `want` sizes the store's pages when the store does all the filtering.
+ */
+async function walk(
+  port: AdminPort,
+  filter: DeadLetterFilter,
+  afterId: string | undefined,
+  visit: (letter: DeadLetter) => boolean | Promise<boolean>,
+  { want = PAGE, maxScan = Infinity } = {},
+): Promise<string | null> {
+  const pageSize = filtersAfterReading(filter) ? PAGE : Math.min(PAGE, want);
+  let cursor = afterId;
+  let scanned = 0;
+  for (;;) {
+    const page = await port.listDeadLetters({
+      topic: filter.topic,
+      groupId: filter.groupId,
+      afterId: cursor,
+      limit: pageSize,
+    });
+    for (const letter of page) {
+      cursor = letter.message.header.messageId;
+      if (matches(letter, filter) && !(await visit(letter))) return cursor;
+      if (++scanned >= maxScan) return cursor;
+    }
+    if (page.length < pageSize) return null;
+  }
 }
 
 export async function listDeadLetters(port: AdminPort, query: URLSearchParams) {
-  const limit = limitOf(query.get('limit'), 100, MAX_LIST);
-  const letters = await port.listDeadLetters({
-    topic: query.get('topic') || undefined,
-    groupId: query.get('group') || undefined,
-    afterId: query.get('after') || undefined,
-    limit,
-  });
-  const items = letters.map(summary);
-  return { items, next: items.length === limit ? items[items.length - 1].messageId : null };
+  const limit = limitParam(query.get('limit'), 100, MAX_LIST);
+  const items: ReturnType<typeof summary>[] = [];
+  const end = await walk(
+    port,
+    filterOf((n) => query.get(n)),
+    query.get('after') || undefined,
+    (letter) => {
+      items.push(summary(letter));
+      return items.length < limit;
+    },
+    { want: limit, maxScan: MAX_LIST_SCAN },
+  );
+  return { items, next: end };
 }
 
-export async function redriveDeadLetters(port: AdminPort, body: Record<string, unknown>) {
-  const redriven: string[] = [];
+export async function countDeadLetters(port: AdminPort, query: URLSearchParams) {
+  let count = 0;
+  const end = await walk(
+    port,
+    filterOf((n) => query.get(n)),
+    undefined,
+    () => ++count < MAX_COUNT,
+  );
+  return { count, capped: end !== null };
+}
+
+type Action = (port: AdminPort, messageId: string) => Promise<boolean>;
+
+/** {ids} or a filter; at most MAX_ACTION a call. `done` = acted on, `missing` = not a dead letter (any more). */
+async function applyTo(port: AdminPort, body: Record<string, unknown>, action: Action) {
+  const done: string[] = [];
   const missing: string[] = [];
   if (body.ids !== undefined) {
     if (!Array.isArray(body.ids) || body.ids.some((id) => typeof id !== 'string'))
       throw new HttpError(400, 'ids must be a list of messageIds');
-    if (body.ids.length > MAX_REDRIVE) throw new HttpError(400, `at most ${MAX_REDRIVE} ids per call`);
-    for (const id of body.ids as string[]) ((await port.redrive(id)) ? redriven : missing).push(id);
-    return { redriven, missing };
+    if (body.ids.length > MAX_ACTION) throw new HttpError(400, `at most ${MAX_ACTION} ids per call`);
+    for (const id of body.ids as string[]) ((await action(port, id)) ? done : missing).push(id);
+    return { done, missing };
   }
-  if (typeof body.topic !== 'string' || body.topic === '')
-    throw new HttpError(400, 'give {ids:[...]} or {topic, group?, limit?}');
-  const limit = limitOf(body.limit, MAX_REDRIVE, MAX_REDRIVE);
-  const groupId = typeof body.group === 'string' && body.group !== '' ? body.group : undefined;
-  let afterId: string | undefined;
-  while (redriven.length < limit) {
-    const page = await port.listDeadLetters({
-      topic: body.topic,
-      groupId,
-      afterId,
-      limit: Math.min(PAGE, limit - redriven.length),
-    });
-    for (const letter of page) {
-      const id = letter.message.header.messageId;
-      ((await port.redrive(id)) ? redriven : missing).push(id);
-    }
-    if (page.length === 0 || page.length < PAGE) break;
-    afterId = page[page.length - 1].message.header.messageId;
-  }
-  return { redriven, missing };
+  const filter = filterOf((n) => body[n]);
+  if (!filter.topic && !filter.groupId && !filter.reason && filter.fromSec === undefined && filter.toSec === undefined)
+    throw new HttpError(400, 'give {ids:[...]} or a filter {topic?, group?, reason?, from?, to?, limit?}');
+  const limit = limitParam(body.limit, MAX_ACTION, MAX_ACTION);
+  // Collect first, act after: acting while paging would move the cursor under the walk.
+  const ids: string[] = [];
+  await walk(port, filter, undefined, (letter) => ids.push(letter.message.header.messageId) < limit);
+  for (const id of ids) ((await action(port, id)) ? done : missing).push(id);
+  return { done, missing };
+}
+
+export async function redriveDeadLetters(port: AdminPort, body: Record<string, unknown>) {
+  const { done, missing } = await applyTo(port, body, (p, id) => p.redrive(id));
+  return { redriven: done, missing };
+}
+
+export async function deleteDeadLetters(port: AdminPort, body: Record<string, unknown>) {
+  const { done, missing } = await applyTo(port, body, (p, id) => p.deleteDeadLetter(id));
+  return { deleted: done, missing };
 }

@@ -71,3 +71,28 @@ export async function messageView(port: AdminPort, id: string): Promise<Record<s
     deadLetter: dead ? { reason: dead.reason, deadTime: iso(dead.deadTime) } : null,
   };
 }
+
+/** Bytes of a body the console previews (doc/console.md "Messages"). */
+export const BODY_PREVIEW_BYTES = 4096;
+
+/**
+ * GET /messages/<id>/body (token, like every change: payloads may be payments): the first 4 KiB of
+ * the body, as text for a string message and as hex for a bytes message.
+ */
+export async function messageBody(port: AdminPort, id: string) {
+  if (!MESSAGE_ID.test(id)) throw new HttpError(400, `"${id}" is not a messageId (32 hex characters)`);
+  const message = await port.getMessage(id);
+  if (!message) throw new HttpError(404, `no message ${id} in the store`);
+  const isString = typeof message.body === 'string';
+  const bytes = isString ? Buffer.from(message.body as string, 'utf8') : (message.body as Buffer);
+  const head = bytes.subarray(0, BODY_PREVIEW_BYTES);
+  return {
+    messageId: id,
+    kind: isString ? 'string' : 'bytes',
+    bytes: bytes.length,
+    truncated: bytes.length > head.length,
+    // a cut in the middle of a UTF-8 sequence shows as U+FFFD, never as an error
+    text: isString ? head.toString('utf8') : null,
+    hex: isString ? null : head.toString('hex'),
+  };
+}

@@ -2,34 +2,18 @@
 // lists those not yet due; DELETE /messages/<id> cancels one (bearer token, like every change).
 import type { AdminPort } from './admin-port';
 import { MESSAGE_ID } from './messages';
+import { dueCursorParam, dueCursorText, epochMsParam, limitParam } from './query-params';
 import { HttpError } from './respond';
 
 const MAX_LIST = 1000;
-/** `after` is the `next` of the previous page: "<nextDeliverTime>:<messageId>" */
-const CURSOR = /^(\d+):([0-9a-f]{32})$/;
-
-function timeOf(raw: string, name: string): number {
-  const ms = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
-  if (!Number.isFinite(ms))
-    throw new HttpError(400, `${name} must be epoch milliseconds or an ISO time, got ${JSON.stringify(raw)}`);
-  return ms;
-}
 
 export async function listScheduled(port: AdminPort, query: URLSearchParams) {
-  const rawLimit = query.get('limit');
-  const limit = rawLimit ? Number(rawLimit) : 100;
-  if (!Number.isInteger(limit) || limit <= 0)
-    throw new HttpError(400, `limit must be a positive integer, got ${JSON.stringify(rawLimit)}`);
   const before = query.get('before');
-  const after = query.get('after');
-  const cursor = after ? CURSOR.exec(after) : null;
-  if (after && !cursor)
-    throw new HttpError(400, `after must be the "next" of a previous page, got ${JSON.stringify(after)}`);
   const page = await port.listScheduled({
     topic: query.get('topic') || undefined,
-    beforeMs: before ? timeOf(before, 'before') : Number.MAX_SAFE_INTEGER,
-    after: cursor ? { nextDeliverTime: Number(cursor[1]), messageId: cursor[2] } : undefined,
-    limit: Math.min(limit, MAX_LIST),
+    beforeMs: before ? epochMsParam(before, 'before') : Number.MAX_SAFE_INTEGER,
+    after: dueCursorParam(query.get('after')),
+    limit: limitParam(query.get('limit'), 100, MAX_LIST),
   });
   return {
     items: page.items.map(({ message, deliverAtMs }) => ({
@@ -40,7 +24,7 @@ export async function listScheduled(port: AdminPort, query: URLSearchParams) {
       deliverAt: new Date(deliverAtMs).toISOString(),
       deliverAtMs,
     })),
-    next: page.next ? `${page.next.nextDeliverTime}:${page.next.messageId}` : null,
+    next: dueCursorText(page.next),
   };
 }
 

@@ -9,7 +9,12 @@ const CHUNK = 512;
 export interface DueKeys {
   nextDeliverTime: Float64Array;
   /** the order of slots' message ids, and of a slot's id against a cursor's (id-table.ts) */
-  ids: { compare(a: number, b: number): number; compareTo(slot: number, id: string): number };
+  ids: {
+    compare(a: number, b: number): number;
+    compareTo(slot: number, id: string): number;
+    /** a number in the order of a slot's id (id-table.ts idPrefix) */
+    prefix(slot: number): number;
+  };
 }
 
 /** a slot's key against the sought one: < 0 before, 0 equal, > 0 after */
@@ -38,13 +43,30 @@ export class DueList {
     return this.count;
   }
 
-  /** Replaces the content with `slots`, sorted once (recovery). */
+  /**
+   * Replaces the content with `slots`, sorted once (recovery). Ids are compared by a number made of
+   * their first 6 code units first (idPrefix), and in full only when those are equal.
+   */
   load(slots: number[]): void {
     const { nextDeliverTime: t, ids } = this.keys();
-    slots.sort((a, b) => t[a]! - t[b]! || ids.compare(a, b));
+    let size = 0;
+    for (const slot of slots) size = Math.max(size, slot + 1);
+    const prefix = new Float64Array(size);
+    for (const slot of slots) prefix[slot] = ids.prefix(slot);
+    slots.sort((a, b) => t[a]! - t[b]! || prefix[a]! - prefix[b]! || ids.compare(a, b));
+    this.loadSorted(slots);
+  }
+
+  /** Replaces the content with `slots`, already in due order (an index snapshot's). */
+  loadSorted(slots: number[]): void {
     this.chunks = [];
     for (let i = 0; i < slots.length; i += CHUNK) this.chunks.push(slots.slice(i, i + CHUNK));
     this.count = slots.length;
+  }
+
+  /** every slot, in due order */
+  *inOrder(): IterableIterator<number> {
+    for (const chunk of this.chunks) yield* chunk;
   }
 
   insert(slot: number): void {

@@ -21,6 +21,7 @@ import { compactSegment } from './compaction';
 import { DiskReserve, isNoSpace } from './disk-reserve';
 import type { DueList } from './due-list';
 import { GroupCommit, type GroupCommitStats } from './group-commit';
+import { dropSnapshot, writeSnapshot } from './index-snapshot';
 import { acquireLock, releaseLock } from './lock-file';
 import { OpEffects } from './op-effects';
 import { DeleteCall, DeliveryChange, type StateChange, StateCall, type StoreOp } from './ops';
@@ -140,10 +141,35 @@ export class FileStore implements MessageStore {
           'file store: could not cut the zeros ahead of the last record',
         ),
       );
-      await segment.file.close().catch(() => undefined);
     }
+    await this.writeIndexSnapshot();
+    for (const segment of this.segments.values()) await segment.file.close().catch(() => undefined);
     this.segments.clear();
     await releaseLock(this.lockPath!);
+  }
+
+  /**
+   * The next start loads the index from this instead of replaying every record (index-snapshot.ts).
+   * Not after a start that found damage: the next one must find it again and report it.
+   */
+  private async writeIndexSnapshot(): Promise<void> {
+    const segments = [...this.segments.values()].sort((a, b) => a.id - b.id);
+    const damaged = (this.recovery?.damagedRanges ?? 0) > 0;
+    if (damaged || this.state.index.size === 0 || segments.some((s) => s.allocated !== s.size)) return;
+    const started = Date.now();
+    try {
+      const written = await writeSnapshot(this.config.dir, this.state, segments);
+      this.logger.info(
+        { ...written, ms: Date.now() - started },
+        'file store: index snapshot written for the next start',
+      );
+    } catch (error) {
+      await dropSnapshot(this.config.dir).catch(() => undefined);
+      this.logger.warn(
+        { err: error },
+        'file store: could not write the index snapshot; the next start replays the segments',
+      );
+    }
   }
 
   writeStats(): StoreWriteStats {

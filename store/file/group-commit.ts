@@ -13,7 +13,7 @@ import type { StoreError } from '../errors';
 import { isNoSpace } from './disk-reserve';
 import { extendAhead, preallocChunkBytes, settle, waitBeforeWrite } from './preallocate';
 import { RecordWriter } from './record-codec';
-import { type OpenSegment, writeFully } from './segment-files';
+import { type OpenSegment, writevFully } from './segment-files';
 import type { FsyncPolicy } from './uri';
 
 /** Stop adding calls to a batch past this many bytes (one call is never split). */
@@ -242,14 +242,15 @@ export class GroupCommit<Op> {
     this.hooks.afterBatch(segment);
   }
 
-  private async write(segment: OpenSegment, buf: Buffer, ops: Op[]): Promise<boolean> {
+  private async write(segment: OpenSegment, pieces: Buffer[], ops: Op[]): Promise<boolean> {
     const start = segment.size;
-    const bytes = buf.length;
+    let bytes = 0;
+    for (const piece of pieces) bytes += piece.length;
     for (let attempt = 0; ; attempt++) {
       try {
         await waitBeforeWrite(segment, start + bytes);
         const began = performance.now();
-        await writeFully(segment.file, buf, start);
+        await writevFully(segment.file, pieces, start);
         this.stats.writeMs += performance.now() - began;
         if (this.policy === 'interval') this.dirty = segment;
         else {

@@ -2,10 +2,12 @@
 // hex digits (what KiteQ clients send; the broker lowercases ids) is kept as its 16 bytes in one
 // Buffer; any other id as a string in a sparse Map. An open-addressing hash table of slot numbers
 // (linear probing, a seeded hash, deletion by backward shift) finds a slot by id: ~25 bytes a
-// message, where a string and a Map entry cost ~100.
+// message, where a string and a Map entry cost ~100. Replay looks an id up straight from a record's
+// bytes (findBytes), so a STATE or DELETE record (a park, an ack) makes no string.
 import { randomBytes } from 'node:crypto';
 
-const PACKED_BYTES = 16;
+/** bytes of a packed id */
+export const PACKED_BYTES = 16;
 const HEX_DIGITS = 32;
 const KIND_NONE = 0;
 const KIND_PACKED = 1;
@@ -28,6 +30,53 @@ function pack(id: string, out: Uint8Array, at: number): boolean {
     out[at + i] = (hi << 4) | lo;
   }
   return true;
+}
+
+/** findBytes(): the id's bytes are not all ASCII, so they must be decoded (UTF-8) and looked up with find() */
+export const NOT_ASCII = -2;
+
+/**
+ * A number in the order of the strings: its first 6 UTF-16 code units, 8 bits each (48 bits, exact
+ * in a double); a unit of 255 or more counts as 255 and ends the prefix (zeros after it). Different
+ * numbers order as their strings do; equal ones say nothing (compare the strings).
+ */
+export function idPrefix(id: string): number {
+  let n = 0;
+  let i = 0;
+  for (; i < 6 && i < id.length; i++) {
+    const unit = id.charCodeAt(i);
+    if (unit >= 255) {
+      n = n * 256 + 255;
+      i++;
+      break;
+    }
+    n = n * 256 + unit;
+  }
+  for (; i < 6; i++) n *= 256;
+  return n;
+}
+
+/** Writes the 16 bytes of the id whose ASCII bytes are buf[start, start + 32) at `out`; false if not lowercase hex. */
+function packBytes(buf: Uint8Array, start: number, out: Uint8Array): boolean {
+  for (let i = 0; i < PACKED_BYTES; i++) {
+    const a = buf[start + 2 * i]!;
+    const b = buf[start + 2 * i + 1]!;
+    const hi = VALUES[a & 0x7f]!;
+    const lo = VALUES[b & 0x7f]!;
+    if ((hi | lo) < 0 || (a | b) > 0x7f) return false;
+    out[i] = (hi << 4) | lo;
+  }
+  return true;
+}
+
+/** a snapshot's copy of the ids of some slots, renumbered 0..n-1 (store/file/index-snapshot.ts) */
+export interface SavedIds {
+  /** KIND_PACKED or KIND_TEXT, one byte a slot */
+  kinds: Uint8Array;
+  /** 16 bytes a slot (zeros for a text id) */
+  packed: Buffer;
+  /** [slot, id] of each text id */
+  text: [number, string][];
 }
 
 function finish(h: number): number {
@@ -102,25 +151,118 @@ export class IdTable {
   find(id: string): number | undefined {
     const table = this.table;
     const mask = table.length - 1;
-    if (pack(id, this.scratch, 0)) {
-      const s = this.scratch;
-      const p = this.packed;
-      for (let at = this.hashPacked(s, 0) & mask; ; at = (at + 1) & mask) {
-        const entry = table[at]!;
-        if (entry === 0) return undefined;
-        const slot = entry - 1;
-        if (this.kind[slot] !== KIND_PACKED) continue;
-        const base = slot * PACKED_BYTES;
-        let i = 0;
-        while (i < PACKED_BYTES && p[base + i] === s[i]) i++;
-        if (i === PACKED_BYTES) return slot;
-      }
-    }
+    if (pack(id, this.scratch, 0)) return this.findScratch();
     for (let at = this.hashText(id) & mask; ; at = (at + 1) & mask) {
       const entry = table[at]!;
       if (entry === 0) return undefined;
       if (this.kind[entry - 1] === KIND_TEXT && this.text.get(entry - 1) === id) return entry - 1;
     }
+  }
+
+  /**
+   * The slot of the id whose bytes are buf[start, end), undefined if none, NOT_ASCII if they must
+   * be decoded first. No string is made.
+   */
+  findBytes(buf: Uint8Array, start: number, end: number): number | undefined {
+    const length = end - start;
+    if (length === HEX_DIGITS && packBytes(buf, start, this.scratch)) return this.findScratch();
+    let h = this.seed ^ 0x811c9dc5;
+    let high = 0;
+    for (let i = start; i < end; i++) {
+      const b = buf[i]!;
+      high |= b;
+      h = Math.imul(h ^ b, 0x01000193);
+    }
+    if (high & 0x80) return NOT_ASCII;
+    const table = this.table;
+    const mask = table.length - 1;
+    for (let at = finish(h ^ length) & mask; ; at = (at + 1) & mask) {
+      const entry = table[at]!;
+      if (entry === 0) return undefined;
+      if (this.kind[entry - 1] !== KIND_TEXT) continue;
+      const other = this.text.get(entry - 1)!;
+      if (other.length !== length) continue;
+      let i = 0;
+      while (i < length && other.charCodeAt(i) === buf[start + i]) i++;
+      if (i === length) return entry - 1;
+    }
+  }
+
+  /** the slot of the packed id in `scratch` */
+  private findScratch(): number | undefined {
+    const table = this.table;
+    const mask = table.length - 1;
+    const s = this.scratch;
+    const p = this.packed;
+    for (let at = this.hashPacked(s, 0) & mask; ; at = (at + 1) & mask) {
+      const entry = table[at]!;
+      if (entry === 0) return undefined;
+      const slot = entry - 1;
+      if (this.kind[slot] !== KIND_PACKED) continue;
+      const base = slot * PACKED_BYTES;
+      let i = 0;
+      while (i < PACKED_BYTES && p[base + i] === s[i]) i++;
+      if (i === PACKED_BYTES) return slot;
+    }
+  }
+
+  /** idPrefix of `slot`'s id, without making the string for a packed one */
+  prefix(slot: number): number {
+    if (this.kind[slot] !== KIND_PACKED) return idPrefix(this.idOf(slot));
+    const base = slot * PACKED_BYTES;
+    let n = 0;
+    for (let i = 0; i < 6; i++) {
+      const byte = this.packed[base + (i >> 1)]!;
+      n = n * 256 + DIGITS[i & 1 ? byte & 15 : byte >> 4]!;
+    }
+    return n;
+  }
+
+  /** the ids of `slots`, the i-th as slot i (a snapshot's) */
+  save(slots: readonly number[]): SavedIds {
+    const kinds = new Uint8Array(slots.length);
+    const packed = Buffer.alloc(slots.length * PACKED_BYTES);
+    const text: [number, string][] = [];
+    slots.forEach((slot, i) => {
+      kinds[i] = this.kind[slot]!;
+      if (kinds[i] === KIND_PACKED)
+        this.packed.copy(packed, i * PACKED_BYTES, slot * PACKED_BYTES, (slot + 1) * PACKED_BYTES);
+      else if (kinds[i] === KIND_TEXT) text.push([i, this.text.get(slot)!]);
+      else throw new Error(`IdTable.save: slot ${slot} has no id`);
+    });
+    return { kinds, packed, text };
+  }
+
+  /** Fills an empty table with `saved`'s ids at slots 0..n-1, with room for slots below `capacity`. */
+  restore(saved: SavedIds, capacity: number): void {
+    const n = saved.kinds.length;
+    if (this.count > 0) throw new Error('IdTable.restore: the table is not empty');
+    if (capacity < n || saved.packed.length !== n * PACKED_BYTES) throw new Error('IdTable.restore: sizes differ');
+    this.grow(capacity);
+    saved.packed.copy(this.packed);
+    this.kind.set(saved.kinds);
+    let texts = 0;
+    for (let slot = 0; slot < n; slot++) {
+      const kind = this.kind[slot];
+      if (kind === KIND_TEXT) texts++;
+      else if (kind !== KIND_PACKED) throw new Error(`IdTable.restore: slot ${slot} has no id`);
+    }
+    for (const [slot, id] of saved.text) {
+      if (this.kind[slot] !== KIND_TEXT || this.text.has(slot)) throw new Error(`IdTable.restore: text id at ${slot}`);
+      this.text.set(slot, id);
+    }
+    if (this.text.size !== texts) throw new Error('IdTable.restore: a text id is missing');
+    this.count = n;
+    let length = 1024;
+    while (length < 2 * n) length *= 2;
+    const table = new Int32Array(length);
+    const mask = length - 1;
+    for (let slot = 0; slot < n; slot++) {
+      let at = this.hashOfSlot(slot) & mask;
+      while (table[at] !== 0) at = (at + 1) & mask;
+      table[at] = slot + 1;
+    }
+    this.table = table;
   }
 
   /** the id of a slot that has one ('' else) */

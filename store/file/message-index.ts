@@ -1,7 +1,7 @@
 // The in-memory index of the file store (doc/architecture.md §8): only what delivery needs, in parallel typed
 // arrays indexed by a slot number, the ids packed as bytes (id-table.ts), so 1,000,000 messages cost
 // ~100 bytes each (doc/file-store.md "Memory"). Bodies stay on disk (and in the bounded body cache).
-import { IdTable } from './id-table';
+import { IdTable, type SavedIds } from './id-table';
 import type { MessageState } from './record-codec';
 import { StateFlag } from './record-codec';
 
@@ -17,6 +17,23 @@ export const SlotFlag = Object.freeze({
 });
 
 const PERSISTED = StateFlag.COMMITTED | StateFlag.DEAD;
+
+/** the per-slot typed arrays, all a slot's numbers (an index snapshot writes each as one block) */
+export const SLOT_COLUMNS = [
+  'flags',
+  'seg',
+  'offset',
+  'length',
+  'stateSeg',
+  'stateLength',
+  'nextDeliverTime',
+  'deliverCount',
+  'checkCount',
+  'topic',
+  'groupPair',
+  'deliverAtSec',
+] as const;
+export type SlotColumn = (typeof SLOT_COLUMNS)[number];
 const EMPTY: string[] = [];
 
 /** A slot's state as a fresh object. Made by a constructor: a pending state op keeps one as `previous` (ops.ts). */
@@ -83,6 +100,11 @@ export class MessageIndex {
 
   idOf(slot: number): string {
     return this.ids.idOf(slot);
+  }
+
+  /** the slot of the id whose bytes are buf[start, end) (replay: no string made), or NOT_ASCII (id-table.ts) */
+  slotOfBytes(buf: Uint8Array, start: number, end: number): number | undefined {
+    return this.ids.findBytes(buf, start, end);
   }
 
   /** does `slot` still hold the message `id` (it may have been finished and reused)? */
@@ -190,6 +212,48 @@ export class MessageIndex {
 
   deadSlots(): IterableIterator<number> {
     return this.dead.keys();
+  }
+
+  /** the interned (succGroups, failGroups) pairs; `groupPair` holds indexes into it (0: none) */
+  groupPairs(): ReadonlyArray<readonly [readonly string[], readonly string[]]> {
+    return this.pairs;
+  }
+
+  deadOf(slot: number): { deadTime: number; reason: string } | undefined {
+    return this.dead.get(slot);
+  }
+
+  /**
+   * Fills an empty index with slots 0..n-1 (store/file/index-snapshot.ts): `ids` their ids (n of
+   * them), `columns` the SLOT_COLUMNS arrays to adopt (n values, all of the same length ≥ n: the
+   * capacity), `pairs` the group pairs `groupPair` points into.
+   */
+  restore(
+    ids: SavedIds,
+    columns: Record<SlotColumn, Uint8Array | Uint32Array | Int32Array | Float64Array>,
+    topics: readonly string[],
+    pairs: ReadonlyArray<readonly [readonly string[], readonly string[]]>,
+    dead: ReadonlyArray<readonly [number, number, string]>,
+  ): void {
+    if (this.highWater > 0) throw new Error('MessageIndex.restore: the index is not empty');
+    const count = ids.kinds.length;
+    this.capacity = columns.flags.length;
+    for (const name of SLOT_COLUMNS) {
+      if (columns[name].length !== this.capacity || columns[name].constructor !== this[name].constructor) {
+        throw new Error(
+          `MessageIndex.restore: column ${name} is not a ${this.capacity}-slot ${this[name].constructor.name}`,
+        );
+      }
+      (this as Record<SlotColumn, unknown>)[name] = columns[name];
+    }
+    for (let slot = 0; slot < count; slot++) this.flags[slot]! &= ~(SlotFlag.PENDING | SlotFlag.DELETING);
+    this.ids.restore(ids, this.capacity);
+    this.highWater = count;
+    for (const topic of topics) this.topicId(topic);
+    for (let i = 1; i < pairs.length; i++) {
+      if (this.pairId(pairs[i]![0], pairs[i]![1]) !== i) throw new Error('MessageIndex.restore: repeated group pair');
+    }
+    for (const [slot, deadTime, reason] of dead) this.dead.set(slot, { deadTime, reason });
   }
 
   /** every used slot (visible or not) */

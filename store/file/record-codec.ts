@@ -53,39 +53,64 @@ const KEEP_BYTES = 1024 * 1024;
 const INITIAL_BYTES = 64 * 1024;
 
 /**
+ * A field this large is not copied into the batch: the batch's write() takes it as it is, between
+ * the bytes formed before and after it (a large message body: doc/file-store.md "Large messages").
+ */
+export const BY_REFERENCE_BYTES = 16 * 1024;
+
+/**
  * Forms records one after another into one growing buffer: a batch's records are encoded straight
  * into the bytes its write() sends, with no buffer per record and no concatenation (group-commit.ts
- * reuses it for the next batch once the write has landed).
+ * reuses it for the next batch once the write has landed). A large field is passed by reference:
+ * the batch is then several pieces, written with one writev().
  */
 export class RecordWriter {
   private buf: Buffer = Buffer.allocUnsafe(INITIAL_BYTES);
   private pos = 0;
   private start = 0;
+  /** the batch before buf[cut]: pieces of buf and fields by reference, in order */
+  private pieces: Buffer[] = [];
+  private cut = 0;
+  /** bytes of the fields by reference in the batch, and in the record begun last */
+  private referenced = 0;
+  private recordReferenced = 0;
+  /**
+   * The record begun last, once it has a field by reference: the piece holding its start (its
+   * header is filled in there) and that piece's index in `pieces`; null until then.
+   */
+  private headPiece: Buffer | null = null;
+  private headIndex = 0;
+  private headOffset = 0;
 
   /** bytes formed since reset() */
   get length(): number {
-    return this.pos;
+    return this.pos + this.referenced;
   }
 
-  /** the records formed since reset(); valid until the next reset() */
-  formed(): Buffer {
-    return this.buf.subarray(0, this.pos);
+  /** the records formed since reset(), in order; valid until the next reset() */
+  formed(): Buffer[] {
+    const tail = this.buf.subarray(this.cut, this.pos);
+    return this.pieces.length === 0 ? [tail] : tail.length > 0 ? [...this.pieces, tail] : this.pieces;
   }
 
   reset(): void {
-    this.pos = 0;
+    this.pos = this.cut = this.referenced = 0;
+    this.pieces = [];
     if (this.buf.length > KEEP_BYTES) this.buf = Buffer.allocUnsafe(INITIAL_BYTES);
   }
 
   /** starts a record: its header is filled in by finish() */
   begin(sizeHint: number): void {
     this.start = this.pos;
-    this.room(RECORD_HEADER_BYTES + sizeHint);
+    this.recordReferenced = 0;
+    this.headPiece = null;
+    this.room(RECORD_HEADER_BYTES + Math.min(sizeHint, 2 * BY_REFERENCE_BYTES));
     this.pos += RECORD_HEADER_BYTES;
   }
 
   private room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
+    // the pieces already cut keep the old buffer: they still hold the right bytes
     const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
     this.buf.copy(bigger, 0, 0, this.pos);
     this.buf = bigger;
@@ -131,7 +156,22 @@ export class RecordWriter {
     this.room(byteLength);
     this.pos += this.buf.write(s, this.pos);
   }
+  /** the bytes of `b`, no length prefix; a large `b` is taken by reference and must not change until written */
   bytes(b: Uint8Array): void {
+    if (b.length >= BY_REFERENCE_BYTES) {
+      const piece = this.buf.subarray(this.cut, this.pos);
+      if (this.headPiece === null) {
+        this.headPiece = piece;
+        this.headIndex = this.pieces.length;
+        this.headOffset = this.start - this.cut;
+      }
+      if (piece.length > 0) this.pieces.push(piece);
+      this.pieces.push(Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+      this.cut = this.pos;
+      this.referenced += b.length;
+      this.recordReferenced += b.length;
+      return;
+    }
     this.room(b.length);
     this.buf.set(b, this.pos);
     this.pos += b.length;
@@ -139,13 +179,26 @@ export class RecordWriter {
   /** frames the record begun last: length, CRC over type + payload; returns its length in bytes */
   finish(type: number): number {
     const { buf, start, pos } = this;
-    const payload = pos - start - RECORD_HEADER_BYTES;
-    buf.writeUInt32LE(payload, start);
-    buf[start + 8] = type;
-    const crc =
-      pos - start - 8 < SMALL_CRC_BYTES ? crc32cRange(buf, start + 8, pos) : crc32c(buf.subarray(start + 8, pos));
-    buf.writeUInt32LE(crc, start + 4);
-    return pos - start;
+    const length = pos - start + this.recordReferenced;
+    if (this.headPiece === null) {
+      buf.writeUInt32LE(length - RECORD_HEADER_BYTES, start);
+      buf[start + 8] = type;
+      const crc =
+        pos - start - 8 < SMALL_CRC_BYTES ? crc32cRange(buf, start + 8, pos) : crc32c(buf.subarray(start + 8, pos));
+      buf.writeUInt32LE(crc, start + 4);
+      return length;
+    }
+    // The record spans pieces: its header is in the piece cut at its first field by reference (a
+    // view: written here, it is what goes to disk), then come the pieces after it and buf's rest.
+    const head = this.headPiece;
+    const at = this.headOffset;
+    head.writeUInt32LE(length - RECORD_HEADER_BYTES, at);
+    head[at + 8] = type;
+    let crc = crc32c(head.subarray(at + 8));
+    for (let i = this.headIndex + 1; i < this.pieces.length; i++) crc = crc32c(this.pieces[i]!, crc);
+    if (this.cut < pos) crc = crc32c(buf.subarray(this.cut, pos), crc);
+    head.writeUInt32LE(crc, at + 4);
+    return length;
   }
 }
 
@@ -306,7 +359,12 @@ export function checkFrame(buf: Buffer, offset: number, end: number): 'ok' | 'to
   if (length > MAX_RECORD_BYTES) return 'corrupt';
   if (end - offset < RECORD_HEADER_BYTES + length) return 'torn';
   const crc = buf.readUInt32LE(offset + 4);
-  if (crc32c(buf.subarray(offset + 8, offset + RECORD_HEADER_BYTES + length)) !== crc) return 'corrupt';
+  const recordEnd = offset + RECORD_HEADER_BYTES + length;
+  const actual =
+    length + 1 < SMALL_CRC_BYTES
+      ? crc32cRange(buf, offset + 8, recordEnd)
+      : crc32c(buf.subarray(offset + 8, recordEnd));
+  if (actual !== crc) return 'corrupt';
   const type = buf[offset + 8];
   return type === RecordType.MESSAGE || type === RecordType.STATE || type === RecordType.DELETE ? 'ok' : 'corrupt';
 }

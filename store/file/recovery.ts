@@ -5,6 +5,8 @@
 // Damaged bytes are copied to <dir>/damaged/ before anything is cut.
 import type { Logger } from 'pino';
 import { idAt, keepDamagedBytes, nextIntactRecord, nonZeroEnd } from './damage';
+import { NOT_ASCII } from './id-table';
+import { loadSnapshot } from './index-snapshot';
 import { checkFrame, RECORD_HEADER_BYTES, Reader, readState, RecordType } from './record-codec';
 import { finishRemovals, listSegmentIds, type OpenSegment, openSegment, readFully } from './segment-files';
 import type { StoreState } from './store-state';
@@ -19,6 +21,8 @@ export interface RecoveryReport {
   /** damaged byte ranges found, each copied to <dir>/damaged/ */
   damagedRanges: number;
   damagedBytes: number;
+  /** the index came from the last clean stop's snapshot: no record was replayed */
+  snapshot: boolean;
   ms: number;
 }
 
@@ -31,8 +35,8 @@ interface Replay {
   chunk: Buffer;
   /** the chunk, or a bigger buffer while a segment holds a record larger than it */
   buf: Buffer;
-  /** id of the last record replayed, for the log line of a damaged range */
-  lastId: string | undefined;
+  /** where the last record replayed starts, for the log line of a damaged range (lastIdOf) */
+  last: { segment: OpenSegment; offset: number } | undefined;
 }
 
 type Damage = 'torn' | 'corrupt';
@@ -47,6 +51,7 @@ async function replayRun(
   let filePos = from;
   while (filePos < size) {
     const buf = r.buf;
+    let lastPos = -1;
     const got = Math.min(await readFully(segment.file, buf, filePos), size - filePos);
     if (got === 0) break;
     const atEnd = filePos + got >= size;
@@ -65,10 +70,12 @@ async function replayRun(
         damage = verdict;
         break;
       }
-      r.lastId = applyRecord(buf, pos, segment.id, filePos + pos, r.state);
+      applyRecord(buf, pos, segment.id, filePos + pos, r.state);
       r.report.records++;
+      lastPos = pos;
       pos += RECORD_HEADER_BYTES + buf.readUInt32LE(pos);
     }
+    if (lastPos >= 0) r.last = { segment, offset: filePos + lastPos };
     filePos += pos;
     if (damage) return { end: filePos, damage };
   }
@@ -93,12 +100,13 @@ async function replaySegment(segment: OpenSegment, last: boolean, r: Replay): Pr
     const evidence = await keep(segment, end, next.offset, r);
     const length = next.offset - end;
     const after = await idAt(segment, next.offset);
+    const before = await lastIdOf(r);
     r.report.damagedRanges++;
     r.report.damagedBytes += length;
     r.logger.warn(
-      { segment: segment.id, offset: end, length, reason: damage, how: next.how, before: r.lastId, after, evidence },
+      { segment: segment.id, offset: end, length, reason: damage, how: next.how, before, after, evidence },
       `file store: segment ${segment.id} has ${length} damaged bytes at offset ${end} (${damage} record, ${next.how}); ` +
-        `replay goes on at offset ${next.offset}; records around it: ${r.lastId ?? '(none)'} … ${after}`,
+        `replay goes on at offset ${next.offset}; records around it: ${before ?? '(none)'} … ${after}`,
     );
     from = next.offset;
   }
@@ -114,14 +122,15 @@ async function damagedTail(
 ): Promise<void> {
   const end = await nonZeroEnd(segment, at, fileSize, r.chunk);
   const evidence = await keep(segment, at, end, r);
+  const before = await lastIdOf(r);
   r.report.damagedRanges++;
   r.report.damagedBytes += end - at;
-  const fields = { segment: segment.id, offset: at, length: end - at, reason: damage, before: r.lastId, evidence };
+  const fields = { segment: segment.id, offset: at, length: end - at, reason: damage, before, evidence };
   if (!last) {
     segment.allocated = at; // nothing past the records of a closed segment is ever cut (trimZeros)
     r.logger.warn(
       fields,
-      `file store: closed segment ${segment.id} has a ${damage} record at offset ${at} and nothing intact after it; keeping its ${end - at} bytes in place, last record ${r.lastId ?? '(none)'}`,
+      `file store: closed segment ${segment.id} has a ${damage} record at offset ${at} and nothing intact after it; keeping its ${end - at} bytes in place, last record ${before ?? '(none)'}`,
     );
     return;
   }
@@ -129,7 +138,7 @@ async function damagedTail(
   r.report.droppedBytes += dropped;
   r.logger.warn(
     { ...fields, droppedBytes: dropped },
-    `file store: segment ${segment.id} has a ${damage} record at offset ${at}; truncating ${dropped} bytes after the last intact record (${r.lastId ?? 'none'})`,
+    `file store: segment ${segment.id} has a ${damage} record at offset ${at}; truncating ${dropped} bytes after the last intact record (${before ?? 'none'})`,
   );
   await segment.file.truncate(at);
   await segment.file.sync();
@@ -160,43 +169,77 @@ async function zerosFrom(segment: OpenSegment, from: number, fileSize: number, b
   return true;
 }
 
-/** Applies one intact record; returns its message id. */
-function applyRecord(buf: Buffer, pos: number, segment: number, offset: number, state: StoreState): string {
+/**
+ * Applies one intact record. The id is looked up from its bytes (id-table.ts): a STATE or DELETE
+ * record, half the records of a store of parked messages, makes no string.
+ */
+function applyRecord(buf: Buffer, pos: number, segment: number, offset: number, state: StoreState): void {
   const length = RECORD_HEADER_BYTES + buf.readUInt32LE(pos);
   const type = buf[pos + 8];
-  const r = new Reader(buf, pos + RECORD_HEADER_BYTES);
-  const id = r.str();
-  if (type === RecordType.MESSAGE) {
-    const messageState = readState(r, state.index.intern);
-    state.replayMessage(id, r.str(), messageState, segment, offset, length);
-  } else if (type === RecordType.STATE) {
-    state.replayState(id, readState(r, state.index.intern), segment, length);
-  } else {
-    state.replayDelete(id, segment);
+  const idStart = pos + RECORD_HEADER_BYTES + 4;
+  const idEnd = idStart + buf.readUInt32LE(pos + RECORD_HEADER_BYTES);
+  const index = state.index;
+  let slot = index.slotOfBytes(buf, idStart, idEnd);
+  let id: string | undefined;
+  if (slot === NOT_ASCII) {
+    id = buf.toString('utf8', idStart, idEnd);
+    slot = index.slotOf(id);
   }
-  return id;
+  const r = new Reader(buf, idEnd);
+  if (type === RecordType.MESSAGE) {
+    const messageState = readState(r, index.intern);
+    // ASCII (checked by the lookup) decodes as latin1, the cheaper decoder
+    if (slot !== undefined) id = index.idOf(slot);
+    else id ??= buf.toString('latin1', idStart, idEnd);
+    state.replayMessage(slot, id, r.str(), messageState, segment, offset, length);
+  } else if (type === RecordType.STATE) {
+    if (slot !== undefined) state.replayState(slot, readState(r, index.intern), segment, length);
+  } else if (slot !== undefined) {
+    state.replayDelete(slot, segment);
+  }
+}
+
+/** the id of the last record replayed, for the log lines of a damaged range */
+async function lastIdOf(r: Replay): Promise<string | undefined> {
+  if (!r.last) return undefined;
+  return await idAt(r.last.segment, r.last.offset).catch(() => undefined);
 }
 
 export async function recover(dir: string, state: StoreState, logger: Logger, dsync: boolean) {
   const started = Date.now();
-  const report: RecoveryReport = { segments: 0, records: 0, droppedBytes: 0, damagedRanges: 0, damagedBytes: 0, ms: 0 };
+  const report: RecoveryReport = {
+    segments: 0,
+    records: 0,
+    droppedBytes: 0,
+    damagedRanges: 0,
+    damagedBytes: 0,
+    snapshot: false,
+    ms: 0,
+  };
   const segments: OpenSegment[] = [];
   const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
-  const replay: Replay = { dir, state, logger, report, chunk, buf: chunk, lastId: undefined };
+  const replay: Replay = { dir, state, logger, report, chunk, buf: chunk, last: undefined };
   const unfinished = await finishRemovals(dir);
   if (unfinished > 0) logger.info({ files: unfinished }, 'file store: finished removing segments a stop interrupted');
   const ids = await listSegmentIds(dir);
-  for (const [i, id] of ids.entries()) {
-    const segment = await openSegment(dir, id, dsync);
-    segments.push(segment);
-    state.ledger.add(id, segment.size);
-    await replaySegment(segment, i === ids.length - 1, replay);
-    state.ledger.get(id)!.size = segment.size;
-    report.segments++;
+  for (const id of ids) segments.push(await openSegment(dir, id, dsync));
+  // a clean stop's index, if nothing changed since (index-snapshot.ts): no record replayed
+  report.snapshot = await loadSnapshot(dir, state, segments);
+  if (report.snapshot) report.segments = segments.length;
+  else {
+    for (const [i, segment] of segments.entries()) {
+      state.ledger.add(segment.id, segment.size);
+      await replaySegment(segment, i === segments.length - 1, replay);
+      state.ledger.get(segment.id)!.size = segment.size;
+      report.segments++;
+    }
+    state.finishReplay();
   }
-  state.finishReplay();
   report.ms = Date.now() - started;
-  logger.info(report, `file store: recovered ${state.index.size} messages from ${report.segments} segments`);
+  logger.info(
+    report,
+    `file store: recovered ${state.index.size} messages from ${report.segments} segments${report.snapshot ? ' (index snapshot of the last stop)' : ''}`,
+  );
   if (report.damagedRanges > 0) {
     logger.warn(
       report,

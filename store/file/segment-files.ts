@@ -154,6 +154,23 @@ export async function writeFully(file: fs.FileHandle, buf: Buffer, position: num
   }
 }
 
+/** writeFully of several pieces one after another: one writev() (one durable write with O_DSYNC) unless it falls short. */
+export async function writevFully(file: fs.FileHandle, pieces: Buffer[], position: number): Promise<void> {
+  if (pieces.length === 1) return writeFully(file, pieces[0]!, position);
+  let rest = pieces;
+  let at = position;
+  while (rest.length > 0) {
+    const { bytesWritten } = await file.writev(rest, at);
+    if (bytesWritten === 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
+    at += bytesWritten;
+    let skip = bytesWritten;
+    let i = 0;
+    while (i < rest.length && skip >= rest[i]!.length) skip -= rest[i++]!.length;
+    rest = rest.slice(i);
+    if (skip > 0) rest[0] = rest[0]!.subarray(skip);
+  }
+}
+
 export async function readFully(file: fs.FileHandle, buf: Buffer, position: number): Promise<number> {
   let done = 0;
   while (done < buf.length) {

@@ -95,28 +95,37 @@ export class StoreState {
 
   // --- replay ---
 
-  replayMessage(id: string, topic: string, state: MessageState, segment: number, offset: number, length: number): void {
-    let slot = this.index.slotOf(id);
+  /** `slot`: where replay put this message before (a compacted copy follows its original), or undefined: new */
+  replayMessage(
+    slot: number | undefined,
+    id: string,
+    topic: string,
+    state: MessageState,
+    segment: number,
+    offset: number,
+    length: number,
+  ): void {
     const replacing = slot !== undefined;
     if (slot === undefined) slot = this.index.allocate(id, topic);
     this.placeMessage(slot, segment, offset, length, replacing);
     this.index.setState(slot, state);
   }
 
-  replayState(id: string, state: MessageState, segment: number, length: number): void {
-    const slot = this.index.slotOf(id);
-    if (slot === undefined) return; // finished before: its tombstone came first, nothing to revive
+  /** only for a message replay has met (one finished before has had its tombstone: nothing to revive) */
+  replayState(slot: number, state: MessageState, segment: number, length: number): void {
     this.placeState(slot, segment, length);
     this.index.setState(slot, state);
   }
 
-  replayDelete(id: string, segment: number): void {
-    const slot = this.index.slotOf(id);
-    if (slot !== undefined) this.finish(slot, segment);
+  replayDelete(slot: number, segment: number): void {
+    this.finish(slot, segment);
   }
 
-  /** Builds the due order (one sort) and the counts after replay. */
-  finishReplay(): void {
+  /**
+   * Builds the due order (one sort) and the counts after replay; `sorted`: the due order as an
+   * index snapshot kept it (no sort).
+   */
+  finishReplay(sorted?: { committed: number[]; prepared: number[] }): void {
     const committed: number[] = [];
     const prepared: number[] = [];
     for (const slot of this.index.slots()) {
@@ -127,8 +136,13 @@ export class StoreState {
       this.topicCounts[topic] = (this.topicCounts[topic] ?? 0) + 1;
       this.scheduled.add(this.index.deliverAtSec[slot]!);
     }
-    this.committedDue.load(committed);
-    this.preparedDue.load(prepared);
+    if (sorted && sorted.committed.length === committed.length && sorted.prepared.length === prepared.length) {
+      this.committedDue.loadSorted(sorted.committed);
+      this.preparedDue.loadSorted(sorted.prepared);
+    } else {
+      this.committedDue.load(committed);
+      this.preparedDue.load(prepared);
+    }
     this.replaying = false;
   }
 }

@@ -1,6 +1,6 @@
-// Runs one table's batch as one transaction of multi-row statements (doc/architecture.md §8, §12: KiteQ's
-// "batches" are row by row): one INSERT ... VALUES (..),(..), one UPDATE ... SET col = CASE
-// message_id WHEN .. END, one DELETE ... WHERE message_id IN (..).
+// Runs the batches of one or more tables as one transaction of multi-row statements (doc/architecture.md
+// §8, §12: KiteQ's "batches" are row by row): per table one INSERT ... VALUES (..),(..), one UPDATE ...
+// SET col = CASE message_id WHEN .. END, one DELETE ... WHERE message_id IN (..).
 // A batch that saves goes out optimistically first, in one round trip: BEGIN, an assertion that no
 // saved id is dead-lettered, every write, COMMIT. A saved id the table already holds fails the INSERT
 // on its unique key; one the dead-letter table holds (no key shared with it) fails the assertion. The
@@ -56,16 +56,29 @@ const UPDATE_COLUMNS: { field: keyof UpdateFields; column: string; value: (f: Up
   { field: 'checkCount', column: 'check_count', value: (f) => f.checkCount },
 ];
 
+/** One table's batch in a flush; a flush may carry the batches of several tables. */
+export interface FlushPart {
+  table: TableRef;
+  batch: TableBatch;
+}
+
 /**
  * A plain-SQL assertion that no saved id is dead-lettered (MySQL and MariaDB alike): the scalar
- * subquery has one row, or more when the dead-letter table holds one of the ids, and then the server
- * refuses the statement (ER_SUBQUERY_NO_1_ROW) and runs none of the script after it.
+ * subquery has one row, or more when a dead-letter table holds one of the ids, and then the server
+ * refuses the statement (ER_SUBQUERY_NO_1_ROW) and runs none of the script after it. Undefined when
+ * the flush saves nothing.
  */
-function notDeadLettered(table: TableRef, ids: string[]): Statement {
-  return {
-    sql: `SET @kiteq_dead = (SELECT 1 FROM ${table.dlqQualified} WHERE message_id IN (?) UNION ALL SELECT 1)`,
-    values: [ids],
-  };
+function notDeadLettered(parts: FlushPart[]): Statement | undefined {
+  const idsByDlq = new Map<string, string[]>();
+  for (const { table, batch } of parts) {
+    if (batch.inserts.size === 0) continue;
+    const ids = idsByDlq.get(table.dlqQualified) ?? [];
+    ids.push(...batch.inserts.keys());
+    idsByDlq.set(table.dlqQualified, ids);
+  }
+  if (idsByDlq.size === 0) return undefined;
+  const selects = [...idsByDlq.keys()].map((dlq) => `SELECT 1 FROM ${dlq} WHERE message_id IN (?) UNION ALL `);
+  return { sql: `SET @kiteq_dead = (${selects.join('')}SELECT 1)`, values: [...idsByDlq.values()] };
 }
 
 /** The server refused the optimistic script because a saved id is stored already (see the top of this file). */
@@ -75,24 +88,40 @@ function isStoredAlready(error: unknown): boolean {
 }
 
 /**
- * The batch in one round trip, with no read ahead of its writes (see the top of this file). Resolves
- * null when a saved id turned out to be stored already (in the table or its dead-letter table): the
- * transaction is rolled back and the caller re-runs the batch with writeChecked.
+ * The batches of one or more tables in one round trip and one transaction, with no read ahead of
+ * their writes (see the top of this file). Resolves null when a saved id turned out to be stored
+ * already (in a table or a dead-letter table): the transaction is rolled back and the caller re-runs
+ * each batch with writeChecked.
  */
 async function writeOptimistic(
   run: SqlRunner,
-  table: TableRef,
-  batch: TableBatch,
+  parts: FlushPart[],
   kiteServer: string,
   counts: StatementCounts,
-): Promise<BatchOutcome | null> {
-  const outcome: BatchOutcome = { duplicates: new Set(), existed: new Set() };
-  const asked = askedIds(batch);
-  const script: Statement[] = [{ sql: 'BEGIN' }, notDeadLettered(table, [...batch.inserts.keys()])];
-  if (asked.length > 0) script.push(lockAsked(table, asked));
+): Promise<BatchOutcome[] | null> {
+  const script: Statement[] = [{ sql: 'BEGIN' }];
+  const assertion = notDeadLettered(parts);
+  if (assertion) script.push(assertion);
+  // where each part's rollback answer (the FOR UPDATE read) comes in the results
+  const askedAt = parts.map(({ table, batch }) => {
+    const asked = askedIds(batch);
+    if (asked.length === 0) return -1;
+    script.push(lockAsked(table, asked));
+    return script.length - 1;
+  });
   counts.selectStatements += script.length - 1;
-  const rows = [...batch.inserts.values()].map((op) => rowValues(op.message, kiteServer));
-  const writes = [insertWrite(table, rows), ...updateAndDelete(table, batch)];
+  const writes: Write[] = [];
+  for (const { table, batch } of parts) {
+    if (batch.inserts.size > 0) {
+      writes.push(
+        insertWrite(
+          table,
+          [...batch.inserts.values()].map((op) => rowValues(op.message, kiteServer)),
+        ),
+      );
+    }
+    writes.push(...updateAndDelete(table, batch));
+  }
   let results: unknown[];
   try {
     results = await run.script([...script, ...writes.map((w) => w.statement), { sql: 'COMMIT' }]);
@@ -101,13 +130,16 @@ async function writeOptimistic(
     await run.script([{ sql: 'ROLLBACK' }]);
     return null;
   }
-  if (asked.length > 0) {
-    for (const row of results[2] as { message_id: string }[]) outcome.existed.add(row.message_id);
+  const outcomes = parts.map(({ batch }, i): BatchOutcome => {
+    const outcome: BatchOutcome = { duplicates: new Set(), existed: new Set() };
+    if (askedAt[i] < 0) return outcome;
+    for (const row of results[askedAt[i]] as { message_id: string }[]) outcome.existed.add(row.message_id);
     // a rollback queued behind its own save in this batch finds the row
-    for (const id of asked) if (batch.inserts.has(id)) outcome.existed.add(id);
-  }
+    for (const id of askedIds(batch)) if (batch.inserts.has(id)) outcome.existed.add(id);
+    return outcome;
+  });
   countWrites(counts, writes, results as ResultSetHeader[], script.length);
-  return outcome;
+  return outcomes;
 }
 
 interface Write {
@@ -122,7 +154,7 @@ function askedIds(batch: TableBatch): string[] {
 
 /** Reads (and locks) which of the asked ids the table holds. */
 function lockAsked(table: TableRef, asked: string[]): Statement {
-  return { sql: `SELECT message_id FROM ${table.qualified} WHERE message_id IN (?) FOR UPDATE`, values: [asked] };
+  return { sql: `SELECT message_id FROM ${table.byId} WHERE message_id IN (?) FOR UPDATE`, values: [asked] };
 }
 
 function insertWrite(table: TableRef, rows: unknown[][]): Write {
@@ -138,7 +170,10 @@ function updateAndDelete(table: TableRef, batch: TableBatch): Write[] {
   if (batch.updates.size > 0) writes.push({ statement: updateStatement(table, batch), rows: 'rowsUpdated' });
   if (batch.deletes.size > 0) {
     writes.push({
-      statement: { sql: `DELETE FROM ${table.qualified} WHERE message_id IN (?)`, values: [[...batch.deletes.keys()]] },
+      statement: {
+        sql: `DELETE ${table.qualified} FROM ${table.byId} WHERE message_id IN (?)`,
+        values: [[...batch.deletes.keys()]],
+      },
       rows: 'rowsDeleted',
     });
   }
@@ -222,7 +257,7 @@ function updateStatement(table: TableRef, batch: TableBatch): Statement {
     for (const [id, op] of touching) values.push(id, value(op.fields));
   }
   values.push(ops.map(([id]) => id));
-  return { sql: `UPDATE ${table.qualified} SET ${sets.join(', ')} WHERE message_id IN (?)`, values };
+  return { sql: `UPDATE ${table.byId} SET ${sets.join(', ')} WHERE message_id IN (?)`, values };
 }
 
 function settle(batch: TableBatch, outcome: BatchOutcome): void {
@@ -272,8 +307,9 @@ export async function flushBatch(
   try {
     const outcome = await endpoint.withConnection('flush', async (run) => {
       try {
-        const optimistic = batch.inserts.size > 0 ? await writeOptimistic(run, table, batch, kiteServer, counts) : null;
-        return optimistic ?? (await writeChecked(run, table, batch, kiteServer, counts));
+        const optimistic =
+          batch.inserts.size > 0 ? await writeOptimistic(run, [{ table, batch }], kiteServer, counts) : null;
+        return optimistic?.[0] ?? (await writeChecked(run, table, batch, kiteServer, counts));
       } catch (error) {
         await run.rollbackAfter(error); // never hand an open transaction back to the pool
         throw error;
@@ -295,4 +331,42 @@ export async function flushBatch(
   // A statement was refused (a racing duplicate, a value too long for a KiteQ varchar(255) column...):
   // replay op by op so only the guilty operation fails.
   for (const single of singleOps(batch)) await flushBatch(endpoint, table, single, kiteServer, counts);
+}
+
+/**
+ * Flushes the batches of several tables in one transaction and settles every waiter; never rejects.
+ * One round trip and one commit for them all: at tens of messages in flight most batches hold one
+ * operation, and a commit each cost MariaDB and the broker most of their CPU (doc/mysql-store.md
+ * "Batching"). When the server refuses it (a saved id stored already, a value too long...), nothing
+ * was committed and each table's batch runs again alone, the careful way.
+ */
+export async function flushTogether(
+  endpoint: MysqlEndpoint,
+  parts: FlushPart[],
+  kiteServer: string,
+  counts: StatementCounts,
+): Promise<void> {
+  if (parts.length === 1) return flushBatch(endpoint, parts[0].table, parts[0].batch, kiteServer, counts);
+  counts.flushes++;
+  try {
+    const outcomes = await endpoint.withConnection('flush', async (run) => {
+      try {
+        return await writeOptimistic(run, parts, kiteServer, counts);
+      } catch (error) {
+        await run.rollbackAfter(error); // never hand an open transaction back to the pool
+        throw error;
+      }
+    });
+    if (outcomes) {
+      parts.forEach(({ batch }, i) => settle(batch, outcomes[i]));
+      return;
+    }
+  } catch (error) {
+    // Connection trouble fails the whole flush: nothing was committed, every caller hears why.
+    if (error instanceof StoreUnavailableError || !(error instanceof StoreError)) {
+      for (const { batch } of parts) batch.rejectAll(error);
+      return;
+    }
+  }
+  await Promise.all(parts.map(({ table, batch }) => flushBatch(endpoint, table, batch, kiteServer, counts)));
 }

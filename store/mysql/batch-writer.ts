@@ -1,26 +1,35 @@
-// Coalesces saves, delivery results, commits, check updates and deletes from many callers into one
-// transaction per table per flush (doc/architecture.md §8, §12). Scheduling, per table:
-// - a table has at most one flush in flight, and batches leave in order, so a message's operations
-//   reach MySQL in the order they were called;
-// - at most `flushConcurrency` flushes are in flight over all tables (each holds a connection);
-// - a batch leaves as soon as its table and a flush slot are free: batching never costs latency while
-//   there is capacity to send, and batches grow only while every slot (or their table) is busy, so
-//   under load statements do not multiply (doc/mysql-store.md "Batching").
+// Coalesces saves, delivery results, commits, check updates and deletes from many callers into
+// multi-row statements, and the waiting batches of many tables into one transaction per flush
+// (doc/architecture.md §8, §12; doc/mysql-store.md "Batching"). Scheduling:
+// - a message's operations reach MySQL in the order they were called: a batch holding an operation
+//   on an id that an earlier batch (waiting or in flight) also touches leaves only once that one has
+//   flushed (TableBatch.after); batches on other ids go at once, even to a table with a flush in
+//   flight, and an operation free to go never joins a batch that must wait;
+// - a flush writes its tables in table order, so concurrent flushes never wait on each other's
+//   tables in a cycle (InnoDB deadlocks, retried in connection.ts, cost throughput);
+// - at most `flushConcurrency` flushes are in flight (each holds a connection);
+// - flushes leave as soon as a slot is free and take every batch that may leave, over all tables
+//   (plan(): saves apart from the rest when two slots are free, many operations spread over the free
+//   slots): batching never costs latency while there is capacity to send, a message waits for no
+//   timer, and batches grow only while every slot is busy, so under load commits do not multiply.
 import type { StoredMessage } from '../contract';
 import { StoreUnavailableError } from '../errors';
-import { type StatementCounts, emptyCounts, flushBatch } from './batch-sql';
+import { type StatementCounts, emptyCounts, flushTogether } from './batch-sql';
 import type { MysqlEndpoint } from './connection';
 import type { Sharding, TableRef } from './sharding';
 import { TableBatch, type UpdateFields, type Waiter } from './table-batch';
 
-/** Keeps one multi-row INSERT well under MariaDB's default max_allowed_packet (16 MiB). */
+/** Keeps one flush (all its tables' rows) well under MariaDB's default max_allowed_packet (16 MiB). */
 const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+
+/** More operations than this waiting are spread over the free slots (pump). */
+const SPREAD_OPS = 16;
 
 interface TableQueue {
   table: TableRef;
   /** waiting batches, oldest first; the last one takes new operations */
   waiting: TableBatch[];
-  inFlight: TableBatch | undefined;
+  inFlight: Set<TableBatch>;
   /** the last batch (waiting or in flight) that touches each id */
   lastBatchOf: Map<string, TableBatch>;
 }
@@ -44,14 +53,14 @@ export class BatchWriter {
     private readonly sharding: Sharding,
     private readonly options: BatchWriterOptions,
   ) {
-    this.queues = sharding.tables.map((table) => ({ table, waiting: [], inFlight: undefined, lastBatchOf: new Map() }));
+    this.queues = sharding.tables.map((table) => ({ table, waiting: [], inFlight: new Set(), lastBatchOf: new Map() }));
   }
 
   save(message: StoredMessage): Promise<void> {
     return new Promise((resolve, reject) => {
       const queue = this.queueFor(message.header.messageId, reject);
       if (!queue) return;
-      let batch = this.tail(queue);
+      let batch = this.batchFor(queue, message.header.messageId);
       if (!batch.addInsert(message, { resolve, reject })) {
         batch = this.newBatch(queue);
         batch.addInsert(message, { resolve, reject });
@@ -65,7 +74,7 @@ export class BatchWriter {
       const queue = this.queueFor(messageId, reject);
       if (!queue) return;
       const waiter: Waiter<void> = { resolve, reject };
-      let batch = this.tail(queue);
+      let batch = this.batchFor(queue, messageId);
       if (!batch.addUpdate(messageId, fields, waiter)) {
         batch = this.newBatch(queue);
         batch.addUpdate(messageId, fields, waiter);
@@ -80,7 +89,7 @@ export class BatchWriter {
       const queue = this.queueFor(messageId, reject);
       if (!queue) return;
       const waiter: Waiter<boolean> = { resolve, reject };
-      let batch = this.tail(queue);
+      let batch = this.batchFor(queue, messageId);
       if (!batch.addDelete(messageId, wantExisted, waiter)) {
         batch = this.newBatch(queue);
         batch.addDelete(messageId, wantExisted, waiter);
@@ -103,7 +112,7 @@ export class BatchWriter {
   async barrier(): Promise<void> {
     const pending: Promise<void>[] = [];
     for (const queue of this.queues) {
-      if (queue.inFlight) pending.push(queue.inFlight.done);
+      for (const batch of queue.inFlight) pending.push(batch.done);
       for (const batch of queue.waiting) pending.push(batch.done);
     }
     if (pending.length === 0) return;
@@ -137,8 +146,18 @@ export class BatchWriter {
     return this.queues[this.sharding.tableFor(messageId).index];
   }
 
-  private tail(queue: TableQueue): TableBatch {
-    return queue.waiting[queue.waiting.length - 1] ?? this.newBatch(queue);
+  /**
+   * The waiting batch an operation on this id joins: its id's own batch when that is the last one;
+   * else the last batch when it agrees on waiting (an operation that must wait for its id's batch in
+   * flight joins batches that wait; any other joins one that may leave now); else a new one.
+   */
+  private batchFor(queue: TableQueue, messageId: string): TableBatch {
+    const tail = queue.waiting[queue.waiting.length - 1];
+    const last = queue.lastBatchOf.get(messageId);
+    if (tail && last === tail) return tail;
+    const mustWait = last !== undefined && !last.isDone;
+    if (tail && tail.mayLeave !== mustWait) return tail;
+    return this.newBatch(queue);
   }
 
   private newBatch(queue: TableQueue): TableBatch {
@@ -148,6 +167,9 @@ export class BatchWriter {
   }
 
   private track(queue: TableQueue, messageId: string, batch: TableBatch): void {
+    const previous = queue.lastBatchOf.get(messageId);
+    if (previous === batch) return;
+    if (previous && !previous.isDone) batch.after.add(previous);
     queue.lastBatchOf.set(messageId, batch);
   }
 
@@ -159,26 +181,81 @@ export class BatchWriter {
 
   private pump(): void {
     this.pumpScheduled = false;
-    const free = this.options.flushConcurrency - this.inFlight;
+    let free = this.options.flushConcurrency - this.inFlight;
     if (free > 0) {
-      const ready = this.queues.filter((q) => !q.inFlight && q.waiting.length > 0 && q.waiting[0].size > 0);
-      // oldest first, so a busy table cannot starve the others of slots
-      if (ready.length > free) ready.sort((a, b) => a.waiting[0].createdAtMs - b.waiting[0].createdAtMs);
-      for (const queue of ready.slice(0, free)) this.dispatch(queue);
+      const ready: FlushPart[] = [];
+      for (const queue of this.queues) {
+        for (const batch of queue.waiting) if (batch.mayLeave) ready.push({ queue, table: queue.table, batch });
+      }
+      // oldest first, so when the flushes cannot take them all the oldest go first
+      if (ready.length > 1) ready.sort((a, b) => a.batch.createdAtMs - b.batch.createdAtMs);
+      for (const flush of this.plan(ready, free)) {
+        // every flush writes its tables in one order, so two flushes never wait on each other's tables in a cycle
+        this.dispatch(flush.sort((a, b) => a.table.index - b.table.index));
+        if (--free === 0) break;
+      }
     }
     if (this.isIdle()) for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
-  private dispatch(queue: TableQueue): void {
-    const batch = queue.waiting.shift()!;
-    queue.inFlight = batch;
+  /**
+   * Splits the batches that may leave into at most `free` flushes, oldest first: saves apart from
+   * the rest when two slots are free (a publisher waits for its save's commit, not for deletes),
+   * and spread over the free slots at SPREAD_OPS operations each, so MariaDB runs them on several
+   * threads; each flush at most ~MAX_BATCH_BYTES of rows.
+   */
+  private plan(ready: FlushPart[], free: number): FlushPart[][] {
+    if (ready.length === 0) return [];
+    const saving = ready.filter((p) => p.batch.inserts.size > 0);
+    const groups =
+      free >= 2 && saving.length > 0 && saving.length < ready.length
+        ? [saving, ready.filter((p) => p.batch.inserts.size === 0)]
+        : [ready];
+    const flushes: FlushPart[][] = [];
+    for (const group of groups) {
+      const ops = group.reduce((n, p) => n + p.batch.size, 0);
+      const share = Math.max(1, Math.floor(free / groups.length));
+      const count = Math.min(share, group.length, Math.max(1, Math.ceil(ops / SPREAD_OPS)));
+      const perFlush = Math.ceil(ops / count);
+      let flush: FlushPart[] = [];
+      let flushOps = 0;
+      let bytes = 0;
+      for (const part of group) {
+        const full = flushOps >= perFlush || bytes + part.batch.insertBytes > MAX_BATCH_BYTES;
+        if (flush.length > 0 && full) {
+          flushes.push(flush);
+          flush = [];
+          flushOps = bytes = 0;
+        }
+        flush.push(part);
+        flushOps += part.batch.size;
+        bytes += part.batch.insertBytes;
+      }
+      flushes.push(flush);
+    }
+    return flushes;
+  }
+
+  private dispatch(parts: FlushPart[]): void {
+    for (const { queue, batch } of parts) {
+      queue.waiting.splice(queue.waiting.indexOf(batch), 1);
+      queue.inFlight.add(batch);
+    }
     this.inFlight++;
-    void flushBatch(this.endpoint, queue.table, batch, this.options.kiteServer, this.counts).finally(() => {
-      queue.inFlight = undefined;
+    void flushTogether(this.endpoint, parts, this.options.kiteServer, this.counts).finally(() => {
       this.inFlight--;
-      for (const id of batch.ids()) if (queue.lastBatchOf.get(id) === batch) queue.lastBatchOf.delete(id);
-      batch.markDone();
+      for (const { queue, batch } of parts) {
+        queue.inFlight.delete(batch);
+        for (const id of batch.ids()) if (queue.lastBatchOf.get(id) === batch) queue.lastBatchOf.delete(id);
+        batch.markDone();
+      }
       this.schedulePump();
     });
   }
+}
+
+interface FlushPart {
+  queue: TableQueue;
+  table: TableRef;
+  batch: TableBatch;
 }

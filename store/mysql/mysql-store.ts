@@ -18,7 +18,7 @@ import { MysqlEndpoint } from './connection';
 import * as deadLetters from './dead-letters';
 import { pageDue } from './due-pages';
 import { type MessageRow, SELECT_COLUMN_LIST, messageFromRow } from './row-codec';
-import { createSchema, missingTables, upgradeColumns } from './schema';
+import { createSchema, messageIdIndexes, missingTables, upgradeColumns } from './schema';
 import { Sharding } from './sharding';
 import { takeOver } from './takeover';
 import type { MysqlStoreConfig } from './uri';
@@ -51,6 +51,11 @@ export class MysqlStore implements MessageStore {
     const missing = await master.withConnection('start', (run) => missingTables(run, this.sharding));
     if (missing.length > 0) await this.createSchema();
     else await master.withConnection('start', (run) => upgradeColumns(run, this.sharding));
+    const indexes = await master.withConnection('start', (run) => messageIdIndexes(run, this.sharding));
+    for (const ref of this.sharding.tables) {
+      const index = indexes.get(`${this.sharding.databaseName(ref.shard)}.kite_msg_${ref.table}`);
+      if (index) ref.byId = `${ref.qualified} FORCE INDEX (\`${index.replace(/`/g, '``')}\`)`;
+    }
     if (this.config.replica && !this.replica) {
       this.replica = new MysqlEndpoint(this.config.replica, this.config, this.config.queryTimeoutMs);
     }

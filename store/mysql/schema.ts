@@ -108,6 +108,24 @@ export async function upgradeColumns(run: SqlRunner, sharding: Sharding): Promis
   return added;
 }
 
+/**
+ * The unique index on message_id of each message table, by `schema.table` (ours is idx_message_id; a
+ * KiteQ-made table may name it otherwise). On a small table the optimizer answers `message_id IN (..)`
+ * with a scan of the whole table, locking every row it reads and the end of the table, so concurrent
+ * flushes of one table deadlock; writes force this index (doc/mysql-store.md "Batching").
+ */
+export async function messageIdIndexes(run: SqlRunner, sharding: Sharding): Promise<Map<string, string>> {
+  const rows = await run.query<{ s: string; t: string; i: string }>(
+    `SELECT table_schema AS s, table_name AS t, index_name AS i FROM information_schema.statistics
+     WHERE table_schema IN (?) AND column_name = 'message_id' AND seq_in_index = 1 AND non_unique = 0
+     ORDER BY index_name`,
+    [sharding.databases()],
+  );
+  const indexes = new Map<string, string>();
+  for (const r of rows) if (!indexes.has(`${r.s}.${r.t}`)) indexes.set(`${r.s}.${r.t}`, r.i);
+  return indexes;
+}
+
 /** Creates the databases and tables (IF NOT EXISTS) and upgrades KiteQ-made ones. */
 export async function createSchema(run: SqlRunner, sharding: Sharding): Promise<void> {
   for (const name of sharding.databases()) {

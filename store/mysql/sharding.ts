@@ -18,6 +18,11 @@ export interface TableRef {
   qualified: string;
   /** `db`.`kite_msg_dlq` of the same database */
   dlqQualified: string;
+  /**
+   * The table as writes by message_id name it: with `FORCE INDEX` on its unique message_id index once
+   * start() has found it (schema.ts messageIdIndexes), so they lock only their own rows.
+   */
+  byId: string;
 }
 
 export class Sharding {
@@ -45,6 +50,7 @@ export class Sharding {
           table,
           qualified: `\`${this.databaseName(shard)}\`.\`kite_msg_${table}\``,
           dlqQualified: `\`${this.databaseName(shard)}\`.\`kite_msg_dlq\``,
+          byId: `\`${this.databaseName(shard)}\`.\`kite_msg_${table}\``,
         };
         seen.set(key, ref);
         this.tables.push(ref);

@@ -46,17 +46,41 @@ export class TableBatch {
   readonly updates = new Map<string, UpdateOp>();
   readonly deletes = new Map<string, DeleteOp>();
   readonly createdAtMs = performance.now();
+  /** earlier batches of the same table holding an operation on an id this batch touches: they flush first */
+  readonly after = new Set<TableBatch>();
   private ops = 0;
   private bytes = 0;
+  private finished = false;
   /** settles (never rejects) once the flush of this batch has finished */
   readonly done: Promise<void>;
-  markDone!: () => void;
+  private resolveDone!: () => void;
 
   constructor(
     private readonly maxOps: number,
     private readonly maxBytes: number,
   ) {
-    this.done = new Promise((resolve) => (this.markDone = resolve));
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+  }
+
+  markDone(): void {
+    this.finished = true;
+    this.after.clear(); // no chain of finished batches (and their rows) kept alive
+    this.resolveDone();
+  }
+
+  get isDone(): boolean {
+    return this.finished;
+  }
+
+  /** every earlier batch it depends on has flushed: it may go, alongside any other batch */
+  get mayLeave(): boolean {
+    for (const batch of this.after) if (!batch.finished) return false;
+    return true;
+  }
+
+  /** bytes of the rows it inserts (a rough bound) */
+  get insertBytes(): number {
+    return this.bytes;
   }
 
   get size(): number {

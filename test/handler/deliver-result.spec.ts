@@ -33,7 +33,7 @@ describe("deliver-result stage - what an attempt's outcome leads to", () => {
       inFlight,
       nowMs: () => nowMs,
       finish: () => void log.push('finish'),
-      park: () => void log.push('park'),
+      park: (r) => void log.push(`park ${r.message.deliverCount}`),
       isOnline: () => false,
       record: async (_id, result) => {
         if (recordFails) throw new Error('store unreachable');
@@ -118,7 +118,22 @@ describe("deliver-result stage - what an attempt's outcome leads to", () => {
     settle(job, 's-a', true);
     settle(job, 's-b', true);
     await settled();
-    assert.deepEqual([log, recorded, retried], [['park'], [], []]);
+    assert.deepEqual([log, recorded, retried], [['park 1'], [], []]);
+  });
+
+  it('parks a delivery handed back by every target uncounted; one another group received counts', async () => {
+    const unsent = attempt(3);
+    settle(unsent, 's-a', false, true);
+    settle(unsent, 's-b', false, true);
+    await settled();
+    assert.deepEqual([log, recorded, retried, scheduled], [['park 2'], [], [], []], 'attempt 3 not counted');
+    log.length = 0;
+    const half = attempt(3);
+    settle(half, 's-a', true);
+    settle(half, 's-b', false, true);
+    await settled();
+    assert.deepEqual([log, recorded, retried], [['park 3'], [], []], 's-a got attempt 3; s-b waits');
+    assert.equal(inFlight.has(half.messageId), false);
   });
 
   it('records nothing for a fly message: it was never stored', async () => {
