@@ -169,3 +169,71 @@ describe('file store reclaim - removing a segment larger than a shrink step', fu
     );
   });
 });
+
+describe('file store reclaim - compaction holds a bounded share of a segment in memory', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let store: FileStore;
+  const open = async () => {
+    store = openFileStore(`file://${dir}?segmentBytes=${16 * 1024 * 1024}`, {
+      serverName: '127.0.0.1:13800',
+    }) as FileStore;
+    await store.start();
+  };
+  beforeEach(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'kiteq-file-compact-'));
+    await open();
+  });
+  afterEach(async () => {
+    await store.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('copies the 3 MiB left in a 15 MiB segment a range at a time, each written before the next is read', async () => {
+    interface Op {
+      kind: string;
+      immutable?: Buffer;
+      resolve: (v: boolean) => void;
+      reject: (e: Error) => void;
+    }
+    const writer = (store as unknown as { writer: { submit(ops: Op[], lazy?: boolean): void } }).writer;
+    const submit = writer.submit.bind(writer);
+    let outstanding = 0;
+    let peak = 0;
+    let copied = 0;
+    writer.submit = (ops, lazy) => {
+      for (const op of ops) {
+        if (op.kind !== 'copy') continue;
+        const bytes = op.immutable!.length;
+        outstanding += bytes;
+        copied += bytes;
+        peak = Math.max(peak, outstanding);
+        const { resolve, reject } = op;
+        op.resolve = (v) => {
+          outstanding -= bytes;
+          resolve(v);
+        };
+        op.reject = (e) => {
+          outstanding -= bytes;
+          reject(e);
+        };
+      }
+      submit(ops, lazy);
+    };
+    const body = (i: number) => Buffer.alloc(64 * 1024, i % 251);
+    const messages = Array.from({ length: 240 }, (_, i) => aMessage({}, body(i)));
+    for (let i = 0; i < messages.length; i += 20) await store.saveBatch(messages.slice(i, i + 20));
+    const survivors = messages.filter((_, i) => i % 5 === 0);
+    await Promise.all(messages.filter((_, i) => i % 5 !== 0).map((m) => store.delete(m.header.messageId)));
+    // roll the active segment forward so the sparse one can be compacted
+    const filler = Array.from({ length: 270 }, () => aMessage({}, Buffer.alloc(64 * 1024)));
+    for (let i = 0; i < filler.length; i += 30) await store.saveBatch(filler.slice(i, i + 30));
+    await Promise.all(filler.map((m) => store.delete(m.header.messageId)));
+    await eventually(() => copied >= survivors.length * 64 * 1024, 30_000, 'the survivors to be copied forward');
+
+    assert.ok(peak <= 1024 * 1024 + 70 * 1024, `${peak} bytes of copies outstanding at once (1 MiB ranges)`);
+    await store.stop();
+    await open();
+    for (const m of survivors) assert.deepEqual((await store.get(m.header.messageId))?.body, m.body);
+  });
+});

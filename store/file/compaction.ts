@@ -9,7 +9,8 @@ import { checkFrame, immutableOf } from './record-codec';
 import { type OpenSegment, readFully } from './segment-files';
 import type { StoreState } from './store-state';
 
-const READ_RANGE_BYTES = 8 * 1024 * 1024;
+/** bodies read and copied at once: one range's copies are written before the next range is read */
+const READ_RANGE_BYTES = 1024 * 1024;
 const OPS_PER_CALL = 2000;
 
 export interface CompactionDeps {
@@ -32,7 +33,7 @@ function residents(state: StoreState, segmentId: number): { messages: number[]; 
   const index = state.index;
   const messages: number[] = [];
   const states: number[] = [];
-  for (let slot = 0; slot < index.ids.length; slot++) {
+  for (let slot = 0; slot < index.slotCount; slot++) {
     const flags = index.flags[slot]!;
     if (!(flags & SlotFlag.USED) || flags & (SlotFlag.PENDING | SlotFlag.DELETING)) continue;
     if (index.seg[slot] === segmentId) messages.push(slot);
@@ -53,7 +54,7 @@ export async function compactSegment(deps: CompactionDeps, segmentId: number): P
   for (const slot of states) {
     const made = opPromise<StateOp>((resolve, reject) => ({
       kind: 'state',
-      id: index.ids[slot]!,
+      id: index.idOf(slot),
       change: { change: 'restate', fromSegment: segmentId },
       previous: undefined,
       resolve,
@@ -64,16 +65,21 @@ export async function compactSegment(deps: CompactionDeps, segmentId: number): P
     done.push(made.done);
   }
   // snapshot locations first: slots may be finished and reused while we read
-  const ids = messages.map((slot) => index.ids[slot]!);
+  const ids = messages.map((slot) => index.idOf(slot));
   const offsets = messages.map((slot) => index.offset[slot]!);
   const lengths = messages.map((slot) => index.length[slot]!);
-  // large sequential reads: consecutive records (by offset) are read as one range
+  for (let i = 0; i < ops.length; i += OPS_PER_CALL) deps.submit(ops.slice(i, i + OPS_PER_CALL));
+  // large sequential reads: consecutive records (by offset) are read as one range; a range's copies
+  // are written before the next is read, so a segment's live bodies are never all in memory at once
+  // (doc/file-store.md "Reclaim and compaction")
   for (let i = 0; i < messages.length;) {
     const start = offsets[i]!;
     let j = i + 1;
     while (j < messages.length && offsets[j]! + lengths[j]! - start <= READ_RANGE_BYTES) j++;
     const range = Buffer.allocUnsafe(offsets[j - 1]! + lengths[j - 1]! - start);
     await readFully(file.file, range, start);
+    const copies: StoreOp[] = [];
+    const copied: Promise<boolean>[] = [];
     for (; i < j; i++) {
       const at = offsets[i]! - start;
       const record = range.subarray(at, at + lengths[i]!);
@@ -91,11 +97,13 @@ export async function compactSegment(deps: CompactionDeps, segmentId: number): P
         reject,
         ...waiter(),
       }));
-      ops.push(made.op);
-      done.push(made.done);
+      copies.push(made.op);
+      copied.push(made.done);
     }
+    if (copies.length > 0) deps.submit(copies);
+    done.push(...copied);
+    await Promise.allSettled(copied);
   }
-  for (let i = 0; i < ops.length; i += OPS_PER_CALL) deps.submit(ops.slice(i, i + OPS_PER_CALL));
   const results = await Promise.allSettled(done);
   const failed = results.filter((r) => r.status === 'rejected').length;
   logger.debug(

@@ -8,28 +8,28 @@ const CHUNK = 512;
 
 export interface DueKeys {
   nextDeliverTime: Float64Array;
-  ids: string[];
+  /** the order of slots' message ids, and of a slot's id against a cursor's (id-table.ts) */
+  ids: {
+    compare(a: number, b: number): number;
+    compareTo(slot: number, id: string): number;
+    /** a number in the order of a slot's id (id-table.ts idPrefix) */
+    prefix(slot: number): number;
+  };
 }
 
-/**
- * A number in the order of the strings: its first 6 UTF-16 code units, 8 bits each (48 bits, exact
- * in a double); a unit of 255 or more counts as 255 and ends the prefix (zeros after it). Different
- * numbers order as their strings do; equal ones say nothing (compare the strings).
- */
-export function idPrefix(id: string): number {
-  let n = 0;
-  let i = 0;
-  for (; i < 6 && i < id.length; i++) {
-    const unit = id.charCodeAt(i);
-    if (unit >= 255) {
-      n = n * 256 + 255;
-      i++;
-      break;
-    }
-    n = n * 256 + unit;
-  }
-  for (; i < 6; i++) n *= 256;
-  return n;
+/** a slot's key against the sought one: < 0 before, 0 equal, > 0 after */
+type Probe = (slot: number) => number;
+
+function probeSlot(keys: DueKeys, slot: number): Probe {
+  const t = keys.nextDeliverTime;
+  const time = t[slot]!;
+  return (other) => (t[other] !== time ? t[other]! - time : keys.ids.compare(other, slot));
+}
+
+function probeCursor(keys: DueKeys, after: DueCursor): Probe {
+  const t = keys.nextDeliverTime;
+  const time = after.nextDeliverTime;
+  return (other) => (t[other] !== time ? t[other]! - time : keys.ids.compareTo(other, after.messageId));
 }
 
 export class DueList {
@@ -45,16 +45,15 @@ export class DueList {
 
   /**
    * Replaces the content with `slots`, sorted once (recovery). Ids are compared by a number made of
-   * their first 6 code units first (idPrefix), and as strings only when those are equal: 10^6
-   * string compares per sort level cost ~3× the sort itself.
+   * their first 6 code units first (idPrefix), and in full only when those are equal.
    */
   load(slots: number[]): void {
     const { nextDeliverTime: t, ids } = this.keys();
-    const prefix = new Float64Array(ids.length);
-    for (const slot of slots) prefix[slot] = idPrefix(ids[slot]!);
-    slots.sort(
-      (a, b) => t[a]! - t[b]! || prefix[a]! - prefix[b]! || (ids[a]! < ids[b]! ? -1 : ids[a]! > ids[b]! ? 1 : 0),
-    );
+    let size = 0;
+    for (const slot of slots) size = Math.max(size, slot + 1);
+    const prefix = new Float64Array(size);
+    for (const slot of slots) prefix[slot] = ids.prefix(slot);
+    slots.sort((a, b) => t[a]! - t[b]! || prefix[a]! - prefix[b]! || ids.compare(a, b));
     this.loadSorted(slots);
   }
 
@@ -71,29 +70,25 @@ export class DueList {
   }
 
   insert(slot: number): void {
-    const keys = this.keys();
-    const time = keys.nextDeliverTime[slot]!;
-    const id = keys.ids[slot]!;
     if (this.chunks.length === 0) {
       this.chunks.push([slot]);
       this.count++;
       return;
     }
-    const c = this.chunkAfter(keys, time, id, false);
+    const probe = probeSlot(this.keys(), slot);
+    const c = this.chunkAfter(probe, false);
     const chunk = this.chunks[Math.min(c, this.chunks.length - 1)]!;
-    chunk.splice(this.positionIn(keys, chunk, time, id, false), 0, slot);
+    chunk.splice(this.positionIn(probe, chunk, false), 0, slot);
     this.count++;
     if (chunk.length > 2 * CHUNK) this.chunks.splice(Math.min(c, this.chunks.length - 1) + 1, 0, chunk.splice(CHUNK));
   }
 
   remove(slot: number): void {
-    const keys = this.keys();
-    const time = keys.nextDeliverTime[slot]!;
-    const id = keys.ids[slot]!;
-    const c = this.chunkAfter(keys, time, id, true);
+    const probe = probeSlot(this.keys(), slot);
+    const c = this.chunkAfter(probe, true);
     const chunk = this.chunks[c];
     if (!chunk) return;
-    const at = this.positionIn(keys, chunk, time, id, true);
+    const at = this.positionIn(probe, chunk, true);
     if (chunk[at] !== slot) return;
     chunk.splice(at, 1);
     this.count--;
@@ -107,9 +102,10 @@ export class DueList {
     let c = 0;
     let i = 0;
     if (after) {
-      c = this.chunkAfter(keys, after.nextDeliverTime, after.messageId, false);
+      const probe = probeCursor(keys, after);
+      c = this.chunkAfter(probe, false);
       const chunk = this.chunks[c];
-      if (chunk) i = this.positionIn(keys, chunk, after.nextDeliverTime, after.messageId, false);
+      if (chunk) i = this.positionIn(probe, chunk, false);
     }
     for (; c < this.chunks.length && out.length < limit; c++, i = 0) {
       const chunk = this.chunks[c]!;
@@ -121,33 +117,27 @@ export class DueList {
     return out;
   }
 
-  /** is slot's key before (time, id)? `orEqual` also counts an equal key */
-  private before(keys: DueKeys, slot: number, time: number, id: string, orEqual: boolean): boolean {
-    const t = keys.nextDeliverTime[slot]!;
-    if (t !== time) return t < time;
-    const other = keys.ids[slot]!;
-    return orEqual ? other <= id : other < id;
-  }
-
-  /** First chunk whose last key is not before (time,id) (strict: `inclusive` finds an equal key). */
-  private chunkAfter(keys: DueKeys, time: number, id: string, inclusive: boolean): number {
+  /** First chunk whose last key is not before the sought one (strict: `inclusive` finds an equal key). */
+  private chunkAfter(probe: Probe, inclusive: boolean): number {
     let lo = 0;
     let hi = this.chunks.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       const chunk = this.chunks[mid]!;
-      if (this.before(keys, chunk[chunk.length - 1]!, time, id, !inclusive)) lo = mid + 1;
+      const order = probe(chunk[chunk.length - 1]!);
+      if (inclusive ? order < 0 : order <= 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
 
-  private positionIn(keys: DueKeys, chunk: number[], time: number, id: string, inclusive: boolean): number {
+  private positionIn(probe: Probe, chunk: number[], inclusive: boolean): number {
     let lo = 0;
     let hi = chunk.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.before(keys, chunk[mid]!, time, id, !inclusive)) lo = mid + 1;
+      const order = probe(chunk[mid]!);
+      if (inclusive ? order < 0 : order <= 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;

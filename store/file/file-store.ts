@@ -298,7 +298,7 @@ export class FileStore implements MessageStore {
     const index = this.state.index;
     const ids: string[] = [];
     for (const slot of index.deadSlots()) {
-      const id = index.ids[slot]!;
+      const id = index.idOf(slot);
       if (!index.isVisible(slot) || (query.afterId !== undefined && id <= query.afterId)) continue;
       if (query.topic !== undefined && index.topics[index.topic[slot]!] !== query.topic) continue;
       if (query.groupId !== undefined && index.succGroupsOf(slot).includes(query.groupId)) continue;
@@ -380,12 +380,12 @@ export class FileStore implements MessageStore {
       const slots = due.page(query.dueBy, after, want);
       for (const slot of slots) {
         if (topicIds && !topicIds.has(index.topic[slot]!)) continue;
-        listed.push({ id: index.ids[slot]!, time: index.nextDeliverTime[slot]! });
+        listed.push({ id: index.idOf(slot), time: index.nextDeliverTime[slot]! });
         if (listed.length === want) return listed;
       }
       if (slots.length < want) return listed;
       const last = slots[slots.length - 1]!;
-      after = { nextDeliverTime: index.nextDeliverTime[last]!, messageId: index.ids[last]! };
+      after = { nextDeliverTime: index.nextDeliverTime[last]!, messageId: index.idOf(last) };
     }
   }
 

@@ -7,11 +7,13 @@
 // it either way.
 //
 // Layout: u32 magic, u32 version, u32 crc32c of the rest, u32 meta length, meta (JSON: segments and
-// their ledger, topics, group pairs, dead letters, counts), then each SLOT_COLUMNS column as its raw
-// bytes, the ids' byte lengths and bytes, and the committed and prepared due orders (u32 slots).
+// their ledger, topics, group pairs, dead letters, the ids that are not packed, counts), then each
+// SLOT_COLUMNS column as its raw bytes, the ids' kinds (u8) and packed bytes (16 a slot: id-table.ts),
+// and the committed and prepared due orders (u32 slots).
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
+import { PACKED_BYTES } from './id-table';
 import { SLOT_COLUMNS, type SlotColumn } from './message-index';
 import { type OpenSegment, readFully, syncDirectory } from './segment-files';
 import type { StoreState } from './store-state';
@@ -19,15 +21,15 @@ import type { StoreState } from './store-state';
 const FILE = 'INDEX';
 const MAGIC = 0x5849514b;
 /** bump when what a column or the meta means changes (a new column changes the size: not loaded) */
-const VERSION = 2;
+const VERSION = 3;
 const HEADER_BYTES = 16;
 
 type Column = Uint8Array | Uint32Array | Int32Array | Float64Array;
 
 interface Meta {
   count: number;
-  ascii: boolean;
-  idBytes: number;
+  /** [slot, id] of each id that is not packed */
+  textIds: [number, string][];
   committed: number;
   prepared: number;
   segments: {
@@ -61,7 +63,7 @@ export async function writeSnapshot(dir: string, state: StoreState, segments: re
   const index = state.index;
   const files = await filesOf(segments);
   // slots renumbered 0..count-1, so the snapshot has no holes
-  const renumber = new Int32Array(index.ids.length).fill(-1);
+  const renumber = new Int32Array(index.slotCount).fill(-1);
   const slots: number[] = [];
   for (const slot of index.slots()) {
     if (!index.isVisible(slot)) continue;
@@ -75,15 +77,7 @@ export async function writeSnapshot(dir: string, state: StoreState, segments: re
     for (let i = 0; i < count; i++) out[i] = source[slots[i]!]!;
     return bytesOf(out);
   });
-  const idLengths = new Uint32Array(count);
-  let ascii = true;
-  const idList = slots.map((slot, i) => {
-    const id = index.ids[slot]!;
-    idLengths[i] = Buffer.byteLength(id);
-    if (idLengths[i] !== id.length) ascii = false;
-    return id;
-  });
-  const idBlob = Buffer.from(idList.join(''), 'utf8');
+  const ids = index.ids.save(slots);
   const order = (list: Iterable<number>): Uint32Array => Uint32Array.from(list, (slot) => renumber[slot]!);
   const committed = order(state.committedDue.inOrder());
   const prepared = order(state.preparedDue.inOrder());
@@ -94,8 +88,7 @@ export async function writeSnapshot(dir: string, state: StoreState, segments: re
   }
   const meta: Meta = {
     count,
-    ascii,
-    idBytes: idBlob.length,
+    textIds: ids.text,
     committed: committed.length,
     prepared: prepared.length,
     segments: files.map(({ id, size, mtimeMs }) => {
@@ -117,8 +110,8 @@ export async function writeSnapshot(dir: string, state: StoreState, segments: re
   const parts = [
     Buffer.from(JSON.stringify(meta)),
     ...columns,
-    bytesOf(idLengths),
-    idBlob,
+    bytesOf(ids.kinds),
+    ids.packed,
     bytesOf(committed),
     bytesOf(prepared),
   ];
@@ -190,8 +183,8 @@ async function load(file: fs.FileHandle, state: StoreState, segments: readonly O
   }
   const index = state.index;
   const count = meta.count;
-  const slotBytes = SLOT_COLUMNS.reduce((n, name) => n + index[name].BYTES_PER_ELEMENT, 0) + 4;
-  const expected = pos + count * slotBytes + meta.idBytes + 4 * (meta.committed + meta.prepared);
+  const slotBytes = SLOT_COLUMNS.reduce((n, name) => n + index[name].BYTES_PER_ELEMENT, 0) + 1 + PACKED_BYTES;
+  const expected = pos + count * slotBytes + 4 * (meta.committed + meta.prepared);
   if (expected !== (await file.stat()).size) return false; // and no allocation sized by a damaged count
   const files = await filesOf(segments);
   const same =
@@ -209,13 +202,13 @@ async function load(file: fs.FileHandle, state: StoreState, segments: readonly O
     if (!(await read(new Uint8Array(column.buffer), count * column.BYTES_PER_ELEMENT))) return false;
     columns[name] = column;
   }
-  const idLengths = new Uint32Array(count);
-  const idBlob = Buffer.allocUnsafe(meta.idBytes);
+  const kinds = new Uint8Array(count);
+  const packed = Buffer.allocUnsafe(count * PACKED_BYTES);
   const committed = new Uint32Array(meta.committed);
   const prepared = new Uint32Array(meta.prepared);
   for (const [target, bytes] of [
-    [idLengths, idLengths.byteLength],
-    [idBlob, idBlob.length],
+    [kinds, kinds.byteLength],
+    [packed, packed.length],
     [committed, committed.byteLength],
     [prepared, prepared.byteLength],
   ] as const) {
@@ -223,14 +216,8 @@ async function load(file: fs.FileHandle, state: StoreState, segments: readonly O
   }
   if (crc !== header.readUInt32LE(8)) return false;
 
-  const ids = new Array<string>(count);
-  const encoding = meta.ascii ? 'latin1' : 'utf8';
-  for (let i = 0, at = 0; i < count; i++) {
-    ids[i] = idBlob.toString(encoding, at, at + idLengths[i]!);
-    at += idLengths[i]!;
-  }
   const pairs = meta.pairs.map(([succ, fail]) => [succ.map(index.intern), fail.map(index.intern)] as const);
-  index.restore(ids, columns, meta.topics, pairs, meta.dead);
+  index.restore({ kinds, packed, text: meta.textIds }, columns, meta.topics, pairs, meta.dead);
   for (const s of meta.segments) {
     const usage = state.ledger.add(s.id, s.size);
     usage.refs = s.refs;

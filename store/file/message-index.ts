@@ -1,7 +1,7 @@
 // The in-memory index of the file store (doc/architecture.md §8): only what delivery needs, in parallel typed
-// arrays indexed by a slot number, so 1,000,000 messages cost ~150 bytes each rather than an object
-// with a dozen fields each. Bodies stay on disk (and in the bounded body cache).
-import { IdTable } from './id-table';
+// arrays indexed by a slot number, the ids packed as bytes (id-table.ts), so 1,000,000 messages cost
+// ~100 bytes each (doc/file-store.md "Memory"). Bodies stay on disk (and in the bounded body cache).
+import { IdTable, type SavedIds } from './id-table';
 import type { MessageState } from './record-codec';
 import { StateFlag } from './record-codec';
 
@@ -53,7 +53,10 @@ class SlotState implements MessageState {
 
 export class MessageIndex {
   private capacity = 0;
-  ids: string[] = [];
+  /** slots below this have been used */
+  private highWater = 0;
+  /** the id of each used slot, and the slot of each id */
+  readonly ids = new IdTable();
   flags = new Uint8Array(0);
   /** segment and offset of the MESSAGE record, and its framed length */
   seg = new Uint32Array(0);
@@ -77,23 +80,36 @@ export class MessageIndex {
   private readonly pairIds = new Map<string, number>();
   /** sparse: only dead letters */
   private readonly dead = new Map<number, { deadTime: number; reason: string }>();
-  private readonly bySlot = new IdTable(() => this.ids);
   private readonly free: number[] = [];
   private readonly topicIds = new Map<string, number>();
   readonly topics: string[] = [];
   private readonly names = new Map<string, string>();
 
   get size(): number {
-    return this.bySlot.size;
+    return this.ids.size;
+  }
+
+  /** slots below this may be used */
+  get slotCount(): number {
+    return this.highWater;
   }
 
   slotOf(id: string): number | undefined {
-    return this.bySlot.get(id);
+    return this.ids.find(id);
+  }
+
+  idOf(slot: number): string {
+    return this.ids.idOf(slot);
   }
 
   /** the slot of the id whose bytes are buf[start, end) (replay: no string made), or NOT_ASCII (id-table.ts) */
   slotOfBytes(buf: Uint8Array, start: number, end: number): number | undefined {
-    return this.bySlot.getBytes(buf, start, end);
+    return this.ids.findBytes(buf, start, end);
+  }
+
+  /** does `slot` still hold the message `id` (it may have been finished and reused)? */
+  holds(slot: number, id: string): boolean {
+    return this.ids.is(slot, id);
   }
 
   /** a slot that get(), pageDue() and state changes may see */
@@ -131,13 +147,10 @@ export class MessageIndex {
   allocate(id: string, topic: string): number {
     let slot = this.free.pop();
     if (slot === undefined) {
-      slot = this.ids.length;
+      slot = this.highWater++;
       if (slot >= this.capacity) this.grow();
-      this.ids.push(id);
-    } else {
-      this.ids[slot] = id;
     }
-    this.bySlot.set(id, slot);
+    this.ids.set(slot, id);
     this.topic[slot] = this.topicId(topic);
     this.flags[slot] = SlotFlag.USED;
     this.stateSeg[slot] = -1;
@@ -146,8 +159,7 @@ export class MessageIndex {
   }
 
   release(slot: number): void {
-    this.bySlot.delete(this.ids[slot]!);
-    this.ids[slot] = '';
+    this.ids.delete(slot);
     this.flags[slot] = 0;
     this.groupPair[slot] = 0;
     this.dead.delete(slot);
@@ -212,18 +224,19 @@ export class MessageIndex {
   }
 
   /**
-   * Fills an empty index with slots 0..n-1 (store/file/index-snapshot.ts): `columns` are the
-   * SLOT_COLUMNS arrays to adopt (n values, all of the same length ≥ n: the capacity), `pairs` the
-   * group pairs `groupPair` points into.
+   * Fills an empty index with slots 0..n-1 (store/file/index-snapshot.ts): `ids` their ids (n of
+   * them), `columns` the SLOT_COLUMNS arrays to adopt (n values, all of the same length ≥ n: the
+   * capacity), `pairs` the group pairs `groupPair` points into.
    */
   restore(
-    ids: string[],
+    ids: SavedIds,
     columns: Record<SlotColumn, Uint8Array | Uint32Array | Int32Array | Float64Array>,
     topics: readonly string[],
     pairs: ReadonlyArray<readonly [readonly string[], readonly string[]]>,
     dead: ReadonlyArray<readonly [number, number, string]>,
   ): void {
-    if (this.ids.length > 0) throw new Error('MessageIndex.restore: the index is not empty');
+    if (this.highWater > 0) throw new Error('MessageIndex.restore: the index is not empty');
+    const count = ids.kinds.length;
     this.capacity = columns.flags.length;
     for (const name of SLOT_COLUMNS) {
       if (columns[name].length !== this.capacity || columns[name].constructor !== this[name].constructor) {
@@ -233,9 +246,9 @@ export class MessageIndex {
       }
       (this as Record<SlotColumn, unknown>)[name] = columns[name];
     }
-    for (let slot = 0; slot < ids.length; slot++) this.flags[slot]! &= ~(SlotFlag.PENDING | SlotFlag.DELETING);
-    this.ids = ids;
-    for (let slot = 0; slot < ids.length; slot++) this.bySlot.set(ids[slot]!, slot);
+    for (let slot = 0; slot < count; slot++) this.flags[slot]! &= ~(SlotFlag.PENDING | SlotFlag.DELETING);
+    this.ids.restore(ids, this.capacity);
+    this.highWater = count;
     for (const topic of topics) this.topicId(topic);
     for (let i = 1; i < pairs.length; i++) {
       if (this.pairId(pairs[i]![0], pairs[i]![1]) !== i) throw new Error('MessageIndex.restore: repeated group pair');
@@ -245,7 +258,7 @@ export class MessageIndex {
 
   /** every used slot (visible or not) */
   *slots(): IterableIterator<number> {
-    for (let slot = 0; slot < this.ids.length; slot++) if (this.flags[slot]! & SlotFlag.USED) yield slot;
+    for (let slot = 0; slot < this.highWater; slot++) if (this.flags[slot]! & SlotFlag.USED) yield slot;
   }
 
   private grow(): void {
@@ -270,6 +283,7 @@ export class MessageIndex {
     this.topic = widen(this.topic, (n) => new Uint32Array(n));
     this.deliverAtSec = widen(this.deliverAtSec, (n) => new Uint32Array(n));
     this.groupPair = widen(this.groupPair, (n) => new Uint32Array(n));
+    this.ids.grow(capacity);
     this.capacity = capacity;
   }
 }

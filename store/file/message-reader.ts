@@ -19,7 +19,7 @@ async function readImmutable(deps: ReadDeps, id: string, slot: number): Promise<
   const index = deps.state.index;
   // compaction may move the record (and delete its segment) while we read: look again, then once more
   for (let attempt = 0; attempt < 3; attempt++) {
-    if (index.ids[slot] !== id || !index.isVisible(slot)) return undefined;
+    if (!index.holds(slot, id) || !index.isVisible(slot)) return undefined;
     const segmentId = index.seg[slot]!;
     const offset = index.offset[slot]!;
     const record = Buffer.allocUnsafe(index.length[slot]!);
@@ -30,7 +30,7 @@ async function readImmutable(deps: ReadDeps, id: string, slot: number): Promise<
       if (checkFrame(record, 0, got) !== 'ok') throw new Error(`record at ${segmentId}:${offset} fails its CRC`);
       return decodeImmutable(immutableOf(record));
     } catch (error) {
-      const moved = index.ids[slot] !== id || index.seg[slot] !== segmentId || index.offset[slot] !== offset;
+      const moved = !index.holds(slot, id) || index.seg[slot] !== segmentId || index.offset[slot] !== offset;
       if (!moved) throw deps.toStoreError(error, `reading message ${id}`);
     }
   }
@@ -55,7 +55,7 @@ export async function readStoredMessage(
     if (!message) return undefined;
     if (options.cache) deps.cache.put(id, message);
   }
-  if (index.ids[slot] !== id || !index.isVisible(slot)) return undefined;
+  if (!index.holds(slot, id) || !index.isVisible(slot)) return undefined;
   const state = index.stateOf(slot);
   return {
     header: {

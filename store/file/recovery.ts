@@ -189,7 +189,7 @@ function applyRecord(buf: Buffer, pos: number, segment: number, offset: number, 
   if (type === RecordType.MESSAGE) {
     const messageState = readState(r, index.intern);
     // ASCII (checked by the lookup) decodes as latin1, the cheaper decoder
-    if (slot !== undefined) id = index.ids[slot]!;
+    if (slot !== undefined) id = index.idOf(slot);
     else id ??= buf.toString('latin1', idStart, idEnd);
     state.replayMessage(slot, id, r.str(), messageState, segment, offset, length);
   } else if (type === RecordType.STATE) {
