@@ -10,7 +10,7 @@
 // after a downtime longer than the rechecks). `run` starts a broker on the store, a consumer of
 // s-live and a producer sending 200 msg/s to it, prints one line a second (publish→deliver
 // p50/p99/max) and a summary: spawn → ready, spawn → first delivery, spawn → the first second whose
-// p99 is ≤ 50 ms. `connect` (issue 29): a fresh broker, `n` messages published while s-off and s-on
+// p99 is ≤ 50 ms. `connect` (doc/delivery.md, the first-consumer scan): a fresh broker, `n` messages published while s-off and s-on
 // are both offline (all parked), then a consumer of s-on connects: the time until it has them all,
 // and the broker's CPU over the 30 s after. KITEQ_BENCH_NODE_OPTIONS (e.g. `--cpu-prof
 // --cpu-prof-dir=/tmp/prof`) goes to the broker process; KITEQ_BENCH_CLI runs another build's
