@@ -152,7 +152,9 @@ export function buildAdminCommand(write: (text: string) => void = (t) => process
     .addOption(
       new Option('--url <url>', 'admin HTTP base URL').env('KITEQ_ADMIN_URL').default('http://127.0.0.1:13801'),
     )
-    .addOption(new Option('--token <token>', 'bearer token for dlq redrive and reload').env('KITEQ_HTTP_TOKEN'))
+    .addOption(
+      new Option('--token <token>', 'bearer token for dlq redrive/delete, cancel and reload').env('KITEQ_HTTP_TOKEN'),
+    )
     .option('--json', 'print the JSON the endpoint returned');
   const g = () => program.opts<Global>();
   const out = (value: unknown, human: () => string) =>
@@ -218,6 +220,32 @@ export function buildAdminCommand(write: (text: string) => void = (t) => process
         r,
         () =>
           `re-driven: ${r.redriven.length}${r.missing.length ? `\nnot dead letters (skipped): ${r.missing.join(', ')}` : ''}\n`,
+      );
+    });
+  dlq
+    .command('delete [ids...]')
+    .description('delete dead letters for good: by id, or all matching --topic/--group/--reason')
+    .option('--topic <topic>')
+    .option('--group <group>')
+    .option('--reason <text>', 'reason contains this text')
+    .option('--limit <n>', 'at most n in bulk')
+    .action(async (ids: string[], o: { topic?: string; group?: string; reason?: string; limit?: string }) => {
+      if (ids.length === 0 && !o.topic && !o.group && !o.reason)
+        throw new AdminError('give message ids, or --topic, --group or --reason to delete in bulk');
+      const body =
+        ids.length > 0
+          ? { ids }
+          : {
+              topic: o.topic,
+              group: o.group,
+              reason: o.reason,
+              limit: o.limit === undefined ? undefined : Number(o.limit),
+            };
+      const r = (await call(g(), 'POST', '/dlq/delete', body)) as { deleted: string[]; missing: string[] };
+      out(
+        r,
+        () =>
+          `deleted: ${r.deleted.length}${r.missing.length ? `\nnot dead letters (skipped): ${r.missing.join(', ')}` : ''}\n`,
       );
     });
   program

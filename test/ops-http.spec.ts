@@ -1,8 +1,10 @@
 // doc/architecture.md §10 admin HTTP: /stat and /binds with KiteQ's field names, /messages/<id>, dead letters
-// listed and re-driven through the API (and delivered at once), token-guarded POSTs, /healthz.
+// listed and re-driven through the API (and delivered at once), deleted with kiteq-admin, token-guarded
+// POSTs, /healthz.
 import assert from 'node:assert/strict';
 import { directBinding } from '../binding/binding';
 import { buildStringMessage, KiteQClient, type MessageListener } from '../client';
+import { buildAdminCommand } from '../server/admin-cli';
 import { startBroker, type TestBroker } from './support/broker';
 import { countdown, eventually } from './support/events';
 
@@ -158,6 +160,30 @@ describe('ops - admin HTTP endpoints', function () {
       !after.body.items.some((l: { messageId: string }) => l.messageId === messageId),
       'no longer a dead letter',
     );
+  });
+
+  it('kiteq-admin dlq delete removes a dead letter for good, and only with the token', async () => {
+    const admin = async (...args: string[]) => {
+      let printed = '';
+      await buildAdminCommand((text) => (printed += text)).parseAsync(['node', 'kiteq-admin', '--url', base, ...args]);
+      return printed;
+    };
+    listener = (m) => m.body !== 'delete me';
+    const producer = await client('p-trade');
+    const { messageId } = await producer.send(
+      buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: 'delete me', deliverLimit: 1 }),
+    );
+    await eventually(
+      async () => (await get(`/messages/${messageId}`)).body.state === 'dead-letter',
+      10_000,
+      'the message dead-lettered',
+    );
+    await assert.rejects(admin('dlq', 'delete', messageId), /401|token/, 'no token, no delete');
+    assert.equal((await get(`/messages/${messageId}`)).body.state, 'dead-letter', 'still there');
+    assert.equal(await admin('--token', TOKEN, 'dlq', 'delete', messageId), 'deleted: 1\n');
+    assert.equal((await get(`/messages/${messageId}`)).status, 404, 'gone from the store');
+    const again = await post('/dlq/redrive', { ids: [messageId] }, TOKEN);
+    assert.deepEqual(again.body, { redriven: [], missing: [messageId] }, 'nothing left to re-drive');
   });
 
   it('refuses POSTs when no token is configured, and answers /healthz', async () => {
