@@ -58,7 +58,8 @@ export function MessageViewPage({ id }: { id: string }) {
   const [body, setBody] = useState<Body | null>(null);
   const [bodyError, setBodyError] = useState<string | null>(null);
   useEffect(() => {
-    setInput(id);
+    // Only a routed id replaces the field: on opening the view empty, what was typed meanwhile stays.
+    if (id) setInput(id);
     setMessage(null);
     setBody(null);
     setBodyError(null);
