@@ -3,11 +3,10 @@
 // got. Counts bench payloads (peers/payload.ts: run id, id, send time) as runKiteqConsumer does,
 // so the rate and the publish→pull latency compare with a native consumer of the same stream.
 import { Agent, request } from 'node:http';
-import { LatencyRecorder } from './latency';
 import { cpuBetween, type CpuUsage, sampleProcess } from './process-cpu';
-import { nowMs, PAYLOAD_MIN_BYTES, readPayload } from './peers/payload';
-import { ReceiptTracker } from './peers/receipts';
+import { nowMs } from './peers/payload';
 import type { LatencySummary } from './result';
+import { RunReceipts } from './run-receipts';
 
 export interface HttpPullOptions {
   /** host:port of the broker's --gateway */
@@ -72,11 +71,8 @@ export async function runHttpPull(options: HttpPullOptions): Promise<HttpPullRes
   const pullPath =
     `/v1/groups/${group}/messages?topic=${encodeURIComponent(options.topic)}` +
     `&type=${encodeURIComponent(options.messageType)}&max=${options.max}&wait=${options.waitSec}`;
-  const runs = new Map<number, ReceiptTracker>();
-  const deliver = new LatencyRecorder();
-  const perSecond: number[] = [];
-  const start = nowMs();
-  const endAt = start + options.durationSec * 1000;
+  const receipts = new RunReceipts();
+  const endAt = nowMs() + options.durationSec * 1000;
   const brokerBefore = options.brokerPid === undefined ? undefined : sampleProcess(options.brokerPid);
   let polls = 0;
   let emptyPolls = 0;
@@ -90,18 +86,7 @@ export async function runHttpPull(options: HttpPullOptions): Promise<HttpPullRes
         emptyPolls++;
         continue;
       }
-      for (const message of messages) {
-        const body = Buffer.from(message.bodyBase64 ?? '', 'base64');
-        if (body.length >= PAYLOAD_MIN_BYTES) {
-          const { run } = readPayload(body);
-          let receipts = runs.get(run);
-          if (receipts === undefined) runs.set(run, (receipts = new ReceiptTracker(run, deliver)));
-          receipts.receive(body);
-        }
-        const second = Math.floor((nowMs() - start) / 1000);
-        while (perSecond.length <= second) perSecond.push(0);
-        perSecond[second]++;
-      }
+      for (const message of messages) receipts.receive(Buffer.from(message.bodyBase64 ?? '', 'base64'));
       const acked = await call(
         'POST',
         `/v1/groups/${group}/acks`,
@@ -115,20 +100,15 @@ export async function runHttpPull(options: HttpPullOptions): Promise<HttpPullRes
   } finally {
     agent.destroy();
   }
-  let received = 0;
-  let duplicates = 0;
-  for (const receipts of runs.values()) {
-    received += receipts.received;
-    duplicates += receipts.duplicates;
-  }
+  const { received, duplicates } = receipts.totals();
   return {
     received,
     duplicates,
     ratePerSec: Math.round(received / options.durationSec),
     polls,
     emptyPolls,
-    deliver: deliver.summary(),
-    perSecond,
+    deliver: receipts.deliver.summary(),
+    perSecond: receipts.perSecond,
     brokerCpu: brokerBefore && cpuBetween(brokerBefore, sampleProcess(options.brokerPid!), received),
   };
 }

@@ -3,11 +3,10 @@
 // of messages stamped by a bench producer on the same machine).
 import { directBinding } from '../binding/binding';
 import { buildBytesMessage, KiteQClient } from '../client';
-import { LatencyRecorder } from './latency';
-import { nowMs, PAYLOAD_MIN_BYTES, readPayload } from './peers/payload';
 import { type PublishPhase, runPublishLoop } from './peers/publish-loop';
 import { ReceiptTracker } from './peers/receipts';
 import type { LatencySummary, RoundtripOptions } from './result';
+import { RunReceipts } from './run-receipts';
 
 export interface SideOptions {
   registry: string;
@@ -80,27 +79,14 @@ export interface ConsumerResult {
 }
 
 export async function runKiteqConsumer(options: SideOptions & { durationSec: number }): Promise<ConsumerResult> {
-  // Producer runs elsewhere choose their own run ids: duplicates are counted within each run.
-  const runs = new Map<number, ReceiptTracker>();
-  const deliver = new LatencyRecorder();
-  const perSecond: number[] = [];
-  const start = nowMs();
+  const receipts = new RunReceipts();
   const consumer = new KiteQClient({
     registry: options.registry,
     groupId: options.groupId,
     secretKey: options.secretKey,
     bindings: [directBinding(options.groupId, options.topic, options.messageType, { watermark: 1_000_000 })],
     listener: (message) => {
-      const body = message.body as Buffer;
-      if (body.length >= PAYLOAD_MIN_BYTES) {
-        const { run } = readPayload(body);
-        let receipts = runs.get(run);
-        if (receipts === undefined) runs.set(run, (receipts = new ReceiptTracker(run, deliver)));
-        receipts.receive(body);
-      }
-      const second = Math.floor((nowMs() - start) / 1000);
-      while (perSecond.length <= second) perSecond.push(0);
-      perSecond[second]++;
+      receipts.receive(message.body as Buffer);
       return true;
     },
   });
@@ -110,18 +96,13 @@ export async function runKiteqConsumer(options: SideOptions & { durationSec: num
   } finally {
     await consumer.close({ drain: true }); // acks of the messages the listener already took go out
   }
-  let received = 0;
-  let duplicates = 0;
-  for (const receipts of runs.values()) {
-    received += receipts.received;
-    duplicates += receipts.duplicates;
-  }
+  const { received, duplicates, runs } = receipts.totals();
   return {
     received,
     duplicates,
-    runs: runs.size,
+    runs,
     ratePerSec: Math.round(received / options.durationSec),
-    deliver: deliver.summary(),
-    perSecond,
+    deliver: receipts.deliver.summary(),
+    perSecond: receipts.perSecond,
   };
 }
