@@ -6,7 +6,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { directBinding } from '../binding/binding';
 import { buildStringMessage, KiteQClient } from '../client';
-import { startBrokerProcess, tempDir, type BrokerProcess } from './support/broker';
+import { startBrokerProcess, tempDir, type BrokerProcess, serverArgs } from './support/broker';
 import { eventually } from './support/events';
 import { freePort } from './support/ports';
 import { writeRegistryFile } from './support/registry-file';
@@ -32,16 +32,12 @@ describe('crash recovery - file store, broker killed with SIGKILL mid-stream', f
     const address = `127.0.0.1:${await freePort()}`;
     const registry = `file://${writeRegistryFile(dir, [{ address, topics: ['trade'] }], [directBinding('s-mc', 'trade', 'pay-succ', { watermark: 100_000 })])}`;
     const args = [
-      '--bind',
-      address,
-      '--registry',
-      registry,
-      '--store',
-      `file://${join(dir, 'data')}?fsync=batch`,
-      '--topics',
-      'trade',
-      '--groups',
-      'none',
+      ...serverArgs({
+        bind: address,
+        registry,
+        store: `file://${join(dir, 'data')}?fsync=batch`,
+        topics: 'trade',
+      }),
       '--tx-check-age-sec',
       '1',
       '--tx-check-interval-sec',

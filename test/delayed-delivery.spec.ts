@@ -8,7 +8,7 @@ import { BrokerRejectedError, buildStringMessage, KiteQClient, type Message } fr
 import { DELIVER_AT_PROPERTY } from '../protocol/deliver-at';
 import { Reasons } from '../protocol/reasons';
 import { buildAdminCommand } from '../server/admin-cli';
-import { rmSync, startBrokerProcess, tempDir, type BrokerProcess } from './support/broker';
+import { rmSync, serverArgs, startBrokerProcess, tempDir, type BrokerProcess } from './support/broker';
 import { countdown, eventually } from './support/events';
 import { withTestDatabase } from './support/mariadb';
 import { freePort } from './support/ports';
@@ -176,16 +176,7 @@ for (const store of ['file', 'mysql'] as const) {
       const registry = `file://${writeRegistryFile(dir, [{ address, topics: ['trade'] }], [binding])}`;
       const storeUri = database ? database.current.uri() : `file://${join(dir, 'data')}?fsync=always`;
       const args = [
-        '--bind',
-        address,
-        '--registry',
-        registry,
-        '--store',
-        storeUri,
-        '--topics',
-        'trade',
-        '--groups',
-        'none',
+        ...serverArgs({ bind: address, registry, store: storeUri, topics: 'trade' }),
         '--log-level',
         'warn',
         '--recover-interval-ms',
@@ -329,20 +320,13 @@ describe("delayed delivery - mysql takeover keeps the times of a dead broker's m
   it('a survivor delivers the scheduled messages of a broker killed for good at their time, none before', async () => {
     const registry = `zk://${zookeeper.connectString}?sessionTimeoutMs=3000`;
     const start = async () => {
-      const args = [
-        '--bind',
-        `127.0.0.1:${await freePort()}`,
-        '--registry',
-        registry,
-        '--store',
-        database.current.uri(),
-        '--topics',
-        'trade',
-        '--groups',
-        'none',
-      ];
       const b = await startBrokerProcess([
-        ...args,
+        ...serverArgs({
+          bind: `127.0.0.1:${await freePort()}`,
+          registry,
+          store: database.current.uri(),
+          topics: 'trade',
+        }),
         '--log-level',
         'warn',
         '--takeover-grace-ms',

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { directBinding } from '../binding/binding';
 import { buildStringMessage, KiteQClient } from '../client';
 import { countdown } from './support/events';
-import { type BrokerProcess, rmSync, startBrokerProcess, tempDir } from './support/broker';
+import { type BrokerProcess, rmSync, startBrokerProcess, tempDir, serverArgs } from './support/broker';
 import { freePort } from './support/ports';
 import { writeRegistryFile } from './support/registry-file';
 
@@ -28,16 +28,12 @@ describe('delivery recovery - broker killed with 10,000 undelivered messages (fi
     const binding = directBinding('s-rec', 'trade', 'pay-succ', { watermark: 100_000 });
     const registry = `file://${writeRegistryFile(dir, [{ address, topics: ['trade'] }], [binding])}`;
     const args = [
-      '--bind',
-      address,
-      '--registry',
-      registry,
-      '--store',
-      `file://${join(dir, 'store')}?fsync=batch`,
-      '--topics',
-      'trade',
-      '--groups',
-      'none',
+      ...serverArgs({
+        bind: address,
+        registry,
+        store: `file://${join(dir, 'store')}?fsync=batch`,
+        topics: 'trade',
+      }),
       '--log-level',
       'warn',
     ];

@@ -10,7 +10,7 @@ import { msUntilHour, nextDelayMs } from '../server/dlq-mover';
 import { silentLogger } from '../server/logger';
 import { MysqlStore, parseMysqlUri } from '../store/mysql';
 import { Sharding } from '../store/mysql/sharding';
-import { rmSync, startBrokerProcess, tempDir } from './support/broker';
+import { rmSync, startBrokerProcess, tempDir, serverArgs } from './support/broker';
 import { eventually } from './support/events';
 import { withTestDatabase } from './support/mariadb';
 import { aMessage } from './support/messages';
@@ -34,16 +34,7 @@ describe('mysql broker - --init-schema and the dead-letter schedule', function (
     const { db, sql, uri } = database.current;
     const { address, registry } = await registryFor();
     const broker = await startBrokerProcess([
-      '--bind',
-      address,
-      '--registry',
-      registry,
-      '--store',
-      uri(),
-      '--topics',
-      'trade',
-      '--groups',
-      'none',
+      ...serverArgs({ bind: address, registry, store: uri(), topics: 'trade' }),
       '--init-schema',
     ]);
     try {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { directBinding } from '../binding/binding';
 import { buildStringMessage, KiteQClient } from '../client';
-import { rmSync, startBrokerProcess, tempDir, type BrokerProcess } from './support/broker';
+import { rmSync, startBrokerProcess, tempDir, type BrokerProcess, serverArgs } from './support/broker';
 import { eventually } from './support/events';
 import { withTestDatabase } from './support/mariadb';
 import { freePort } from './support/ports';
@@ -28,16 +28,7 @@ describe('mysql broker - SIGKILL mid-stream and restart', function () {
     const binding = directBinding('s-crash', 'trade', 'pay-succ', { watermark: 100_000 });
     const registry = `file://${writeRegistryFile(dir, [{ address, topics: ['trade'] }], [binding])}`;
     const args = [
-      '--bind',
-      address,
-      '--registry',
-      registry,
-      '--store',
-      database.current.uri(),
-      '--topics',
-      'trade',
-      '--groups',
-      'none',
+      ...serverArgs({ bind: address, registry, store: database.current.uri(), topics: 'trade' }),
       '--log-level',
       'warn',
       '--recover-interval-ms',

@@ -12,7 +12,7 @@ import type { Frame } from '../protocol/frame-decoder';
 import { decodeMessage } from '../protocol/messages/message';
 import { MysqlStore, parseMysqlUri } from '../store/mysql';
 import { Sharding } from '../store/mysql/sharding';
-import { startBrokerProcess, type BrokerProcess } from './support/broker';
+import { startBrokerProcess, type BrokerProcess, serverArgs } from './support/broker';
 import { eventually } from './support/events';
 import { withTestDatabase } from './support/mariadb';
 import { aMessage } from './support/messages';
@@ -50,20 +50,13 @@ describe('mysql takeover - brokers sharing one database and ZooKeeper', function
   });
 
   async function broker(topic: string): Promise<BrokerProcess> {
-    const args = [
-      '--bind',
-      `127.0.0.1:${await freePort()}`,
-      '--registry',
-      registry,
-      '--store',
-      database.current.uri(),
-      '--topics',
-      topic,
-      '--groups',
-      'none',
-    ];
     const b = await startBrokerProcess([
-      ...args,
+      ...serverArgs({
+        bind: `127.0.0.1:${await freePort()}`,
+        registry,
+        store: database.current.uri(),
+        topics: topic,
+      }),
       '--log-level',
       'warn',
       '--takeover-grace-ms',

@@ -7,7 +7,7 @@ import { directBinding } from '../binding/binding';
 import { ZkClient } from '../binding/zk/zk-client';
 import { aliveServerPath, brokerTopicPath } from '../binding/zk/zk-paths';
 import { buildStringMessage, KiteQClient } from '../client';
-import { rmSync, startBrokerProcess, tempDir, type BrokerProcess } from './support/broker';
+import { rmSync, startBrokerProcess, tempDir, type BrokerProcess, serverArgs } from './support/broker';
 import { eventually } from './support/events';
 import { freePort } from './support/ports';
 import { startZooKeeper, type ZooKeeperServer } from './support/zookeeper';
@@ -52,16 +52,12 @@ describe('ops - graceful shutdown on SIGTERM (zk registry, file store)', functio
     const address = `127.0.0.1:${await freePort()}`;
     const registry = `zk://${zookeeper.connectString}?sessionTimeoutMs=4000`;
     const args = [
-      '--bind',
-      address,
-      '--registry',
-      registry,
-      '--store',
-      `file://${join(dir, 'store')}?fsync=batch`,
-      '--topics',
-      'trade',
-      '--groups',
-      'none',
+      ...serverArgs({
+        bind: address,
+        registry,
+        store: `file://${join(dir, 'store')}?fsync=batch`,
+        topics: 'trade',
+      }),
       '--shutdown-timeout-ms',
       '8000',
     ];
@@ -156,16 +152,7 @@ describe('ops - graceful shutdown on SIGTERM (zk registry, file store)', functio
     const store = `file://${join(dir, 'store-handback')}?fsync=batch`;
     // The delivery timeout outlasts the shutdown grace: only the deadline can end the wait.
     const args = [
-      '--bind',
-      address,
-      '--registry',
-      registry,
-      '--store',
-      store,
-      '--topics',
-      'trade',
-      '--groups',
-      'none',
+      ...serverArgs({ bind: address, registry, store: store, topics: 'trade' }),
       '--shutdown-timeout-ms',
       '1000',
       '--delivery-timeout-ms',

@@ -7,7 +7,7 @@ import { directBinding } from '../binding/binding';
 import { buildStringMessage, KiteQClient, messageProperties, type TxDecision } from '../client';
 import { openStore } from '../store/open';
 import { countdown, eventually } from './support/events';
-import { type BrokerProcess, rmSync, startBrokerProcess, tempDir } from './support/broker';
+import { type BrokerProcess, rmSync, startBrokerProcess, tempDir, serverArgs } from './support/broker';
 import { freshTestDatabase, type TestDatabase } from './support/mariadb';
 import { freePort } from './support/ports';
 import { writeRegistryFile } from './support/registry-file';
@@ -51,16 +51,7 @@ for (const backend of stores) {
       const address = `127.0.0.1:${await freePort()}`;
       const registry = `file://${writeRegistryFile(dir, [{ address, topics: ['trade'] }], [binding])}`;
       const args = [
-        '--bind',
-        address,
-        '--registry',
-        registry,
-        '--store',
-        store.uri,
-        '--topics',
-        'trade',
-        '--groups',
-        'none',
+        ...serverArgs({ bind: address, registry, store: store.uri, topics: 'trade' }),
         '--tx-check-age-sec',
         '1',
         '--tx-check-interval-sec',

@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { type Binding, directBinding, fanoutBinding } from '../binding/binding';
 import { ZkClient } from '../binding/zk/zk-client';
 import { buildStringMessage, KiteQClient, type Message } from '../client';
-import { startBrokerProcess, type BrokerProcess } from './support/broker';
+import { startBrokerProcess, type BrokerProcess, serverArgs } from './support/broker';
 import { eventually } from './support/events';
 import { freePort } from './support/ports';
 import { startZooKeeper, type ZooKeeperServer } from './support/zookeeper';
@@ -40,16 +40,7 @@ describe('zk broker - znodes, bindings and failover with a real ZooKeeper', func
   async function broker(topics = 'trade', extra: string[] = []): Promise<BrokerProcess> {
     const port = await freePort();
     const b = await startBrokerProcess([
-      '--bind',
-      `127.0.0.1:${port}`,
-      '--registry',
-      registry,
-      '--store',
-      'memory://',
-      '--topics',
-      topics,
-      '--groups',
-      'none',
+      ...serverArgs({ bind: `127.0.0.1:${port}`, registry, store: 'memory://', topics: topics }),
       '--log-level',
       'warn',
       ...extra,

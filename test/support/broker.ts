@@ -66,6 +66,11 @@ export interface BrokerProcess {
   restart(): Promise<BrokerProcess>;
 }
 
+/** The kiteq-server flags most child-process tests share: one broker, no groups file (any group admitted). */
+export function serverArgs(o: { bind: string; registry: string; store: string; topics: string }): string[] {
+  return ['--bind', o.bind, '--registry', o.registry, '--store', o.store, '--topics', o.topics, '--groups', 'none'];
+}
+
 /**
  * Runs the broker as `kiteq-server` and `npm start` do (`node --initial-old-space-size=64
  * dist/server/cli.js args...`, server/cli.ts) and resolves once it prints its ready line.
