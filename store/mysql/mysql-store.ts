@@ -7,17 +7,20 @@ import type {
   DeadLetterQuery,
   DeliveryResult,
   DueQuery,
+  GroupBacklog,
+  GroupBacklogQuery,
   MessageStore,
   StoreOpenOptions,
   StoredMessage,
 } from '../contract';
 import { StoreUnavailableError } from '../errors';
+import { GroupBacklogTally } from '../group-backlog-tally';
 import type { StatementCounts } from './batch-sql';
 import { BatchWriter } from './batch-writer';
 import { MysqlEndpoint } from './connection';
 import * as deadLetters from './dead-letters';
 import { pageDue } from './due-pages';
-import { type MessageRow, SELECT_COLUMN_LIST, messageFromRow } from './row-codec';
+import { type MessageRow, SELECT_COLUMN_LIST, decodeGroups, messageFromRow } from './row-codec';
 import { createSchema, messageIdIndexes, missingTables, upgradeColumns } from './schema';
 import { Sharding } from './sharding';
 import { takeOver } from './takeover';
@@ -159,6 +162,35 @@ export class MysqlStore implements MessageStore {
     const counts: Record<string, number> = {};
     for (const row of rows) counts[row.topic] = Number(row.n);
     return counts;
+  }
+
+  /**
+   * One GROUP BY (topic, message_type, succ_groups) per table (doc/console.md "Per-group backlog"):
+   * the rows of this broker through idx_recover's kite_server prefix; a few distinct rows come back.
+   */
+  async groupBacklog(query: GroupBacklogQuery): Promise<Record<string, GroupBacklog>> {
+    const parts = this.sharding.tables.map(
+      (table) => `SELECT topic, message_type, succ_groups, COUNT(*) AS n, MIN(publish_time) AS oldest
+        FROM ${table.qualified}
+        WHERE kite_server = ? AND commit = 1 AND (expired_time IS NULL OR expired_time <= 0 OR expired_time >= ?)
+        GROUP BY topic, message_type, succ_groups`,
+    );
+    const rows = await this.staleReads().query<{
+      topic: string;
+      message_type: string | null;
+      succ_groups: string | null;
+      n: number;
+      oldest: number;
+    }>(
+      'groupBacklog',
+      parts.join(' UNION ALL '),
+      parts.flatMap(() => [this.options.serverName, query.nowSec]),
+    );
+    const tally = new GroupBacklogTally(query);
+    for (const row of rows) {
+      tally.add(row.topic, row.message_type ?? '', decodeGroups(row.succ_groups), Number(row.oldest), Number(row.n));
+    }
+    return tally.result();
   }
 
   /**
