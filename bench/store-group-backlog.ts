@@ -35,20 +35,26 @@ async function fillMysql(n: number): Promise<{ store: MessageStore; done: () => 
   const db = await freshTestDatabase();
   const store = new MysqlStore(parseMysqlUri(db.uri()), { serverName: ME });
   await store.start();
+  const done = async () => (await store.stop(), await db.drop());
   const seed = Array.from({ length: 1600 }, (_, i) => nth(i));
   await store.saveBatch(seed);
   const cols =
     'header, body, msg_type, topic, message_type, publish_group, commit, expired_time, publish_time, ' +
     'deliver_count, deliver_limit, kite_server, fail_groups, succ_groups, next_deliver_time, check_count';
   const tables = (store as unknown as { sharding: { tables: { qualified: string }[] } }).sharding.tables;
-  for (let total = seed.length; total < n; total *= 2) {
-    for (const { qualified } of tables) {
-      await db.sql.query(
-        `INSERT INTO ${qualified} (message_id, ${cols}) SELECT MD5(CONCAT(message_id, id, RAND())), ${cols} FROM ${qualified}`,
-      );
+  try {
+    for (let total = seed.length; total < n; total *= 2) {
+      for (const { qualified } of tables) {
+        await db.sql.query(
+          `INSERT INTO ${qualified} (message_id, ${cols}) SELECT REPLACE(UUID(), '-', ''), ${cols} FROM ${qualified}`,
+        );
+      }
     }
+  } catch (error) {
+    await done();
+    throw error;
   }
-  return { store, done: async () => (await store.stop(), await db.drop()) };
+  return { store, done };
 }
 
 async function main(): Promise<void> {
@@ -61,22 +67,28 @@ async function main(): Promise<void> {
     groupsOf: (topic, type) => (topic === 'trade' ? (type === 'pay-succ' ? ['s-mc', 's-risk'] : ['s-mc']) : ['s-user']),
     nowSec: Math.floor(Date.now() / 1000),
   };
-  for (let run = 0; run < 3; run++) {
-    const cpu = process.cpuUsage();
-    const wall = Date.now();
-    const backlog = await store.groupBacklog(query);
-    const used = process.cpuUsage(cpu);
-    const counted = Date.now();
-    await store.countsByTopic();
-    console.log(
-      `groupBacklog ${counted - wall} ms wall, ${Math.round((used.user + used.system) / 1000)} ms CPU;` +
-        ` countsByTopic ${Date.now() - counted} ms;`,
-      Object.entries(backlog)
-        .map(([g, b]) => `${g} ${b.undelivered}${b.estimated ? ' (estimated)' : ''}`)
-        .join(', '),
-    );
+  try {
+    for (let run = 0; run < 3; run++) {
+      const cpu = process.cpuUsage();
+      const wall = Date.now();
+      const backlog = await store.groupBacklog(query);
+      const used = process.cpuUsage(cpu);
+      const counted = Date.now();
+      const counts = await store.countsByTopic().then(
+        () => `${Date.now() - counted} ms`,
+        (error: Error) => `failed (${error.message})`,
+      );
+      console.log(
+        `groupBacklog ${counted - wall} ms wall, ${Math.round((used.user + used.system) / 1000)} ms CPU;` +
+          ` countsByTopic ${counts};`,
+        Object.entries(backlog)
+          .map(([g, b]) => `${g} ${b.undelivered}${b.estimated ? ' (estimated)' : ''}`)
+          .join(', '),
+      );
+    }
+  } finally {
+    await done();
   }
-  await done();
 }
 
 void main();
