@@ -1,11 +1,13 @@
 // The cost of one groupBacklog() refresh (doc/console.md "Per-group backlog") at N stored messages:
 // 2 topics, 3 types, 200-byte bodies, a quarter acked by s-mc; three groups. Prints wall and CPU
 // (this process: the file store's walk and head reads; mysql's work is in MariaDB, wall only) of
-// three refreshes, and countsByTopic's for comparison.
+// three refreshes, the longest the event loop waited meanwhile (a stall delivery would feel), and
+// countsByTopic's time for comparison.
 //   npx tsc -p tsconfig.json && node dist/bench/store-group-backlog.js file 1000000
 //   node dist/bench/store-group-backlog.js mysql 1000000   # fills by INSERT … SELECT doubling
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import path from 'node:path';
 import type { GroupBacklogQuery, MessageStore, StoredMessage } from '../store/contract';
 import { openFileStore } from '../store/file';
@@ -71,7 +73,10 @@ async function main(): Promise<void> {
     for (let run = 0; run < 3; run++) {
       const cpu = process.cpuUsage();
       const wall = Date.now();
+      const stall = monitorEventLoopDelay({ resolution: 1 });
+      stall.enable();
       const backlog = await store.groupBacklog(query);
+      stall.disable();
       const used = process.cpuUsage(cpu);
       const counted = Date.now();
       const counts = await store.countsByTopic().then(
@@ -79,7 +84,8 @@ async function main(): Promise<void> {
         (error: Error) => `failed (${error.message})`,
       );
       console.log(
-        `groupBacklog ${counted - wall} ms wall, ${Math.round((used.user + used.system) / 1000)} ms CPU;` +
+        `groupBacklog ${counted - wall} ms wall, ${Math.round((used.user + used.system) / 1000)} ms CPU,` +
+          ` event loop delay max ${(stall.max / 1e6).toFixed(1)} ms;` +
           ` countsByTopic ${counts};`,
         Object.entries(backlog)
           .map(([g, b]) => `${g} ${b.undelivered}${b.estimated ? ' (estimated)' : ''}`)
