@@ -11,8 +11,8 @@ import { type ReadDeps, readHead } from './message-reader';
 
 /** headers read per call at most: ~0.1-0.3 s of reads (doc/console.md "Per-group backlog") */
 export const READ_BUDGET = 10_000;
-/** reads in flight at once */
-const PARALLEL_READS = 32;
+/** reads in flight at once: two of libuv's four threads, the others stay free for the store's writes and fsyncs */
+const PARALLEL_READS = 2;
 
 interface Candidate {
   slot: number;
