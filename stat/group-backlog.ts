@@ -18,6 +18,8 @@ const DUTY_FACTOR = 10;
 export class GroupBacklogCache {
   private byGroup: Record<string, GroupBacklog> = {};
   private refreshedAtMs = 0;
+  /** when the last refresh started and how long it took, failed or not: the pace of the next */
+  private startedAtMs = -Infinity;
   private lastDurationMs = 0;
   private running: Promise<void> | null = null;
 
@@ -31,7 +33,7 @@ export class GroupBacklogCache {
   /** The last figures; starts a refresh in the background when they are due for one. */
   read(): Record<string, GroupBacklog> {
     const { nowMs } = this.source;
-    if (!this.running && nowMs() - this.refreshedAtMs >= Math.max(MIN_INTERVAL_MS, DUTY_FACTOR * this.lastDurationMs)) {
+    if (!this.running && nowMs() - this.startedAtMs >= Math.max(MIN_INTERVAL_MS, DUTY_FACTOR * this.lastDurationMs)) {
       void this.refresh();
     }
     return this.byGroup;
@@ -41,18 +43,18 @@ export class GroupBacklogCache {
   refresh(): Promise<void> {
     if (this.running) return this.running;
     const { store, groupsOf, nowMs, onError } = this.source;
-    const startedMs = nowMs();
+    const startedMs = (this.startedAtMs = nowMs());
     this.running = store
       .groupBacklog({ groupsOf, nowSec: Math.floor(startedMs / 1000) })
       .then(
         (byGroup) => {
           this.byGroup = byGroup;
           this.refreshedAtMs = nowMs();
-          this.lastDurationMs = this.refreshedAtMs - startedMs;
         },
         (error) => onError(error),
       )
       .finally(() => {
+        this.lastDurationMs = nowMs() - startedMs;
         this.running = null;
       });
     return this.running;
