@@ -90,7 +90,8 @@ export class Broker {
       store: this.store,
       nowMs: this.nowMs,
       networkTotals: () => this.listener.networkTotals(),
-      onBacklogError: (error) => this.log.error({ err: error }, 'store: counting messages per topic failed'),
+      onBacklogError: (error) => this.log.error({ err: error }, 'store: counting backlog failed'),
+      groupsOf: (topic, messageType) => this.bindings.table.match(topic, messageType).map((b) => b.groupId),
     });
     this.counters = this.stats.counters;
     this.access = new GroupAccess(config.groups);

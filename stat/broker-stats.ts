@@ -3,6 +3,7 @@
 // backlog, the store probe, and network totals. Its timers run off the hot path.
 import type { MessageStore } from '../store/contract';
 import { BacklogCache } from './backlog';
+import { GroupBacklogCache } from './group-backlog';
 import { FlowCounters } from './counters';
 import { FlowHistory } from './flow-history';
 import { FlowRateMeter, type FlowRates } from './flow-rates';
@@ -23,7 +24,9 @@ export interface NetworkRates {
 }
 
 export interface BrokerStatsOptions {
-  store: Pick<MessageStore, 'get' | 'countsByTopic' | 'scheduledCount'>;
+  store: Pick<MessageStore, 'get' | 'countsByTopic' | 'scheduledCount' | 'groupBacklog'>;
+  /** the groups a message of (topic, messageType) is delivered to now: for the per-group backlog */
+  groupsOf: (topic: string, messageType: string) => readonly string[];
   nowMs: () => number;
   /** socket byte totals (live sockets plus closed ones), read once a second */
   networkTotals: () => NetworkTotals;
@@ -41,6 +44,8 @@ export class BrokerStats {
   /** publish packet decoded → first delivery packet written to a consumer */
   readonly publishToDeliver = new LatencyHistogram();
   readonly backlog: BacklogCache;
+  /** per group, refreshed while read (the console's Groups view), not by a timer */
+  readonly groupBacklog: GroupBacklogCache;
   readonly storeProbe: StoreProbe;
   /** the last 15 minutes of flows and backlog, a sample a second (the console's charts) */
   readonly history = new FlowHistory();
@@ -61,6 +66,12 @@ export class BrokerStats {
     this.counters = counters;
     this.rates = new FlowRateMeter(counters);
     this.backlog = new BacklogCache(options.store, options.nowMs, options.onBacklogError);
+    this.groupBacklog = new GroupBacklogCache({
+      store: options.store,
+      groupsOf: options.groupsOf,
+      nowMs: options.nowMs,
+      onError: options.onBacklogError,
+    });
     this.storeProbe = new StoreProbe(options.store, options.nowMs, options.storeProbeTimeoutMs ?? 2000);
   }
 

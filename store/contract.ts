@@ -83,6 +83,24 @@ export interface DeadLetterQuery {
   limit: number;
 }
 
+/** What groupBacklog() needs from the broker (doc/console.md "Per-group backlog"). */
+export interface GroupBacklogQuery {
+  /** the groups a committed message of (topic, messageType) is delivered to now: the binding table's match */
+  groupsOf(topic: string, messageType: string): readonly string[];
+  /** unix seconds: a message whose expiredTime is before this no longer counts */
+  nowSec: number;
+}
+
+/** One group's backlog (doc/console.md "Per-group backlog"). */
+export interface GroupBacklog {
+  /** committed, not dead-lettered, not expired messages the group is bound to and has not acked */
+  undelivered: number;
+  /** publishTime (broker receive, unix seconds) of the oldest of them; 0 when there is none */
+  oldestPublishTime: number;
+  /** true when counted from a sample of the messages (file store over its read budget) */
+  estimated: boolean;
+}
+
 /** Counters since start: batches written durably, the calls they carried, time spent writing. */
 export interface StoreWriteStats {
   batches: number;
@@ -163,6 +181,11 @@ export interface MessageStore {
   pageDue(query: DueQuery): Promise<StoredMessage[]>;
   /** Unfinished (not dead-lettered) messages per topic. */
   countsByTopic(): Promise<Record<string, number>>;
+  /**
+   * Per group, the messages it still owes (doc/console.md "Per-group backlog"): a scan at the
+   * caller's pace (stat/group-backlog.ts caches it), never work on the publish or deliver path.
+   */
+  groupBacklog(query: GroupBacklogQuery): Promise<Record<string, GroupBacklog>>;
   /**
    * Stored, not dead-lettered messages (committed or prepared) whose kiteq.deliverAt is still ahead
    * of `nowMs`, to the second; kept by the store, cheap to read, right after a restart

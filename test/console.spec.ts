@@ -121,13 +121,36 @@ describe('console - the web console in a real browser', function () {
     await shot('overview');
   });
 
-  it('groups: bindings with their kind and watermark, consumers online', async () => {
+  it('groups: bindings with their kind and watermark, consumers online, the backlog of each group moving live', async () => {
     await page.getByRole('link', { name: 'Groups' }).click();
     const archive = page.getByTestId('group-s-archive');
     await archive.getByRole('cell', { name: 'order-created' }).waitFor();
     assert.match((await archive.textContent())!, /direct.*yes.*200\/s.*30/s);
     await page.getByTestId('group-s-mc').getByTestId('clients').filter({ hasText: '1' }).waitFor();
+
+    // doc/console.md "Per-group backlog": s-archive owes the 30 order-created, s-mc (acks pay-succ) none
+    const archiveOwes = page.getByTestId('backlog-s-archive');
+    await archiveOwes.getByTestId('undelivered').filter({ hasText: /^30$/ }).waitFor();
+    await archiveOwes
+      .getByTestId('oldest')
+      .filter({ hasText: /^\d+ s$/ })
+      .waitFor();
+    await page.getByTestId('backlog-s-mc').getByTestId('undelivered').filter({ hasText: /^0$/ }).waitFor();
+    assert.equal((await page.getByTestId('backlog-s-mc').getByTestId('oldest').textContent())!.trim(), '—');
+    for (let i = 0; i < 5; i++) await send('order-created', `more ${i}`);
+    await archiveOwes.getByTestId('undelivered').filter({ hasText: /^35$/ }).waitFor({ timeout: 10_000 });
     await shot('groups');
+
+    // a consumer of s-archive comes online and acks them all: its backlog falls to 0
+    const archiver = await env.startClient({
+      groupId: 's-archive',
+      bindings: [directBinding('s-archive', 'trade', 'order-created', { watermark: 200 })],
+      listener: () => true,
+    });
+    await archiveOwes.getByTestId('undelivered').filter({ hasText: /^0$/ }).waitFor({ timeout: 15_000 });
+    await archiveOwes.getByTestId('oldest').filter({ hasText: /^—$/ }).waitFor();
+    await archiver.close();
+    await archive.getByTestId('clients').filter({ hasText: '0' }).waitFor();
   });
 
   it('dead letters: without the right token the re-drive is refused with the reason; with it, delivered', async () => {

@@ -1,6 +1,6 @@
 // doc/architecture.md §10 admin HTTP: /stat and /binds with KiteQ's field names, /messages/<id>, dead letters
 // listed and re-driven through the API (and delivered at once), deleted with kiteq-admin, token-guarded
-// POSTs, /healthz.
+// POSTs, /healthz, each group's backlog and oldest undelivered message at /groups.
 import assert from 'node:assert/strict';
 import { directBinding } from '../binding/binding';
 import { buildStringMessage, KiteQClient, type MessageListener } from '../client';
@@ -184,6 +184,34 @@ describe('ops - admin HTTP endpoints', function () {
     assert.equal((await get(`/messages/${messageId}`)).status, 404, 'gone from the store');
     const again = await post('/dlq/redrive', { ids: [messageId] }, TOKEN);
     assert.deepEqual(again.body, { redriven: [], missing: [messageId] }, 'nothing left to re-drive');
+  });
+
+  it("gives each group its backlog and its oldest undelivered message's age at /groups", async () => {
+    // doc/console.md "Per-group backlog": s-risk (persistent, never online) owes every live pay-succ;
+    // s-mc acks what it gets (the dead letters of the tests above are not owed)
+    listener = () => true;
+    const producer = await client('p-trade');
+    const backlogs = async () => {
+      const { body } = await get('/groups');
+      return Object.fromEntries(body.groups.map((g: any) => [g.groupId, g.backlog])) as Record<string, any>;
+    };
+    const before = await eventually(async () => (await backlogs())['s-risk'], 10_000, 'a first count', 100);
+    for (let i = 0; i < 3; i++) {
+      await producer.send(buildStringMessage({ topic: 'trade', messageType: 'pay-succ', body: `owed ${i}` }));
+    }
+    const after = await eventually(
+      async () => {
+        const b = await backlogs();
+        return b['s-risk']?.undelivered === before.undelivered + 3 && b['s-mc']?.undelivered === 0 ? b : undefined;
+      },
+      10_000,
+      's-risk owing 3 more, s-mc nothing',
+      100,
+    );
+    const risk = after!['s-risk'];
+    assert.equal(risk.estimated, false);
+    assert.ok(risk.oldestAgeSec >= 0 && Date.parse(risk.oldestPublishTime) <= Date.now(), JSON.stringify(risk));
+    assert.equal(after!['s-mc'].oldestPublishTime, null);
   });
 
   it('refuses POSTs when no token is configured, and answers /healthz', async () => {

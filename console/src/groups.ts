@@ -1,7 +1,8 @@
 // Groups and bindings (doc/console.md): per group its bindings, consumers online with their warm-up,
-// delivery flows of the last second and the backlog of the topics it binds (GET /groups).
+// delivery flows of the last second, the backlog of the topics it binds, and its own backlog with
+// the age of its oldest undelivered message (GET /groups; doc/console.md "Per-group backlog").
 import { getJson } from './api';
-import { count, rate, relative } from './format';
+import { count, duration, rate, relative } from './format';
 import { html } from './html';
 import { usePoll } from './poll';
 
@@ -11,17 +12,69 @@ interface Group {
   consumers: { remote: string; connectedAt: string; warmupSec: number; warmupLeftSec: number }[];
   flowsLastSecond: Record<string, number> | null;
   topicBacklog: Record<string, number>;
+  /** null until the broker's first count */
+  backlog: {
+    undelivered: number;
+    oldestAgeSec: number | null;
+    oldestPublishTime: string | null;
+    estimated: boolean;
+  } | null;
+}
+
+function backlogText(b: Group['backlog']): string {
+  if (!b) return 'counting…';
+  return `${b.estimated ? '≈ ' : ''}${count(b.undelivered)}`;
+}
+
+function oldestText(b: Group['backlog']): string {
+  if (!b) return 'counting…';
+  return b.oldestAgeSec === null ? '—' : `${b.estimated ? '≥ ' : ''}${duration(b.oldestAgeSec)}`;
 }
 
 export function GroupsView() {
-  const { data, error } = usePoll(() => getJson<{ groups: Group[] }>('/groups'));
+  const { data, error } = usePoll(() => getJson<{ groups: Group[]; groupBacklogAgeMs: number | null }>('/groups'));
+  const bound = data?.groups.filter((g) => g.bindings.length > 0) ?? [];
   return html`<section aria-labelledby="groups-title">
     <h1 id="groups-title">Groups and bindings</h1>
     ${error ? html`<p class="error" role="alert">${error}</p>` : null}
-    <p class="muted">
-      Backlog is per topic: the stores count unfinished messages per topic only. A per-group backlog and the age of a
-      group's oldest undelivered message would take a scan of every stored message, so they are not shown.
-    </p>
+    ${
+      bound.length > 0
+        ? html`<div class="table-wrap">
+              <table data-testid="group-backlog">
+                <caption>
+                  Backlog per group
+                </caption>
+                <thead>
+                  <tr>
+                    <th>Group</th>
+                    <th class="num">Backlog</th>
+                    <th class="num">Oldest undelivered</th>
+                    <th class="num">Clients online</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${bound.map(
+                    (g) =>
+                      html`<tr data-testid=${`backlog-${g.groupId}`}>
+                        <td>${g.groupId}</td>
+                        <td class="num" data-testid="undelivered">${backlogText(g.backlog)}</td>
+                        <td class="num" data-testid="oldest" title=${g.backlog?.oldestPublishTime ?? ''}>
+                          ${oldestText(g.backlog)}
+                        </td>
+                        <td class="num">${g.consumers.length}</td>
+                      </tr>`,
+                  )}
+                </tbody>
+              </table>
+            </div>
+            <p class="muted">
+              Backlog: committed messages of a topic and type the group binds that it has not acked (not dead-lettered,
+              not expired); oldest by the broker's receive time. Counted
+              ${data?.groupBacklogAgeMs == null ? '' : ` ${duration(data.groupBacklogAgeMs / 1000)} ago`} by a scan of
+              the store while this view is open; ≈ marks an estimate from a sample.
+            </p>`
+        : null
+    }
     ${data && data.groups.length === 0 ? html`<p>No group is bound to this broker's topics.</p>` : null}
     ${data?.groups.map((g) => {
       const f = g.flowsLastSecond;

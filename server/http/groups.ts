@@ -1,7 +1,7 @@
 // GET /groups (doc/console.md "Groups and bindings"): per group its bindings, its consumers online
-// with their warm-up, its delivery flows of the last second, and the backlog of the topics it binds.
-// The stores count unfinished messages per topic only; a per-group backlog and the age of a group's
-// oldest undelivered message would need a scan of every message, so they are not given.
+// with their warm-up, its delivery flows of the last second, the backlog of the topics it binds, and
+// its own backlog with the age of its oldest undelivered message (stat/group-backlog.ts: a cached
+// store scan, doc/console.md "Per-group backlog").
 import { BindType, effectiveWatermark } from '../../binding/binding';
 import type { AdminPort } from './admin-port';
 
@@ -17,6 +17,8 @@ export function groupsView(port: AdminPort) {
   const byGroup = stats.flowsLastSecond.byGroup;
   const consumers = port.consumers();
   const now = Date.now();
+  const owed = stats.groupBacklog.read();
+  const refreshedAt = stats.groupBacklog.refreshedAt;
   const groups = new Map<string, ReturnType<typeof emptyGroup>>();
   function emptyGroup(groupId: string) {
     const online = consumers[groupId] ?? [];
@@ -31,6 +33,19 @@ export function groupsView(port: AdminPort) {
       })),
       flowsLastSecond: byGroup[groupId] ?? null,
       topicBacklog: {} as Record<string, number>,
+      backlog: backlogOf(groupId),
+    };
+  }
+  /** null until the first refresh; a group with nothing owed has 0 and no oldest */
+  function backlogOf(groupId: string) {
+    if (refreshedAt === 0) return null;
+    const b = owed[groupId];
+    const oldestMs = b && b.undelivered > 0 ? b.oldestPublishTime * 1000 : 0;
+    return {
+      undelivered: b?.undelivered ?? 0,
+      oldestPublishTime: oldestMs > 0 ? new Date(oldestMs).toISOString() : null,
+      oldestAgeSec: oldestMs > 0 ? Math.max(0, Math.round((now - oldestMs) / 1000)) : null,
+      estimated: b?.estimated ?? false,
     };
   }
   const groupOf = (groupId: string) => {
@@ -54,6 +69,6 @@ export function groupsView(port: AdminPort) {
   return {
     groups: [...groups.values()].sort((a, b) => a.groupId.localeCompare(b.groupId)),
     backlogAgeMs: Number.isFinite(stats.backlog.ageMs) ? stats.backlog.ageMs : null,
-    perGroupBacklog: false,
+    groupBacklogAgeMs: refreshedAt === 0 ? null : Math.max(0, now - refreshedAt),
   };
 }

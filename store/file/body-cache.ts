@@ -34,6 +34,11 @@ export class BodyCache {
     return aging.message;
   }
 
+  /** get() without keeping it: a scan must not push out what get() calls are about to need */
+  peek(id: string): ImmutableMessage | undefined {
+    return (this.young.get(id) ?? this.old.get(id))?.message;
+  }
+
   put(id: string, message: ImmutableMessage): void {
     const bytes = sizeOf(message);
     if (bytes * 2 > this.maxBytes) return;

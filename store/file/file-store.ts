@@ -9,6 +9,8 @@ import type {
   DeliveryResult,
   DueCursor,
   DueQuery,
+  GroupBacklog,
+  GroupBacklogQuery,
   MessageStore,
   StoreOpenOptions,
   StoreDamageStats,
@@ -20,6 +22,7 @@ import { BodyCache } from './body-cache';
 import { compactSegment } from './compaction';
 import { DiskReserve, isNoSpace } from './disk-reserve';
 import type { DueList } from './due-list';
+import { fileGroupBacklog, READ_BUDGET } from './group-backlog';
 import { GroupCommit, type GroupCommitStats } from './group-commit';
 import { dropSnapshot, writeSnapshot } from './index-snapshot';
 import { acquireLock, releaseLock } from './lock-file';
@@ -391,6 +394,12 @@ export class FileStore implements MessageStore {
 
   async countsByTopic(): Promise<Record<string, number>> {
     return this.state.countsByTopic();
+  }
+
+  /** an index walk and at most `readBudget` header reads, at the caller's pace (group-backlog.ts) */
+  async groupBacklog(query: GroupBacklogQuery, readBudget = READ_BUDGET): Promise<Record<string, GroupBacklog>> {
+    this.assertOpen();
+    return fileGroupBacklog(this.readDeps(), query, readBudget);
   }
 
   /** from the index, kept as messages are shown and hidden; rebuilt by replay (store-state.ts) */

@@ -1,10 +1,11 @@
 // get() for the file store: the state comes from the index, the immutable message from the body
 // cache or one positional read of its MESSAGE record (CRC checked).
 import type { StoredMessage } from '../contract';
+import type { MessageHeader } from '../../protocol/messages/header';
 import type { StoreError } from '../errors';
 import { StoreUnavailableError } from '../errors';
 import type { BodyCache } from './body-cache';
-import { checkFrame, decodeImmutable, type ImmutableMessage, immutableOf } from './record-codec';
+import { checkFrame, decodeHead, decodeImmutable, type ImmutableMessage, immutableOf } from './record-codec';
 import { type OpenSegment, readFully } from './segment-files';
 import type { StoreState } from './store-state';
 
@@ -73,4 +74,35 @@ export async function readStoredMessage(
     checkCount: state.checkCount,
     kiteServer: message.kiteServer,
   };
+}
+
+/** bytes read first by readHead(): a MESSAGE record's header fits in them unless its properties are large */
+const HEAD_BYTES = 1024;
+
+/**
+ * The publishTime and header of the message in `slot` (doc/console.md "Per-group backlog"): the
+ * body cache, else the record's first KiB (not CRC-checked: it counts, it is never delivered), else
+ * the whole record; undefined when the slot no longer holds `id` or the read failed.
+ */
+export async function readHead(
+  deps: ReadDeps,
+  id: string,
+  slot: number,
+): Promise<{ publishTime: number; header: MessageHeader } | undefined> {
+  const cached = deps.cache.peek(id);
+  if (cached) return cached;
+  const index = deps.state.index;
+  if (!index.holds(slot, id) || !index.isVisible(slot)) return undefined;
+  const segment = deps.segment(index.seg[slot]!);
+  if (!segment) return undefined;
+  const length = index.length[slot]!;
+  const prefix = Buffer.allocUnsafe(Math.min(length, HEAD_BYTES));
+  try {
+    const got = await readFully(segment.file, prefix, index.offset[slot]!);
+    const head = decodeHead(prefix.subarray(0, got));
+    if (head || got === length) return head;
+    return await readImmutable(deps, id, slot);
+  } catch {
+    return undefined; // compaction moved it meanwhile, or it finished: the next refresh sees it again
+  }
 }

@@ -352,6 +352,27 @@ export function immutableOf(record: Buffer): Buffer {
   return record.subarray(r.pos);
 }
 
+/**
+ * The publishTime and header of a MESSAGE record from its first bytes (the body is not needed), or
+ * undefined when `prefix` ends before the header does: read the whole record then.
+ */
+export function decodeHead(prefix: Buffer): { publishTime: number; header: MessageHeader } | undefined {
+  try {
+    const r = new Reader(prefix, RECORD_HEADER_BYTES);
+    r.str();
+    readState(r, (s) => s);
+    r.str();
+    r.u8();
+    const publishTime = r.f64();
+    r.str();
+    const headerLength = r.u32();
+    if (r.pos + headerLength > prefix.length) return undefined;
+    return { publishTime, header: decodeHeader(prefix.subarray(r.pos, r.pos + headerLength)) };
+  } catch {
+    return undefined; // a field ran past the prefix (a RangeError), or the header bytes were cut
+  }
+}
+
 /** Frame check: 'ok', or why the bytes at `offset` are not a whole, intact record. */
 export function checkFrame(buf: Buffer, offset: number, end: number): 'ok' | 'torn' | 'corrupt' {
   if (end - offset < RECORD_HEADER_BYTES) return 'torn';

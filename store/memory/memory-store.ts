@@ -1,8 +1,18 @@
 // memory:// — for tests and fly-like use (doc/architecture.md §8). Not durable. Never evicts: when full,
 // save() rejects with StoreFullError and the producer gets store-ack false (doc/architecture.md §12).
-import type { DeadLetter, DeadLetterQuery, DeliveryResult, DueQuery, MessageStore, StoredMessage } from '../contract';
+import type {
+  DeadLetter,
+  DeadLetterQuery,
+  DeliveryResult,
+  DueQuery,
+  GroupBacklog,
+  GroupBacklogQuery,
+  MessageStore,
+  StoredMessage,
+} from '../contract';
 import { compareDue } from '../due-order';
 import { DuplicateMessageError, StoreFullError } from '../errors';
+import { GroupBacklogTally } from '../group-backlog-tally';
 import { ScheduledCount, scheduledSecondOf } from '../scheduled-count';
 
 export interface MemoryStoreOptions {
@@ -140,5 +150,15 @@ export class MemoryStore implements MessageStore {
     const counts: Record<string, number> = {};
     for (const message of this.live.values()) counts[message.header.topic] = (counts[message.header.topic] ?? 0) + 1;
     return counts;
+  }
+
+  /** every live message, exactly (doc/console.md "Per-group backlog") */
+  async groupBacklog(query: GroupBacklogQuery): Promise<Record<string, GroupBacklog>> {
+    const tally = new GroupBacklogTally(query);
+    for (const { header, succGroups, publishTime } of this.live.values()) {
+      if (!header.commit || tally.isExpired(header.expiredTime)) continue;
+      tally.add(header.topic, header.messageType, succGroups, publishTime);
+    }
+    return tally.result();
   }
 }
