@@ -3,11 +3,11 @@
 // anything else → BytesMessage) and the Kiteq-* headers. Only the HTTP spelling is checked here;
 // every rule of the message itself (id format, topic rights, kiteq.deliverAt, expiry) is
 // check-message's, as for a native publish.
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { MAX_EXPIRY_SEC } from '../../handler/check-message';
 import { CmdType } from '../../protocol/commands';
 import { DELIVER_AT_PROPERTY } from '../../protocol/deliver-at';
+import { newMessageId } from '../../protocol/message-id';
 import type { Entry, MessageHeader } from '../../protocol/messages/header';
 import type { KiteMessage } from '../../protocol/messages/message';
 import { GatewayError } from './gateway-error';
@@ -147,7 +147,7 @@ export function newPublish(fields: PublishFields, body: string | Buffer, nowMs: 
   // so it changes nothing and the encoded publish is the delivery body as it is (no second encode).
   if (expired === -1 && !scheduled) expired = nowSec + MAX_EXPIRY_SEC;
   const header: MessageHeader = {
-    messageId: requestedId ?? randomUUID().replace(/-/g, ''),
+    messageId: requestedId ?? newMessageId(),
     topic,
     messageType,
     expiredTime: expired,
