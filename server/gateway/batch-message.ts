@@ -5,7 +5,7 @@
 import { DELIVER_AT_PROPERTY } from '../../protocol/deliver-at';
 import type { Entry } from '../../protocol/messages/header';
 import { GatewayError } from './gateway-error';
-import { badRequest, deliverAt, type HttpPublish, newPublish, publishQuery } from './http-message';
+import { badRequest, deliverAt, type HttpPublish, newPublish, publishQuery, type PublishFields } from './http-message';
 
 /** Most messages in one batch request: its answer lists each, and they are held in memory together. */
 export const BATCH_MAX_MESSAGES = 1000;
@@ -26,48 +26,60 @@ function base64Bytes(text: string): number {
   return (text.length / 4) * 3 - pad;
 }
 
-function item(
-  value: unknown,
-  at: string,
-  fields: Omit<Parameters<typeof newPublish>[0], 'requestedId' | 'properties' | 'expired' | 'scheduled'>,
-  nowMs: number,
-): HttpPublish {
-  if (value === null || typeof value !== 'object' || Array.isArray(value))
-    throw badRequest(`${at}: a message is a JSON object`);
+/** The fields every message of the batch shares: the path's topic, the query's type and prepare, the caller. */
+type BatchFields = Pick<PublishFields, 'topic' | 'messageType' | 'groupId' | 'commit'>;
+
+function item(value: unknown, index: number, fields: BatchFields, nowMs: number): HttpPublish {
+  // the message's name is built only for a refusal: this runs per message of every batch
+  const bad = (what: string) => badRequest(`messages[${index}]${what}`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw bad(': a message is a JSON object');
   const m = value as Record<string, unknown>;
-  for (const key of Object.keys(m))
-    if (!FIELDS.has(key)) throw badRequest(`${at}: unknown field "${key.slice(0, 40)}"`);
+  for (const key in m) if (!FIELDS.has(key)) throw bad(`: unknown field "${key.slice(0, 40)}"`);
   let body: string | Buffer;
   if (typeof m.body === 'string' && m.bodyBase64 === undefined) body = m.body;
   else if (typeof m.bodyBase64 === 'string' && m.body === undefined) {
     body = fromBase64(m.bodyBase64);
-    if (body.length !== base64Bytes(m.bodyBase64)) throw badRequest(`${at}.bodyBase64 is not base64`);
-  } else throw badRequest(`${at}: give either body (text) or bodyBase64 (bytes), as a string`);
+    if (body.length !== base64Bytes(m.bodyBase64)) throw bad('.bodyBase64 is not base64');
+  } else throw bad(': give either body (text) or bodyBase64 (bytes), as a string');
   if (m.messageId !== undefined && typeof m.messageId !== 'string')
-    throw badRequest(`${at}.messageId: 32 hex characters, as a string`);
+    throw bad('.messageId: 32 hex characters, as a string');
   const properties: Entry[] = [];
-  if (m.properties !== undefined) {
-    if (m.properties === null || typeof m.properties !== 'object' || Array.isArray(m.properties))
-      throw badRequest(`${at}.properties: an object of string values`);
-    for (const [key, v] of Object.entries(m.properties)) {
-      if (typeof v !== 'string') throw badRequest(`${at}.properties.${key.slice(0, 40)}: a string value`);
+  const given = m.properties;
+  if (given !== undefined) {
+    if (given === null || typeof given !== 'object' || Array.isArray(given))
+      throw bad('.properties: an object of string values');
+    for (const key in given) {
+      const v = (given as Record<string, unknown>)[key];
+      if (typeof v !== 'string') throw bad(`.properties.${key.slice(0, 40)}: a string value`);
       properties.push({ key, value: v });
     }
   }
   const scheduled = m.deliverAt !== undefined;
   if (scheduled) {
     if (typeof m.deliverAt !== 'string' && typeof m.deliverAt !== 'number')
-      throw badRequest(`${at}.deliverAt: epoch milliseconds, or an ISO 8601 date`);
+      throw bad('.deliverAt: epoch milliseconds, or an ISO 8601 date');
     properties.push({ key: DELIVER_AT_PROPERTY, value: deliverAt(String(m.deliverAt).trim()) });
   }
   let expired = -1;
   if (m.expiredTime !== undefined) {
     if (typeof m.expiredTime !== 'number' || !Number.isSafeInteger(m.expiredTime))
-      throw badRequest(`${at}.expiredTime: unix seconds, as an integer`);
+      throw bad('.expiredTime: unix seconds, as an integer');
     expired = m.expiredTime;
   }
-  const requestedId = m.messageId === undefined ? undefined : m.messageId.trim();
-  return newPublish({ ...fields, requestedId, properties, expired, scheduled }, body, nowMs);
+  return newPublish(
+    {
+      topic: fields.topic,
+      messageType: fields.messageType,
+      groupId: fields.groupId,
+      commit: fields.commit,
+      requestedId: m.messageId === undefined ? undefined : m.messageId.trim(),
+      properties,
+      expired,
+      scheduled,
+    },
+    body,
+    nowMs,
+  );
 }
 
 export function batchPublishes(
@@ -93,5 +105,5 @@ export function batchPublishes(
       `a batch holds at most ${BATCH_MAX_MESSAGES} messages (got ${items.length})`,
     );
   const fields = { topic, messageType, groupId, commit };
-  return items.map((value, i) => item(value, `messages[${i}]`, fields, nowMs));
+  return items.map((value, i) => item(value, i, fields, nowMs));
 }

@@ -7,8 +7,8 @@ import { TxStatus } from '../../protocol/messages/tx-ack';
 import { Reasons } from '../../protocol/reasons';
 import type { Pipeline } from '../pipeline';
 import { batchPublishes } from './batch-message';
-import { GatewayError, sendJson } from './gateway-error';
-import { httpPublish } from './http-message';
+import { GatewayError, sendJson, sendJsonText } from './gateway-error';
+import { type HttpPublish, httpPublish } from './http-message';
 import { createPublishItem, type PublishItemDeps, type PublishOutcome } from './publish-item';
 import { readBody } from './read-body';
 import { RequestSession } from './request-session';
@@ -23,33 +23,42 @@ export interface PublishDeps extends PublishItemDeps {
 const MESSAGE_ID = /^[0-9a-fA-F]{32}$/;
 
 /** One message's line in a batch answer: the single publish's 201 body, or its refusal, with its status. */
-type BatchResult =
-  | { status: 201; messageId: string; duplicate?: true }
-  | { status: number; error: string; reason: string; messageId?: string };
-
-function batchResult(outcome: PublishOutcome, requestedId: string | undefined): BatchResult {
+function batchResult(outcome: PublishOutcome, requestedId: string | undefined): string {
+  // a stored message's id is 32 hex characters (check-message): nothing in it to escape
   if (outcome.ok)
     return outcome.duplicate
-      ? { status: 201, messageId: outcome.messageId, duplicate: true }
-      : { status: 201, messageId: outcome.messageId };
+      ? `{"status":201,"messageId":"${outcome.messageId}","duplicate":true}`
+      : `{"status":201,"messageId":"${outcome.messageId}"}`;
   const { status, code, reason } = outcome.error;
-  return requestedId === undefined
-    ? { status, error: code, reason }
-    : { status, error: code, reason, messageId: requestedId.toLowerCase() };
+  return JSON.stringify(
+    requestedId === undefined
+      ? { status, error: code, reason }
+      : { status, error: code, reason, messageId: requestedId.toLowerCase() },
+  );
 }
 
 /**
  * doc/http-gateway.md "Batch publish": 201 when every message is stored; when none is and all were
  * refused alike, that refusal's status (503 + Retry-After for the whole batch); otherwise 207.
  */
-function sendBatchAnswer(res: RouteContext['res'], outcomes: readonly PublishOutcome[], results: BatchResult[]): void {
+function sendBatchAnswer(
+  res: RouteContext['res'],
+  outcomes: readonly PublishOutcome[],
+  requests: readonly HttpPublish[],
+): void {
+  const results = `[${outcomes.map((outcome, i) => batchResult(outcome, requests[i].requestedId)).join(',')}]`;
   const refusals = outcomes.filter((o): o is Extract<PublishOutcome, { ok: false }> => !o.ok).map((o) => o.error);
-  if (refusals.length === 0) return sendJson(res, 201, { results });
+  if (refusals.length === 0) return sendJsonText(res, 201, `{"results":${results}}`);
   const first = refusals[0];
   if (refusals.length === outcomes.length && refusals.every((e) => e.status === first.status && e.code === first.code))
-    return sendJson(res, first.status, { error: first.code, reason: first.reason, results }, first.headers);
+    return sendJsonText(
+      res,
+      first.status,
+      `{"error":${JSON.stringify(first.code)},"reason":${JSON.stringify(first.reason)},"results":${results}}`,
+      first.headers,
+    );
   const retriable = refusals.find((e) => e.status === 503);
-  sendJson(res, 207, { results }, retriable?.headers);
+  sendJsonText(res, 207, `{"results":${results}}`, retriable?.headers);
 }
 
 export function publishRoutes(deps: PublishDeps): GatewayRoute[] {
@@ -80,11 +89,7 @@ export function publishRoutes(deps: PublishDeps): GatewayRoute[] {
       const requests = batchPublishes(params[0], query, caller.groupId, body, nowMs());
       // every message enters the pipeline in this turn (publish-item.ts): one group commit for the lot
       const outcomes = await Promise.all(requests.map((request) => publishItem(caller, request)));
-      sendBatchAnswer(
-        res,
-        outcomes,
-        outcomes.map((outcome, i) => batchResult(outcome, requests[i].requestedId)),
-      );
+      sendBatchAnswer(res, outcomes, requests);
     },
   };
 
