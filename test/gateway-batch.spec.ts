@@ -226,6 +226,31 @@ describe('gateway - batch publish over HTTP', function () {
     assert.equal(scheduled?.header.properties[0].key, 'kiteq.deliverAt');
   });
 
+  it('?prepare=1 stores every message of the batch prepared: not delivered until committed one by one', async () => {
+    const ids = [newMessageId(), newMessageId()];
+    const answer = await gatewayCall(
+      `http://${env.broker.gatewayAddress}`,
+      '/v1/topics/trade/messages:batch?type=pay-succ&prepare=1',
+      {
+        method: 'POST',
+        credentials: 'p-http:k',
+        body: JSON.stringify(ids.map((messageId) => ({ messageId, body: 'prepared' }))),
+      },
+    );
+    assert.equal(answer.status, 201, JSON.stringify(answer.body));
+    for (const id of ids) assert.equal((await env.broker.store.get(id))?.header.commit, false);
+    arrivals = countdown(1, 10_000, 'the committed one');
+    const commit = await gatewayCall(`http://${env.broker.gatewayAddress}`, `/v1/messages/${ids[0]}/commit`, {
+      method: 'POST',
+      credentials: 'p-http:k',
+    });
+    assert.equal(commit.status, 200);
+    await arrivals.done;
+    assert.equal(deliveriesOf(ids[0]), 1);
+    assert.equal(deliveriesOf(ids[1]), 0, 'the undecided one stays prepared');
+    assert.equal((await env.broker.store.get(ids[1]))?.header.commit, false);
+  });
+
   it('is described in the OpenAPI document', async () => {
     const doc = await gatewayCall(`http://${env.broker.gatewayAddress}`, '/v1/openapi.json');
     assert.ok(Object.keys(doc.body.paths as object).includes('/v1/topics/{topic}/messages:batch'));
