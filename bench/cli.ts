@@ -401,8 +401,12 @@ async function http(o: Record<string, unknown>): Promise<void> {
     secretKey: k.secretKey,
     brokerPid: k.brokerPid,
   };
+  const batches = String(o.batch ?? '1')
+    .split(',')
+    .map((n) => Math.max(1, Number.parseInt(n, 10) || 1));
+  if (batches.length > 1 || (o.rounds as number) > 1) return httpBatches(options, batches, o.rounds as number, o);
   const native = o.compareNative ? await runNativePublish(options) : undefined;
-  const gateway = await runHttpPublish(options);
+  const gateway = await runHttpPublish({ ...options, batch: batches[0] });
   if (!o.json) {
     if (native) process.stdout.write(`${publishLine('native publish', native)}\n`);
     process.stdout.write(`${publishLine('http publish', gateway)}\n`);
@@ -415,6 +419,40 @@ async function http(o: Record<string, unknown>): Promise<void> {
   const { perSecond: _g, ...gatewayFigures } = gateway;
   process.stdout.write(`${JSON.stringify({ http: gatewayFigures, ...(native ? { native: nativeFigures } : {}) })}\n`);
   if (gateway.failed > 0) process.exitCode = 1;
+}
+
+/**
+ * `kiteq-bench http --batch 1,10,100 --rounds R`: each batch size in turn, R rounds interleaved, on
+ * one broker, each run with the load average; then each size's median msg/s against the first's.
+ */
+async function httpBatches(
+  options: Parameters<typeof runHttpPublish>[0],
+  batches: readonly number[],
+  rounds: number,
+  o: Record<string, unknown>,
+): Promise<void> {
+  const tps = new Map<number, number[]>(batches.map((b) => [b, []]));
+  const runs: unknown[] = [];
+  for (let round = 1; round <= Math.max(1, rounds); round++)
+    for (const batch of batches) {
+      const load = loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ');
+      const result = await runHttpPublish({ ...options, batch });
+      tps.get(batch)!.push(result.tps);
+      if (!o.json) process.stdout.write(`round ${round} load ${load} | ${publishLine(`batch ${batch}`, result)}\n`);
+      const { perSecond: _p, ...figures } = result;
+      runs.push({ round, load, ...figures });
+      if (result.failed > 0) process.exitCode = 1;
+    }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const base = median(tps.get(batches[0])!);
+  if (!o.json)
+    for (const batch of batches)
+      process.stdout.write(
+        `batch ${batch}: median ${median(tps.get(batch)!)} msg/s (${(median(tps.get(batch)!) / Math.max(1, base)).toFixed(2)}× batch ${batches[0]})\n`,
+      );
+  process.stdout.write(`${JSON.stringify({ http: runs })}\n`);
 }
 
 /**
@@ -500,6 +538,12 @@ export function buildBenchCommand(): Command {
   )
     .option('--gateway <host:port>', "the broker's --gateway address", '127.0.0.1:13802')
     .option('--compare-native', 'first publish the same workload natively (same broker): ratio of the two')
+    .option(
+      '--batch <n[,n…]>',
+      'messages per request (POST …/messages:batch); a list runs each size in turn on the same broker',
+      '1',
+    )
+    .option('--rounds <n>', 'with --batch: interleaved rounds of every size', int, 1)
     .option(
       '--pull <pollers>',
       'pull instead: this many HTTP pollers of --consumer-group for --duration s (default 30)',

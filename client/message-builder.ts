@@ -1,7 +1,9 @@
 // Message builders: a uuid messageId (32 hex, doc/architecture.md §2) and KiteQ's header defaults.
-import { randomFillSync } from 'node:crypto';
 import type { MessageHeader } from '../protocol/messages/header';
+import { newMessageId } from '../protocol/message-id';
 import { asBuffer } from '../protocol/messages/proto-reader';
+
+export { newMessageId };
 
 export interface MessageOptions {
   topic: string;
@@ -62,27 +64,6 @@ export interface BytesMessage {
 }
 
 export type Message = StringMessage | BytesMessage;
-
-/**
- * Random bytes for ids, drawn 256 ids at a time (as randomUUID does); a cache of entropy, not state
- * anything depends on. One hex string per id: randomUUID plus removing its dashes made three.
- */
-const ID_BYTES = 16;
-const entropy = { bytes: Buffer.allocUnsafe(ID_BYTES * 256), used: ID_BYTES * 256 };
-
-/** A UUID v4 as 32 hex characters (doc/architecture.md §2). */
-export function newMessageId(): string {
-  const { bytes } = entropy;
-  if (entropy.used + ID_BYTES > bytes.length) {
-    randomFillSync(bytes);
-    entropy.used = 0;
-  }
-  const at = entropy.used;
-  entropy.used += ID_BYTES;
-  bytes[at + 6] = (bytes[at + 6] & 0x0f) | 0x40; // version 4 (RFC 9562 §5.4)
-  bytes[at + 8] = (bytes[at + 8] & 0x3f) | 0x80; // variant 10
-  return bytes.toString('hex', at, at + ID_BYTES);
-}
 
 function headerOf(o: MessageOptions): MessageHeader {
   return {

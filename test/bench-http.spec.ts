@@ -1,6 +1,7 @@
 // `kiteq-bench http` (bench/kiteq-http.ts, doc/http-gateway.md "Performance"): a short run over the
 // gateway of a broker started by the test acks every message, a native consumer receives them all,
-// and the CPU figures are per acked message; a refusing gateway shows up as failures, not acks.
+// and the CPU figures are per acked message, also with --batch (messages:batch); a refusing gateway
+// shows up as failures, not acks.
 import assert from 'node:assert/strict';
 import { directBinding } from '../binding/binding';
 import { runHttpPublish, runNativePublish } from '../bench/kiteq-http';
@@ -47,10 +48,26 @@ describe('bench - kiteq-bench http', function () {
     await received.done;
   });
 
+  it('--batch 10 publishes ten messages per request (messages:batch), each acked once and received once', async () => {
+    const received = countdown(600, 30_000, 'deliveries');
+    await env.startClient({ groupId: 's-bench', bindings: [binding], listener: () => (received.tick(), true) });
+    const result = await runHttpPublish({ ...options(), batch: 10 });
+    assert.deepEqual([result.sent, result.acked, result.failed, result.batch], [600, 600, 0, 10], result.firstError);
+    assert.ok(result.request.p50 > 0 && result.request.p99 >= result.request.p50);
+    assert.ok(result.cpu.broker!.perMessageUs > 0);
+    await received.done;
+  });
+
   it('counts refused publishes as failures with the reason (wrong key: 401)', async () => {
-    const result = await runHttpPublish({ ...options(), secretKey: 'wrong', messages: 20 });
-    assert.equal(result.acked, 0);
-    assert.equal(result.failed, 20);
-    assert.match(String(result.firstError), /^401 .*authentication failed/);
+    // another group for the batches: the first run's 20 refusals blocked p-bench from this address (429)
+    for (const [batch, groupId] of [
+      [1, 'p-bench'],
+      [10, 's-bench'],
+    ] as const) {
+      const result = await runHttpPublish({ ...options(), groupId, secretKey: 'wrong', messages: 20, batch });
+      assert.equal(result.acked, 0);
+      assert.equal(result.failed, 20);
+      assert.match(String(result.firstError), /^401 .*authentication failed/);
+    }
   });
 });

@@ -1,6 +1,7 @@
 // doc/http-gateway.md "Publish": a 201 means the message is durably stored. The broker (a child
 // process, file store) is killed with SIGKILL while HTTP publishers stream over keep-alive
-// connections; every message answered 201 is delivered to a native consumer (lost = 0). A publisher
+// connections, one message or a batch (messages:batch) per request; every message answered 201 is
+// delivered to a native consumer (lost = 0). A publisher
 // whose answer was lost retries with the same Kiteq-Message-Id, and a retry after the restart of a
 // message stored before the kill answers the stored id without a second copy.
 import assert from 'node:assert/strict';
@@ -14,13 +15,15 @@ import { STREAM_BINDING } from './fixtures/fault/stream';
 import { tempDir } from './support/broker';
 import { countdown, eventually } from './support/events';
 import { newMessageId } from './support/messages';
-import { agentPublish } from './support/gateway-http';
+import { agentPublish, agentPublishBatch } from './support/gateway-http';
 import { freePort } from './support/ports';
 
 const KILLS = 3;
 const LANES = 4;
 const HELD = directBinding('s-held', 'trade', 'held');
 const ONCE = directBinding('s-once', 'trade', 'once');
+const BATCH = directBinding('s-batch', 'trade', 'batch');
+const BATCH_SIZE = 20;
 
 /** POST a message with its Kiteq-Message-Id; the status, or 0 when the connection failed. */
 async function post(agent: Agent, gateway: string, id: string, messageType: string): Promise<number> {
@@ -45,7 +48,7 @@ describe('gateway - broker SIGKILL while HTTP publishers stream (file store)', f
     broker = await startChildBroker({
       dir,
       store: `file://${join(dir, 'data')}?fsync=batch`,
-      bindings: [STREAM_BINDING, HELD, ONCE],
+      bindings: [STREAM_BINDING, HELD, ONCE, BATCH],
       args: ['--gateway', gateway, '--http', admin, '--recover-interval-ms', '1000'],
     });
   });
@@ -111,6 +114,59 @@ describe('gateway - broker SIGKILL while HTTP publishers stream (file store)', f
       200,
     );
     figures.print('gateway-broker-kill-file', { kills: KILLS, killedAtAcked });
+    assert.equal(figures.lost.length, 0);
+  });
+
+  it('delivers every message of every batch answered 201 (lost = 0), batches retried with their messageIds', async () => {
+    const figures = new StreamFigures();
+    await consumer('s-batch', BATCH, (id) => figures.deliver(id));
+    const agent = new Agent({ keepAlive: true, maxSockets: LANES });
+    let running = true;
+    const lane = async () => {
+      while (running) {
+        let batch = Array.from({ length: BATCH_SIZE }, () => newMessageId()).map((messageId) => ({
+          messageId,
+          body: `body of ${messageId}`,
+        }));
+        figures.sent += batch.length;
+        // until every message is answered stored: the whole batch again after a lost answer or a
+        // refusal while restarting, the refused ones of a 207 again with their ids
+        while (batch.length > 0) {
+          const answer = await agentPublishBatch(agent, gateway, 'p-http:k', 'batch', batch);
+          const results =
+            answer.status === 201 || answer.status === 207
+              ? (JSON.parse(answer.body) as { results: { status: number }[] }).results
+              : [];
+          for (const [i, m] of batch.entries()) if (results[i]?.status === 201) figures.ack(m.messageId);
+          batch = batch.filter((_, i) => results[i]?.status !== 201);
+          if (batch.length === 0) break;
+          figures.refused++;
+          if (!running) break;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+    };
+    const lanes = Array.from({ length: LANES }, lane);
+    const killedAtAcked: number[] = [];
+    for (let k = 0; k < KILLS; k++) {
+      const target = figures.acked.size + 1000 + Math.floor(Math.random() * 2000);
+      await eventually(() => figures.acked.size >= target, 60_000, `${target} acks before kill ${k + 1}`, 5);
+      killedAtAcked.push(figures.acked.size);
+      await broker.process.kill('SIGKILL');
+      broker = { ...broker, process: await broker.process.restart() };
+    }
+    const progress = figures.acked.size;
+    await eventually(() => figures.acked.size > progress + 500, 60_000, 'publishing resumes after the last restart', 5);
+    running = false;
+    await Promise.all(lanes);
+    agent.destroy();
+    await eventually(
+      () => figures.allAckedDelivered(),
+      90_000,
+      `every message of a 201-answered batch delivered (${figures.lost.length} missing)`,
+      200,
+    );
+    figures.print('gateway-batch-broker-kill-file', { kills: KILLS, killedAtAcked, batch: BATCH_SIZE });
     assert.equal(figures.lost.length, 0);
   });
 

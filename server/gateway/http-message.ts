@@ -3,11 +3,11 @@
 // anything else → BytesMessage) and the Kiteq-* headers. Only the HTTP spelling is checked here;
 // every rule of the message itself (id format, topic rights, kiteq.deliverAt, expiry) is
 // check-message's, as for a native publish.
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { MAX_EXPIRY_SEC } from '../../handler/check-message';
 import { CmdType } from '../../protocol/commands';
 import { DELIVER_AT_PROPERTY } from '../../protocol/deliver-at';
+import { newMessageId } from '../../protocol/message-id';
 import type { Entry, MessageHeader } from '../../protocol/messages/header';
 import type { KiteMessage } from '../../protocol/messages/message';
 import { GatewayError } from './gateway-error';
@@ -19,7 +19,7 @@ const PROPERTY_PREFIX = 'kiteq-property-';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-function badRequest(reason: string): GatewayError {
+export function badRequest(reason: string): GatewayError {
   return new GatewayError(400, 'bad_request', reason);
 }
 
@@ -45,7 +45,7 @@ function headerText(value: string): string {
  * `Kiteq-Deliver-At`: epoch milliseconds (passed on as the kiteq.deliverAt property, which
  * check-message checks), or an ISO 8601 / HTTP date, turned into epoch milliseconds here.
  */
-function deliverAt(value: string): string {
+export function deliverAt(value: string): string {
   if (/^\d+$/.test(value)) return value;
   const ms = /^\d{4}-\d{2}-\d{2}T|^[A-Z][a-z]{2}, /.test(value) ? Date.parse(value) : NaN;
   return Number.isFinite(ms) && ms >= 0 ? String(ms) : value; // a bad value is check-message's to refuse
@@ -78,13 +78,7 @@ export function httpPublish(
   body: Buffer,
   nowMs: number,
 ): HttpPublish {
-  const messageType = query.get('type');
-  if (messageType === null || messageType === '')
-    throw badRequest('the query parameter type (the message type) is required');
-  const prepare = query.get('prepare');
-  if (prepare !== null && prepare !== '0' && prepare !== '1' && prepare !== 'true' && prepare !== 'false')
-    throw badRequest('prepare must be 1 or 0');
-  const commit = prepare === null || prepare === '0' || prepare === 'false';
+  const { messageType, commit } = publishQuery(query);
   const requested = req.headers[MESSAGE_ID_HEADER];
   const requestedId = typeof requested === 'string' ? requested.trim() : undefined;
   const properties: Entry[] = [];
@@ -104,12 +98,56 @@ export function httpPublish(
       scheduled = true;
     } else if (lower === EXPIRED_TIME_HEADER) expired = expiredTime(raw[i + 1].trim());
   }
+  let content: string | Buffer = body;
+  if (isTextBody(req.headers['content-type'])) {
+    try {
+      content = utf8.decode(body);
+    } catch {
+      throw badRequest('a text/* or application/json body must be UTF-8');
+    }
+  }
+  return newPublish(
+    { topic, messageType, groupId, commit, requestedId, properties, expired, scheduled },
+    content,
+    nowMs,
+  );
+}
+
+/** `?type=` (required) and `?prepare=`, of a single or a batch publish. */
+export function publishQuery(query: URLSearchParams): { messageType: string; commit: boolean } {
+  const messageType = query.get('type');
+  if (messageType === null || messageType === '')
+    throw badRequest('the query parameter type (the message type) is required');
+  const prepare = query.get('prepare');
+  if (prepare !== null && prepare !== '0' && prepare !== '1' && prepare !== 'true' && prepare !== 'false')
+    throw badRequest('prepare must be 1 or 0');
+  return { messageType, commit: prepare === null || prepare === '0' || prepare === 'false' };
+}
+
+/** What a request says of one message, however it spells it (headers, or a batch item). */
+export interface PublishFields {
+  topic: string;
+  messageType: string;
+  groupId: string;
+  commit: boolean;
+  requestedId: string | undefined;
+  /** kiteq.deliverAt among them when scheduled */
+  properties: Entry[];
+  /** unix seconds, -1 when not given */
+  expired: number;
+  scheduled: boolean;
+}
+
+/** The message a native producer would send: a string body is a StringMessage, bytes a BytesMessage. */
+export function newPublish(fields: PublishFields, body: string | Buffer, nowMs: number): HttpPublish {
+  const { topic, messageType, groupId, commit, requestedId, properties, scheduled } = fields;
+  let expired = fields.expired;
   const nowSec = Math.floor(nowMs / 1000);
   // Unscheduled and without an expiry: the default check-message would set (doc/architecture.md §4),
   // so it changes nothing and the encoded publish is the delivery body as it is (no second encode).
   if (expired === -1 && !scheduled) expired = nowSec + MAX_EXPIRY_SEC;
   const header: MessageHeader = {
-    messageId: requestedId ?? randomUUID().replace(/-/g, ''),
+    messageId: requestedId ?? newMessageId(),
     topic,
     messageType,
     expiredTime: expired,
@@ -120,15 +158,9 @@ export function httpPublish(
     properties,
     createTime: nowSec,
   };
-  let message: KiteMessage;
-  if (isTextBody(req.headers['content-type'])) {
-    let text: string;
-    try {
-      text = utf8.decode(body);
-    } catch {
-      throw badRequest('a text/* or application/json body must be UTF-8');
-    }
-    message = { cmdType: CmdType.STRING_MESSAGE, header, body: text };
-  } else message = { cmdType: CmdType.BYTES_MESSAGE, header, body };
+  const message: KiteMessage =
+    typeof body === 'string'
+      ? { cmdType: CmdType.STRING_MESSAGE, header, body }
+      : { cmdType: CmdType.BYTES_MESSAGE, header, body };
   return { topic, messageType, groupId, commit, requestedId, message };
 }

@@ -123,6 +123,59 @@ const DOCUMENT = {
         },
       },
     },
+    '/v1/topics/{topic}/messages:batch': {
+      post: {
+        operationId: 'publishBatch',
+        summary: 'Publish up to 1,000 messages in one request; answered once every one is durably stored or refused',
+        description:
+          'The body is a JSON array of messages. Each goes through the same path as a single publish (same rights, ' +
+          'checks, idempotency by messageId). 201: all stored. 207: some refused, each result carries its status. ' +
+          'Any other status: none stored (a malformed body is refused before any message is published).',
+        parameters: [
+          { name: 'topic', in: 'path', required: true, schema: { type: 'string' } },
+          {
+            name: 'type',
+            in: 'query',
+            required: true,
+            description: 'the message type of every message',
+            schema: { type: 'string' },
+          },
+          {
+            name: 'prepare',
+            in: 'query',
+            description: '1: every message is stored prepared (transactional), decided one by one',
+            schema: { type: 'string', enum: ['0', '1', 'true', 'false'] },
+          },
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: { type: 'array', minItems: 1, maxItems: 1000, items: { $ref: '#/components/schemas/BatchItem' } },
+            },
+          },
+        },
+        responses: {
+          201: {
+            description: 'every message stored (duplicate: true for a retried messageId)',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/BatchAnswer' } } },
+          },
+          207: {
+            description:
+              'some messages stored, some refused: each result has the status a single publish would have had',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/BatchAnswer' } } },
+          },
+          400: error,
+          401: unauthorized,
+          403: error,
+          404: error,
+          409: error,
+          413: error,
+          429: tooMany,
+          503: retry,
+        },
+      },
+    },
     '/v1/messages/{messageId}/commit': decision('commit'),
     '/v1/messages/{messageId}/rollback': decision('rollback'),
     '/v1/groups/{group}/messages': {
@@ -255,6 +308,45 @@ const DOCUMENT = {
         type: 'object',
         required: ['messageId'],
         properties: { messageId: { type: 'string' }, duplicate: { type: 'boolean' } },
+      },
+      BatchItem: {
+        type: 'object',
+        description: 'body (text: StringMessage) or bodyBase64 (bytes: BytesMessage), not both',
+        properties: {
+          body: { type: 'string' },
+          bodyBase64: { type: 'string', format: 'byte' },
+          messageId: { type: 'string', pattern: '^[0-9a-fA-F]{32}$', description: 'makes the message idempotent' },
+          deliverAt: {
+            oneOf: [{ type: 'integer' }, { type: 'string' }],
+            description: 'epoch milliseconds, or an ISO 8601 date',
+          },
+          expiredTime: { type: 'integer', description: 'unix seconds' },
+          properties: { type: 'object', additionalProperties: { type: 'string' } },
+        },
+        additionalProperties: false,
+      },
+      BatchAnswer: {
+        type: 'object',
+        required: ['results'],
+        properties: {
+          error: { type: 'string', description: 'when no message was stored: the refusal they all met' },
+          reason: { type: 'string' },
+          results: {
+            type: 'array',
+            description: 'one per message, in the order sent',
+            items: {
+              type: 'object',
+              required: ['status'],
+              properties: {
+                status: { type: 'integer', description: "201 stored, else the single publish's refusal status" },
+                messageId: { type: 'string' },
+                duplicate: { type: 'boolean' },
+                error: { type: 'string' },
+                reason: { type: 'string' },
+              },
+            },
+          },
+        },
       },
       TxDecision: {
         type: 'object',

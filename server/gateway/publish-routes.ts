@@ -1,60 +1,69 @@
 // The gateway's publish and transaction routes (doc/http-gateway.md "Publish", "Transactions"):
-// each request goes through the native pipeline (server/pipeline.ts publish / txAck) as a
+// each request (and each message of a batch) goes through the native pipeline (server/pipeline.ts publish / txAck) as a
 // one-request connection (request-session.ts), so topic rights, admission, check-message, persist
 // and delivery are the same stages a TCP producer meets. 201 comes only with the store-ack.
-import { TxStatus } from '../../protocol/messages/tx-ack';
-import { encodeMessage } from '../../protocol/messages/message';
 import type { MessageHeader } from '../../protocol/messages/header';
+import { TxStatus } from '../../protocol/messages/tx-ack';
 import { Reasons } from '../../protocol/reasons';
-import type { MessageStore } from '../../store/contract';
-import type { Logger } from '../logger';
 import type { Pipeline } from '../pipeline';
-import { GatewayError, sendJson } from './gateway-error';
-import { httpPublish } from './http-message';
-import type { RecentPublishes } from './idempotency';
+import { batchPublishes } from './batch-message';
+import { GatewayError, sendJson, sendJsonText } from './gateway-error';
+import { type HttpPublish, httpPublish } from './http-message';
+import { createPublishItem, type PublishItemDeps, type PublishOutcome } from './publish-item';
 import { readBody } from './read-body';
-import { RequestSession, type StoreAnswer } from './request-session';
+import { RequestSession } from './request-session';
 import type { GatewayRoute, RouteContext } from './route';
-import { publishRefusal, txAnswer } from './store-answer';
+import { txAnswer } from './store-answer';
 
-export interface PublishDeps {
+export interface PublishDeps extends PublishItemDeps {
   pipeline: Pick<Pipeline, 'publish' | 'txAck'>;
-  /** who published a duplicate id (a retry must be of the same group) */
-  store: Pick<MessageStore, 'get'>;
   maxBodyBytes: number;
-  nowMs: () => number;
-  log: Logger;
-  recent: RecentPublishes;
-  /** publishes awaiting their store answer: shutdown waits for them like a connection's */
-  awaiting: { count: number };
 }
 
 const MESSAGE_ID = /^[0-9a-fA-F]{32}$/;
 
-function duplicateAnswer(ctx: RouteContext, messageId: string, publishedBy: string | undefined): void {
-  if (publishedBy !== undefined && publishedBy !== ctx.caller.groupId)
-    throw new GatewayError(409, 'conflict', "this Kiteq-Message-Id is the id of another group's message");
-  sendJson(ctx.res, 201, { messageId, duplicate: true });
+/** One message's line in a batch answer: the single publish's 201 body, or its refusal, with its status. */
+function batchResult(outcome: PublishOutcome, requestedId: string | undefined): string {
+  // a stored message's id is 32 hex characters (check-message): nothing in it to escape
+  if (outcome.ok)
+    return outcome.duplicate
+      ? `{"status":201,"messageId":"${outcome.messageId}","duplicate":true}`
+      : `{"status":201,"messageId":"${outcome.messageId}"}`;
+  const { status, code, reason } = outcome.error;
+  return JSON.stringify(
+    requestedId === undefined
+      ? { status, error: code, reason }
+      : { status, error: code, reason, messageId: requestedId.toLowerCase() },
+  );
+}
+
+/**
+ * doc/http-gateway.md "Batch publish": 201 when every message is stored; when none is and all were
+ * refused alike, that refusal's status (503 + Retry-After for the whole batch); otherwise 207.
+ */
+function sendBatchAnswer(
+  res: RouteContext['res'],
+  outcomes: readonly PublishOutcome[],
+  requests: readonly HttpPublish[],
+): void {
+  const results = `[${outcomes.map((outcome, i) => batchResult(outcome, requests[i].requestedId)).join(',')}]`;
+  const refusals = outcomes.filter((o): o is Extract<PublishOutcome, { ok: false }> => !o.ok).map((o) => o.error);
+  if (refusals.length === 0) return sendJsonText(res, 201, `{"results":${results}}`);
+  const first = refusals[0];
+  if (refusals.length === outcomes.length && refusals.every((e) => e.status === first.status && e.code === first.code))
+    return sendJsonText(
+      res,
+      first.status,
+      `{"error":${JSON.stringify(first.code)},"reason":${JSON.stringify(first.reason)},"results":${results}}`,
+      first.headers,
+    );
+  const retriable = refusals.find((e) => e.status === 503);
+  sendJsonText(res, 207, `{"results":${results}}`, retriable?.headers);
 }
 
 export function publishRoutes(deps: PublishDeps): GatewayRoute[] {
-  const { pipeline, store, maxBodyBytes, nowMs, log, recent, awaiting } = deps;
-
-  const run = async (session: RequestSession, publish: ReturnType<typeof httpPublish>): Promise<StoreAnswer> => {
-    awaiting.count++;
-    try {
-      const raw = encodeMessage(publish.message);
-      pipeline.publish(
-        session,
-        1,
-        publish.message,
-        Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.length),
-      );
-      return await session.answer;
-    } finally {
-      awaiting.count--;
-    }
-  };
+  const { pipeline, maxBodyBytes, nowMs, recent } = deps;
+  const publishItem = createPublishItem(deps);
 
   const publish: GatewayRoute = {
     method: 'POST',
@@ -62,30 +71,25 @@ export function publishRoutes(deps: PublishDeps): GatewayRoute[] {
     async handle(ctx) {
       const { req, res, caller, params, query } = ctx;
       const body = await readBody(req, maxBodyBytes);
-      const request = httpPublish(req, params[0], query, caller.groupId, body, nowMs());
-      const id = request.requestedId?.toLowerCase();
-      if (id !== undefined) {
-        // doc/http-gateway.md "Idempotency": a retry while the first is stored waits for its answer.
-        // No await unless one is under way: from this check to track() below nothing may run between.
-        for (let earlier = recent.inProgress(id); earlier; earlier = recent.inProgress(id))
-          await earlier.catch(() => undefined);
-        const publishedBy = recent.publishedBy(id);
-        if (publishedBy !== undefined) return duplicateAnswer(ctx, id, publishedBy);
-      }
-      const session = new RequestSession(caller.groupId, caller.remote, nowMs());
-      const answer = id !== undefined ? await recent.track(id, run(session, request)) : await run(session, request);
-      if (answer.kind === 'failed') {
-        log.error({ err: answer.error, stage: answer.stage, remote: caller.remote }, 'HTTP publish failed in a stage');
-        throw new GatewayError(500, 'internal', 'the broker met an unexpected error; the message was not stored');
-      }
-      if (!answer.status) throw publishRefusal(answer.feedback);
-      if (answer.feedback.startsWith('duplicate')) {
-        // the store already holds this id (handler/persist.ts): the first copy stands
-        const first = await store.get(answer.messageId).catch(() => undefined);
-        return duplicateAnswer(ctx, answer.messageId, first?.header.groupId);
-      }
-      if (id !== undefined) recent.stored(answer.messageId, caller.groupId);
-      sendJson(res, 201, { messageId: answer.messageId });
+      const outcome = await publishItem(caller, httpPublish(req, params[0], query, caller.groupId, body, nowMs()));
+      if (!outcome.ok) throw outcome.error;
+      sendJson(
+        res,
+        201,
+        outcome.duplicate ? { messageId: outcome.messageId, duplicate: true } : { messageId: outcome.messageId },
+      );
+    },
+  };
+
+  const batch: GatewayRoute = {
+    method: 'POST',
+    pattern: /^\/v1\/topics\/([^/]+)\/messages:batch$/,
+    async handle({ req, res, caller, params, query }) {
+      const body = await readBody(req, maxBodyBytes);
+      const requests = batchPublishes(params[0], query, caller.groupId, body, nowMs());
+      // every message enters the pipeline in this turn (publish-item.ts): one group commit for the lot
+      const outcomes = await Promise.all(requests.map((request) => publishItem(caller, request)));
+      sendBatchAnswer(res, outcomes, requests);
     },
   };
 
@@ -130,5 +134,5 @@ export function publishRoutes(deps: PublishDeps): GatewayRoute[] {
     },
   });
 
-  return [publish, decision('commit'), decision('rollback')];
+  return [publish, batch, decision('commit'), decision('rollback')];
 }

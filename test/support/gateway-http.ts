@@ -73,6 +73,45 @@ export function agentPublish(
   body: string,
   headers: Record<string, string> = {},
 ): Promise<AgentAnswer> {
+  return agentPost(
+    agent,
+    gateway,
+    credentials,
+    `/v1/topics/trade/messages?type=${encodeURIComponent(messageType)}`,
+    body,
+    {
+      'content-type': 'text/plain',
+      ...headers,
+    },
+  );
+}
+
+/** POST /v1/topics/trade/messages:batch?type=… of these messages (a JSON array) over a node:http Agent. */
+export function agentPublishBatch(
+  agent: Agent,
+  gateway: string,
+  credentials: string,
+  messageType: string,
+  messages: readonly { messageId?: string; body: string }[],
+): Promise<AgentAnswer> {
+  return agentPost(
+    agent,
+    gateway,
+    credentials,
+    `/v1/topics/trade/messages:batch?type=${encodeURIComponent(messageType)}`,
+    JSON.stringify(messages),
+    { 'content-type': 'application/json' },
+  );
+}
+
+function agentPost(
+  agent: Agent,
+  gateway: string,
+  credentials: string,
+  path: string,
+  body: string,
+  headers: Record<string, string>,
+): Promise<AgentAnswer> {
   const [host, port] = gateway.split(':');
   return new Promise((resolve) => {
     const failed = () => resolve({ status: 0, body: '', headers: {} });
@@ -82,8 +121,8 @@ export function agentPublish(
         host,
         port: Number(port),
         method: 'POST',
-        path: `/v1/topics/trade/messages?type=${encodeURIComponent(messageType)}`,
-        headers: { authorization: basic(credentials), 'content-type': 'text/plain', ...headers },
+        path,
+        headers: { authorization: basic(credentials), ...headers },
         timeout: 5000,
       },
       (res) => {
