@@ -163,6 +163,31 @@ describe('mysql store batching - many concurrent callers', function () {
     for (const m of messages) assert.equal(await store.get(m.header.messageId), undefined);
   });
 
+  it('holds plain deletes back to go together, one DELETE per table, while a read of a deleted id waits for nothing', async () => {
+    // two ids per bucket: 16 buckets over the 16 tables of shardnum=4
+    const messages = Array.from({ length: 32 }, (_, i) =>
+      aMessage({ messageId: `${'f'.repeat(30)}${(i >> 4).toString(16)}${(i & 15).toString(16)}` }),
+    );
+    await Promise.all(messages.map((m) => store.save(m)));
+    const before = store.statementCounts();
+    const firstWave = messages.slice(0, 16).map((m) => store.delete(m.header.messageId));
+    // a batch that may leave goes within a turn or two of the event loop; these deletes wait
+    for (let turn = 0; turn < 3; turn++) await new Promise(setImmediate);
+    assert.equal(store.statementCounts().flushes, before.flushes, 'a plain delete waits');
+    const secondWave = messages.slice(16).map((m) => store.delete(m.header.messageId));
+    await Promise.all([...firstWave, ...secondWave]);
+    const after = store.statementCounts();
+    assert.equal(after.rowsDeleted - before.rowsDeleted, 32);
+    assert.equal(after.deleteStatements - before.deleteStatements, 16, 'one DELETE per table for both waves');
+
+    // a read of the id (and the recovery scan's barrier) lets the waiting deletes go at once
+    const last = aMessage();
+    await store.save(last);
+    const deleting = store.delete(last.header.messageId);
+    assert.equal(await store.get(last.header.messageId), undefined);
+    await deleting;
+  });
+
   it("sends a table's next batch while its flush is in flight, holding back only the same id's operations", async () => {
     const held = aMessage({ messageId: `${'d'.repeat(31)}3` });
     await store.save(held);

@@ -22,13 +22,23 @@ import { TableBatch, type UpdateFields, type Waiter } from './table-batch';
 /** Keeps one flush (all its tables' rows) well under MariaDB's default max_allowed_packet (16 MiB). */
 const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 
+/**
+ * A plain delete (an acked message's row) waits this long, or until LINGER_OPS of them wait, and then
+ * they all go together: nobody waits for it, and at tens of messages in flight over 16 tables it was a
+ * DELETE statement per message (doc/mysql-store.md "Deletes linger").
+ */
+const LINGER_MS = 50;
+const LINGER_OPS = 256;
+
 /** More operations than this waiting are spread over the free slots (pump). */
 const SPREAD_OPS = 16;
 
 interface TableQueue {
   table: TableRef;
-  /** waiting batches, oldest first; the last one takes new operations */
+  /** waiting batches, oldest first; the last one that is not `lingering` takes new operations */
   waiting: TableBatch[];
+  /** the waiting batch that collects plain deletes until releaseLingering() (also in `waiting`) */
+  lingering: TableBatch | undefined;
   inFlight: Set<TableBatch>;
   /** the last batch (waiting or in flight) that touches each id */
   lastBatchOf: Map<string, TableBatch>;
@@ -45,6 +55,8 @@ export class BatchWriter {
   private readonly queues: TableQueue[];
   private inFlight = 0;
   private pumpScheduled = false;
+  private lingeringOps = 0;
+  private lingerTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly idleWaiters: (() => void)[] = [];
 
@@ -53,7 +65,13 @@ export class BatchWriter {
     private readonly sharding: Sharding,
     private readonly options: BatchWriterOptions,
   ) {
-    this.queues = sharding.tables.map((table) => ({ table, waiting: [], inFlight: new Set(), lastBatchOf: new Map() }));
+    this.queues = sharding.tables.map((table) => ({
+      table,
+      waiting: [],
+      lingering: undefined,
+      inFlight: new Set(),
+      lastBatchOf: new Map(),
+    }));
   }
 
   save(message: StoredMessage): Promise<void> {
@@ -89,6 +107,7 @@ export class BatchWriter {
       const queue = this.queueFor(messageId, reject);
       if (!queue) return;
       const waiter: Waiter<boolean> = { resolve, reject };
+      if (!wantExisted && this.linger(queue, messageId, waiter)) return;
       let batch = this.batchFor(queue, messageId);
       if (!batch.addDelete(messageId, wantExisted, waiter)) {
         batch = this.newBatch(queue);
@@ -103,6 +122,7 @@ export class BatchWriter {
     const queue = this.queues[this.sharding.tableFor(messageId).index];
     const batch = queue.lastBatchOf.get(messageId);
     if (batch) {
+      if (batch.lingering) this.releaseLingering();
       this.schedulePump();
       await batch.done;
     }
@@ -116,6 +136,7 @@ export class BatchWriter {
       for (const batch of queue.waiting) pending.push(batch.done);
     }
     if (pending.length === 0) return;
+    this.releaseLingering();
     this.schedulePump();
     await Promise.all(pending);
   }
@@ -129,6 +150,7 @@ export class BatchWriter {
   /** Resolves once nothing is waiting or in flight. */
   drain(): Promise<void> {
     if (this.isIdle()) return Promise.resolve();
+    this.releaseLingering();
     this.schedulePump();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
@@ -152,7 +174,7 @@ export class BatchWriter {
    * flight joins batches that wait; any other joins one that may leave now); else a new one.
    */
   private batchFor(queue: TableQueue, messageId: string): TableBatch {
-    const tail = queue.waiting[queue.waiting.length - 1];
+    const tail = openTail(queue);
     const last = queue.lastBatchOf.get(messageId);
     if (tail && last === tail) return tail;
     const mustWait = last !== undefined && !last.isDone;
@@ -170,7 +192,45 @@ export class BatchWriter {
     const previous = queue.lastBatchOf.get(messageId);
     if (previous === batch) return;
     if (previous && !previous.isDone) batch.after.add(previous);
+    // an operation after a lingering delete of its id waits for it: let it go now
+    if (previous?.lingering) this.releaseLingering();
     queue.lastBatchOf.set(messageId, batch);
+  }
+
+  /**
+   * A plain delete joins its id's batch when that is the one taking new operations (it leaves soon
+   * anyway), else its table's lingering batch (after the id's earlier batches, as any operation).
+   * false: the caller queues it as usual.
+   */
+  private linger(queue: TableQueue, messageId: string, waiter: Waiter<boolean>): boolean {
+    const last = queue.lastBatchOf.get(messageId);
+    if (last && !last.lingering && last === openTail(queue)) return false;
+    let batch = queue.lingering;
+    if (!batch) {
+      batch = queue.lingering = this.newBatch(queue);
+      batch.lingering = true;
+    }
+    if (!batch.addDelete(messageId, false, waiter)) {
+      this.releaseLingering(); // full (a batchSize below LINGER_OPS): it goes, this delete as usual
+      return false;
+    }
+    this.track(queue, messageId, batch);
+    if (++this.lingeringOps >= LINGER_OPS) this.releaseLingering();
+    else this.lingerTimer ??= setTimeout(() => this.releaseLingering(), LINGER_MS);
+    return true;
+  }
+
+  /** Every table's lingering deletes may leave now (together, in the next flushes). */
+  private releaseLingering(): void {
+    if (this.lingerTimer) clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
+    if (this.lingeringOps === 0) return;
+    this.lingeringOps = 0;
+    for (const queue of this.queues) {
+      if (queue.lingering) queue.lingering.lingering = false;
+      queue.lingering = undefined;
+    }
+    this.schedulePump();
   }
 
   private schedulePump(): void {
@@ -185,7 +245,9 @@ export class BatchWriter {
     if (free > 0) {
       const ready: FlushPart[] = [];
       for (const queue of this.queues) {
-        for (const batch of queue.waiting) if (batch.mayLeave) ready.push({ queue, table: queue.table, batch });
+        for (const batch of queue.waiting) {
+          if (batch.mayLeave && !batch.lingering) ready.push({ queue, table: queue.table, batch });
+        }
       }
       // oldest first, so when the flushes cannot take them all the oldest go first
       if (ready.length > 1) ready.sort((a, b) => a.batch.createdAtMs - b.batch.createdAtMs);
@@ -252,6 +314,12 @@ export class BatchWriter {
       this.schedulePump();
     });
   }
+}
+
+/** The waiting batch that takes new operations: the last one, passing over the lingering batch. */
+function openTail(queue: TableQueue): TableBatch | undefined {
+  for (let i = queue.waiting.length - 1; i >= 0; i--) if (!queue.waiting[i].lingering) return queue.waiting[i];
+  return undefined;
 }
 
 interface FlushPart {

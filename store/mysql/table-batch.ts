@@ -48,6 +48,8 @@ export class TableBatch {
   readonly createdAtMs = performance.now();
   /** earlier batches of the same table holding an operation on an id this batch touches: they flush first */
   readonly after = new Set<TableBatch>();
+  /** collects plain deletes and waits for BatchWriter.releaseLingering before it may leave */
+  lingering = false;
   private ops = 0;
   private bytes = 0;
   private finished = false;
