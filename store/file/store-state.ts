@@ -26,16 +26,16 @@ export class StoreState {
   show(slot: number): void {
     if (this.replaying || this.index.isDead(slot)) return;
     (this.index.isCommitted(slot) ? this.committedDue : this.preparedDue).insert(slot);
-    const topic = this.index.topic[slot]!;
+    const topic = this.index.topic.get(slot);
     this.topicCounts[topic] = (this.topicCounts[topic] ?? 0) + 1;
-    this.scheduled.add(this.index.deliverAtSec[slot]!);
+    this.scheduled.add(this.index.deliverAtSec.get(slot));
   }
 
   hide(slot: number): void {
     if (this.replaying || this.index.isDead(slot)) return;
     (this.index.isCommitted(slot) ? this.committedDue : this.preparedDue).remove(slot);
-    this.topicCounts[this.index.topic[slot]!]!--;
-    this.scheduled.remove(this.index.deliverAtSec[slot]!);
+    this.topicCounts[this.index.topic.get(slot)]!--;
+    this.scheduled.remove(this.index.deliverAtSec.get(slot));
   }
 
   changeState(slot: number, state: MessageState): void {
@@ -125,21 +125,37 @@ export class StoreState {
    * Builds the due order (one sort) and the counts after replay; `sorted`: the due order as an
    * index snapshot kept it (no sort).
    */
-  finishReplay(sorted?: { committed: number[]; prepared: number[] }): void {
+  finishReplay(sorted?: { committed: Uint32Array; prepared: Uint32Array }): void {
+    // with a snapshot's order only the counts are made here: no array of every slot (doc/file-store.md "Memory")
     const committed: number[] = [];
     const prepared: number[] = [];
+    let committedCount = 0;
+    let preparedCount = 0;
     for (const slot of this.index.slots()) {
       const flags = this.index.flags[slot]!;
       if (flags & SlotFlag.DEAD) continue;
-      (flags & SlotFlag.COMMITTED ? committed : prepared).push(slot);
-      const topic = this.index.topic[slot]!;
+      if (flags & SlotFlag.COMMITTED) {
+        committedCount++;
+        if (!sorted) committed.push(slot);
+      } else {
+        preparedCount++;
+        if (!sorted) prepared.push(slot);
+      }
+      const topic = this.index.topic.get(slot);
       this.topicCounts[topic] = (this.topicCounts[topic] ?? 0) + 1;
-      this.scheduled.add(this.index.deliverAtSec[slot]!);
+      this.scheduled.add(this.index.deliverAtSec.get(slot));
     }
-    if (sorted && sorted.committed.length === committed.length && sorted.prepared.length === prepared.length) {
+    if (sorted && sorted.committed.length === committedCount && sorted.prepared.length === preparedCount) {
       this.committedDue.loadSorted(sorted.committed);
       this.preparedDue.loadSorted(sorted.prepared);
     } else {
+      if (sorted) {
+        // a saved order that does not hold every message: sort them as replay does
+        for (const slot of this.index.slots()) {
+          const flags = this.index.flags[slot]!;
+          if (!(flags & SlotFlag.DEAD)) (flags & SlotFlag.COMMITTED ? committed : prepared).push(slot);
+        }
+      }
       this.committedDue.load(committed);
       this.preparedDue.load(prepared);
     }
