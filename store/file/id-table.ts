@@ -1,7 +1,7 @@
 // Message ids of the file store's index, by slot (doc/file-store.md "Memory"). An id of 32 lowercase
 // hex digits (what KiteQ clients send; the broker lowercases ids) is kept as its 16 bytes in one
 // Buffer; any other id as a string in a sparse Map. An open-addressing hash table of slot numbers
-// (linear probing, a seeded hash, deletion by backward shift) finds a slot by id: ~25 bytes a
+// (linear probing, a seeded hash, deletion by backward shift) finds a slot by id: 22–28 bytes a
 // message, where a string and a Map entry cost ~100. Replay looks an id up straight from a record's
 // bytes (findBytes), so a STATE or DELETE record (a park, an ack) makes no string.
 import { randomBytes } from 'node:crypto';

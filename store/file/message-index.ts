@@ -1,6 +1,7 @@
 // The in-memory index of the file store (doc/architecture.md §8): only what delivery needs, in parallel typed
-// arrays indexed by a slot number, the ids packed as bytes (id-table.ts), so 1,000,000 messages cost
-// ~100 bytes each (doc/file-store.md "Memory"). Bodies stay on disk (and in the bounded body cache).
+// arrays indexed by a slot number, most numbers in narrow columns (narrow-column.ts), the ids packed as
+// bytes (id-table.ts), so a pending message costs ~55 bytes (doc/file-store.md "Memory"). Bodies stay
+// on disk (and in the bounded body cache).
 import { IdTable, type SavedIds } from './id-table';
 import { NarrowColumn, type Width } from './narrow-column';
 import type { MessageState } from './record-codec';
