@@ -152,4 +152,40 @@ describe('file store - index snapshot of a clean stop', function () {
       await reopened.stop();
     }
   });
+
+  it('keeps values past 16 bits and fractional times through a snapshot, and replays one of another version', async () => {
+    const a = join(dir, 'a');
+    const store = await open(a);
+    await fill(store);
+    const now = Math.floor(Date.now() / 1000);
+    const wide = aMessage({ messageId: 'wide-values-00000000000000000001', commit: true });
+    await store.save(wide);
+    // deliverCount past 16 bits, a fractional due time: those columns widen to 32 bits and float64
+    await store.recordDelivery(wide.header.messageId, {
+      succGroups: [],
+      failGroups: ['s-risk'],
+      deliverCount: 70_000,
+      nextDeliverTime: now + 0.5,
+    });
+    await store.stop();
+    cpSync(a, join(dir, 'b'), { recursive: true });
+    rmSync(join(dir, 'b', 'INDEX'));
+    cpSync(a, join(dir, 'c'), { recursive: true });
+    const index = readFileSync(join(dir, 'c', 'INDEX'));
+    index.writeUInt32LE(index.readUInt32LE(4) - 1, 4); // the version before
+    writeFileSync(join(dir, 'c', 'INDEX'), index);
+
+    const fromSnapshot = track(await open(a));
+    const replayed = track(await open(join(dir, 'b')));
+    const otherVersion = track(await open(join(dir, 'c')));
+    assert.equal(fromSnapshot.recovery!.snapshot, true);
+    assert.equal(otherVersion.recovery!.snapshot, false, 'a snapshot of another version is not used');
+    assert.ok(otherVersion.recovery!.records > 3_000);
+    const got = await fromSnapshot.get(wide.header.messageId);
+    assert.equal(got!.deliverCount, 70_000);
+    assert.equal(got!.nextDeliverTime, now + 0.5);
+    assert.deepEqual(got!.failGroups, ['s-risk']);
+    assert.deepEqual(await contents(fromSnapshot), await contents(replayed));
+    assert.deepEqual(await contents(otherVersion), await contents(replayed));
+  });
 });

@@ -1,13 +1,14 @@
 // Messages in (nextDeliverTime, messageId) order (doc/architecture.md §6 recovery paging), kept sorted as they
 // change so pageDue() costs O(log n + page) instead of sorting 1,000,000 messages per page.
-// A list of sorted chunks (like Python's sortedcontainers): insert/remove = binary search + a splice
-// within one chunk of at most 2 × CHUNK slots.
+// A list of sorted chunks (like Python's sortedcontainers): insert/remove = binary search + a move
+// within one chunk of at most 2 × CHUNK slots. A chunk is a Uint32Array (4 bytes a slot, where an
+// array of small integers takes 8; doc/file-store.md "Memory") with room to grow.
 import type { DueCursor } from '../contract';
 
 const CHUNK = 512;
 
 export interface DueKeys {
-  nextDeliverTime: Float64Array;
+  nextDeliverTime: { get(slot: number): number };
   /** the order of slots' message ids, and of a slot's id against a cursor's (id-table.ts) */
   ids: {
     compare(a: number, b: number): number;
@@ -22,18 +23,59 @@ type Probe = (slot: number) => number;
 
 function probeSlot(keys: DueKeys, slot: number): Probe {
   const t = keys.nextDeliverTime;
-  const time = t[slot]!;
-  return (other) => (t[other] !== time ? t[other]! - time : keys.ids.compare(other, slot));
+  const time = t.get(slot);
+  return (other) => {
+    const own = t.get(other);
+    return own !== time ? own - time : keys.ids.compare(other, slot);
+  };
 }
 
 function probeCursor(keys: DueKeys, after: DueCursor): Probe {
   const t = keys.nextDeliverTime;
   const time = after.nextDeliverTime;
-  return (other) => (t[other] !== time ? t[other]! - time : keys.ids.compareTo(other, after.messageId));
+  return (other) => {
+    const own = t.get(other);
+    return own !== time ? own - time : keys.ids.compareTo(other, after.messageId);
+  };
+}
+
+/** sorted slots in items[0, length); items.length is its room */
+class Chunk {
+  constructor(
+    public items: Uint32Array,
+    public length: number,
+  ) {}
+
+  get last(): number {
+    return this.items[this.length - 1]!;
+  }
+
+  insertAt(at: number, slot: number): void {
+    if (this.length === this.items.length) {
+      const items = new Uint32Array(Math.min(2 * CHUNK + 1, Math.max(16, this.length * 2)));
+      items.set(this.items.subarray(0, this.length));
+      this.items = items;
+    }
+    this.items.copyWithin(at + 1, at, this.length);
+    this.items[at] = slot;
+    this.length++;
+  }
+
+  removeAt(at: number): void {
+    this.items.copyWithin(at, at + 1, this.length);
+    this.length--;
+  }
+
+  /** Moves the slots from `at` on into a new chunk. */
+  splitAt(at: number): Chunk {
+    const tail = new Chunk(this.items.slice(at, this.length), this.length - at);
+    this.length = at;
+    return tail;
+  }
 }
 
 export class DueList {
-  private chunks: number[][] = [];
+  private chunks: Chunk[] = [];
   private count = 0;
 
   /** `keys` is read at every comparison: remove a slot before its key changes, insert it after. */
@@ -53,34 +95,39 @@ export class DueList {
     for (const slot of slots) size = Math.max(size, slot + 1);
     const prefix = new Float64Array(size);
     for (const slot of slots) prefix[slot] = ids.prefix(slot);
-    slots.sort((a, b) => t[a]! - t[b]! || prefix[a]! - prefix[b]! || ids.compare(a, b));
+    slots.sort((a, b) => t.get(a) - t.get(b) || prefix[a]! - prefix[b]! || ids.compare(a, b));
     this.loadSorted(slots);
   }
 
   /** Replaces the content with `slots`, already in due order (an index snapshot's). */
-  loadSorted(slots: number[]): void {
+  loadSorted(slots: ArrayLike<number>): void {
     this.chunks = [];
-    for (let i = 0; i < slots.length; i += CHUNK) this.chunks.push(slots.slice(i, i + CHUNK));
+    for (let i = 0; i < slots.length; i += CHUNK) {
+      const end = Math.min(slots.length, i + CHUNK);
+      const items = new Uint32Array(end - i);
+      for (let j = i; j < end; j++) items[j - i] = slots[j]!;
+      this.chunks.push(new Chunk(items, end - i));
+    }
     this.count = slots.length;
   }
 
   /** every slot, in due order */
   *inOrder(): IterableIterator<number> {
-    for (const chunk of this.chunks) yield* chunk;
+    for (const chunk of this.chunks) for (let i = 0; i < chunk.length; i++) yield chunk.items[i]!;
   }
 
   insert(slot: number): void {
     if (this.chunks.length === 0) {
-      this.chunks.push([slot]);
+      this.chunks.push(new Chunk(Uint32Array.of(slot), 1));
       this.count++;
       return;
     }
     const probe = probeSlot(this.keys(), slot);
-    const c = this.chunkAfter(probe, false);
-    const chunk = this.chunks[Math.min(c, this.chunks.length - 1)]!;
-    chunk.splice(this.positionIn(probe, chunk, false), 0, slot);
+    const c = Math.min(this.chunkAfter(probe, false), this.chunks.length - 1);
+    const chunk = this.chunks[c]!;
+    chunk.insertAt(this.positionIn(probe, chunk, false), slot);
     this.count++;
-    if (chunk.length > 2 * CHUNK) this.chunks.splice(Math.min(c, this.chunks.length - 1) + 1, 0, chunk.splice(CHUNK));
+    if (chunk.length > 2 * CHUNK) this.chunks.splice(c + 1, 0, chunk.splitAt(CHUNK));
   }
 
   remove(slot: number): void {
@@ -89,8 +136,8 @@ export class DueList {
     const chunk = this.chunks[c];
     if (!chunk) return;
     const at = this.positionIn(probe, chunk, true);
-    if (chunk[at] !== slot) return;
-    chunk.splice(at, 1);
+    if (at >= chunk.length || chunk.items[at] !== slot) return;
+    chunk.removeAt(at);
     this.count--;
     if (chunk.length === 0) this.chunks.splice(c, 1);
   }
@@ -110,8 +157,9 @@ export class DueList {
     for (; c < this.chunks.length && out.length < limit; c++, i = 0) {
       const chunk = this.chunks[c]!;
       for (; i < chunk.length && out.length < limit; i++) {
-        if (keys.nextDeliverTime[chunk[i]!]! > dueBy) return out;
-        out.push(chunk[i]!);
+        const slot = chunk.items[i]!;
+        if (keys.nextDeliverTime.get(slot) > dueBy) return out;
+        out.push(slot);
       }
     }
     return out;
@@ -123,20 +171,20 @@ export class DueList {
     let hi = this.chunks.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      const chunk = this.chunks[mid]!;
-      const order = probe(chunk[chunk.length - 1]!);
+      const order = probe(this.chunks[mid]!.last);
       if (inclusive ? order < 0 : order <= 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
 
-  private positionIn(probe: Probe, chunk: number[], inclusive: boolean): number {
+  private positionIn(probe: Probe, chunk: Chunk, inclusive: boolean): number {
+    const items = chunk.items;
     let lo = 0;
     let hi = chunk.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      const order = probe(chunk[mid]!);
+      const order = probe(items[mid]!);
       if (inclusive ? order < 0 : order <= 0) lo = mid + 1;
       else hi = mid;
     }

@@ -303,7 +303,7 @@ export class FileStore implements MessageStore {
     for (const slot of index.deadSlots()) {
       const id = index.idOf(slot);
       if (!index.isVisible(slot) || (query.afterId !== undefined && id <= query.afterId)) continue;
-      if (query.topic !== undefined && index.topics[index.topic[slot]!] !== query.topic) continue;
+      if (query.topic !== undefined && index.topics[index.topic.get(slot)] !== query.topic) continue;
       if (query.groupId !== undefined && index.succGroupsOf(slot).includes(query.groupId)) continue;
       ids.push(id);
     }
@@ -382,13 +382,13 @@ export class FileStore implements MessageStore {
     for (;;) {
       const slots = due.page(query.dueBy, after, want);
       for (const slot of slots) {
-        if (topicIds && !topicIds.has(index.topic[slot]!)) continue;
-        listed.push({ id: index.idOf(slot), time: index.nextDeliverTime[slot]! });
+        if (topicIds && !topicIds.has(index.topic.get(slot))) continue;
+        listed.push({ id: index.idOf(slot), time: index.nextDeliverTime.get(slot) });
         if (listed.length === want) return listed;
       }
       if (slots.length < want) return listed;
       const last = slots[slots.length - 1]!;
-      after = { nextDeliverTime: index.nextDeliverTime[last]!, messageId: index.idOf(last) };
+      after = { nextDeliverTime: index.nextDeliverTime.get(last), messageId: index.idOf(last) };
     }
   }
 

@@ -1,7 +1,7 @@
 // Message ids of the file store's index, by slot (doc/file-store.md "Memory"). An id of 32 lowercase
 // hex digits (what KiteQ clients send; the broker lowercases ids) is kept as its 16 bytes in one
 // Buffer; any other id as a string in a sparse Map. An open-addressing hash table of slot numbers
-// (linear probing, a seeded hash, deletion by backward shift) finds a slot by id: ~25 bytes a
+// (linear probing, a seeded hash, deletion by backward shift) finds a slot by id: 22–28 bytes a
 // message, where a string and a Map entry cost ~100. Replay looks an id up straight from a record's
 // bytes (findBytes), so a STATE or DELETE record (a park, an ack) makes no string.
 import { randomBytes } from 'node:crypto';
@@ -71,12 +71,28 @@ function packBytes(buf: Uint8Array, start: number, out: Uint8Array): boolean {
 
 /** a snapshot's copy of the ids of some slots, renumbered 0..n-1 (store/file/index-snapshot.ts) */
 export interface SavedIds {
-  /** KIND_PACKED or KIND_TEXT, one byte a slot */
+  /** slots 0..count-1 have ids */
+  count: number;
+  /** KIND_PACKED or KIND_TEXT, one byte a slot (at least count; beyond it: room for more slots) */
   kinds: Uint8Array;
-  /** 16 bytes a slot (zeros for a text id) */
+  /** 16 bytes a slot (zeros for a text id), as many slots as `kinds` */
   packed: Buffer;
   /** [slot, id] of each text id */
   text: [number, string][];
+}
+
+/**
+ * Most entries the hash table holds per position before it doubles. Linear probing stays short at
+ * 3/4 (~2.5 probes to find an id, ~8.5 to learn it is absent); at 1/2 the table took 8–16 bytes a
+ * message, now 5.3–10.7 (doc/file-store.md "Memory").
+ */
+const MAX_LOAD = 0.75;
+
+/** the table length for `n` ids: the smallest power of two (≥ 1024) they fill at most MAX_LOAD of */
+export function tableLength(n: number): number {
+  let length = 1024;
+  while (n > length * MAX_LOAD) length *= 2;
+  return length;
 }
 
 function finish(h: number): number {
@@ -88,10 +104,10 @@ function finish(h: number): number {
 }
 
 export class IdTable {
-  private packed = Buffer.alloc(0);
-  private kind = new Uint8Array(0);
+  private packed: Buffer = Buffer.alloc(0);
+  private kind: Uint8Array = new Uint8Array(0);
   private readonly text = new Map<number, string>();
-  /** slot + 1 at each position, 0 = empty; its length is a power of two, at most half full */
+  /** slot + 1 at each position, 0 = empty; its length is a power of two, at most 3/4 full (tableLength()) */
   private table = new Int32Array(1024);
   private count = 0;
   private readonly scratch = new Uint8Array(PACKED_BYTES);
@@ -119,7 +135,7 @@ export class IdTable {
       this.kind[slot] = KIND_TEXT;
       this.text.set(slot, id);
     }
-    if (++this.count * 2 > this.table.length) this.rehash(this.table.length * 2);
+    if (++this.count > this.table.length * MAX_LOAD) this.rehash(this.table.length * 2);
     const mask = this.table.length - 1;
     let at = this.hashOfSlot(slot) & mask;
     while (this.table[at] !== 0) at = (at + 1) & mask;
@@ -230,17 +246,28 @@ export class IdTable {
       else if (kinds[i] === KIND_TEXT) text.push([i, this.text.get(slot)!]);
       else throw new Error(`IdTable.save: slot ${slot} has no id`);
     });
-    return { kinds, packed, text };
+    return { count: slots.length, kinds, packed, text };
   }
 
-  /** Fills an empty table with `saved`'s ids at slots 0..n-1, with room for slots below `capacity`. */
+  /**
+   * Fills an empty table with `saved`'s ids at slots 0..count-1, with room for slots below
+   * `capacity`; saved arrays with exactly that room (zeros past count) are adopted, not copied.
+   */
   restore(saved: SavedIds, capacity: number): void {
-    const n = saved.kinds.length;
+    const n = saved.count;
     if (this.count > 0) throw new Error('IdTable.restore: the table is not empty');
-    if (capacity < n || saved.packed.length !== n * PACKED_BYTES) throw new Error('IdTable.restore: sizes differ');
-    this.grow(capacity);
-    saved.packed.copy(this.packed);
-    this.kind.set(saved.kinds);
+    const room = saved.kinds.length;
+    if (capacity < n || room < n || saved.packed.length !== room * PACKED_BYTES) {
+      throw new Error('IdTable.restore: sizes differ');
+    }
+    if (room === capacity) {
+      this.kind = saved.kinds;
+      this.packed = saved.packed;
+    } else {
+      this.grow(capacity);
+      saved.packed.copy(this.packed, 0, 0, n * PACKED_BYTES);
+      this.kind.set(saved.kinds.subarray(0, n));
+    }
     let texts = 0;
     for (let slot = 0; slot < n; slot++) {
       const kind = this.kind[slot];
@@ -253,8 +280,7 @@ export class IdTable {
     }
     if (this.text.size !== texts) throw new Error('IdTable.restore: a text id is missing');
     this.count = n;
-    let length = 1024;
-    while (length < 2 * n) length *= 2;
+    const length = tableLength(n);
     const table = new Int32Array(length);
     const mask = length - 1;
     for (let slot = 0; slot < n; slot++) {

@@ -7,24 +7,32 @@
 // it either way.
 //
 // Layout: u32 magic, u32 version, u32 crc32c of the rest, u32 meta length, meta (JSON: segments and
-// their ledger, topics, group pairs, dead letters, the ids that are not packed, counts), then each
-// SLOT_COLUMNS column as its raw bytes, the ids' kinds (u8) and packed bytes (16 a slot: id-table.ts),
-// and the committed and prepared due orders (u32 slots).
+// their ledger, topics, group pairs, dead letters, the ids that are not packed, counts, the width of
+// each narrow column), then each SLOT_COLUMNS column as its raw bytes, each NARROW_COLUMNS column as
+// its raw bytes at its width (none at width 0: narrow-column.ts), the ids' kinds (u8) and packed
+// bytes (16 a slot: id-table.ts), and the committed and prepared due orders (u32 slots).
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
 import { PACKED_BYTES } from './id-table';
-import { SLOT_COLUMNS, type SlotColumn } from './message-index';
+import {
+  type FixedColumn,
+  NARROW_COLUMNS,
+  type NarrowColumnName,
+  SLOT_COLUMNS,
+  type SlotColumn,
+} from './message-index';
+import { NarrowColumn, type Width } from './narrow-column';
 import { type OpenSegment, readFully, syncDirectory } from './segment-files';
 import type { StoreState } from './store-state';
 
 const FILE = 'INDEX';
 const MAGIC = 0x5849514b;
 /** bump when what a column or the meta means changes (a new column changes the size: not loaded) */
-const VERSION = 3;
+const VERSION = 4;
 const HEADER_BYTES = 16;
 
-type Column = Uint8Array | Uint32Array | Int32Array | Float64Array;
+type Column = FixedColumn | Float64Array;
 
 interface Meta {
   count: number;
@@ -44,6 +52,8 @@ interface Meta {
   topics: string[];
   pairs: (readonly [readonly string[], readonly string[]])[];
   dead: [number, number, string][];
+  /** bytes a value of each narrow column (0: all zeros, not written) */
+  widths: Record<NarrowColumnName, Width>;
 }
 
 const bytesOf = (column: Column): Buffer => Buffer.from(column.buffer, column.byteOffset, column.byteLength);
@@ -77,6 +87,7 @@ export async function writeSnapshot(dir: string, state: StoreState, segments: re
     for (let i = 0; i < count; i++) out[i] = source[slots[i]!]!;
     return bytesOf(out);
   });
+  for (const name of NARROW_COLUMNS) columns.push(index[name].save(slots));
   const ids = index.ids.save(slots);
   const order = (list: Iterable<number>): Uint32Array => Uint32Array.from(list, (slot) => renumber[slot]!);
   const committed = order(state.committedDue.inOrder());
@@ -106,6 +117,7 @@ export async function writeSnapshot(dir: string, state: StoreState, segments: re
     topics: index.topics,
     pairs: index.groupPairs().map(([succ, fail]) => [succ, fail] as const),
     dead,
+    widths: index.narrowWidths(),
   };
   const parts = [
     Buffer.from(JSON.stringify(meta)),
@@ -183,7 +195,13 @@ async function load(file: fs.FileHandle, state: StoreState, segments: readonly O
   }
   const index = state.index;
   const count = meta.count;
-  const slotBytes = SLOT_COLUMNS.reduce((n, name) => n + index[name].BYTES_PER_ELEMENT, 0) + 1 + PACKED_BYTES;
+  const widths = meta.widths;
+  if (typeof widths !== 'object' || NARROW_COLUMNS.some((name) => ![0, 2, 4, 8].includes(widths[name]))) return false;
+  const slotBytes =
+    SLOT_COLUMNS.reduce((n, name) => n + index[name].BYTES_PER_ELEMENT, 0) +
+    NARROW_COLUMNS.reduce((n, name) => n + widths[name], 0) +
+    1 +
+    PACKED_BYTES;
   const expected = pos + count * slotBytes + 4 * (meta.committed + meta.prepared);
   if (expected !== (await file.stat()).size) return false; // and no allocation sized by a damaged count
   const files = await filesOf(segments);
@@ -194,21 +212,28 @@ async function load(file: fs.FileHandle, state: StoreState, segments: readonly O
     );
   if (!same) return false;
 
+  // arrays of the index's own capacity, read into and adopted as they are: no second copy
   let capacity = 1024;
   while (capacity < count) capacity *= 2;
-  const columns = {} as Record<SlotColumn, Column>;
+  const columns = {} as Record<SlotColumn, FixedColumn>;
   for (const name of SLOT_COLUMNS) {
-    const column = new (index[name].constructor as new (n: number) => Column)(capacity);
+    const column = new (index[name].constructor as new (n: number) => FixedColumn)(capacity);
     if (!(await read(new Uint8Array(column.buffer), count * column.BYTES_PER_ELEMENT))) return false;
     columns[name] = column;
   }
-  const kinds = new Uint8Array(count);
-  const packed = Buffer.allocUnsafe(count * PACKED_BYTES);
+  const narrow = {} as Parameters<typeof index.restore>[2];
+  for (const name of NARROW_COLUMNS) {
+    const values = NarrowColumn.alloc(widths[name], capacity);
+    if (values && !(await read(new Uint8Array(values.buffer), count * widths[name]))) return false;
+    narrow[name] = { width: widths[name], values };
+  }
+  const kinds = new Uint8Array(capacity);
+  const packed = Buffer.allocUnsafe(capacity * PACKED_BYTES);
   const committed = new Uint32Array(meta.committed);
   const prepared = new Uint32Array(meta.prepared);
   for (const [target, bytes] of [
-    [kinds, kinds.byteLength],
-    [packed, packed.length],
+    [kinds, count],
+    [packed, count * PACKED_BYTES],
     [committed, committed.byteLength],
     [prepared, prepared.byteLength],
   ] as const) {
@@ -217,7 +242,7 @@ async function load(file: fs.FileHandle, state: StoreState, segments: readonly O
   if (crc !== header.readUInt32LE(8)) return false;
 
   const pairs = meta.pairs.map(([succ, fail]) => [succ.map(index.intern), fail.map(index.intern)] as const);
-  index.restore({ kinds, packed, text: meta.textIds }, columns, meta.topics, pairs, meta.dead);
+  index.restore({ count, kinds, packed, text: meta.textIds }, columns, narrow, meta.topics, pairs, meta.dead);
   for (const s of meta.segments) {
     const usage = state.ledger.add(s.id, s.size);
     usage.refs = s.refs;
@@ -225,7 +250,7 @@ async function load(file: fs.FileHandle, state: StoreState, segments: readonly O
     usage.hiding = s.hiding;
     for (const [newer, n] of s.hiddenBy) usage.hiddenBy.set(newer!, n!);
   }
-  state.finishReplay({ committed: Array.from(committed), prepared: Array.from(prepared) });
+  state.finishReplay({ committed, prepared });
   return true;
 }
 

@@ -1,7 +1,9 @@
 // The in-memory index of the file store (doc/architecture.md §8): only what delivery needs, in parallel typed
-// arrays indexed by a slot number, the ids packed as bytes (id-table.ts), so 1,000,000 messages cost
-// ~100 bytes each (doc/file-store.md "Memory"). Bodies stay on disk (and in the bounded body cache).
+// arrays indexed by a slot number, most numbers in narrow columns (narrow-column.ts), the ids packed as
+// bytes (id-table.ts), so a pending message costs ~55 bytes (doc/file-store.md "Memory"). Bodies stay
+// on disk (and in the bounded body cache).
 import { IdTable, type SavedIds } from './id-table';
+import { NarrowColumn, type Width } from './narrow-column';
 import type { MessageState } from './record-codec';
 import { StateFlag } from './record-codec';
 
@@ -18,14 +20,11 @@ export const SlotFlag = Object.freeze({
 
 const PERSISTED = StateFlag.COMMITTED | StateFlag.DEAD;
 
-/** the per-slot typed arrays, all a slot's numbers (an index snapshot writes each as one block) */
-export const SLOT_COLUMNS = [
-  'flags',
-  'seg',
-  'offset',
-  'length',
-  'stateSeg',
-  'stateLength',
+/** the per-slot typed arrays of fixed width (an index snapshot writes each as one block) */
+export const SLOT_COLUMNS = ['flags', 'seg', 'offset', 'length', 'stateSeg', 'stateLength'] as const;
+export type SlotColumn = (typeof SLOT_COLUMNS)[number];
+/** the per-slot numbers kept as narrow as their values allow (narrow-column.ts), the rest of a slot's numbers */
+export const NARROW_COLUMNS = [
   'nextDeliverTime',
   'deliverCount',
   'checkCount',
@@ -33,7 +32,8 @@ export const SLOT_COLUMNS = [
   'groupPair',
   'deliverAtSec',
 ] as const;
-export type SlotColumn = (typeof SLOT_COLUMNS)[number];
+export type NarrowColumnName = (typeof NARROW_COLUMNS)[number];
+export type FixedColumn = Uint8Array | Uint32Array | Int32Array;
 const EMPTY: string[] = [];
 
 /** A slot's state as a fresh object. Made by a constructor: a pending state op keeps one as `previous` (ops.ts). */
@@ -65,17 +65,17 @@ export class MessageIndex {
   /** segment of the latest STATE record (-1: the MESSAGE record holds the state), and its length */
   stateSeg = new Int32Array(0);
   stateLength = new Uint32Array(0);
-  nextDeliverTime = new Float64Array(0);
-  deliverCount = new Uint32Array(0);
-  checkCount = new Uint32Array(0);
-  topic = new Uint32Array(0);
+  readonly nextDeliverTime = new NarrowColumn();
+  readonly deliverCount = new NarrowColumn();
+  readonly checkCount = new NarrowColumn();
+  readonly topic = new NarrowColumn();
   /** MessageState.deliverAtSec: 0, or the second its kiteq.deliverAt makes it due (store-state.ts counts them) */
-  deliverAtSec = new Uint32Array(0);
+  readonly deliverAtSec = new NarrowColumn();
   /**
    * (succGroups, failGroups) as an id into `pairs`, 0 = none. A million messages that failed for
    * the same group share one pair: a number per slot instead of a Map entry and three arrays.
    */
-  groupPair = new Uint32Array(0);
+  readonly groupPair = new NarrowColumn();
   private readonly pairs: Array<readonly [readonly string[], readonly string[]]> = [[EMPTY, EMPTY]];
   private readonly pairIds = new Map<string, number>();
   /** sparse: only dead letters */
@@ -151,7 +151,7 @@ export class MessageIndex {
       if (slot >= this.capacity) this.grow();
     }
     this.ids.set(slot, id);
-    this.topic[slot] = this.topicId(topic);
+    this.topic.set(slot, this.topicId(topic));
     this.flags[slot] = SlotFlag.USED;
     this.stateSeg[slot] = -1;
     this.stateLength[slot] = 0;
@@ -161,41 +161,43 @@ export class MessageIndex {
   release(slot: number): void {
     this.ids.delete(slot);
     this.flags[slot] = 0;
-    this.groupPair[slot] = 0;
+    this.groupPair.set(slot, 0);
     this.dead.delete(slot);
     this.free.push(slot);
   }
 
   setState(slot: number, state: MessageState): void {
     this.flags[slot] = (this.flags[slot]! & ~PERSISTED) | (state.flags & PERSISTED);
-    this.deliverCount[slot] = state.deliverCount;
-    this.checkCount[slot] = state.checkCount;
-    this.nextDeliverTime[slot] = state.nextDeliverTime;
-    this.deliverAtSec[slot] = state.deliverAtSec;
-    this.groupPair[slot] =
-      state.succGroups.length || state.failGroups.length ? this.pairId(state.succGroups, state.failGroups) : 0;
+    this.deliverCount.set(slot, state.deliverCount);
+    this.checkCount.set(slot, state.checkCount);
+    this.nextDeliverTime.set(slot, state.nextDeliverTime);
+    this.deliverAtSec.set(slot, state.deliverAtSec);
+    this.groupPair.set(
+      slot,
+      state.succGroups.length || state.failGroups.length ? this.pairId(state.succGroups, state.failGroups) : 0,
+    );
     if (state.flags & StateFlag.DEAD) this.dead.set(slot, { deadTime: state.deadTime, reason: state.deadReason });
     else if (this.dead.size > 0) this.dead.delete(slot);
   }
 
   stateOf(slot: number): MessageState {
-    const groups = this.pairs[this.groupPair[slot]!]!;
+    const groups = this.pairs[this.groupPair.get(slot)]!;
     const dead = this.dead.get(slot);
     return new SlotState(
       this.flags[slot]! & PERSISTED,
-      this.deliverCount[slot]!,
-      this.checkCount[slot]!,
-      this.nextDeliverTime[slot]!,
+      this.deliverCount.get(slot),
+      this.checkCount.get(slot),
+      this.nextDeliverTime.get(slot),
       [...groups[0]],
       [...groups[1]],
       dead?.deadTime ?? 0,
       dead?.reason ?? '',
-      this.deliverAtSec[slot]!,
+      this.deliverAtSec.get(slot),
     );
   }
 
   succGroupsOf(slot: number): readonly string[] {
-    return this.pairs[this.groupPair[slot]!]![0];
+    return this.pairs[this.groupPair.get(slot)]![0];
   }
 
   /** The id of this (succGroups, failGroups) pair, interned (the key joins names with control characters). */
@@ -223,20 +225,29 @@ export class MessageIndex {
     return this.dead.get(slot);
   }
 
+  /** the width of each narrow column now (a snapshot records it) */
+  narrowWidths(): Record<NarrowColumnName, Width> {
+    const out = {} as Record<NarrowColumnName, Width>;
+    for (const name of NARROW_COLUMNS) out[name] = this[name].width;
+    return out;
+  }
+
   /**
    * Fills an empty index with slots 0..n-1 (store/file/index-snapshot.ts): `ids` their ids (n of
-   * them), `columns` the SLOT_COLUMNS arrays to adopt (n values, all of the same length ≥ n: the
-   * capacity), `pairs` the group pairs `groupPair` points into.
+   * them), `columns` the SLOT_COLUMNS arrays and `narrow` the NARROW_COLUMNS arrays (NarrowColumn.alloc)
+   * to adopt (n values, all of the same length ≥ n: the capacity), `pairs` the group pairs
+   * `groupPair` points into.
    */
   restore(
     ids: SavedIds,
-    columns: Record<SlotColumn, Uint8Array | Uint32Array | Int32Array | Float64Array>,
+    columns: Record<SlotColumn, FixedColumn>,
+    narrow: Record<NarrowColumnName, { width: Width; values: ReturnType<typeof NarrowColumn.alloc> }>,
     topics: readonly string[],
     pairs: ReadonlyArray<readonly [readonly string[], readonly string[]]>,
     dead: ReadonlyArray<readonly [number, number, string]>,
   ): void {
     if (this.highWater > 0) throw new Error('MessageIndex.restore: the index is not empty');
-    const count = ids.kinds.length;
+    const count = ids.count;
     this.capacity = columns.flags.length;
     for (const name of SLOT_COLUMNS) {
       if (columns[name].length !== this.capacity || columns[name].constructor !== this[name].constructor) {
@@ -246,6 +257,7 @@ export class MessageIndex {
       }
       (this as Record<SlotColumn, unknown>)[name] = columns[name];
     }
+    for (const name of NARROW_COLUMNS) this[name].adopt(narrow[name].width, narrow[name].values, this.capacity);
     for (let slot = 0; slot < count; slot++) this.flags[slot]! &= ~(SlotFlag.PENDING | SlotFlag.DELETING);
     this.ids.restore(ids, this.capacity);
     this.highWater = count;
@@ -263,10 +275,7 @@ export class MessageIndex {
 
   private grow(): void {
     const capacity = Math.max(1024, this.capacity * 2);
-    const widen = <T extends Uint8Array | Uint32Array | Int32Array | Float64Array>(
-      old: T,
-      make: (n: number) => T,
-    ): T => {
+    const widen = <T extends FixedColumn>(old: T, make: (n: number) => T): T => {
       const next = make(capacity);
       next.set(old);
       return next;
@@ -277,12 +286,7 @@ export class MessageIndex {
     this.length = widen(this.length, (n) => new Uint32Array(n));
     this.stateSeg = widen(this.stateSeg, (n) => new Int32Array(n));
     this.stateLength = widen(this.stateLength, (n) => new Uint32Array(n));
-    this.nextDeliverTime = widen(this.nextDeliverTime, (n) => new Float64Array(n));
-    this.deliverCount = widen(this.deliverCount, (n) => new Uint32Array(n));
-    this.checkCount = widen(this.checkCount, (n) => new Uint32Array(n));
-    this.topic = widen(this.topic, (n) => new Uint32Array(n));
-    this.deliverAtSec = widen(this.deliverAtSec, (n) => new Uint32Array(n));
-    this.groupPair = widen(this.groupPair, (n) => new Uint32Array(n));
+    for (const name of NARROW_COLUMNS) this[name].grow(capacity);
     this.ids.grow(capacity);
     this.capacity = capacity;
   }

@@ -66,7 +66,7 @@ export class OpEffects {
       case 'copy':
         if (index.seg[slot] !== op.fromSegment || index.offset[slot] !== op.fromOffset) return 0;
         op.applied = true;
-        return encodeMessageRecord(out, op.id, index.topics[index.topic[slot]!]!, index.stateOf(slot), op.immutable);
+        return encodeMessageRecord(out, op.id, index.topics[index.topic.get(slot)]!, index.stateOf(slot), op.immutable);
     }
   }
 

@@ -26,16 +26,16 @@ export class StoreState {
   show(slot: number): void {
     if (this.replaying || this.index.isDead(slot)) return;
     (this.index.isCommitted(slot) ? this.committedDue : this.preparedDue).insert(slot);
-    const topic = this.index.topic[slot]!;
+    const topic = this.index.topic.get(slot);
     this.topicCounts[topic] = (this.topicCounts[topic] ?? 0) + 1;
-    this.scheduled.add(this.index.deliverAtSec[slot]!);
+    this.scheduled.add(this.index.deliverAtSec.get(slot));
   }
 
   hide(slot: number): void {
     if (this.replaying || this.index.isDead(slot)) return;
     (this.index.isCommitted(slot) ? this.committedDue : this.preparedDue).remove(slot);
-    this.topicCounts[this.index.topic[slot]!]!--;
-    this.scheduled.remove(this.index.deliverAtSec[slot]!);
+    this.topicCounts[this.index.topic.get(slot)]!--;
+    this.scheduled.remove(this.index.deliverAtSec.get(slot));
   }
 
   changeState(slot: number, state: MessageState): void {
@@ -125,21 +125,34 @@ export class StoreState {
    * Builds the due order (one sort) and the counts after replay; `sorted`: the due order as an
    * index snapshot kept it (no sort).
    */
-  finishReplay(sorted?: { committed: number[]; prepared: number[] }): void {
-    const committed: number[] = [];
-    const prepared: number[] = [];
+  finishReplay(sorted?: { committed: Uint32Array; prepared: Uint32Array }): void {
+    let committedCount = 0;
+    let preparedCount = 0;
     for (const slot of this.index.slots()) {
       const flags = this.index.flags[slot]!;
       if (flags & SlotFlag.DEAD) continue;
-      (flags & SlotFlag.COMMITTED ? committed : prepared).push(slot);
-      const topic = this.index.topic[slot]!;
+      if (flags & SlotFlag.COMMITTED) committedCount++;
+      else preparedCount++;
+      const topic = this.index.topic.get(slot);
       this.topicCounts[topic] = (this.topicCounts[topic] ?? 0) + 1;
-      this.scheduled.add(this.index.deliverAtSec[slot]!);
+      this.scheduled.add(this.index.deliverAtSec.get(slot));
     }
-    if (sorted && sorted.committed.length === committed.length && sorted.prepared.length === prepared.length) {
+    if (sorted && sorted.committed.length === committedCount && sorted.prepared.length === preparedCount) {
       this.committedDue.loadSorted(sorted.committed);
       this.preparedDue.loadSorted(sorted.prepared);
     } else {
+      // arrays of their final size: pushing 10^7 slots leaves ~4x their size of garbage (doc/file-store.md "Memory")
+      const committed = new Array<number>(committedCount);
+      const prepared = new Array<number>(preparedCount);
+      let c = 0;
+      let p = 0;
+      const all = this.index.flags;
+      for (let slot = 0; slot < this.index.slotCount; slot++) {
+        const flags = all[slot]!;
+        if (!(flags & SlotFlag.USED) || flags & SlotFlag.DEAD) continue;
+        if (flags & SlotFlag.COMMITTED) committed[c++] = slot;
+        else prepared[p++] = slot;
+      }
       this.committedDue.load(committed);
       this.preparedDue.load(prepared);
     }
