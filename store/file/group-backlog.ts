@@ -39,7 +39,7 @@ export async function fileGroupBacklog(
   budget = READ_BUDGET,
 ): Promise<Record<string, GroupBacklog>> {
   const index = deps.state.index;
-  const keyNumber = (slot: number) => index.groupPair[slot]! * 0x100000000 + index.topic[slot]!;
+  const keyNumber = (slot: number) => index.groupPair.get(slot) * 0x100000000 + index.topic.get(slot);
   const isCandidate = (slot: number) => index.isVisible(slot) && index.isCommitted(slot) && !index.isDead(slot);
   // pass 1: how many candidates per (topic, groupPair), with no string made
   const keyOf = new Map<number, number>();
