@@ -446,7 +446,9 @@ async function httpPull(o: Record<string, unknown>): Promise<void> {
  * and consumer in processes of their own; `--client-lib` adds other builds, run in turn with ours.
  */
 async function clientCost(o: Record<string, unknown>): Promise<void> {
-  const clientLibs = [OWN_CLIENT_LIB, ...((o.clientLib as string[] | undefined) ?? []).map((dir) => resolve(dir))];
+  const others = ((o.clientLib as string[] | undefined) ?? []).map((dir) => resolve(dir));
+  const clientLibs = o.own === false ? others : [OWN_CLIENT_LIB, ...others];
+  if (clientLibs.length === 0) throw new Error('client-cost: --no-own needs --client-lib');
   const runs = await runClientCost({
     clientLibs,
     rounds: o.rounds as number,
@@ -592,6 +594,7 @@ export function buildBenchCommand(): Command {
       '--client-lib <dir...>',
       'other builds of the client library (their dist/client), each run after ours in every round',
     )
+    .option('--no-own', 'measure only the --client-lib builds')
     .option('--work-dir <dir>', "the broker's registry and groups files go here", tmpdir())
     .option('--json', 'print only the JSON')
     .action(clientCost);

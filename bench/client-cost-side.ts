@@ -84,8 +84,10 @@ async function runConsumer(lib: typeof ClientLib, config: SideConfig): Promise<v
     secretKey: config.secretKey,
     bindings: [lib.directBinding(config.groupId, config.topic, config.messageType, { watermark: 1_000_000 })],
     listener: () => {
-      if (++received === config.warmup) from = { cpu: cpuUs(), ms: performance.now() };
-      else if (received === total) finish();
+      if (++received === config.warmup) {
+        from = { cpu: cpuUs(), ms: performance.now() };
+        report({ event: 'measuring' });
+      } else if (received === total) finish();
       return true;
     },
   });

@@ -2,7 +2,7 @@
 // producer process and a consumer process, each a child of the bench (bench/client-cost-side.ts),
 // with no bookkeeping beyond a counter: the producer's and the consumer's CPU per message after
 // the warm-up, and the broker's over the producer's window (doc/scaling.md "Client CPU per message").
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeBenchConf } from './bench-conf';
@@ -128,11 +128,27 @@ interface Side {
 }
 
 function startSide(config: SideConfig, nodeArgs: string[] | undefined, sides: ChildProcess[]): Side {
+  const nodeFlags = ['--initial-old-space-size=64', ...(nodeArgs ?? [])];
+  // e.g. `valgrind --tool=callgrind`: instruction counts, repeatable on a loaded machine (doc/scaling.md)
+  const wrap = (process.env.KITEQ_CLIENT_COST_WRAP ?? '').split(' ').filter((arg) => arg !== '');
+  const side = process.env.KITEQ_CLIENT_COST_WRAP_SIDE;
+  const wrapped = wrap.length > 0 && (side === undefined || side === config.role);
   const child = fork(SIDE, [JSON.stringify(config)], {
-    execArgv: ['--initial-old-space-size=64', ...(nodeArgs ?? [])],
+    ...(wrapped ? { execPath: wrap[0], execArgv: [...wrap.slice(1), process.execPath, ...nodeFlags] } : {}),
+    ...(wrapped ? {} : { execArgv: nodeFlags }),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   sides.push(child);
+  if (wrapped && wrap.includes('--tool=callgrind')) {
+    // the counts of the measured messages alone: zeroed after the warm-up, dumped (file suffix .1) at the end
+    const control = (command: string): void => {
+      execFileSync('callgrind_control', [command, String(child.pid)], { stdio: 'ignore' });
+    };
+    child.on('message', (message: SideReport) => {
+      if (message.event === 'measuring') control('--zero');
+      else if (message.event === 'done') control('--dump=measured');
+    });
+  }
   return {
     child,
     next: (event) =>
