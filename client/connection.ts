@@ -11,6 +11,7 @@ import { decodeConnAuthAck } from '../protocol/messages/conn-auth-ack';
 import { encodeConnMeta } from '../protocol/messages/conn-meta';
 import { type DeliverAck, deliverAckSize, writeDeliverAck } from '../protocol/messages/deliver-ack';
 import { encodeHeartBeat } from '../protocol/messages/heartbeat';
+import { writePositiveAck } from './ack-suffixes';
 import { BrokerRejectedError, ConnectionClosedError, ProtocolViolationError, TimeoutError } from './errors';
 
 /** TLS to the broker (broker started with --tls-cert/--tls-key): node's tls.connect options. */
@@ -208,6 +209,11 @@ export class BrokerConnection {
     if (at < 0) return;
     writeDeliverAck(this.writer.target, at, size, ack);
     this.writer.end();
+  }
+
+  /** A positive DeliverAck: the messageId, then the rest as encoded once (client/ack-suffixes.ts). */
+  sendPositiveAck(opaque: number, messageId: string, suffix: Uint8Array): void {
+    if (!this.closed && this.writer) writePositiveAck(this.writer, opaque, messageId, suffix);
   }
 
   /** A fresh opaque for a request sent with send() (a TX_ACK decision). */
