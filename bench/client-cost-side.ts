@@ -23,9 +23,20 @@ export interface SideConfig {
 export type SideReport =
   { event: 'ready' } | { event: 'measuring' } | { event: 'done'; cpuUs: number; messages: number; wallMs: number };
 
-/** parent → producer: start publishing (the consumer is connected by then) */
+/** parent → side: `go` starts the producer (the consumer is connected by then); `finish` lets a side close, once its counts are taken */
 export interface SideCommand {
-  event: 'go';
+  event: 'go' | 'finish';
+}
+
+function command(event: SideCommand['event']): Promise<void> {
+  return new Promise((resolve) => {
+    const on = (message: SideCommand): void => {
+      if (message.event !== event) return;
+      process.off('message', on);
+      resolve();
+    };
+    process.on('message', on);
+  });
 }
 
 function report(message: SideReport): void {
@@ -47,7 +58,7 @@ async function runProducer(lib: typeof ClientLib, config: SideConfig): Promise<v
   });
   await client.start();
   report({ event: 'ready' });
-  await new Promise<void>((resolve) => process.once('message', () => resolve()));
+  await command('go');
   const body = Buffer.alloc(config.size, 0x61);
   const total = config.warmup + config.messages;
   let sent = 0;
@@ -68,7 +79,9 @@ async function runProducer(lib: typeof ClientLib, config: SideConfig): Promise<v
     report({ event: 'measuring' });
   }
   await Promise.all(Array.from({ length: config.inFlight }, lane));
+  const finish = command('finish');
   report({ event: 'done', cpuUs: cpuUs() - from.cpu, messages: config.messages, wallMs: performance.now() - from.ms });
+  await finish;
   await client.close();
 }
 
@@ -94,7 +107,9 @@ async function runConsumer(lib: typeof ClientLib, config: SideConfig): Promise<v
   await client.start();
   report({ event: 'ready' });
   await finished;
+  const finishing = command('finish');
   report({ event: 'done', cpuUs: cpuUs() - from.cpu, messages: config.messages, wallMs: performance.now() - from.ms });
+  await finishing;
   await client.close({ drain: true });
 }
 

@@ -142,13 +142,17 @@ function startSide(config: SideConfig, nodeArgs: string[] | undefined, sides: Ch
   if (wrapped && wrap.includes('--tool=callgrind')) {
     // the counts of the measured messages alone: zeroed after the warm-up, dumped (file suffix .1) at the end
     const control = (command: string): void => {
-      execFileSync('callgrind_control', [command, String(child.pid)], { stdio: 'ignore' });
+      execFileSync('callgrind_control', [command, String(child.pid)], { stdio: 'ignore', timeout: 30_000 });
     };
     child.on('message', (message: SideReport) => {
       if (message.event === 'measuring') control('--zero');
       else if (message.event === 'done') control('--dump=measured');
     });
   }
+  // after the dump above (listeners run in order): the side may close now
+  child.on('message', (message: SideReport) => {
+    if (message.event === 'done') child.send({ event: 'finish' });
+  });
   return {
     child,
     next: (event) =>
