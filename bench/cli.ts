@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { writeBenchConf } from './bench-conf';
+import { clientCostSummary, OWN_CLIENT_LIB, runClientCost } from './client-cost';
 import { runCluster } from './cluster';
 import { compareTable } from './compare-table';
 import { numberedNames } from './group-receipts';
@@ -478,6 +479,37 @@ async function httpPull(o: Record<string, unknown>): Promise<void> {
   process.stdout.write(`${JSON.stringify({ pull: figures })}\n`);
 }
 
+/**
+ * `kiteq-bench client-cost` (bench/client-cost.ts): the client library's CPU per message, producer
+ * and consumer in processes of their own; `--client-lib` adds other builds, run in turn with ours.
+ */
+async function clientCost(o: Record<string, unknown>): Promise<void> {
+  const others = ((o.clientLib as string[] | undefined) ?? []).map((dir) => resolve(dir));
+  const clientLibs = o.own === false ? others : [OWN_CLIENT_LIB, ...others];
+  if (clientLibs.length === 0) throw new Error('client-cost: --no-own needs --client-lib');
+  const runs = await runClientCost({
+    clientLibs,
+    rounds: o.rounds as number,
+    size: o.size as number,
+    inFlight: o.concurrency as number,
+    warmup: o.warmup as number,
+    messages: o.messages as number,
+    workDir: String(o.workDir),
+    nodeArgs: (process.env.KITEQ_CLIENT_COST_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== ''),
+    onRun: (run) => {
+      if (o.json) return;
+      const load = loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ');
+      process.stdout.write(
+        `[${run.round}] ${run.clientLib}: client ${run.clientUs} µs/msg (producer ${run.producerUs} + consumer ${run.consumerUs}) | broker ${run.brokerUs} µs/msg | ${run.rate} msg/s | load ${load}\n`,
+      );
+    },
+  });
+  if (!o.json) process.stdout.write(`${clientCostSummary(runs)}\n`);
+  process.stdout.write(`${JSON.stringify({ clientCost: runs })}\n`);
+}
+
 export function buildBenchCommand(): Command {
   const program = new Command('kiteq-bench').description('benchmarks for kiteq-ts');
   kiteqFlags(
@@ -592,6 +624,24 @@ export function buildBenchCommand(): Command {
     .option('--report <file.html>', 'write the HTML report with plots')
     .option('--json', 'print only the JSON')
     .action(scale);
+  program
+    .command('client-cost')
+    .description(
+      "the client library's own CPU per message: a producer and a consumer process against a memory-store broker child",
+    )
+    .option('--size <bytes>', 'message size', int, 512)
+    .addOption(new Option('-c, --concurrency <n>', 'sends in flight').argParser(int).default(200))
+    .option('--messages <n>', 'messages measured, after the warm-up', int, 200_000)
+    .option('--warmup <messages>', 'messages published and received first, left out', int, 20_000)
+    .option('--rounds <n>', 'runs of each build, interleaved', int, 1)
+    .option(
+      '--client-lib <dir...>',
+      'other builds of the client library (their dist/client), each run after ours in every round',
+    )
+    .option('--no-own', 'measure only the --client-lib builds')
+    .option('--work-dir <dir>', "the broker's registry and groups files go here", tmpdir())
+    .option('--json', 'print only the JSON')
+    .action(clientCost);
   program
     .command('scale-report')
     .description('one HTML page (and the tables) from the JSON of several `scale --out` runs')

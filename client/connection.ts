@@ -11,6 +11,7 @@ import { decodeConnAuthAck } from '../protocol/messages/conn-auth-ack';
 import { encodeConnMeta } from '../protocol/messages/conn-meta';
 import { type DeliverAck, deliverAckSize, writeDeliverAck } from '../protocol/messages/deliver-ack';
 import { encodeHeartBeat } from '../protocol/messages/heartbeat';
+import { writePositiveAck } from './ack-suffixes';
 import { BrokerRejectedError, ConnectionClosedError, ProtocolViolationError, TimeoutError } from './errors';
 
 /** TLS to the broker (broker started with --tls-cert/--tls-key): node's tls.connect options. */
@@ -33,11 +34,35 @@ export interface ConnectionOptions {
   onClose: (connection: BrokerConnection, error?: Error) => void;
 }
 
-interface PendingRequest {
-  resolve: (frame: Frame) => void;
-  reject: (error: Error) => void;
+/**
+ * What waits for the reply of one request: a publish (client/publish.ts, one object per send and
+ * no promise of its own) or a promise of request(). Called from the data handler: must not throw.
+ */
+export interface ReplyWaiter {
+  /** set when sent: requests time out in send order */
   sentAtMs: number;
-  what: string;
+  /** named in a TimeoutError */
+  readonly what: string;
+  replied(frame: Frame): void;
+  failed(error: Error): void;
+}
+
+/** request()'s waiter: settles its promise. */
+class PromiseWaiter implements ReplyWaiter {
+  sentAtMs = 0;
+  constructor(
+    readonly what: string,
+    private readonly resolve: (frame: Frame) => void,
+    private readonly reject: (error: Error) => void,
+  ) {}
+
+  replied(frame: Frame): void {
+    this.resolve(frame);
+  }
+
+  failed(error: Error): void {
+    this.reject(error);
+  }
 }
 
 const MAX_OPAQUE = 0x7fffffff;
@@ -46,7 +71,7 @@ export class BrokerConnection {
   private socket: Socket | null = null;
   private writer: FrameWriter | null = null;
   private readonly decoder = new FrameDecoder(64 * 1024 * 1024);
-  private readonly pending = new Map<number, PendingRequest>();
+  private readonly pending = new Map<number, ReplyWaiter>();
   private nextOpaque = 1;
   private sweepTimer: NodeJS.Timeout | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
@@ -132,7 +157,7 @@ export class BrokerConnection {
       const request = this.pending.get(frame.opaque);
       if (!request) return; // a reply after its timeout
       this.pending.delete(frame.opaque);
-      request.resolve(frame);
+      request.replied(frame);
       return;
     }
     this.options.onServerRequest(this, frame);
@@ -145,13 +170,30 @@ export class BrokerConnection {
   request(cmdType: number, body: Uint8Array | PacketBody, what: string): Promise<Frame> {
     if (this.closed || !this.writer)
       return Promise.reject(new ConnectionClosedError(`not connected to ${this.address}`));
-    const opaque = this.nextOpaque;
-    this.nextOpaque = opaque >= MAX_OPAQUE ? 1 : opaque + 1;
     return new Promise<Frame>((resolve, reject) => {
-      this.pending.set(opaque, { resolve, reject, sentAtMs: Date.now(), what });
+      const waiter = new PromiseWaiter(what, resolve, reject);
+      const opaque = this.register(waiter);
       if (body instanceof Uint8Array) this.writer!.send(opaque, cmdType, body);
       else this.writer!.sendBody(opaque, cmdType, body);
     });
+  }
+
+  /**
+   * request() with the reply going to `waiter` rather than a promise (a publish: client/publish.ts).
+   * Returns false, `waiter` untouched, when not connected.
+   */
+  requestTo(cmdType: number, body: PacketBody, waiter: ReplyWaiter): boolean {
+    if (this.closed || !this.writer) return false;
+    this.writer.sendBody(this.register(waiter), cmdType, body);
+    return true;
+  }
+
+  private register(waiter: ReplyWaiter): number {
+    const opaque = this.nextOpaque;
+    this.nextOpaque = opaque >= MAX_OPAQUE ? 1 : opaque + 1;
+    waiter.sentAtMs = Date.now();
+    this.pending.set(opaque, waiter);
+    return opaque;
   }
 
   /** A packet that needs no reply (DeliverAck, a TX_ACK decision or check-back answer). */
@@ -167,6 +209,11 @@ export class BrokerConnection {
     if (at < 0) return;
     writeDeliverAck(this.writer.target, at, size, ack);
     this.writer.end();
+  }
+
+  /** A positive DeliverAck: the messageId, then the rest as encoded once (client/ack-suffixes.ts). */
+  sendPositiveAck(opaque: number, messageId: string, suffix: Uint8Array): void {
+    if (!this.closed && this.writer) writePositiveAck(this.writer, opaque, messageId, suffix);
   }
 
   /** A fresh opaque for a request sent with send() (a TX_ACK decision). */
@@ -192,7 +239,7 @@ export class BrokerConnection {
     for (const [opaque, request] of this.pending) {
       if (now - request.sentAtMs < this.options.requestTimeoutMs) break;
       this.pending.delete(opaque);
-      request.reject(new TimeoutError(`${request.what} to ${this.address}`, this.options.requestTimeoutMs));
+      request.failed(new TimeoutError(`${request.what} to ${this.address}`, this.options.requestTimeoutMs));
     }
   }
 
@@ -204,8 +251,9 @@ export class BrokerConnection {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.writer?.close();
     const failure = error ?? new ConnectionClosedError(`connection to ${this.address} closed`);
-    for (const request of this.pending.values()) request.reject(failure);
+    const pending = [...this.pending.values()];
     this.pending.clear();
+    for (const request of pending) request.failed(failure);
     this.options.onClose(this, error);
   }
 

@@ -8,6 +8,7 @@ import type { MessageHeader } from '../protocol/messages/header';
 import { decodeMessage, type KiteMessage } from '../protocol/messages/message';
 import { asBuffer } from '../protocol/messages/proto-reader';
 import { decodeTxAck, encodeTxAck, TxStatus } from '../protocol/messages/tx-ack';
+import { AckSuffixes } from './ack-suffixes';
 import type { BrokerConnection } from './connection';
 import type { ClientEventHub } from './events';
 import type { InFlight } from './in-flight';
@@ -28,7 +29,11 @@ export interface InboundDeps {
 }
 
 export class Inbound {
-  constructor(private readonly deps: InboundDeps) {}
+  private readonly ackSuffixes: AckSuffixes;
+
+  constructor(private readonly deps: InboundDeps) {
+    this.ackSuffixes = new AckSuffixes(deps.groupId);
+  }
 
   /** For BrokerConnection's onServerRequest; throws on an undecodable body. */
   readonly onServerRequest = (connection: BrokerConnection, frame: Frame): void => {
@@ -99,6 +104,12 @@ export class Inbound {
     status: boolean,
     feedback: string,
   ): void {
+    if (status && feedback === '')
+      return connection.sendPositiveAck(
+        opaque,
+        header.messageId,
+        this.ackSuffixes.of(header.topic, header.messageType),
+      );
     connection.sendDeliverAck(opaque, {
       messageId: header.messageId,
       topic: header.topic,

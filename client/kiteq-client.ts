@@ -7,12 +7,11 @@ import { openRegistry } from '../binding/open-registry';
 import type { Registry } from '../binding/registry';
 import { CmdType } from '../protocol/commands';
 import type { MessageHeader } from '../protocol/messages/header';
-import { MessagePacket } from '../protocol/messages/message';
-import { decodeStoreAck, type MessageStoreAck } from '../protocol/messages/store-ack';
+import type { MessagePacket } from '../protocol/messages/message';
 import { encodeTxAck, TxStatus } from '../protocol/messages/tx-ack';
-import { isRetriableFeedback } from '../protocol/reasons';
 import { BrokerPool, type BrokerStatus } from './broker-pool';
-import { BrokerRejectedError, ClientClosedError, KiteQError } from './errors';
+import type { BrokerConnection } from './connection';
+import { ClientClosedError, KiteQError } from './errors';
 import { ClientEventHub, type ClientEventListener, type ClientEventName } from './events';
 import { InFlight } from './in-flight';
 import { Inbound } from './inbound';
@@ -25,9 +24,9 @@ import {
   resolveOptions,
   type TxCheckListener,
 } from './options';
+import { packetOf, Publish, type Publisher, type SendResult, storeAckResult } from './publish';
 import { isRetriable, retry } from './retry';
 import { type SendOptions, withSendOptions } from './send-options';
-import { compressBytes, compressString } from './snappy';
 
 export type {
   ClientLogger,
@@ -38,8 +37,7 @@ export type {
   TxDecision,
 } from './options';
 
-/** The broker's store-ack, and which broker (host:port) stored the message. */
-export type SendResult = MessageStoreAck & { broker: string };
+export type { SendResult } from './publish';
 
 /** new → starting → running → draining → closed (close() from any state). */
 export type ClientState = 'new' | 'starting' | 'running' | 'draining' | 'closed';
@@ -74,6 +72,8 @@ export class KiteQClient {
   private readonly pool: BrokerPool;
   private readonly deliveries = new InFlight();
   private readonly sends = new InFlight();
+  /** what a Publish needs of this client (client/publish.ts) */
+  private readonly publisher: Publisher;
   /** topics whose brokers the pool follows */
   private readonly followed = new Set<string>();
   private listener: MessageListener | undefined;
@@ -88,6 +88,12 @@ export class KiteQClient {
     this.ownsRegistry = typeof options.registry === 'string';
     this.registry = typeof options.registry === 'string' ? openRegistry(options.registry) : options.registry;
     this.listener = options.listener;
+    this.publisher = {
+      connectionFor: (topic, tried) => this.connectionFor(topic, tried),
+      publishOnce: (packet, topic, tried) => this.publishOnce(packet, topic, tried),
+      sends: this.sends,
+      sendRetry: this.options.sendRetry,
+    };
     this.txCheckListener = options.txCheckListener;
     this.events = new ClientEventHub((event, error) =>
       this.options.logger.warn({ event, err: (error as Error)?.message }, 'client event listener threw'),
@@ -188,14 +194,16 @@ export class KiteQClient {
    * `{ deliverAt }` or `{ delayMs }` schedules it: stored now, delivered no earlier than that time
    * (doc/delayed-delivery.md).
    */
-  async send(message: Message, options?: SendOptions): Promise<SendResult> {
-    this.assertOpen('send');
-    this.sends.begin();
+  send(message: Message, options?: SendOptions): Promise<SendResult> {
+    if (this.state === 'draining' || this.state === 'closed') return Promise.reject(new ClientClosedError('send'));
+    let packet: MessagePacket;
     try {
-      return await this.publish(withSendOptions(message, options));
-    } finally {
-      this.sends.end();
+      packet = packetOf(withSendOptions(message, options), this.options.groupId);
+    } catch (error) {
+      return Promise.reject(error);
     }
+    // one promise and one Publish per send (client/publish.ts)
+    return new Promise((resolve, reject) => new Publish(this.publisher, packet, resolve, reject).start());
   }
 
   /** @deprecated the same as send() */
@@ -256,37 +264,31 @@ export class KiteQClient {
     if (this.state === 'draining' || this.state === 'closed') throw new ClientClosedError(what);
   }
 
+  /** sendTx's publish: the first try, then the retrier on a retriable failure. */
   private async publish(message: Message): Promise<SendResult> {
-    // the caller's header is not ours to change: copy it only to fill in our group
-    const header = message.header.groupId ? message.header : { ...message.header, groupId: this.options.groupId };
-    const packet =
-      message.kind === 'string'
-        ? new MessagePacket(CmdType.STRING_MESSAGE, header, header.snappy ? compressString(message.body) : message.body)
-        : new MessagePacket(CmdType.BYTES_MESSAGE, header, header.snappy ? compressBytes(message.body) : message.body);
+    const packet = packetOf(message, this.options.groupId);
     // The common case, one try on a healthy connection, allocates no retry state.
     try {
-      return await this.publishOnce(packet, header.topic, null);
+      return await this.publishOnce(packet, packet.header.topic, null);
     } catch (error) {
       if (!isRetriable(error) || this.options.sendRetry.retries === 0) throw error;
     }
     const tried = new Set<string>();
-    return retry(() => this.publishOnce(packet, header.topic, tried), this.options.sendRetry);
+    return retry(() => this.publishOnce(packet, packet.header.topic, tried), this.options.sendRetry);
   }
 
-  /** One publish on one connection; `tried` (on retries) steers away from brokers already tried. */
-  private async publishOnce(packet: MessagePacket, topic: string, tried: Set<string> | null): Promise<SendResult> {
+  /** The connection for one try; `tried` (on retries) steers away from brokers already tried. */
+  private connectionFor(topic: string, tried: Set<string> | null): BrokerConnection {
     if (this.state === 'closed') throw new ClientClosedError('send');
     const connection = this.pool.pick(topic, tried);
     tried?.add(connection.address);
-    const reply = await connection.request(packet.cmdType, packet, 'publish');
-    let ack: MessageStoreAck;
-    try {
-      ack = decodeStoreAck(reply.body);
-    } catch (error) {
-      throw connection.fail(error); // retriable: the same messageId on another connection
-    }
-    if (!ack.status) throw new BrokerRejectedError(ack.feedback, isRetriableFeedback(ack.feedback), connection.address);
-    return { messageId: ack.messageId, status: ack.status, feedback: ack.feedback, broker: connection.address };
+    return connection;
+  }
+
+  /** One publish on one connection. */
+  private async publishOnce(packet: MessagePacket, topic: string, tried: Set<string> | null): Promise<SendResult> {
+    const connection = this.connectionFor(topic, tried);
+    return storeAckResult(connection, await connection.request(packet.cmdType, packet, 'publish'));
   }
 
   /** Sends a TX_ACK decision to every connected broker of the topic (only the one holding it acts). */

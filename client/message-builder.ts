@@ -66,7 +66,7 @@ export interface BytesMessage {
 export type Message = StringMessage | BytesMessage;
 
 function headerOf(o: MessageOptions): MessageHeader {
-  return {
+  const header: MessageHeader = {
     messageId: o.messageId ?? newMessageId(),
     topic: o.topic,
     messageType: o.messageType,
@@ -75,10 +75,12 @@ function headerOf(o: MessageOptions): MessageHeader {
     groupId: o.groupId ?? '',
     commit: o.commit ?? true,
     fly: o.fly ?? false,
-    properties: Object.entries(o.properties ?? {}).map(([key, value]) => ({ key, value })),
+    // no properties (most messages): no entries array and closure per message
+    properties: o.properties === undefined ? [] : Object.entries(o.properties).map(([key, value]) => ({ key, value })),
     createTime: Math.floor(Date.now() / 1000),
-    ...(o.snappy ? { snappy: true } : {}),
   };
+  if (o.snappy) header.snappy = true;
+  return header;
 }
 
 export function buildStringMessage(options: MessageOptions & { body: string }): StringMessage {

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { CmdType, encodeHeader, encodeMessage, encodePacket, encodeStoreAck } from '../protocol';
 import { FrameWriter } from '../protocol/frame-writer';
 import { encodeMessageWithHeader, messageWithHeaderSize, writeMessageWithHeader } from '../protocol/messages/message';
-import { deliverAckSize, writeDeliverAck } from '../protocol/messages/deliver-ack';
+import { deliverAckSize, encodeDeliverAck, writeDeliverAck } from '../protocol/messages/deliver-ack';
+import { AckSuffixes, writePositiveAck } from '../client/ack-suffixes';
 import { storeAckSize, writeStoreAck } from '../protocol/messages/store-ack';
 import { protocol } from './support/protobufjs-reference';
 import { aHeader } from './support/messages';
@@ -63,6 +64,22 @@ describe('protocol in place - packets encoded straight into the outgoing buffer'
       assert.deepEqual(buffer.subarray(4, 4 + size), Buffer.from(protocol.DeliverAck.encode(ack).finish()));
       assert.deepEqual(buffer.subarray(size + 4), Buffer.from([0xee, 0xee]), 'nothing written past the body');
     }
+  });
+
+  it("frames the client's positive ack (its messageId, then the rest encoded once per topic and type) as encodeDeliverAck", () => {
+    const suffixes = new AckSuffixes('s-mc');
+    const { writer, bytes } = collectingWriter();
+    const acks = [
+      { messageId: aHeader().messageId, topic: 'trade', messageType: 'pay-succ' },
+      { messageId: aHeader().messageId, topic: 'trade', messageType: 'pay-succ' },
+      { messageId: 'ïd-ünïcode', topic: 'tradé', messageType: 'refund-ü' },
+      { messageId: aHeader().messageId, topic: 'trade', messageType: 'refund-ü' },
+    ];
+    acks.forEach((a, i) => writePositiveAck(writer, i + 1, a.messageId, suffixes.of(a.topic, a.messageType)));
+    const expected = acks.map((a, i) =>
+      encodePacket(i + 1, CmdType.DELIVER_ACK, encodeDeliverAck({ ...a, groupId: 's-mc', status: true, feedback: '' })),
+    );
+    assert.deepEqual(bytes(), Buffer.concat(expected));
   });
 
   it('frames a packet begun and ended exactly as send() frames it, among other packets', () => {
