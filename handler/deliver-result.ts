@@ -54,16 +54,28 @@ export function createDeliverResultStage(deps: DeliverResultDeps) {
     onJobDone,
   } = deps;
 
-  async function complete(job: DeliveryJob): Promise<void> {
+  /**
+   * Not an async function: the common case (every target acked) costs the store's own promise and
+   * one reaction, no promise of its own (one per message on the hot path).
+   */
+  function complete(job: DeliveryJob): void {
     const id = job.messageId;
     onJobDone?.(job);
     // fly messages are never stored, so never recorded nor retried (doc/architecture.md §4)
     if (job.fly) return inFlight.release(id);
     if (job.failed.length === 0 && job.waiting.length === 0) {
-      // every target acked (the common case): the store only needs the id, no updated copy
-      await finish({ message: job.message, attempt: job.attempt, fly: false });
-      return inFlight.release(id);
+      // every target acked: the store only needs the id, no updated copy
+      const done = finish({ message: job.message, attempt: job.attempt, fly: false });
+      if (done === undefined) return inFlight.release(id);
+      void done.then(() => inFlight.release(id));
+      return;
     }
+    void completeOther(job);
+  }
+
+  /** Some target failed or waits: the updated copy is recorded, then retried, parked or dead-lettered. */
+  async function completeOther(job: DeliveryJob): Promise<void> {
+    const id = job.messageId;
     const message: StoredMessage = {
       ...job.message,
       succGroups: job.succeeded,
@@ -118,6 +130,6 @@ export function createDeliverResultStage(deps: DeliverResultDeps) {
 
   return function settle(job: DeliveryJob, groupId: string, ok: boolean, handedBack = false): void {
     if (!handedBack) onGroupResult?.(job, groupId, ok);
-    if (job.settle(groupId, ok, handedBack)) void complete(job);
+    if (job.settle(groupId, ok, handedBack)) complete(job);
   };
 }

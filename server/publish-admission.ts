@@ -68,7 +68,8 @@ export class PublishAdmission {
     if (this.isStopping()) return false; // shutting down: a retriable refusal, the producer goes elsewhere
     if (this.inFlightBytes + this.waitingBytes + bodyBytes > this.limits.maxUndeliveredBytes) return false;
     if (this.limiter !== null && !this.limiter.tryTake()) return false;
-    if (this.waitingCount === 0 && this.fits(bodyBytes)) this.letGo(bodyBytes, proceed);
+    const now = this.nowMs();
+    if (this.waitingCount === 0 && this.fits(bodyBytes, now)) this.letGo(bodyBytes, proceed, now);
     else {
       this.waiting.push({ bytes: bodyBytes, proceed });
       this.waitingBytes += bodyBytes;
@@ -77,16 +78,15 @@ export class PublishAdmission {
   }
 
   /** one message larger than the drain bound still goes when nothing else is undelivered */
-  private fits(bodyBytes: number): boolean {
-    const now = this.nowMs();
+  private fits(bodyBytes: number, now: number): boolean {
     while (this.starting.length > 0 && now - this.starting[0]!.atMs > STARTING_MS)
       this.startingBytes -= this.starting.shift()!.bytes;
     const held = this.inFlightBytes + this.startingBytes;
     return held === 0 || held + bodyBytes <= this.undeliveredBound;
   }
 
-  private letGo(bodyBytes: number, proceed: (admitted: boolean) => void): void {
-    this.starting.push({ bytes: bodyBytes, atMs: this.nowMs() });
+  private letGo(bodyBytes: number, proceed: (admitted: boolean) => void, now: number): void {
+    this.starting.push({ bytes: bodyBytes, atMs: now });
     this.startingBytes += bodyBytes;
     proceed(true);
   }
@@ -106,13 +106,14 @@ export class PublishAdmission {
   /** Lets waiting publishes go, in order, while they fit; stopping, refuses them all (proceed(false)). */
   private release(): void {
     const stopping = this.isStopping();
+    const now = this.nowMs();
     while (this.waitingCount > 0) {
       const next = this.waiting[this.waitingHead]!;
-      if (!stopping && !this.fits(next.bytes)) break;
+      if (!stopping && !this.fits(next.bytes, now)) break;
       this.waiting[this.waitingHead++] = undefined as never;
       this.waitingBytes -= next.bytes;
       if (stopping) next.proceed(false);
-      else this.letGo(next.bytes, next.proceed);
+      else this.letGo(next.bytes, next.proceed, now);
     }
     if (this.waitingHead > 1024 && this.waitingHead * 2 > this.waiting.length) {
       this.waiting.splice(0, this.waitingHead);

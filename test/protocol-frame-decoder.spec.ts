@@ -24,6 +24,7 @@ import type { Frame } from '../protocol';
 import { BY_REFERENCE_BYTES } from '../protocol/frame-writer';
 import { loadProtocolFixture, protocolFixturesDir } from './support/hex-fixture';
 import { readdirSync } from 'node:fs';
+import { decodeDeliverAckReply } from '../protocol/messages/deliver-ack';
 
 const goldenFixtureNames = readdirSync(protocolFixturesDir())
   .filter((file) => file.endsWith('.hex'))
@@ -250,6 +251,8 @@ describe('protocol framing - undecodable bodies', function () {
     ConnAuthAck: decodeConnAuthAck,
     MessageStoreAck: decodeStoreAck,
     DeliverAck: decodeDeliverAck,
+    // the broker's decoder of a client's DeliverAck (handler/decode.ts): the same refusals
+    DeliverAckReply: decodeDeliverAckReply,
     TxACKPacket: decodeTxAck,
     BytesMessage: (body) => decodeMessage(CmdType.BYTES_MESSAGE, body),
     StringMessage: (body) => decodeMessage(CmdType.STRING_MESSAGE, body),

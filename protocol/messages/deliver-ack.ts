@@ -98,3 +98,51 @@ export function decodeDeliverAck(body: Uint8Array): DeliverAck {
     throw undecodable('DeliverAck', error);
   }
 }
+
+/**
+ * What the broker acts on in a client's DeliverAck: status and feedback (it matches the ack by
+ * connection and opaque, doc/architecture.md §2). The other fields are checked as decodeDeliverAck
+ * checks them (present, of the right wire type) but not decoded: one per delivery, and the message
+ * id is read only for a late ack's log line.
+ */
+export class DeliverAckReply {
+  constructor(
+    readonly status: boolean,
+    readonly feedback: string | undefined,
+    private readonly body: Uint8Array,
+  ) {}
+
+  get messageId(): string {
+    return decodeDeliverAck(this.body).messageId;
+  }
+}
+
+/** decodeDeliverAck's checks, without decoding the strings the broker does not use. */
+export function decodeDeliverAckReply(body: Uint8Array): DeliverAckReply {
+  try {
+    const r = new ProtoReader(asBuffer(body));
+    let status = true;
+    let feedback = '';
+    let seen = 0;
+    while (!r.done) {
+      const tag = r.uint32();
+      const field = tag >>> 3;
+      if (field >= 1 && field <= 4) {
+        r.expect(tag, WireType.BYTES);
+        r.skip(WireType.BYTES);
+        seen |= 1 << (field - 1);
+      } else if (field === 5) {
+        r.expect(tag, WireType.VARINT);
+        status = r.bool();
+        seen |= 16;
+      } else if (field === 6) {
+        r.expect(tag, WireType.BYTES);
+        feedback = r.string();
+      } else r.skip(tag & 7);
+    }
+    assertRequired(seen, DELIVER_ACK_REQUIRED, 'DeliverAck');
+    return new DeliverAckReply(status, feedback === '' ? undefined : feedback, body);
+  } catch (error) {
+    throw undecodable('DeliverAck', error);
+  }
+}

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { createAcceptStage } from '../../handler/accept';
 import type { ClientPacket } from '../../handler/decode';
 import type { PublishEvent } from '../../handler/events';
+import { decodeDeliverAckReply, encodeDeliverAck } from '../../protocol/messages/deliver-ack';
 import { Reasons } from '../../protocol/reasons';
 import { TxStatus, type TxAck } from '../../protocol/messages/tx-ack';
 import { aHeader } from '../support/messages';
@@ -35,7 +36,17 @@ describe('accept stage - routing an authenticated packet', () => {
   const deliverAck = (opaque: number, status: boolean, groupId = 'p-trade'): ClientPacket => ({
     kind: 'deliverAck',
     opaque,
-    ack: { messageId: 'a'.repeat(32), topic: 'trade', messageType: 'pay-succ', groupId, status, feedback: 'f' },
+    // as the broker decodes it (handler/decode.ts): groupId is on the wire, and never read
+    ack: decodeDeliverAckReply(
+      encodeDeliverAck({
+        messageId: 'a'.repeat(32),
+        topic: 'trade',
+        messageType: 'pay-succ',
+        groupId,
+        status,
+        feedback: 'f',
+      }),
+    ),
   });
   const publish = (): ClientPacket => ({
     kind: 'publish',

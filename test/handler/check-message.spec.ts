@@ -6,7 +6,8 @@ import { createCheckMessageStage, MAX_EXPIRY_SEC } from '../../handler/check-mes
 import type { CheckedPublish, PublishEvent } from '../../handler/events';
 import { CmdType } from '../../protocol/commands';
 import { DELIVER_AT_PROPERTY } from '../../protocol/deliver-at';
-import type { MessageHeader } from '../../protocol/messages/header';
+import { decodeHeader, encodeHeader, type MessageHeader } from '../../protocol/messages/header';
+import { decodeMessage, encodeMessage } from '../../protocol/messages/message';
 import { Reasons } from '../../protocol/reasons';
 import { aHeader } from '../support/messages';
 import { RecordingSession } from '../support/recording-session';
@@ -91,6 +92,33 @@ describe('check-message stage - header checks and normalisation', () => {
       persisted.every((e) => !e.rawIsDeliverable && e.stored.encodedHeader !== undefined),
       'the received bytes are stale',
     );
+  });
+
+  it('sets a missing expiry and re-encodes the header, every other field as it came', () => {
+    // as a client sends it: expiredTime -1 (unset), a property; only the expiry changes
+    const header = aHeader({
+      createTime: nowSec,
+      expiredTime: -1,
+      deliverLimit: 10,
+      properties: [{ key: 'k', value: 'v' }],
+    });
+    const raw = encodeMessage({ cmdType: CmdType.BYTES_MESSAGE, header, body: Buffer.from('body') });
+    check({ session, opaque: 3, message: decodeMessage(CmdType.BYTES_MESSAGE, raw), raw, receivedAtMs: 0 });
+    const { stored, rawIsDeliverable } = persisted[0];
+    assert.equal(rawIsDeliverable, false);
+    const expected = { ...header, expiredTime: nowSec + MAX_EXPIRY_SEC };
+    assert.deepEqual(decodeHeader(stored.encodedHeader!), expected);
+    assert.deepEqual(stored.header, expected);
+    // byte for byte what the client would have sent with that expiry
+    assert.deepEqual(Buffer.from(stored.encodedHeader!), Buffer.from(encodeHeader(expected)));
+  });
+
+  it('lower-cases an uppercase message id along with the expiry', () => {
+    const header = aHeader({ messageId: 'A'.repeat(32), createTime: nowSec, expiredTime: -1 });
+    const raw = encodeMessage({ cmdType: CmdType.BYTES_MESSAGE, header, body: Buffer.from('body') });
+    check({ session, opaque: 3, message: decodeMessage(CmdType.BYTES_MESSAGE, raw), raw, receivedAtMs: 0 });
+    const expected = { ...header, messageId: 'a'.repeat(32), expiredTime: nowSec + MAX_EXPIRY_SEC };
+    assert.deepEqual(decodeHeader(persisted[0].stored.encodedHeader!), expected);
   });
 
   it('keeps the received bytes as the delivery body when no field changed', () => {

@@ -44,11 +44,28 @@ describe('decode stage - client frames to packets', () => {
       status: false,
       feedback: 'busy',
     };
-    assert.deepEqual(decodeClientFrame(frame(CmdType.DELIVER_ACK, encodeDeliverAck(ack), 41)), {
-      kind: 'deliverAck',
-      opaque: 41,
-      ack,
-    });
+    const packet = decodeClientFrame(frame(CmdType.DELIVER_ACK, encodeDeliverAck(ack), 41));
+    assert.equal(packet.kind, 'deliverAck');
+    if (packet.kind !== 'deliverAck') return;
+    assert.equal(packet.opaque, 41);
+    // the id is decoded only when asked for (a late ack's log line)
+    assert.deepEqual([packet.ack.status, packet.ack.feedback, packet.ack.messageId], [false, 'busy', ack.messageId]);
+  });
+
+  it('decodes a DeliverAck without feedback as status alone', () => {
+    const ack = { messageId: 'b'.repeat(32), topic: 't', messageType: 'm', groupId: 'g', status: true };
+    const packet = decodeClientFrame(frame(CmdType.DELIVER_ACK, encodeDeliverAck(ack), 7));
+    if (packet.kind !== 'deliverAck') return assert.fail(packet.kind);
+    assert.deepEqual([packet.ack.status, packet.ack.feedback, packet.ack.messageId], [true, undefined, ack.messageId]);
+  });
+
+  it('refuses a DeliverAck missing a required field it does not decode (rule decode)', () => {
+    // DeliverAck{messageId: "x", status: true}: topic, messageType and groupId are missing
+    const body = Buffer.from('0a01782801', 'hex');
+    assert.throws(
+      () => decodeClientFrame(frame(CmdType.DELIVER_ACK, body)),
+      (e: unknown) => e instanceof ProtocolError && e.rule === 'decode',
+    );
   });
 
   it('refuses a command only a broker sends as a direction violation', () => {

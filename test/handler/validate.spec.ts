@@ -14,7 +14,7 @@ const packets: ClientPacket[] = [
   {
     kind: 'deliverAck',
     opaque: 3,
-    ack: { messageId: 'a'.repeat(32), topic: 'trade', messageType: 'pay-succ', groupId: 'g', status: true },
+    ack: { messageId: 'a'.repeat(32), status: true },
   },
   { kind: 'txAck', opaque: 4, ack: { header: aHeader(), status: TxStatus.COMMIT, feedback: '' } },
 ];
