@@ -58,6 +58,33 @@ describe('gateway - broker SIGKILL while HTTP publishers stream (file store)', f
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /**
+   * SIGKILLs the broker KILLS times while the lanes publish, each after `step` to `step + spread`
+   * more answered messages, restarting it each time; resolves with the answered counts at the kills
+   * once `resume` more are answered after the last restart.
+   */
+  const killUnderLoad = async (
+    figures: StreamFigures,
+    o: { step: number; spread: number; resume: number },
+  ): Promise<number[]> => {
+    const killedAtAcked: number[] = [];
+    for (let k = 0; k < KILLS; k++) {
+      const target = figures.acked.size + o.step + Math.floor(Math.random() * o.spread);
+      await eventually(() => figures.acked.size >= target, 60_000, `${target} acks before kill ${k + 1}`, 5);
+      killedAtAcked.push(figures.acked.size);
+      await broker.process.kill('SIGKILL');
+      broker = { ...broker, process: await broker.process.restart() };
+    }
+    const progress = figures.acked.size;
+    await eventually(
+      () => figures.acked.size > progress + o.resume,
+      60_000,
+      'publishing resumes after the last restart',
+      5,
+    );
+    return killedAtAcked;
+  };
+
   const consumer = async (groupId: string, binding = STREAM_BINDING, onMessage: (id: string) => void) => {
     const client = new KiteQClient({
       registry: broker.registryUri,
@@ -94,16 +121,7 @@ describe('gateway - broker SIGKILL while HTTP publishers stream (file store)', f
       }
     };
     const lanes = Array.from({ length: LANES }, lane);
-    const killedAtAcked: number[] = [];
-    for (let k = 0; k < KILLS; k++) {
-      const target = figures.acked.size + 300 + Math.floor(Math.random() * 700);
-      await eventually(() => figures.acked.size >= target, 60_000, `${target} acks before kill ${k + 1}`, 5);
-      killedAtAcked.push(figures.acked.size);
-      await broker.process.kill('SIGKILL');
-      broker = { ...broker, process: await broker.process.restart() };
-    }
-    const progress = figures.acked.size;
-    await eventually(() => figures.acked.size > progress + 200, 60_000, 'publishing resumes after the last restart', 5);
+    const killedAtAcked = await killUnderLoad(figures, { step: 300, spread: 700, resume: 200 });
     running = false;
     await Promise.all(lanes);
     agent.destroy();
@@ -147,16 +165,7 @@ describe('gateway - broker SIGKILL while HTTP publishers stream (file store)', f
       }
     };
     const lanes = Array.from({ length: LANES }, lane);
-    const killedAtAcked: number[] = [];
-    for (let k = 0; k < KILLS; k++) {
-      const target = figures.acked.size + 1000 + Math.floor(Math.random() * 2000);
-      await eventually(() => figures.acked.size >= target, 60_000, `${target} acks before kill ${k + 1}`, 5);
-      killedAtAcked.push(figures.acked.size);
-      await broker.process.kill('SIGKILL');
-      broker = { ...broker, process: await broker.process.restart() };
-    }
-    const progress = figures.acked.size;
-    await eventually(() => figures.acked.size > progress + 500, 60_000, 'publishing resumes after the last restart', 5);
+    const killedAtAcked = await killUnderLoad(figures, { step: 1000, spread: 2000, resume: 500 });
     running = false;
     await Promise.all(lanes);
     agent.destroy();
