@@ -85,6 +85,18 @@ describe('gateway - broker SIGKILL while HTTP publishers stream (file store)', f
     return killedAtAcked;
   };
 
+  /** Waits until every answered message of the stream is delivered, prints the figures, and asserts none lost. */
+  const allDelivered = async (figures: StreamFigures, what: string, name: string, extra: Record<string, unknown>) => {
+    await eventually(
+      () => figures.allAckedDelivered(),
+      90_000,
+      `${what} delivered (${figures.lost.length} missing)`,
+      200,
+    );
+    figures.print(name, { kills: KILLS, ...extra });
+    assert.equal(figures.lost.length, 0);
+  };
+
   const consumer = async (groupId: string, binding = STREAM_BINDING, onMessage: (id: string) => void) => {
     const client = new KiteQClient({
       registry: broker.registryUri,
@@ -125,14 +137,7 @@ describe('gateway - broker SIGKILL while HTTP publishers stream (file store)', f
     running = false;
     await Promise.all(lanes);
     agent.destroy();
-    await eventually(
-      () => figures.allAckedDelivered(),
-      90_000,
-      `every 201-answered message delivered (${figures.lost.length} missing)`,
-      200,
-    );
-    figures.print('gateway-broker-kill-file', { kills: KILLS, killedAtAcked });
-    assert.equal(figures.lost.length, 0);
+    await allDelivered(figures, 'every 201-answered message', 'gateway-broker-kill-file', { killedAtAcked });
   });
 
   it('delivers every message of every batch answered 201 (lost = 0), batches retried with their messageIds', async () => {
@@ -169,14 +174,10 @@ describe('gateway - broker SIGKILL while HTTP publishers stream (file store)', f
     running = false;
     await Promise.all(lanes);
     agent.destroy();
-    await eventually(
-      () => figures.allAckedDelivered(),
-      90_000,
-      `every message of a 201-answered batch delivered (${figures.lost.length} missing)`,
-      200,
-    );
-    figures.print('gateway-batch-broker-kill-file', { kills: KILLS, killedAtAcked, batch: BATCH_SIZE });
-    assert.equal(figures.lost.length, 0);
+    await allDelivered(figures, 'every message of a 201-answered batch', 'gateway-batch-broker-kill-file', {
+      killedAtAcked,
+      batch: BATCH_SIZE,
+    });
   });
 
   it('a retry after the restart of a message stored before the kill answers its id, and it is delivered once', async () => {

@@ -5,6 +5,17 @@ const error = { $ref: '#/components/responses/Error' };
 const retry = { $ref: '#/components/responses/Retry' };
 const unauthorized = { $ref: '#/components/responses/Unauthorized' };
 const tooMany = { $ref: '#/components/responses/TooManyFailures' };
+/** what a publish, single or batch, is refused with (doc/http-gateway.md "Publish") */
+const publishRefusals = {
+  400: error,
+  401: unauthorized,
+  403: error,
+  404: error,
+  409: error,
+  413: error,
+  429: tooMany,
+  503: retry,
+};
 
 const messageIdParam = {
   name: 'messageId',
@@ -112,14 +123,7 @@ const DOCUMENT = {
             description: 'stored (durably, as the store promises); duplicate: true for a retried Kiteq-Message-Id',
             content: { 'application/json': { schema: { $ref: '#/components/schemas/Published' } } },
           },
-          400: error,
-          401: unauthorized,
-          403: error,
-          404: error,
-          409: error,
-          413: error,
-          429: tooMany,
-          503: retry,
+          ...publishRefusals,
         },
       },
     },
@@ -165,14 +169,7 @@ const DOCUMENT = {
               'some messages stored, some refused: each result has the status a single publish would have had',
             content: { 'application/json': { schema: { $ref: '#/components/schemas/BatchAnswer' } } },
           },
-          400: error,
-          401: unauthorized,
-          403: error,
-          404: error,
-          409: error,
-          413: error,
-          429: tooMany,
-          503: retry,
+          ...publishRefusals,
         },
       },
     },
